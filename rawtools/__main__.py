@@ -1,0 +1,7 @@
+"""Let `python -m rawtools` behave exactly like the `rawtools` script."""
+
+import sys
+
+from rawtools.cli import main
+
+sys.exit(main())

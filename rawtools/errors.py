@@ -1,0 +1,36 @@
+"""One exception hierarchy for everything a user can get wrong or lack.
+
+The CLI catches `RawtoolsError` and prints its message as a single line on
+stderr with exit code 2, so every module raises one of these rather than
+letting an OSError or a library exception reach the user as a traceback.
+"""
+
+
+class RawtoolsError(Exception):
+    """Base of every error the CLI turns into one line and exit code 2."""
+
+    exit_code = 2
+
+
+class UsageError(RawtoolsError):
+    """A flag or argument out of range, or a combination that makes no sense."""
+
+
+class ResolveError(RawtoolsError):
+    """A host name that does not resolve, or resolves to an unusable address."""
+
+
+class PermissionNeeded(RawtoolsError):
+    """The operation needs root or CAP_NET_RAW (or a ping_group_range entry)."""
+
+
+class InterfaceError(RawtoolsError):
+    """A named interface or source address that does not exist here."""
+
+
+class CaptureError(RawtoolsError):
+    """libpcap refused: bad filter, unreadable or corrupt capture file, ..."""
+
+
+class ReplayError(RawtoolsError):
+    """A replay file that cannot drive the engine (wrong content, truncated)."""

@@ -1,0 +1,1 @@
+"""Bytes in, bytes out: building probes and parsing replies, no I/O at all."""
