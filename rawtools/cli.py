@@ -1,0 +1,70 @@
+"""`rawtools <tool> ...`: one subcommand per tool, errors as one line.
+
+Only the chosen tool's module is imported, so `rawtools --help` and a
+mistyped flag answer without loading dpkt or libpcap. Each tool lives in
+`rawtools.tools.<name>.cli` with `add_arguments(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+from rawtools.errors import RawtoolsError
+
+TOOLS = {
+    "ping": "send ICMP/ICMPv6 echo requests (iputils ping; several targets or a sweep)",
+    "trace": "trace the route to a host with UDP, ICMP or TCP probes",
+    "sniff": "capture and decode packets with BPF filters, live or from a file",
+    "udpcksum": "check whether a UDP server's checksums are on and correct",
+    "icmpd": "hand ICMP errors to the UDP sockets whose datagrams caused them",
+    "ifaces": "list interfaces with flags, MTU and addresses",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as a single line, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _load(tool: str):
+    return importlib.import_module(f"rawtools.tools.{tool}.cli")
+
+
+def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, object | None]:
+    """The top-level parser, with full flags only for `tool` (if known)."""
+    top = OneLineParser(prog="rawtools", description="Packet-level network tools.")
+    sub = top.add_subparsers(dest="tool", metavar="TOOL", parser_class=OneLineParser)
+    sub.required = True
+    module = None
+    for name, text in TOOLS.items():
+        p = sub.add_parser(name, help=text, description=text)
+        if name == tool:
+            module = _load(name)
+            module.add_arguments(p)
+    return top, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rawtools` script; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    tool = argv[0] if argv and argv[0] in TOOLS else None
+    try:
+        parser, module = build_parser(tool)
+    except ModuleNotFoundError as e:
+        print(f"rawtools {tool}: not available in this build ({e.name})", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    # Die quietly on a closed pipe (`rawtools sniff ... | head`) as C tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        return module.run(args)
+    except RawtoolsError as e:
+        print(f"rawtools {args.tool}: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
