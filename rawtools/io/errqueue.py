@@ -1,0 +1,84 @@
+"""Reading ICMP errors from a socket's error queue (IP_RECVERR / IPV6_RECVERR).
+
+Unprivileged sockets (ICMP datagram "ping" sockets, plain UDP) never see
+ICMP errors as packets: the kernel matches the error to the socket and
+queues our own datagram with a `sock_extended_err` that names the router
+(the offender), the ICMP type and code. This is how tracepath and
+unprivileged traceroute work; rebuilding a real ICMP error datagram from it
+lets the engines treat both paths alike.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass
+
+from rawtools.wire.checksum import inet_checksum
+from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
+from rawtools.wire.ip import build_ip
+
+IP_RECVERR = 11
+IPV6_RECVERR = 25
+MSG_ERRQUEUE = 0x2000
+SO_EE_ORIGIN_LOCAL = 1
+SO_EE_ORIGIN_ICMP = 2
+SO_EE_ORIGIN_ICMP6 = 3
+_EE = struct.Struct("=IBBBBII")
+
+
+@dataclass(slots=True, frozen=True)
+class ExtendedError:
+    """One `sock_extended_err` with the offender's address."""
+
+    errno: int
+    origin: int
+    type: int
+    code: int
+    info: int
+    offender: str | None
+
+    @property
+    def is_icmp(self) -> bool:
+        return self.origin in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6)
+
+
+def parse_extended_err(data: bytes, family: int) -> ExtendedError | None:
+    """Decode the IP_RECVERR/IPV6_RECVERR control message payload."""
+    if len(data) < _EE.size:
+        return None
+    errno, origin, typ, code, _pad, info, _data = _EE.unpack_from(data)
+    offender = None
+    off = data[_EE.size:]
+    if len(off) >= 8:
+        fam = struct.unpack_from("=H", off)[0]
+        if fam == socket.AF_INET:
+            offender = socket.inet_ntop(socket.AF_INET, off[4:8])
+        elif fam == socket.AF_INET6 and len(off) >= 24:
+            offender = socket.inet_ntop(socket.AF_INET6, off[8:24])
+    if offender in ("0.0.0.0", "::"):
+        offender = None
+    return ExtendedError(errno, origin, typ, code, info, offender)
+
+
+def rebuild_icmp_error(err: ExtendedError, our_src: str, our_dst: str, proto: int,
+                       original: bytes, ttl: int = 64) -> bytes:
+    """The ICMP error datagram the offender sent, as far as it can be known.
+
+    The quote carries our datagram's header with the addresses we used and
+    `original` (what we had sent from the transport header on); the outer TTL
+    is unknown and set to 0 so that nobody mistakes it for a measured value.
+    """
+    offender = err.offender or our_dst
+    quoted = build_ip(our_src, our_dst, proto, ttl, original)
+    if ":" in our_src:
+        rest = struct.pack("!I", err.info) if err.type in (2, 4) else b"\0\0\0\0"
+        msg = bytes([err.type, err.code, 0, 0]) + rest + quoted[:1232]
+        msg = with_icmp6_checksum(offender, our_src, msg)
+        return build_ip(offender, our_src, PROTO_ICMP6, 0, msg)
+    rest = struct.pack("!HH", 0, err.info) if err.type == 3 and err.code == 4 else b"\0\0\0\0"
+    if err.type == 12:
+        rest = bytes([err.info & 0xFF, 0, 0, 0])
+    msg = bytes([err.type, err.code]) + b"\0\0" + rest + quoted[:548]
+    msg = msg[:2] + struct.pack("!H", inet_checksum(msg)) + msg[4:]
+    return build_ip(offender, our_src, PROTO_ICMP, 0, msg)

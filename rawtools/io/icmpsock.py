@@ -1,0 +1,277 @@
+"""ICMP and ICMPv6 echo sockets: raw when allowed, datagram ("ping") otherwise.
+
+Like iputils ping, the unprivileged ICMP datagram socket is tried first
+(allowed by net.ipv4.ping_group_range, no root needed), then the raw socket
+(root or CAP_NET_RAW). The two differ in what they hand back: a raw IPv4
+socket gives whole datagrams, raw IPv6 and datagram sockets give the ICMP
+message alone, and on a datagram socket router errors only reach the error
+queue. `IcmpSocket` hides all of that: it returns every arrival as a whole IP
+datagram (rebuilt where the kernel kept the header) stamped by the kernel.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import socket
+import struct
+import time
+
+from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
+from rawtools.io.errqueue import (
+    IP_RECVERR,
+    IPV6_RECVERR,
+    MSG_ERRQUEUE,
+    parse_extended_err,
+    rebuild_icmp_error,
+)
+from rawtools.io.loop import Received, Send, SelectorWait
+from rawtools.wire.checksum import inet_checksum
+from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
+from rawtools.wire.ip import build_ip
+
+SO_TIMESTAMPNS = 35
+SO_BINDTODEVICE = 25
+IP_TTL = 2
+IP_PKTINFO = 8
+IP_RECVTTL = 12
+IPV6_UNICAST_HOPS = 16
+IPV6_RECVPKTINFO = 49
+IPV6_PKTINFO = 50
+IPV6_RECVHOPLIMIT = 51
+IPV6_HOPLIMIT = 52
+ICMP6_FILTER = 1
+_TIMESPEC = struct.Struct("=qq")
+_ANCBUF = 512
+
+
+def route_source(dst: str, bind_addr: str | None = None, device: str | None = None) -> str:
+    """The source address the kernel would use towards `dst` (nothing is sent).
+
+    Connecting a UDP socket only consults the routing table; its local
+    address is what a probe to `dst` carries, which is needed to rebuild the
+    IP header of what we sent for the recorder and the error queue.
+    """
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        if device:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
+            except OSError:
+                pass
+        if bind_addr:
+            s.bind((bind_addr, 0))
+        try:
+            s.connect((dst, 9))
+        except OSError as e:
+            raise RawtoolsError(f"connect: {e.strerror}") from None
+        return s.getsockname()[0]
+
+
+def _icmp6_filter(passed: tuple[int, ...]) -> bytes:
+    words = [0xFFFFFFFF] * 8
+    for t in passed:
+        words[t >> 5] &= ~(1 << (t & 31))
+    return struct.pack("=8I", *words)
+
+
+def _ts(anc: list[tuple[int, int, bytes]]) -> int | None:
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            return sec * 1_000_000_000 + nsec
+    return None
+
+
+class IcmpSocket(SelectorWait):
+    """One ICMP (version 4) or ICMPv6 echo socket, used as an engine transport.
+
+    `mechanism` is "dgram" or "raw"; `ident` is the echo identifier replies
+    carry (the kernel's choice on a datagram socket, where it is the local
+    "port"). `device` binds to an interface (SO_BINDTODEVICE), `source` to an
+    address; both are resolved before privileges are dropped.
+    """
+
+    def __init__(self, version: int, mechanism: str | None = None, source: str | None = None,
+                 device: str | None = None, ttl: int | None = None) -> None:
+        super().__init__()
+        self.version = version
+        self.family = socket.AF_INET6 if version == 6 else socket.AF_INET
+        self.proto = PROTO_ICMP6 if version == 6 else PROTO_ICMP
+        self.source = source
+        self.device = device
+        self.sock, self.mechanism = self._open(mechanism)
+        s = self.sock
+        s.setblocking(False)
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        if device:
+            if device not in {name for _, name in socket.if_nameindex()}:
+                raise InterfaceError(f"{device}: no such interface")
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
+            except OSError as e:
+                raise InterfaceError(f"SO_BINDTODEVICE {device}: {e.strerror}") from None
+        if source:
+            try:
+                s.bind((source, 0))
+            except OSError as e:
+                raise InterfaceError(f"bind icmp socket: {source}: {e.strerror}") from None
+        elif self.mechanism == "dgram":
+            s.bind(("::" if version == 6 else "0.0.0.0", 0))
+        if version == 6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            if self.mechanism == "raw":
+                s.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER,
+                             _icmp6_filter((129, 1, 2, 3, 4)))
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+        else:
+            if self.mechanism == "dgram":
+                s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+                s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+                s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        self.default_ttl = self._get_ttl()
+        self.ttl = self.default_ttl
+        if ttl is not None:
+            self.set_ttl(ttl)
+        if self.mechanism == "dgram":
+            self.ident = s.getsockname()[1]
+        else:
+            self.ident = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
+        self._sources: dict[str, str] = {}
+        self.add_reader(s.fileno(), self._drain)
+
+    def _open(self, mechanism: str | None) -> tuple[socket.socket, str]:
+        order = [mechanism] if mechanism else ["dgram", "raw"]
+        last: OSError | None = None
+        for mech in order:
+            typ = socket.SOCK_DGRAM if mech == "dgram" else socket.SOCK_RAW
+            proto = socket.IPPROTO_ICMPV6 if self.version == 6 else socket.IPPROTO_ICMP
+            try:
+                return socket.socket(self.family, typ, proto), mech
+            except OSError as e:
+                if e.errno not in (errno.EPERM, errno.EACCES, errno.EPROTONOSUPPORT):
+                    raise RawtoolsError(f"socket: {e.strerror}") from None
+                last = e
+        what = "a raw ICMP socket" if mechanism == "raw" else "an ICMP socket"
+        raise PermissionNeeded(
+            f"cannot open {what} ({last.strerror if last else 'denied'}): run with sudo, "
+            "give the interpreter CAP_NET_RAW, or add your group to net.ipv4.ping_group_range")
+
+    def _get_ttl(self) -> int:
+        if self.version == 6:
+            v = self.sock.getsockopt(socket.IPPROTO_IPV6, IPV6_UNICAST_HOPS)
+            return 64 if v < 0 else v
+        return self.sock.getsockopt(socket.IPPROTO_IP, IP_TTL)
+
+    def set_ttl(self, ttl: int) -> None:
+        """Set the TTL / hop limit of the packets sent from now on."""
+        if ttl == self.ttl:
+            return
+        if self.version == 6:
+            self.sock.setsockopt(socket.IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl)
+        else:
+            self.sock.setsockopt(socket.IPPROTO_IP, IP_TTL, ttl)
+        self.ttl = ttl
+
+    def source_for(self, dst: str) -> str:
+        """Our address towards `dst`, cached: a /24 sweep asks 254 times."""
+        src = self._sources.get(dst)
+        if src is None:
+            src = self._sources[dst] = route_source(dst, self.source, self.device)
+        return src
+
+    # -- Transport -------------------------------------------------------
+    def send(self, send: Send) -> tuple[int, bytes | None]:
+        if send.ttl is not None:
+            self.set_ttl(send.ttl)
+        addr = (send.dst, 0, 0, 0) if self.version == 6 else (send.dst, 0)
+        ts = time.time_ns()
+        try:
+            self.sock.sendto(send.data, addr)
+        except BlockingIOError:
+            return ts, None
+        except OSError as e:
+            # Local refusals (no route, ENOBUFS, EMSGSIZE) are what ping reports
+            # as "sendmsg: ..." and goes on; the engine sees an unanswered probe.
+            if e.errno in (errno.EPERM, errno.EACCES):
+                raise PermissionNeeded(f"sendmsg: {e.strerror} (a firewall rule?)") from None
+            self.last_send_error = e.strerror
+            return ts, None
+        src = self.source_for(send.dst)
+        data = send.data
+        if self.mechanism == "dgram":
+            data = data[:4] + struct.pack("!H", self.ident) + data[6:]
+        if self.version == 6:
+            data = with_icmp6_checksum(src, send.dst, data)
+        elif self.mechanism == "dgram":
+            data = data[:2] + b"\0\0" + data[4:]
+            data = data[:2] + struct.pack("!H", inet_checksum(data)) + data[4:]
+        return ts, build_ip(src, send.dst, self.proto, self.ttl, data)
+
+    def _drain(self) -> list[Received]:
+        out: list[Received] = []
+        recvmsg = self.sock.recvmsg
+        while True:
+            try:
+                data, anc, _flags, addr = recvmsg(65535, _ANCBUF)
+            except BlockingIOError:
+                break
+            except OSError:
+                # A pending error on the socket (ECONNREFUSED, EHOSTUNREACH...):
+                # the details are on the error queue, read below.
+                break
+            ts = _ts(anc)
+            clock = "kernel" if ts is not None else "user"
+            ts = ts or time.time_ns()
+            if self.version == 4 and self.mechanism == "raw":
+                out.append(Received(ts, data, clock))
+                continue
+            ttl, dst = 0, None
+            for level, typ, cdata in anc:
+                if level == socket.IPPROTO_IP and typ == IP_TTL:
+                    ttl = struct.unpack_from("=i", cdata)[0]
+                elif level == socket.IPPROTO_IP and typ == IP_PKTINFO:
+                    dst = socket.inet_ntop(socket.AF_INET, cdata[8:12])
+                elif level == socket.IPPROTO_IPV6 and typ == IPV6_HOPLIMIT:
+                    ttl = struct.unpack_from("=i", cdata)[0]
+                elif level == socket.IPPROTO_IPV6 and typ == IPV6_PKTINFO:
+                    dst = socket.inet_ntop(socket.AF_INET6, cdata[:16])
+            src = addr[0].split("%")[0]
+            dst = dst or self.source_for(src)
+            out.append(Received(ts, build_ip(src, dst, self.proto, ttl, data), clock))
+        if self.mechanism == "dgram":
+            out.extend(self._drain_errqueue())
+        return out
+
+    def _drain_errqueue(self) -> list[Received]:
+        out: list[Received] = []
+        level = socket.IPPROTO_IPV6 if self.version == 6 else socket.IPPROTO_IP
+        kind = IPV6_RECVERR if self.version == 6 else IP_RECVERR
+        while True:
+            try:
+                data, anc, _flags, addr = self.sock.recvmsg(65535, _ANCBUF, MSG_ERRQUEUE)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            ts = _ts(anc)
+            clock = "kernel" if ts is not None else "user"
+            for lvl, typ, cdata in anc:
+                if lvl == level and typ == kind:
+                    err = parse_extended_err(cdata, self.family)
+                    if err is None or not err.is_icmp:
+                        continue
+                    dst = addr[0].split("%")[0]
+                    src = self.source_for(dst)
+                    original = data[:4] + struct.pack("!H", self.ident) + data[6:] \
+                        if len(data) >= 8 else data
+                    pkt = rebuild_icmp_error(err, src, dst, self.proto, original, self.ttl)
+                    out.append(Received(ts or time.time_ns(), pkt, clock, origin="errqueue"))
+        return out
+
+    def close(self) -> None:
+        super().close()
+        self.sock.close()

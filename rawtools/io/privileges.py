@@ -1,0 +1,40 @@
+"""Dropping root once the sockets that need it are open.
+
+Raw sockets and SO_BINDTODEVICE need CAP_NET_RAW only when they are
+created; everything after (sending, reading, writing a capture file, name
+lookups) runs as the user who invoked sudo, so a bug in packet parsing never
+runs with root's rights and files written belong to that user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+
+
+def drop_privileges(user: str | None = None) -> str | None:
+    """Switch to `user`, else to SUDO_UID/SUDO_GID; return who we became.
+
+    Does nothing when not root, or when root was not reached through sudo
+    and no user is named (a root shell stays root, as ping and tcpdump do).
+    """
+    if os.geteuid() != 0:
+        return None
+    if user:
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            from rawtools.errors import UsageError
+            raise UsageError(f"unknown user {user!r}") from None
+        uid, gid, name = pw.pw_uid, pw.pw_gid, pw.pw_name
+    else:
+        uid_s, gid_s = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+        if not uid_s or not uid_s.isdigit() or int(uid_s) == 0:
+            return None
+        uid = int(uid_s)
+        gid = int(gid_s) if gid_s and gid_s.isdigit() else uid
+        name = str(uid)
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    return name
