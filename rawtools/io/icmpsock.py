@@ -26,7 +26,7 @@ from rawtools.io.errqueue import (
     parse_extended_err,
     rebuild_icmp_error,
 )
-from rawtools.io.loop import Received, Send, SelectorWait
+from rawtools.io.loop import Received, SelectorWait, Send
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
 from rawtools.wire.ip import build_ip
