@@ -88,6 +88,10 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+class EndOfInput(Exception):
+    """A replay transport ran out of recorded packets: the run ends there."""
+
+
 class Interrupted(Exception):
     """Raised by the stop handler to break out of a wait, and only there."""
 
@@ -130,20 +134,21 @@ def run(engine: Engine, transport: Transport, recorder: Recorder | None = None,
     stop = stop or Stop()
     while not engine.done and not stop.requested:
         now = transport.now()
-        for send in engine.poll(now):
-            ts, wire = transport.send(send)
-            engine.sent(send, ts)
-            if recorder:
-                recorder.add(ts, wire)
-        if engine.done:
-            break
-        stop.waiting = True
         try:
-            packets = transport.wait(engine.next_deadline())
-        except Interrupted:
+            for send in engine.poll(now):
+                ts, wire = transport.send(send)
+                engine.sent(send, ts)
+                if recorder:
+                    recorder.add(ts, wire)
+            if engine.done:
+                break
+            stop.waiting = True
+            try:
+                packets = transport.wait(engine.next_deadline())
+            finally:
+                stop.waiting = False
+        except (Interrupted, EndOfInput):
             break
-        finally:
-            stop.waiting = False
         now = transport.now()
         for pkt in packets:
             if recorder:

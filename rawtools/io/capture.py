@@ -1,0 +1,315 @@
+"""The libpcap capture handle every tool reads packets through (pcapy-ng).
+
+A packet is the tuple `(ts_ns, data, orig_len)`: the timestamp in integer
+nanoseconds since the epoch, the captured bytes, and the length on the wire.
+Tuples rather than objects because the offline path hands out a million of
+them a second and an object per packet would cost more than the read itself.
+
+Three facts about pcapy-ng's bundled libpcap (1.9.1) shape this module:
+
+* A blocking live read never returns while no packet arrives, and Ctrl-C
+  cannot interrupt it. Live handles are therefore always non-blocking and
+  waited on with `select` on `fileno()`.
+* There is no immediate mode. libpcap's TPACKET_V3 ring hands a block of
+  packets to user space only when the block fills or `timeout_ms` expires, so
+  at low packet rates a packet is seen up to `timeout_ms` after it arrived.
+  `DEFAULT_TIMEOUT_MS` (50 ms) keeps an interactive sniffer responsive while
+  still letting one wake-up carry hundreds of packets under load; where a
+  packet must be seen at once use `rawtools.io.afpacket` (`--immediate`).
+* `next_batch` returns many packets in one call but drops the wire length.
+  It is used only where the wire length is certain to equal the captured
+  length: when the snapshot length exceeds 65535, the largest IP datagram
+  plus any link header, so nothing can have been cut. Smaller snapshot
+  lengths (`-s 96`, old tcpdump files with 65535 or 68) take the exact path,
+  a `dispatch` callback that reads the length from libpcap's header.
+"""
+
+from __future__ import annotations
+
+import select
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pcapy
+
+from rawtools.errors import CaptureError, InterfaceError, PermissionNeeded
+
+Packet = tuple[int, bytes, int]
+
+DEFAULT_SNAPLEN = 262144
+DEFAULT_TIMEOUT_MS = 50
+BATCH = 1024
+# Above this snapshot length no packet can have been truncated (IPv4/IPv6
+# total length is 16 bits; the largest link header adds far less than the
+# margin up to libpcap's default of 262144).
+UNTRUNCATED_SNAPLEN = 65535
+
+DIRECTIONS = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT, "inout": pcapy.PCAP_D_INOUT}
+
+_META = struct.Struct("=IIII")
+_PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
+                b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+@dataclass(frozen=True)
+class CaptureStats:
+    """The kernel's counters as tcpdump prints them at the end of a capture."""
+
+    received: int
+    dropped: int
+    ifdropped: int = 0
+
+
+class CaptureSource:
+    """The reading loop shared by the libpcap and AF_PACKET backends.
+
+    A backend provides `live`, `read_batch(max_n)` (never blocks), `fileno()`
+    and `close()`; this adds the loops every user wants.
+    """
+
+    live: bool
+
+    def read_batch(self, max_n: int = BATCH) -> list[Packet]:
+        raise NotImplementedError
+
+    def fileno(self) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def batches(self, count: int = 0, stopped: Callable[[], bool] = lambda: False,
+                wake_fd: int | None = None) -> Iterator[list[Packet]]:
+        """Batches until EOF, `count` packets, or `stopped()` turns true.
+
+        Live, it sleeps in select() on the capture and on `wake_fd` (a
+        signal.set_wakeup_fd pipe lets a signal handler end the wait at once);
+        without `wake_fd` it wakes twice a second to look at `stopped()`.
+        """
+        left = count
+        while not stopped():
+            batch = self.read_batch(min(left, BATCH) if count else BATCH)
+            if batch:
+                if count and len(batch) > left:
+                    batch = batch[:left]
+                yield batch
+                if count:
+                    left -= len(batch)
+                    if left <= 0:
+                        return
+            elif not self.live:
+                return
+            else:
+                self.wait(None if wake_fd is not None else 0.5, wake_fd)
+
+    def packets(self, count: int = 0) -> Iterator[Packet]:
+        """Every packet, one at a time (see `batches` for the fast form)."""
+        for batch in self.batches(count):
+            yield from batch
+
+    def wait(self, timeout: float | None, wake_fd: int | None = None) -> None:
+        """Sleep until packets may be waiting, `wake_fd` is readable, or `timeout`."""
+        fds = [self.fileno()] if wake_fd is None else [self.fileno(), wake_fd]
+        select.select(fds, [], [], timeout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Capture(CaptureSource):
+    """A libpcap handle, live or offline, with BPF filtering done in C.
+
+    Open it with `Capture.open_live(...)` or `Capture.open_offline(path)`, optionally
+    `set_filter(expr)`, then `read_batch()` (never blocks) together with
+    `fileno()`/`wait()`, or simply iterate `packets()`.
+    """
+
+    def __init__(self, handle, name: str, live: bool, snaplen: int, path: str | None = None):
+        self._h = handle
+        self.name = name
+        self.live = live
+        self.snaplen = snaplen
+        self._path = path
+        self._filter = ""
+        self._exact = snaplen <= UNTRUNCATED_SNAPLEN
+        self._delivered = 0
+        self._pending_error: str | None = None
+        self.linktype = handle.datalink()
+
+    # -- opening ------------------------------------------------------------
+    @classmethod
+    def open_live(cls, interface: str, *, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
+             buffer_kib: int | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+             direction: str | None = None) -> Capture:
+        """Open `interface` for capture; libpcap's refusal becomes one line."""
+        if snaplen <= 0:
+            snaplen = DEFAULT_SNAPLEN
+        try:
+            h = pcapy.create(interface)
+            h.set_snaplen(snaplen)
+            h.set_promisc(1 if promisc else 0)
+            h.set_timeout(timeout_ms)
+            if buffer_kib:
+                h.set_buffer_size(buffer_kib * 1024)
+            rc = h.activate()
+        except pcapy.PcapError as e:
+            raise CaptureError(f"{interface}: {e}") from None
+        if rc < 0:
+            raise _activate_error(interface, rc, snaplen, promisc)
+        cap = cls(h, interface, True, snaplen)
+        try:
+            if direction and direction != "inout":
+                h.setdirection(DIRECTIONS[direction])
+            h.setnonblock(1)
+        except pcapy.PcapError as e:
+            raise CaptureError(f"{interface}: {e}") from None
+        return cap
+
+    @classmethod
+    def open_offline(cls, path: str) -> Capture:
+        """Open a pcap or pcapng file ('-' is standard input)."""
+        try:
+            h = pcapy.open_offline(path)
+        except pcapy.PcapError as e:
+            msg = str(e)
+            raise CaptureError(msg if msg.startswith(path) else f"{path}: {msg}") from None
+        return cls(h, path, False, _file_snaplen(path), path)
+
+    # -- configuring ----------------------------------------------------------
+    def set_filter(self, expression: str) -> None:
+        """Compile and install a BPF filter; a bad one raises libpcap's message."""
+        if not expression:
+            return
+        try:
+            self._h.setfilter(expression)
+        except pcapy.PcapError as e:
+            raise CaptureError(f"bad filter expression: {e}") from None
+        self._filter = expression
+
+    def fileno(self) -> int:
+        """A descriptor that select() reports readable when packets wait (live only)."""
+        return self._h.getfd()
+
+    # -- reading --------------------------------------------------------------
+    def read_batch(self, max_n: int = BATCH) -> list[Packet]:
+        """Up to `max_n` packets without blocking; [] means none now, or EOF offline.
+
+        A corrupt or truncated file yields every good packet first; the error
+        is raised by the call after them, the way tcpdump prints all it could
+        read before reporting the damage.
+        """
+        if self._pending_error:
+            msg, self._pending_error = self._pending_error, None
+            raise CaptureError(f"{self.name}: {msg}")
+        try:
+            if self._exact:
+                out = self._dispatch(max_n)
+            else:
+                out = self._next_batch(max_n)
+        except pcapy.PcapError as e:
+            if not self.live and not self._exact:
+                # next_batch loses the packets already read in the failing call:
+                # reread the tail exactly, packet by packet, up to the damage.
+                self._exact = True
+                self._reopen_at(self._delivered)
+                return self.read_batch(max_n)
+            raise CaptureError(f"{self.name}: {e}") from None
+        self._delivered += len(out)
+        return out
+
+    def _next_batch(self, max_n: int) -> list[Packet]:
+        data, meta = self._h.next_batch(max_n)
+        return [(sec * 1_000_000_000 + usec * 1000, data[off:off + n], n)
+                for sec, usec, off, n in _META.iter_unpack(meta)]
+
+    def _dispatch(self, max_n: int) -> list[Packet]:
+        out: list[Packet] = []
+        add = out.append
+
+        def take(hdr, data: bytes) -> None:
+            sec, usec = hdr.getts()
+            add((sec * 1_000_000_000 + usec * 1000, data, hdr.getlen()))
+
+        try:
+            self._h.dispatch(max_n, take)
+        except pcapy.PcapError as e:
+            if not out:
+                raise
+            self._pending_error = str(e)
+        return out
+
+    def _reopen_at(self, skip: int) -> None:
+        self._h = pcapy.open_offline(self._path)
+        if self._filter:
+            self._h.setfilter(self._filter)
+        while skip > 0:
+            n = self._h.dispatch(min(skip, 65536), _ignore)
+            if n <= 0:
+                break
+            skip -= n
+
+    def stats(self) -> CaptureStats | None:
+        """Counters of a live capture (None offline, where libpcap has none)."""
+        if not self.live:
+            return None
+        try:
+            recv, drop, ifdrop = self._h.stats()
+        except pcapy.PcapError:
+            return None
+        return CaptureStats(recv, drop, ifdrop)
+
+    def close(self) -> None:
+        close = getattr(self._h, "close", None)
+        if close:
+            close()
+
+
+
+def _ignore(hdr, data) -> None:
+    """dispatch() callback that skips packets already delivered."""
+
+
+def _activate_error(interface: str, rc: int, snaplen: int, promisc: bool) -> Exception:
+    """libpcap's own sentence for a failed activate.
+
+    pcapy-ng returns activate()'s status code but not pcap_geterr(); open_live
+    fails the same way and does raise the message, so ask it.
+    """
+    try:
+        pcapy.open_live(interface, snaplen, int(promisc), 0)
+        msg = f"{interface}: cannot activate capture (libpcap status {rc})"
+    except pcapy.PcapError as e:
+        msg = str(e)
+    if rc == -8:  # PCAP_ERROR_PERM_DENIED
+        return PermissionNeeded(f"{msg}; capturing needs root or CAP_NET_RAW")
+    if rc in (-5, -9):  # PCAP_ERROR_NO_SUCH_DEVICE, PCAP_ERROR_IFACE_NOT_UP
+        return InterfaceError(msg)
+    return CaptureError(msg)
+
+
+def _file_snaplen(path: str) -> int:
+    """The snapshot length a capture file declares, 0 if it cannot tell.
+
+    Zero sends the reader down the exact path, which is always correct.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return 0
+    if head[:4] in _PCAP_MAGICS and len(head) >= 24:
+        return struct.unpack_from(_PCAP_MAGICS[head[:4]] + "I", head, 16)[0]
+    if head[:4] == _PCAPNG_MAGIC and len(head) >= 28:
+        order = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+        shb_len = struct.unpack_from(order + "I", head, 4)[0]
+        if shb_len + 16 <= len(head):
+            btype, _, _, _, snap = struct.unpack_from(order + "IIHHI", head, shb_len)
+            if btype == 1:  # Interface Description Block; 0 means no limit
+                return snap or DEFAULT_SNAPLEN
+    return 0
+

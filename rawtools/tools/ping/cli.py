@@ -1,0 +1,187 @@
+"""`rawtools ping`: iputils ping's flags and output; fping's for many targets."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+from rawtools.errors import UsageError
+from rawtools.io.loop import Stop, install_stop
+from rawtools.jsonout import JsonLines
+from rawtools.net.resolve import ReverseNames, is_numeric
+from rawtools.tools.ping.engine import MS, NS, Event, PingOptions, Target
+from rawtools.tools.ping.render import MultiRenderer, TextRenderer
+from rawtools.tools.ping.report import event_record, summary_record
+from rawtools.tools.ping.session import PingConfig, execute
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("hosts", nargs="*", metavar="HOST", help="host name or address (several "
+                   "hosts are probed concurrently, fping-style)")
+    fam = p.add_mutually_exclusive_group()
+    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
+    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    p.add_argument("-c", dest="count", type=int, metavar="COUNT",
+                   help="stop after COUNT replies (per target with several targets)")
+    p.add_argument("-i", dest="interval", type=float, metavar="SEC",
+                   help="seconds between probes (default 1; below 0.2 root only)")
+    p.add_argument("-s", dest="size", type=int, default=56, metavar="SIZE",
+                   help="data bytes per probe (default 56)")
+    p.add_argument("-t", dest="ttl", type=int, metavar="TTL", help="IP TTL / IPv6 hop limit")
+    p.add_argument("-W", dest="timeout", type=float, metavar="SEC",
+                   help="seconds to wait for a reply when none has come (default 10)")
+    p.add_argument("-w", dest="deadline", type=float, metavar="SEC",
+                   help="stop after SEC seconds whatever happens")
+    p.add_argument("-q", dest="quiet", action="store_true", help="only the summary")
+    p.add_argument("-n", dest="numeric", action="store_true", help="no reverse name lookups")
+    p.add_argument("-I", dest="interface", metavar="IFACE|ADDR",
+                   help="send from this interface or source address")
+    p.add_argument("-p", dest="pattern", metavar="HEX", help="fill pattern, up to 16 bytes")
+    p.add_argument("-D", dest="timestamps", action="store_true",
+                   help="print a UNIX timestamp before each line")
+    p.add_argument("-O", dest="outstanding", action="store_true",
+                   help="report probes still unanswered when the next is sent")
+    p.add_argument("-f", dest="flood", action="store_true", help="flood ping (root only)")
+    p.add_argument("-v", dest="verbose", action="store_true",
+                   help="verbose: say which socket type is used")
+    p.add_argument("-g", dest="sweep", metavar="CIDR",
+                   help="probe every address of a range, e.g. 198.18.5.0/24")
+    p.add_argument("--retries", type=int, default=2, metavar="N",
+                   help="with several targets: extra probes to a silent target (default 2)")
+    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
+    p.add_argument("--record", metavar="FILE.pcap",
+                   help="write every packet sent and received to a pcap")
+    p.add_argument("--replay", metavar="FILE.pcap",
+                   help="run against a recording instead of the network")
+    p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
+                   help="force the socket type (default: datagram, else raw, as iputils)")
+
+
+def _positive(name: str, value: float | None, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        raise UsageError(f"invalid {name}: '{value:g}'" if isinstance(value, float)
+                         else f"invalid {name}: '{value}'")
+
+
+def _pattern(text: str | None) -> bytes:
+    if text is None:
+        return b""
+    if not re.fullmatch(r"[0-9a-fA-F]{1,32}", text):
+        raise UsageError(f"-p {text}: patterns must be given as hex digits (up to 16 bytes)")
+    return bytes.fromhex(text if len(text) % 2 == 0 else "0" + text)
+
+
+def config_from_args(args: argparse.Namespace) -> PingConfig:
+    """Validate flags the way iputils does and turn them into a PingConfig."""
+    root = os.geteuid() == 0
+    _positive("count", args.count)
+    _positive("interval", args.interval, allow_zero=True)
+    _positive("timeout", args.timeout)
+    _positive("deadline", args.deadline)
+    if not 0 <= args.size <= 65507:
+        raise UsageError(f"invalid -s value: '{args.size}': out of range: 0 <= value <= 65507")
+    if args.ttl is not None and not 1 <= args.ttl <= 255:
+        raise UsageError(f"invalid -t value: '{args.ttl}': out of range: 1 <= value <= 255")
+    if args.retries < 0:
+        raise UsageError(f"invalid --retries: '{args.retries}'")
+    replaying = args.replay is not None
+    if args.flood and not root and not replaying:
+        raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
+    if args.interval is not None and args.interval < 0.2 and not root and not replaying:
+        raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
+    multi = bool(args.sweep) or len(args.hosts) > 1
+    interval = args.interval
+    if interval is None:
+        interval = 0.01 if args.flood else 1.0
+    opts = PingOptions(
+        count=args.count,
+        interval_ns=int(interval * NS),
+        size=args.size,
+        ttl=args.ttl,
+        linger_ns=int((args.timeout if args.timeout is not None else 10) * NS),
+        timeout_ns=int(args.timeout * NS) if args.timeout is not None else None,
+        deadline_ns=int(args.deadline * NS) if args.deadline is not None else None,
+        pattern=_pattern(args.pattern),
+        flood=args.flood,
+        report_outstanding=args.outstanding,
+        multi=multi,
+        retries=args.retries,
+        spacing_ns=MS,
+    )
+    source = device = None
+    if args.interface:
+        if is_numeric(args.interface):
+            source = args.interface
+        else:
+            device = args.interface
+    return PingConfig(targets=list(args.hosts), sweep=args.sweep, version=args.version,
+                      opts=opts, source=source, device=device, mechanism=args.mechanism,
+                      record=args.record, replay=args.replay)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    stop = Stop()
+    install_stop(stop)
+    multi = cfg.opts.multi
+    names = ReverseNames(enabled=not args.numeric and not multi and bool(cfg.targets)
+                         and not is_numeric(cfg.targets[0]))
+    if args.json:
+        out = JsonLines("ping")
+        text = multi_text = None
+    elif multi:
+        out = None
+        multi_text = MultiRenderer(per_reply=args.count is not None, quiet=args.quiet)
+        text = None
+    else:
+        out = multi_text = None
+        text = TextRenderer(quiet=args.quiet, timestamps=args.timestamps, flood=args.flood,
+                            name_of=names)
+
+    def on_start(targets: list[Target], source: str | None) -> None:
+        if text:
+            text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
+        elif multi_text:
+            multi_text.start(targets)
+
+    def on_event(ev: Event) -> None:
+        if out:
+            rec = event_record(ev)
+            if rec is not None:
+                out.emit(rec.pop("type"), **rec)
+        elif text:
+            text.event(ev)
+        elif multi_text:
+            multi_text.event(ev)
+
+    result = execute(cfg, on_start, on_event, stop)
+    engine = result.engine
+    if args.verbose and not args.json:
+        print(f"rawtools ping: used {result.mechanism} ICMP socket, identifier "
+              f"{engine.ident}", file=sys.stderr)
+    if out:
+        rec = summary_record(result)
+        out.emit(rec.pop("type"), **rec)
+    elif text:
+        text.summary(engine)
+    elif multi_text:
+        multi_text.summary(engine)
+    return exit_code(engine)
+
+
+def exit_code(engine) -> int:
+    """iputils: 0 if any reply; 1 if none, or if -c and -w both given and fewer
+    than count replies came before the deadline."""
+    received = engine.total_received
+    if not received:
+        return 1
+    o = engine.opts
+    if o.count is not None and o.deadline_ns is not None and not o.multi \
+            and received < o.count:
+        return 1
+    return 0
+

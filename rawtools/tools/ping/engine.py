@@ -1,0 +1,375 @@
+"""The ping state machine: when to send, what a reply means, when to stop.
+
+It follows iputils ping's rules so that users' habits carry over: sequence
+numbers from 1, `-c` stops once count answers (replies or errors) are in,
+after the last probe it lingers `max(2*rtt_max, interval)` if anything was
+heard or `-W` (10 s) if nothing was, `-w` is a hard deadline. With several
+targets (or a sweep) it probes them all from one socket, interleaved,
+fping-style, retrying silent targets before calling them unreachable.
+
+The engine is sans-I/O: it is given times and datagrams and answers with
+probes to send and events to report, so the same code runs live, from a
+recording and in unit tests.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+
+from rawtools.io.loop import Received, Send
+from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, Icmp, build_echo, parse_ip
+
+NS = 1_000_000_000
+MS = 1_000_000
+
+
+@dataclass
+class PingOptions:
+    """Everything that shapes a run; times in nanoseconds."""
+
+    count: int | None = None
+    interval_ns: int = NS
+    size: int = 56
+    ttl: int | None = None
+    linger_ns: int = 10 * NS
+    timeout_ns: int | None = None
+    deadline_ns: int | None = None
+    pattern: bytes = b""
+    flood: bool = False
+    report_outstanding: bool = False
+    multi: bool = False
+    retries: int = 2
+    spacing_ns: int = MS
+
+
+@dataclass
+class Target:
+    """One destination and its tally."""
+
+    addr: str
+    name: str
+    index: int = 0
+    transmitted: int = 0
+    received: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    corrupted: int = 0
+    rtts_ns: list[int] = field(default_factory=list)
+    clocks: dict[str, int] = field(default_factory=dict)
+    probes_left: int = 0
+    next_send_ns: int = 0
+    errors_seen: list[tuple[int, Icmp]] = field(default_factory=list)
+
+    @property
+    def version(self) -> int:
+        return 6 if ":" in self.addr else 4
+
+    @property
+    def loss_pct(self) -> float:
+        if not self.transmitted:
+            return 0.0
+        return 100.0 * (self.transmitted - self.received) / self.transmitted
+
+
+@dataclass(slots=True)
+class Probe:
+    """An echo request in flight (or answered): what a reply's seq leads to."""
+
+    target: Target
+    seq: int
+    number: int
+    sent_ns: int = 0
+    answered: bool = False
+
+
+@dataclass(slots=True)
+class Event:
+    """Something to report, in the order it happened.
+
+    kind: "reply", "error", "outstanding" (-O: no answer yet), "sent" (flood
+    dots), "corrupt" (bad checksum, skipped), "unreachable" (multi-target:
+    a target that never answered), "alive" (multi-target: first reply).
+    """
+
+    kind: str
+    target: Target
+    seq: int = 0
+    ts_ns: int = 0
+    src: str = ""
+    ttl: int = 0
+    size: int = 0
+    rtt_ns: int | None = None
+    clock: str = ""
+    dup: bool = False
+    icmp: Icmp | None = None
+    number: int = 0
+
+
+def make_payload(size: int, pattern: bytes, now_ns: int) -> bytes:
+    """iputils' echo data: a timeval first (when it fits), then the fill pattern.
+
+    Without -p the byte at offset i is i & 0xff; with -p the pattern repeats
+    from offset 0 and the timeval overwrites its start, as iputils does.
+    """
+    if pattern:
+        data = bytearray((pattern * (size // len(pattern) + 1))[:size])
+    else:
+        data = bytearray(i & 0xFF for i in range(size))
+    if size >= 16:
+        sec, nsec = divmod(now_ns, NS)
+        data[:16] = struct.pack("=qq", sec, nsec // 1000)
+    return bytes(data)
+
+
+class PingEngine:
+    """Probes one or many targets with echo requests from one identifier."""
+
+    def __init__(self, targets: list[Target], opts: PingOptions, ident: int,
+                 version: int) -> None:
+        self.targets = targets
+        self.opts = opts
+        self.ident = ident
+        self.version = version
+        self.events: list[Event] = []
+        self.probes: dict[int, Probe] = {}
+        self.next_seq = 1
+        self.start_ns: int | None = None
+        self.first_sent_ns: int | None = None
+        self.last_sent_ns: int | None = None
+        self.end_ns: int | None = None
+        self.linger_until: int | None = None
+        self.done = False
+        self.max_rtt_ns = 0
+        self.pipe = 0
+        self.send_errors = 0
+        for i, t in enumerate(targets):
+            t.index = i
+            t.probes_left = opts.count if opts.count is not None else (1 if opts.multi else -1)
+
+    # -- helpers ----------------------------------------------------------
+    @property
+    def total_received(self) -> int:
+        return sum(t.received for t in self.targets)
+
+    @property
+    def total_errors(self) -> int:
+        return sum(t.errors for t in self.targets)
+
+    def _finish(self, at_ns: int) -> None:
+        if not self.done:
+            self.done = True
+            self.end_ns = at_ns
+
+    def _all_sent(self) -> bool:
+        return all(t.probes_left == 0 for t in self.targets)
+
+    def _outstanding(self) -> int:
+        return sum(1 for p in self.probes.values() if not p.answered)
+
+    def _answered_enough(self) -> bool:
+        """iputils' `-c` exit: as many answers (replies + errors) as probes."""
+        if self.opts.multi or self.opts.count is None:
+            return False
+        return self.total_received + self.total_errors >= self.opts.count
+
+    # -- engine interface -------------------------------------------------
+    def poll(self, now: int) -> list[Send]:
+        if self.start_ns is None:
+            self.start_ns = now
+            for i, t in enumerate(self.targets):
+                t.next_send_ns = now + i * self.opts.spacing_ns
+        o = self.opts
+        if o.deadline_ns is not None and now >= self.start_ns + o.deadline_ns:
+            self._finish(self.start_ns + o.deadline_ns)
+            return []
+        if self.linger_until is not None and now >= self.linger_until:
+            self._retry_or_finish(now)
+            if self.done:
+                return []
+        sends: list[Send] = []
+        for t in self.targets:
+            if t.probes_left == 0 or now < t.next_send_ns:
+                continue
+            sends.append(self._probe(t, now))
+            if t.probes_left > 0:
+                t.probes_left -= 1
+            t.next_send_ns += o.interval_ns
+            if t.next_send_ns < now:
+                t.next_send_ns = now + (o.interval_ns if not o.multi else 0)
+            if o.multi:
+                break  # one probe per poll keeps targets spaced apart
+        if self._all_sent() and self.linger_until is None:
+            self._schedule_linger(now)
+        return sends
+
+    def _probe(self, t: Target, now: int) -> Send:
+        seq = self.next_seq
+        self.next_seq = (self.next_seq + 1) & 0xFFFF
+        if self.opts.report_outstanding and not self.opts.multi:
+            prev = self.probes.get((seq - 1) & 0xFFFF)
+            if prev is not None and not prev.answered:
+                self.events.append(Event("outstanding", t, prev.seq, now))
+        t.transmitted += 1
+        probe = Probe(t, seq, t.transmitted - 1, now)
+        self.probes[seq] = probe
+        data = build_echo(t.version, self.ident, seq,
+                          make_payload(self.opts.size, self.opts.pattern, now))
+        self.pipe = max(self.pipe, self._outstanding())
+        return Send(t.addr, data, ttl=self.opts.ttl, meta=probe)
+
+    def _schedule_linger(self, now: int) -> None:
+        o = self.opts
+        if o.multi:
+            wait = o.timeout_ns if o.timeout_ns is not None else NS // 2
+        elif self.total_received:
+            wait = max(2 * self.max_rtt_ns, o.interval_ns)
+        else:
+            wait = o.linger_ns
+        if o.deadline_ns is not None and not o.multi:
+            return  # with -w, the deadline alone ends the run
+        self.linger_until = now + wait
+
+    def _retry_or_finish(self, now: int) -> None:
+        """After the linger: retry silent targets (multi-target), else stop."""
+        if self.opts.multi:
+            silent = [t for t in self.targets if t.received == 0 and t.errors == 0]
+            # fping's habit: without -c a silent target is retried before it
+            # is called unreachable; with -c the count is what the user asked.
+            most = 1 + self.opts.retries if self.opts.count is None else self.opts.count
+            retry = [t for t in silent if t.transmitted < most]
+            if retry:
+                for i, t in enumerate(retry):
+                    t.probes_left = 1
+                    t.next_send_ns = now + i * self.opts.spacing_ns
+                self.linger_until = None
+                return
+            for t in silent:
+                self.events.append(Event("unreachable", t, ts_ns=now))
+        self._finish(self.linger_until if self.linger_until is not None else now)
+
+    def sent(self, send: Send, ts_ns: int) -> None:
+        probe: Probe = send.meta
+        probe.sent_ns = ts_ns
+        if self.first_sent_ns is None:
+            self.first_sent_ns = ts_ns
+        self.last_sent_ns = ts_ns
+        if self.opts.flood:
+            self.events.append(Event("sent", probe.target, probe.seq, ts_ns))
+
+    def received(self, pkt: Received, now_ns: int) -> None:
+        icmp = parse_ip(pkt.packet)
+        if icmp is None:
+            return
+        if icmp.kind == "echo-reply":
+            self._on_reply(icmp, pkt)
+        elif icmp.quote is not None:
+            self._on_error(icmp, pkt)
+        if self._answered_enough():
+            self._finish(pkt.ts_ns)
+        elif self.opts.multi and self._all_sent() and all(
+                t.received or t.errors for t in self.targets):
+            self._finish(pkt.ts_ns)
+        elif (self.opts.deadline_ns is not None and not self.opts.multi and self.total_errors):
+            self._finish(pkt.ts_ns)  # iputils: with -w, the first error ends the run
+
+    def _on_reply(self, icmp: Icmp, pkt: Received) -> None:
+        if icmp.ident != self.ident or icmp.version != self.version:
+            return  # another process's ping
+        probe = self.probes.get(icmp.seq)
+        if probe is None:
+            return
+        t = probe.target
+        if not icmp.cksum_ok:
+            t.corrupted += 1
+            self.events.append(Event("corrupt", t, icmp.seq, pkt.ts_ns, icmp.src, icmp.ttl,
+                                     icmp.length, icmp=icmp))
+            return
+        rtt = max(0, pkt.ts_ns - probe.sent_ns)
+        dup = probe.answered
+        if dup:
+            t.duplicates += 1
+        else:
+            probe.answered = True
+            t.received += 1
+            t.rtts_ns.append(rtt)
+            t.clocks[pkt.clock] = t.clocks.get(pkt.clock, 0) + 1
+            self.max_rtt_ns = max(self.max_rtt_ns, rtt)
+            if self.opts.multi and t.received == 1:
+                self.events.append(Event("alive", t, icmp.seq, pkt.ts_ns, icmp.src))
+        self.events.append(Event("reply", t, icmp.seq, pkt.ts_ns, icmp.src, icmp.ttl,
+                                 icmp.length, rtt, pkt.clock, dup, icmp, probe.number))
+        if self.opts.multi and not dup:
+            t.probes_left = 0 if self.opts.count is None else t.probes_left
+        if self.opts.flood and not self._outstanding():
+            # Flood sends the next probe as soon as the last one is answered.
+            for x in self.targets:
+                x.next_send_ns = min(x.next_send_ns, pkt.ts_ns)
+
+    def _on_error(self, icmp: Icmp, pkt: Received) -> None:
+        q = icmp.quote
+        if q.proto not in (PROTO_ICMP, PROTO_ICMP6) or q.echo is None:
+            return
+        ident, seq = q.echo
+        if ident != self.ident:
+            return
+        probe = self.probes.get(seq)
+        if probe is None:
+            return
+        t = probe.target
+        t.errors += 1
+        t.errors_seen.append((seq, icmp))
+        probe.answered = True
+        self.events.append(Event("error", t, seq, pkt.ts_ns, icmp.src, icmp.ttl, icmp.length,
+                                 icmp=icmp, number=probe.number))
+
+    def next_deadline(self) -> int | None:
+        times = [t.next_send_ns for t in self.targets if t.probes_left != 0]
+        if self.linger_until is not None:
+            times.append(self.linger_until)
+        if self.opts.deadline_ns is not None and self.start_ns is not None:
+            times.append(self.start_ns + self.opts.deadline_ns)
+        return min(times) if times else None
+
+    @property
+    def elapsed_ms(self) -> int:
+        """iputils' "time": from the first probe to the last one sent."""
+        if self.first_sent_ns is None or self.last_sent_ns is None:
+            return 0
+        return (self.last_sent_ns - self.first_sent_ns) // 1_000_000
+
+    @property
+    def duration_ms(self) -> int:
+        """From the first probe to the end of the run (replies and lingering included)."""
+        if self.first_sent_ns is None or self.end_ns is None:
+            return 0
+        return max(0, self.end_ns - self.first_sent_ns) // 1_000_000
+
+    def take_events(self) -> list[Event]:
+        ev, self.events = self.events, []
+        return ev
+
+
+@dataclass(frozen=True)
+class RttStats:
+    """min/avg/max/mdev as iputils computes them, in microseconds."""
+
+    min_us: int
+    avg_us: int
+    max_us: int
+    mdev_us: int
+
+
+def rtt_stats(rtts_ns: list[int]) -> RttStats | None:
+    """iputils' integer-microsecond arithmetic, so that figures match digit for digit."""
+    if not rtts_ns:
+        return None
+    us = [r // 1000 for r in rtts_ns]
+    n = len(us)
+    tsum = sum(us)
+    tsum2 = sum(u * u for u in us)
+    avg = tsum // n
+    var = tsum2 // n - avg * avg
+    mdev = math.isqrt(var) if var > 0 else 0
+    return RttStats(min(us), avg, max(us), mdev)

@@ -1,0 +1,240 @@
+"""Turning ping events into iputils' (and, for many targets, fping's) text.
+
+The strings follow iputils ping 2021+ closely, so that scripts and eyes
+used to it keep working: the header, the per-reply line with its time
+format that narrows with size, the `From ...` lines for router errors, the
+statistics block with `+N duplicates`/`+N errors` and `pipe N`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+from rawtools.tools.ping.engine import Event, PingEngine, RttStats, Target, rtt_stats
+from rawtools.wire.icmp import Icmp
+
+_UNREACH4 = {
+    0: "Destination Net Unreachable",
+    1: "Destination Host Unreachable",
+    2: "Destination Protocol Unreachable",
+    3: "Destination Port Unreachable",
+    5: "Source Route Failed",
+    6: "Destination Net Unknown",
+    7: "Destination Host Unknown",
+    8: "Source Host Isolated",
+    9: "Destination Net Prohibited",
+    10: "Destination Host Prohibited",
+    11: "Destination Net Unreachable for Type of Service",
+    12: "Destination Host Unreachable for Type of Service",
+    13: "Packet filtered",
+    14: "Precedence Violation",
+    15: "Precedence Cutoff",
+}
+_UNREACH6 = {
+    0: "No route",
+    1: "Administratively prohibited",
+    2: "Beyond scope of source address",
+    3: "Address unreachable",
+    4: "Port unreachable",
+    5: "Source address failed ingress/egress policy",
+    6: "Reject route to destination",
+}
+
+
+def describe_error(icmp: Icmp) -> str:
+    """iputils' wording for an ICMP error."""
+    t, c = icmp.type, icmp.code
+    if icmp.version == 4:
+        if t == 3:
+            if c == 4:
+                return f"Frag needed and DF set (mtu = {icmp.mtu})"
+            return _UNREACH4.get(c, f"Dest Unreachable, Bad Code: {c}")
+        if t == 11:
+            return "Time to live exceeded" if c == 0 else "Frag reassembly time exceeded"
+        if t == 12:
+            return f"Parameter problem: pointer = {icmp.pointer}"
+        if t == 4:
+            return "Source Quench"
+        if t == 5:
+            return "Redirect"
+        return f"Bad ICMP type: {t}"
+    if t == 1:
+        return "Destination unreachable: " + _UNREACH6.get(c, f"Unknown code {c}")
+    if t == 2:
+        return f"Packet too big: mtu={icmp.mtu}"
+    if t == 3:
+        return "Time exceeded: " + ("Hop limit" if c == 0 else "Defragmentation failure")
+    if t == 4:
+        what = {0: "Wrong header field", 1: "Unknown header", 2: "Unknown option"}
+        return f"Parameter problem: {what.get(c, f'code {c}')} at {icmp.pointer}"
+    return f"Unknown type {t}"
+
+
+def fmt_rtt(us: int) -> str:
+    """iputils' reply time: three decimals below 1 ms, fewer as it grows."""
+    if us >= 100000 - 50:
+        return f"{(us + 500) // 1000}"
+    if us >= 10000 - 5:
+        v = us + 50
+        return f"{v // 1000}.{(v % 1000) // 100:01d}"
+    if us >= 1000:
+        v = us + 5
+        return f"{v // 1000}.{(v % 1000) // 10:02d}"
+    return f"{us // 1000}.{us % 1000:03d}"
+
+
+def fmt_ms3(us: int) -> str:
+    """A microsecond count as milliseconds with three decimals (statistics)."""
+    return f"{us // 1000}.{us % 1000:03d}"
+
+
+class TextRenderer:
+    """Prints a single-target run the way iputils ping does."""
+
+    def __init__(self, out: IO[str] | None = None, *, quiet: bool = False,
+                 timestamps: bool = False, flood: bool = False, name_of=None) -> None:
+        self.out = out or sys.stdout
+        self.quiet = quiet
+        self.timestamps = timestamps
+        self.flood = flood
+        self.name_of = name_of or (lambda addr: addr)
+
+    def header(self, target: Target, size: int, pattern: bytes, source: str | None,
+               device: str | None) -> None:
+        """iputils' first line; `from SRC DEV:` only when -I was given."""
+        if pattern:
+            self.out.write("PATTERN: 0x" + pattern.hex() + "\n")
+        frm = f"from {source or ''} {device or ''}: " if (source or device) else ""
+        if target.version == 6:
+            self.out.write(f"PING {target.name}({target.addr}) {frm}{size} data bytes\n")
+        else:
+            self.out.write(f"PING {target.name} ({target.addr}) {frm}{size}({size + 28}) "
+                           "bytes of data.\n")
+        self.out.flush()
+
+    def _prefix(self, ev: Event) -> str:
+        if not self.timestamps:
+            return ""
+        sec, ns = divmod(ev.ts_ns, 1_000_000_000)
+        return f"[{sec}.{ns // 1000:06d}] "
+
+    def event(self, ev: Event) -> None:
+        if self.flood:
+            if ev.kind == "sent":
+                self.out.write(".")
+            elif ev.kind == "reply" and not ev.dup:
+                self.out.write("\b \b")
+            elif ev.kind == "error":
+                self.out.write("E")
+            self.out.flush()
+            return
+        if self.quiet:
+            return
+        p = self._prefix(ev)
+        if ev.kind == "reply":
+            who = self.name_of(ev.src)
+            line = (f"{p}{ev.size} bytes from {who}: icmp_seq={ev.seq} ttl={ev.ttl} "
+                    f"time={fmt_rtt(ev.rtt_ns // 1000)} ms")
+            if ev.dup:
+                line += " (DUP!)"
+            self.out.write(line + "\n")
+        elif ev.kind == "error":
+            self.out.write(f"{p}From {self.name_of(ev.src)} icmp_seq={ev.seq} "
+                           f"{describe_error(ev.icmp)}\n")
+        elif ev.kind == "outstanding":
+            self.out.write(f"{p}no answer yet for icmp_seq={ev.seq}\n")
+        elif ev.kind == "corrupt":
+            self.out.write(f"{p}{ev.size} bytes from {self.name_of(ev.src)}: "
+                           f"icmp_seq={ev.seq} (BAD CHECKSUM!) skipped\n")
+        else:
+            return
+        self.out.flush()
+
+    def summary(self, engine: PingEngine) -> None:
+        t = engine.targets[0]
+        elapsed_ms = engine.elapsed_ms
+        if self.flood:
+            self.out.write("\n")
+        self.out.write(f"\n--- {t.name} ping statistics ---\n")
+        parts = [f"{t.transmitted} packets transmitted", f"{t.received} received"]
+        if t.duplicates:
+            parts.append(f"+{t.duplicates} duplicates")
+        if t.corrupted:
+            parts.append(f"+{t.corrupted} corrupted")
+        if t.errors:
+            parts.append(f"+{t.errors} errors")
+        loss = _loss_int(t)
+        parts.append(f"{loss}% packet loss")
+        parts.append(f"time {elapsed_ms}ms")
+        self.out.write(", ".join(parts) + "\n")
+        st = rtt_stats(t.rtts_ns)
+        if st is not None:
+            line = (f"rtt min/avg/max/mdev = {fmt_ms3(st.min_us)}/{fmt_ms3(st.avg_us)}/"
+                    f"{fmt_ms3(st.max_us)}/{fmt_ms3(st.mdev_us)} ms")
+            if engine.pipe > 1:
+                line += f", pipe {engine.pipe}"
+            self.out.write(line + "\n")
+        self.out.flush()
+
+
+def _loss_int(t: Target) -> int:
+    """iputils truncates the loss percentage to an integer."""
+    if not t.transmitted:
+        return 0
+    return (t.transmitted - t.received) * 100 // t.transmitted
+
+
+def _ms2(us: int) -> str:
+    return f"{us / 1000:.2f}"
+
+
+class MultiRenderer:
+    """fping-style lines for many targets: per reply with -c, else alive/unreachable."""
+
+    def __init__(self, out: IO[str] | None = None, err: IO[str] | None = None, *,
+                 per_reply: bool, quiet: bool = False) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.per_reply = per_reply
+        self.quiet = quiet
+        self.width = 0
+
+    def start(self, targets: list[Target]) -> None:
+        self.width = max((len(t.name) for t in targets), default=0)
+
+    def event(self, ev: Event) -> None:
+        t = ev.target
+        if ev.kind == "reply" and self.per_reply and not self.quiet:
+            rtts = t.rtts_ns
+            avg = sum(rtts) // len(rtts) // 1000 if rtts else 0
+            dup = " [<- DUP]" if ev.dup else ""
+            self.out.write(f"{t.name:<{self.width}} : [{ev.number}], {ev.size} bytes, "
+                           f"{_ms2(ev.rtt_ns // 1000)} ms ({_ms2(avg)} avg, "
+                           f"{_loss_int(t)}% loss){dup}\n")
+        elif ev.kind == "alive" and not self.per_reply:
+            self.out.write(f"{t.name} is alive\n")
+        elif ev.kind == "unreachable" and not self.per_reply:
+            self.out.write(f"{t.name} is unreachable\n")
+        elif ev.kind == "error" and not self.quiet:
+            self.err.write(f"{describe_error(ev.icmp)} from {ev.src} for ICMP Echo sent to "
+                           f"{t.addr}\n")
+            self.err.flush()
+        else:
+            return
+        self.out.flush()
+
+    def summary(self, engine: PingEngine) -> None:
+        if self.per_reply:
+            self.out.write("\n")
+            for t in engine.targets:
+                st: RttStats | None = rtt_stats(t.rtts_ns)
+                line = (f"{t.name:<{self.width}} : xmt/rcv/%loss = "
+                        f"{t.transmitted}/{t.received}/{_loss_int(t)}%")
+                if st:
+                    line += f", min/avg/max = {_ms2(st.min_us)}/{_ms2(st.avg_us)}/{_ms2(st.max_us)}"
+                self.out.write(line + "\n")
+        alive = sum(1 for t in engine.targets if t.received)
+        self.out.write(f"{len(engine.targets)} targets, {alive} alive, "
+                       f"{len(engine.targets) - alive} unreachable, time {engine.duration_ms}ms\n")
+        self.out.flush()

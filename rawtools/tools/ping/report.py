@@ -1,0 +1,117 @@
+"""Ping results as data: the dataclasses of the Python API and the JSON lines.
+
+One function turns a finished run into `PingResult`; the JSON summary is
+that same result as a dict, so the API and `--json` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rawtools.tools.ping.engine import Event, PingEngine, Target, rtt_stats
+from rawtools.tools.ping.render import describe_error
+from rawtools.tools.ping.session import PingRun
+
+
+@dataclass(frozen=True)
+class ErrorSeen:
+    """An ICMP error a router (or our own host) sent about one of our probes."""
+
+    seq: int
+    src: str
+    type: int
+    code: int
+    text: str
+
+
+@dataclass
+class TargetResult:
+    """Per-target figures; times in milliseconds, `clocks` counts RTT sources.
+
+    `clocks` maps "kernel" (SO_TIMESTAMPNS), "pcap" (replayed file) or "user"
+    to how many RTTs that clock produced.
+    """
+
+    host: str
+    addr: str
+    transmitted: int
+    received: int
+    duplicates: int
+    errors: int
+    corrupted: int
+    loss_pct: float
+    rtts_ms: list[float]
+    min_ms: float | None
+    avg_ms: float | None
+    max_ms: float | None
+    mdev_ms: float | None
+    clocks: dict[str, int]
+    errors_seen: list[ErrorSeen] = field(default_factory=list)
+
+    @property
+    def alive(self) -> bool:
+        return self.received > 0
+
+
+@dataclass
+class PingResult:
+    """A whole run: one TargetResult per target, how it was done, how long.
+
+    `elapsed_ms` is iputils' "time" (first to last probe sent); `duration_ms`
+    runs to the end, waiting for replies included.
+    """
+
+    targets: list[TargetResult]
+    mechanism: str
+    ident: int
+    elapsed_ms: int
+    duration_ms: int
+
+    @property
+    def alive(self) -> list[str]:
+        return [t.addr for t in self.targets if t.alive]
+
+
+def _target_result(t: Target) -> TargetResult:
+    st = rtt_stats(t.rtts_ns)
+
+    def ms(us: int | None) -> float | None:
+        return None if us is None else us / 1000
+
+    return TargetResult(
+        host=t.name, addr=t.addr, transmitted=t.transmitted, received=t.received,
+        duplicates=t.duplicates, errors=t.errors, corrupted=t.corrupted,
+        loss_pct=round(t.loss_pct, 3), rtts_ms=[r / 1e6 for r in t.rtts_ns],
+        min_ms=ms(st.min_us if st else None), avg_ms=ms(st.avg_us if st else None),
+        max_ms=ms(st.max_us if st else None), mdev_ms=ms(st.mdev_us if st else None),
+        clocks=dict(t.clocks),
+        errors_seen=[ErrorSeen(seq, i.src, i.type, i.code, describe_error(i))
+                     for seq, i in t.errors_seen])
+
+
+def build_result(run: PingRun) -> PingResult:
+    e: PingEngine = run.engine
+    return PingResult([_target_result(t) for t in e.targets],
+                      run.mechanism, e.ident, e.elapsed_ms, e.duration_ms)
+
+
+def event_record(ev: Event) -> dict[str, Any] | None:
+    """The JSON line for an event (None for events only the flood display uses)."""
+    base = {"target": ev.target.addr, "seq": ev.seq, "ts": ev.ts_ns / 1e9}
+    if ev.kind == "reply":
+        return {"type": "reply", **base, "from": ev.src, "bytes": ev.size, "ttl": ev.ttl,
+                "rtt_ms": ev.rtt_ns / 1e6, "clock": ev.clock, "dup": ev.dup}
+    if ev.kind == "error":
+        return {"type": "error", **base, "from": ev.src, "icmp_type": ev.icmp.type,
+                "icmp_code": ev.icmp.code, "text": describe_error(ev.icmp)}
+    if ev.kind in ("outstanding", "corrupt", "unreachable"):
+        return {"type": ev.kind, **base}
+    return None
+
+
+def summary_record(run: PingRun) -> dict[str, Any]:
+    """The final JSON object: the API's PingResult, flattened to plain data."""
+    result = build_result(run)
+    d = asdict(result)
+    return {"type": "summary", **d, "alive": result.alive}

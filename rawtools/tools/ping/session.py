@@ -1,0 +1,120 @@
+"""One ping run from start to end: targets, transport, engine, loop.
+
+Both front ends (the CLI and `rawtools.ping()`) come through here, so a
+script gets exactly what the command line prints, only as data. The order
+is the one that keeps root's time short: resolve names, open the socket
+(raw needs CAP_NET_RAW), drop privileges, and only then run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rawtools.errors import UsageError
+from rawtools.io.icmpsock import IcmpSocket
+from rawtools.io.loop import Recorder, Stop, run
+from rawtools.io.pcapfile import PcapWriter
+from rawtools.io.privileges import drop_privileges
+from rawtools.io.replay import ReplayTransport
+from rawtools.net.resolve import resolve
+from rawtools.tools.ping.engine import Event, PingEngine, PingOptions, Target
+from rawtools.wire.icmp import parse_ip
+
+MAX_SWEEP = 65536
+
+
+@dataclass
+class PingConfig:
+    """A run as the user asked for it, before anything is opened."""
+
+    targets: list[str] = field(default_factory=list)
+    sweep: str | None = None
+    version: int | None = None
+    opts: PingOptions = field(default_factory=PingOptions)
+    source: str | None = None
+    device: str | None = None
+    mechanism: str | None = None
+    record: str | None = None
+    replay: str | None = None
+
+
+def sweep_targets(cidr: str) -> list[str]:
+    """Host addresses of a CIDR range (network and broadcast left out for /0../30)."""
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError as e:
+        raise UsageError(f"-g {cidr}: {e}") from None
+    if net.num_addresses > MAX_SWEEP:
+        raise UsageError(f"-g {cidr}: more than {MAX_SWEEP} addresses")
+    hosts = list(net.hosts()) if net.num_addresses > 2 else list(net)
+    return [str(a) for a in hosts]
+
+
+def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[Target], int]:
+    """Resolve every target once; all must be of one IP version (one socket)."""
+    names = list(cfg.targets)
+    if cfg.sweep:
+        names += sweep_targets(cfg.sweep)
+    if not names and replay is not None:
+        names = replay.destinations()
+    if not names:
+        raise UsageError("no target given (usage: rawtools ping [options] HOST ...)")
+    targets: list[Target] = []
+    versions = set()
+    for name in names:
+        addr, version = resolve(name, cfg.version)
+        versions.add(version)
+        targets.append(Target(addr, name))
+    if len(versions) > 1:
+        raise UsageError("targets mix IPv4 and IPv6; give -4 or -6, or ping them separately")
+    return targets, versions.pop()
+
+
+@dataclass
+class PingRun:
+    """What a finished run leaves: the engine's tallies and how it was done."""
+
+    engine: PingEngine
+    mechanism: str
+    source: str | None
+
+
+def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None],
+            on_event: Callable[[Event], None], stop: Stop | None = None) -> PingRun:
+    """Run to the end (count, deadline, Ctrl-C or end of a replay file)."""
+    replay = ReplayTransport(cfg.replay) if cfg.replay else None
+    targets, version = plan_targets(cfg, replay)
+    if replay is not None:
+        transport = replay
+        first = parse_ip(replay.first_outgoing)
+        ident = first.ident if first is not None and first.ident is not None else 0
+        mechanism, source = "replay", replay.local
+    else:
+        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl)
+        drop_privileges()
+        transport, ident, mechanism = sock, sock.ident, sock.mechanism
+        source = cfg.source
+    recorder = None
+    if cfg.record:
+        recorder = Recorder(PcapWriter.open(cfg.record))
+    engine = PingEngine(targets, cfg.opts, ident, version)
+    on_start(targets, source)
+    stop = stop or Stop()
+
+    def flush_events() -> None:
+        for ev in engine.take_events():
+            on_event(ev)
+
+    try:
+        run(engine, transport, recorder, stop, on_idle=flush_events)
+    finally:
+        if not engine.done:
+            engine.done = True
+            engine.end_ns = transport.now()
+        flush_events()
+        transport.close()
+        if recorder:
+            recorder.writer.close()
+    return PingRun(engine, mechanism, source)

@@ -1,0 +1,204 @@
+"""DNS messages summarised the way tcpdump prints them, parsed by hand.
+
+A capture is often mostly DNS, and dpkt's DNS class builds an object per
+record and raises on the first oddity, which costs more than the rest of a
+packet's decoding and loses what was readable before the damage. tcpdump's
+summary needs only the header counts, the first question and the answers'
+types and data, so a direct walk over the bytes gives both the speed and the
+partial output (`[|domain]`) for a truncated or hostile message.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+_HDR = struct.Struct("!HHHHHH")
+_RR = struct.Struct("!HHIH")
+_QQ = struct.Struct("!HH")
+_H = struct.Struct("!H")
+
+TYPES = {
+    1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB", 8: "MG", 9: "MR",
+    10: "NULL", 11: "WKS", 12: "PTR", 13: "HINFO", 14: "MINFO", 15: "MX", 16: "TXT", 17: "RP",
+    18: "AFSDB", 19: "X25", 20: "ISDN", 21: "RT", 22: "NSAP", 23: "NSAP_PTR", 24: "SIG",
+    25: "KEY", 26: "PX", 27: "GPOS", 28: "AAAA", 29: "LOC", 30: "NXT", 31: "EID",
+    32: "NIMLOC", 33: "SRV", 34: "ATMA", 35: "NAPTR", 36: "KX", 37: "CERT", 38: "A6",
+    39: "DNAME", 40: "SINK", 41: "OPT", 42: "APL", 43: "DS", 44: "SSHFP", 45: "IPSECKEY",
+    46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 49: "DHCID", 50: "NSEC3", 51: "NSEC3PARAM",
+    52: "TLSA", 53: "SMIMEA", 55: "HIP", 59: "CDS", 60: "CDNSKEY", 61: "OPENPGPKEY",
+    62: "CSYNC", 63: "ZONEMD", 64: "SVCB", 65: "HTTPS", 99: "SPF", 100: "UINFO", 101: "UID",
+    102: "GID", 103: "UNSPEC", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR",
+    253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI", 257: "CAA", 32768: "TA", 32769: "DLV",
+}
+CLASSES = {1: "IN", 3: "CHAOS", 4: "HS", 254: "NONE", 255: "ANY"}
+RCODES = {
+    0: "", 1: " FormErr", 2: " ServFail", 3: " NXDomain", 4: " NotImp", 5: " Refused",
+    6: " YXDomain", 7: " YXRRSet", 8: " NXRRSet", 9: " NotAuth", 10: " NotZone",
+}
+OPCODES = {0: "", 1: " inv_q", 2: " stat", 3: " op3", 4: " notify", 5: " update"}
+
+# Printable ASCII except the backslash and the dot, which would be ambiguous
+# inside a label and are escaped like the unprintable bytes.
+_PLAIN = frozenset(range(0x21, 0x7F)) - {0x5C, 0x2E}
+_MAX_HOPS = 64
+
+
+class Truncated(Exception):
+    """The message ends (or points) outside itself: print what came before."""
+
+
+def type_name(rtype: int) -> str:
+    return TYPES.get(rtype) or f"Type{rtype}"
+
+
+def _label(raw: bytes) -> str:
+    if all(b in _PLAIN for b in raw):
+        return raw.decode("ascii")
+    return "".join(chr(b) if b in _PLAIN else f"\\{b:03d}" for b in raw)
+
+
+def name(msg: bytes, off: int) -> tuple[str, int]:
+    """(dotted name, offset after it) of the name at `off`, following pointers.
+
+    Pointers are followed a bounded number of times because a crafted message
+    can point a name at itself.
+    """
+    labels: list[str] = []
+    end = -1
+    hops = 0
+    n = len(msg)
+    while True:
+        if off >= n:
+            raise Truncated
+        ln = msg[off]
+        if ln == 0:
+            off += 1
+            break
+        if ln >= 0xC0:
+            if off + 2 > n:
+                raise Truncated
+            if end < 0:
+                end = off + 2
+            hops += 1
+            if hops > _MAX_HOPS:
+                raise Truncated
+            off = ((ln & 0x3F) << 8) | msg[off + 1]
+            continue
+        if ln >= 0x40:
+            # Extended/bit-string labels (RFC 2673) were withdrawn; stop here.
+            raise Truncated
+        if off + 1 + ln > n:
+            raise Truncated
+        labels.append(_label(msg[off + 1:off + 1 + ln]))
+        off += 1 + ln
+    text = ".".join(labels) + "." if labels else "."
+    return text, (end if end >= 0 else off)
+
+
+def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
+    """What tcpdump shows after an answer's type in a one-line summary."""
+    end = off + rdlen
+    if end > len(msg):
+        raise Truncated
+    if rtype == 1 and rdlen == 4:
+        return " " + socket.inet_ntop(socket.AF_INET, msg[off:end])
+    if rtype == 28 and rdlen == 16:
+        return " " + socket.inet_ntop(socket.AF_INET6, msg[off:end])
+    if rtype in (2, 5, 12, 39):
+        return " " + name(msg, off)[0]
+    if rtype == 15 and rdlen >= 3:
+        return f" {name(msg, off + 2)[0]} {_H.unpack_from(msg, off)[0]}"
+    if rtype == 33 and rdlen >= 7:
+        prio, weight, port = struct.unpack_from("!HHH", msg, off)
+        return f" {name(msg, off + 6)[0]}:{port} {prio} {weight}"
+    if rtype == 16:
+        parts = []
+        p = off
+        while p < end:
+            ln = msg[p]
+            if p + 1 + ln > end:
+                raise Truncated
+            parts.append('"' + _label(msg[p + 1:p + 1 + ln]) + '"')
+            p += 1 + ln
+        return " " + " ".join(parts) if parts else ""
+    return ""
+
+
+def summary(msg: bytes, length: int, fields: dict | None = None) -> str:
+    """tcpdump's one-line DNS summary of `msg` (`length` is the on-wire size).
+
+    Raises `Truncated` only before the header is complete; later damage ends
+    the summary with `[|domain]` so the readable part is still shown.
+    """
+    if len(msg) < 12:
+        raise Truncated
+    ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
+    opcode = (flags >> 11) & 0xF
+    rcode = flags & 0xF
+    out = [str(ident), OPCODES.get(opcode) or f" op{opcode}"]
+    if fields is not None:
+        fields["dns"] = dns = {"id": ident, "qr": bool(flags & 0x8000), "opcode": opcode,
+                               "rcode": rcode, "qd": qd, "an": an, "ns": ns, "ar": ar}
+    if flags & 0x8000:
+        out.append(RCODES.get(rcode) or f" Resp{rcode}")
+        if flags & 0x0400:
+            out.append("*")
+        if not flags & 0x0080:
+            out.append("-")
+        if flags & 0x0200:
+            out.append("|")
+        if flags & 0x0020:
+            out.append("$")
+        if qd != 1:
+            out.append(f" [{qd}q]")
+        out.append(f" {an}/{ns}/{ar}")
+    else:
+        if flags & 0x0100:
+            out.append("+")
+        if flags & 0x0010:
+            out.append("%")
+        if qd != 1:
+            out.append(f" [{qd}q]")
+        if an:
+            out.append(f" [{an}a]")
+        if ns:
+            out.append(f" [{ns}n]")
+        if ar:
+            out.append(f" [{ar}au]")
+    try:
+        off = 12
+        for i in range(qd):
+            qname, off = name(msg, off)
+            qtype, qclass = _QQ.unpack_from(msg, off)
+            off += 4
+            if i == 0:
+                if fields is not None:
+                    dns["qname"], dns["qtype"] = qname, type_name(qtype)
+                if not flags & 0x8000:
+                    cls = "" if qclass & 0x7FFF == 1 else " " + (
+                        CLASSES.get(qclass & 0x7FFF) or f"(Class {qclass & 0x7FFF})")
+                    out.append(f" {type_name(qtype)}{cls}? {qname}")
+        if flags & 0x8000:
+            answers = []
+            for i in range(an):
+                _, off = name(msg, off)
+                rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
+                off += 10
+                text = " " + type_name(rtype)
+                if rclass & 0x7FFF != 1 and rtype != 41:
+                    text += " " + (CLASSES.get(rclass & 0x7FFF) or f"(Class {rclass & 0x7FFF})")
+                text += _rdata(msg, rtype, off, rdlen)
+                off += rdlen
+                out.append(text if i == 0 else "," + text)
+                if fields is not None:
+                    answers.append(text.strip())
+            if fields is not None:
+                dns["answers"] = answers
+    except (Truncated, struct.error, IndexError, ValueError):
+        if fields is not None:
+            fields["malformed"] = True
+        out.append(" [|domain]")
+        return "".join(out)
+    out.append(f" ({length})")
+    return "".join(out)
