@@ -1,0 +1,101 @@
+"""`rawtools.sniff(...)`: captured packets for Python scripts, decoded on demand.
+
+    import rawtools
+    for pkt in rawtools.sniff("eth0", "udp port 53", count=10):
+        print(pkt.summary)
+
+Each `SniffedPacket` keeps the raw bytes and decodes only what is asked for
+(`summary`, the tcpdump-style line; `fields`, the --json object), so a
+script that only counts or saves packets never pays for decoding.
+
+Tools that need packets but not decoding (udpcksum, tests) use the capture
+handles re-exported here: `Capture` (libpcap, live or offline) and
+`PacketCapture` (AF_PACKET ring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from rawtools.io.afpacket import PacketCapture
+from rawtools.io.capture import (
+    DEFAULT_SNAPLEN,
+    Capture,
+    CaptureSource,
+    CaptureStats,
+    default_interface,
+)
+
+__all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
+
+
+@dataclass
+class SniffedPacket:
+    """One captured packet: timestamp (ns since the epoch), bytes, wire length."""
+
+    ts_ns: int
+    data: bytes
+    orig_len: int
+    linktype: int
+    _printer: Any = field(repr=False, compare=False)
+
+    @cached_property
+    def summary(self) -> str:
+        """tcpdump's one-line description, without the timestamp."""
+        return self._printer.line(self.ts_ns, self.data, self.orig_len)
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        """The decoded fields, as `rawtools sniff --json` prints them."""
+        return self._printer.record(self.ts_ns, self.data, self.orig_len)
+
+
+def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
+          file: str | None = None, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
+          immediate: bool = False, backend: str = "pcap", direction: str | None = None,
+          buffer_kib: int | None = None, numeric: bool = True,
+          verbose: int = 0) -> Iterator[SniffedPacket]:
+    """Packets from `interface` (or from `file`, a pcap/pcapng) matching `filter`.
+
+    Stops after `count` packets (0: at end of file, or never when live; the
+    caller breaks out of the loop). `immediate=True` uses the AF_PACKET
+    backend so each packet arrives at once instead of up to 50 ms late.
+    Errors are `rawtools.errors` exceptions with one-line messages.
+    """
+    from rawtools.tools.sniff.decode import Printer
+
+    source = open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
+                          immediate=immediate, backend=backend, direction=direction,
+                          buffer_kib=buffer_kib)
+    with source:
+        printer = Printer(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
+        linktype = source.linktype
+        for ts, data, orig in source.packets(count):
+            yield SniffedPacket(ts, data, orig, linktype, printer)
+
+
+def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,
+                 snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True, immediate: bool = False,
+                 backend: str = "pcap", direction: str | None = None,
+                 buffer_kib: int | None = None) -> CaptureSource:
+    """An open, filtered capture handle: the building block under `sniff`."""
+    if file is not None:
+        source: CaptureSource = Capture.open_offline(file)
+    else:
+        interface = interface or default_interface()
+        if immediate or backend == "packet":
+            source = PacketCapture(interface, snaplen=snaplen, promisc=promisc,
+                                   buffer_kib=buffer_kib, direction=direction,
+                                   immediate=immediate)
+        else:
+            source = Capture.open_live(interface, snaplen=snaplen, promisc=promisc,
+                                       buffer_kib=buffer_kib, direction=direction)
+    try:
+        source.set_filter(filter)
+    except BaseException:
+        source.close()
+        raise
+    return source

@@ -1,0 +1,224 @@
+"""`rawtools sniff`: tcpdump's flags, output and end-of-capture statistics.
+
+The loop hands whole batches around (a libpcap `next_batch`, a block of the
+AF_PACKET ring) and writes each batch's text with one call, because per-packet
+Python work, not the kernel, is what limits a Python sniffer. SIGINT and
+SIGTERM only set a flag (and wake the select through a pipe), so the loop
+always leaves through the same door: -w file flushed and closed, statistics
+printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from rawtools.errors import UsageError
+from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
+from rawtools.io.privileges import drop_privileges
+from rawtools.jsonout import record
+from rawtools.tools.sniff.api import open_capture
+
+# tcpdump's "link-type NAME (description)" for the types people meet.
+LINK_NAMES = {
+    0: ("NULL", "BSD loopback"), 1: ("EN10MB", "Ethernet"), 12: ("RAW", "Raw IP"),
+    101: ("RAW", "Raw IP"), 108: ("LOOP", "OpenBSD loopback"),
+    113: ("LINUX_SLL", "Linux cooked v1"), 228: ("IPV4", "Raw IPv4"),
+    229: ("IPV6", "Raw IPv6"), 276: ("LINUX_SLL2", "Linux cooked v2"),
+}
+# Live handles report platform DLT values; files need the LINKTYPE number.
+DLT_TO_LINKTYPE = {12: 101, 14: 101}
+TS_STYLES = {0: "abs", 1: "none", 2: "epoch", 3: "delta"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expression", nargs="*", metavar="EXPRESSION",
+                   help="BPF filter, as tcpdump (e.g. udp port 53)")
+    p.add_argument("-i", dest="interface", metavar="IFACE",
+                   help="capture on IFACE ('any' for all; default: first up non-loopback)")
+    p.add_argument("-r", dest="read", metavar="FILE", help="read packets from a pcap/pcapng file")
+    p.add_argument("-c", dest="count", type=int, default=0, metavar="COUNT",
+                   help="stop after COUNT packets")
+    p.add_argument("-s", dest="snaplen", type=int, default=DEFAULT_SNAPLEN, metavar="SNAPLEN",
+                   help="bytes to capture per packet (0 = 262144)")
+    p.add_argument("-p", dest="promisc", action="store_false", help="no promiscuous mode")
+    p.add_argument("-B", dest="buffer_kib", type=int, metavar="KIB",
+                   help="kernel capture buffer size in KiB")
+    p.add_argument("-Q", dest="direction", choices=["in", "out", "inout"],
+                   help="capture only packets received (in), sent (out) or both")
+    p.add_argument("--immediate", action="store_true",
+                   help="deliver each packet at once (uses the packet backend)")
+    p.add_argument("--backend", choices=["pcap", "packet"],
+                   help="libpcap (default) or an AF_PACKET ring")
+    p.add_argument("-w", dest="write", metavar="FILE", help="write packets to FILE ('-' stdout)")
+    p.add_argument("--pcapng", action="store_true",
+                   help="with -w: pcapng with capture statistics, not pcap")
+    p.add_argument("-C", dest="file_size", metavar="SIZE",
+                   help="with -w: new file when this one exceeds SIZE million bytes (k/m/g)")
+    p.add_argument("-G", dest="rotate_seconds", type=int, default=0, metavar="SEC",
+                   help="with -w: new file every SEC seconds (FILE may hold strftime %%-codes)")
+    p.add_argument("-W", dest="file_count", type=int, default=0, metavar="N",
+                   help="with -C: reuse N files in a ring; with -G: stop after N files")
+    p.add_argument("-n", dest="numeric", action="store_true", help="don't resolve addresses")
+    p.add_argument("-e", dest="link_header", action="store_true", help="print the link header")
+    p.add_argument("-v", dest="verbose", action="count", default=0, help="more detail (-vv, -vvv)")
+    dump = p.add_mutually_exclusive_group()
+    dump.add_argument("-x", dest="hexdump", action="store_const", const="x", help="hex dump")
+    dump.add_argument("-X", dest="hexdump", action="store_const", const="X",
+                      help="hex and ASCII dump")
+    dump.add_argument("-A", dest="hexdump", action="store_const", const="A", help="ASCII dump")
+    p.add_argument("-t", dest="ts", action="count", default=0,
+                   help="-t no time, -tt seconds since the epoch, -ttt delta to previous")
+    p.add_argument("-l", dest="line_buffered", action="store_true", help="line-buffered stdout")
+    p.add_argument("-Z", dest="user", metavar="USER",
+                   help="drop to USER after opening (default under sudo: the sudo user)")
+    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
+
+
+def open_source(args: argparse.Namespace) -> CaptureSource:
+    """The capture the flags ask for, filter installed, still with root's rights."""
+    backend = args.backend or ("packet" if args.immediate else "pcap")
+    if args.immediate and backend == "pcap":
+        raise UsageError("--immediate needs --backend packet (pcapy-ng has no immediate mode)")
+    return open_capture(args.interface, " ".join(args.expression), file=args.read,
+                        snaplen=args.snaplen, promisc=args.promisc, immediate=args.immediate,
+                        backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
+
+
+def link_text(linktype: int) -> str:
+    name = LINK_NAMES.get(linktype)
+    return f"{name[0]} ({name[1]})" if name else str(linktype)
+
+
+class Stopper:
+    """SIGINT/SIGTERM end the capture cleanly: a flag plus a wake-up pipe for select."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+        self._old_fd = signal.set_wakeup_fd(self._w)
+        self._old = {s: signal.signal(s, self._handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        self.signum = signum
+
+    def stopped(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def fd(self) -> int:
+        return self._r
+
+    def restore(self) -> None:
+        signal.set_wakeup_fd(self._old_fd)
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        os.close(self._r)
+        os.close(self._w)
+
+
+def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, object]:
+    """A function turning a batch into output text, and the printer behind it."""
+    from rawtools.tools.sniff.decode import Printer
+
+    if args.ts > 3:
+        raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
+    printer = Printer(linktype, numeric=args.numeric, verbose=args.verbose,
+                      link_header=args.link_header, ts_style=TS_STYLES[args.ts],
+                      hexdump=args.hexdump)
+    if args.json:
+        as_json, rec = json.dumps, printer.record
+
+        def render(batch: list[Packet]) -> str:
+            return "".join([as_json(rec(*p), separators=(",", ":")) + "\n" for p in batch])
+    else:
+        line = printer.line
+
+        def render(batch: list[Packet]) -> str:
+            return "\n".join([line(*p) for p in batch]) + "\n"
+    return render, printer
+
+
+def _writer(args: argparse.Namespace, source: CaptureSource):
+    from rawtools.tools.sniff.output import CaptureWriter, parse_size
+
+    if (args.file_size or args.rotate_seconds or args.file_count) and not args.write:
+        raise UsageError("-C, -G and -W need -w FILE")
+    size = parse_size(args.file_size) if args.file_size else 0
+    linktype = DLT_TO_LINKTYPE.get(source.linktype, source.linktype)
+    return CaptureWriter(args.write, linktype, source.snaplen, pcapng=args.pcapng, size=size,
+                         seconds=args.rotate_seconds, files=args.file_count,
+                         if_name=None if args.read else source.name, stats=source.stats)
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} packet{'' if n == 1 else 's'} {what}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.count < 0 or args.snaplen < 0 or (args.buffer_kib or 0) < 0:
+        raise UsageError("-c, -s and -B take non-negative numbers")
+    if args.pcapng and not args.write:
+        raise UsageError("--pcapng needs -w FILE")
+    source = open_source(args)
+    try:
+        drop_privileges(args.user)
+        return _capture(args, source)
+    finally:
+        source.close()
+
+
+def _capture(args: argparse.Namespace, source: CaptureSource) -> int:
+    writer = _writer(args, source) if args.write else None
+    render = printer = None
+    if not writer:
+        render, printer = _printer_output(args, source.linktype)
+    where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
+    snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
+    print(f"{where}, link-type {link_text(source.linktype)}, {snap}", file=sys.stderr,
+          flush=True)
+    out = sys.stdout
+    captured = 0
+    stopper = Stopper()
+    try:
+        for batch in source.batches(args.count, stopper.stopped, stopper.fd):
+            if writer:
+                captured += writer.write_batch(batch)
+                if writer.finished:
+                    print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
+                    break
+            else:
+                out.write(render(batch))
+                captured += len(batch)
+                if args.line_buffered:
+                    out.flush()
+    finally:
+        stopper.restore()
+        if writer:
+            writer.close()
+        out.flush()
+        _report(args, source, captured, printer)
+    return 0
+
+
+def _report(args: argparse.Namespace, source: CaptureSource, captured: int, printer) -> None:
+    """tcpdump's closing lines on stderr; with --json also the summary object."""
+    stats = source.stats()
+    if stats is not None:
+        print(f"{_plural(captured, 'captured')}\n{_plural(stats.received, 'received by filter')}"
+              f"\n{_plural(stats.dropped, 'dropped by kernel')}", file=sys.stderr)
+        if stats.ifdropped:
+            print(_plural(stats.ifdropped, "dropped by interface"), file=sys.stderr)
+    if args.json and not (args.write == "-"):
+        fields = {"captured": captured, "malformed": getattr(printer, "malformed", 0)}
+        if stats is not None:
+            fields.update(received=stats.received, dropped=stats.dropped,
+                          ifdropped=stats.ifdropped)
+        sys.stdout.write(json.dumps(record("sniff", "summary", **fields)) + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,160 @@
+"""`-w`: saving packets, with tcpdump's -C/-G/-W rotation and file names.
+
+Names follow tcpdump so scripts written for it keep working: with `-C` the
+files are FILE, FILE1, FILE2, ...; with `-W N` as well the number is always
+present and zero-padded to the width of N-1 (FILE0 .. FILE9 for -W 10) and
+the count wraps, overwriting the oldest; with `-G` FILE is a strftime()
+pattern expanded at each rotation, and `-W N` ends the capture after N files.
+
+Records are buffered and flushed after every batch the capture hands over
+(one wake-up), and on close, so a capture ended by a count, Ctrl-C or SIGTERM
+leaves a complete file; only a SIGKILL can lose the last batch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import BinaryIO
+
+from rawtools.errors import CaptureError, UsageError
+from rawtools.io.capture import CaptureStats, Packet
+from rawtools.io.pcapfile import PcapWriter
+from rawtools.io.pcapng import PcapngWriter
+
+_SUFFIX = {"k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
+_BUFFER = 1 << 20
+
+
+def parse_size(text: str) -> int:
+    """-C's argument in bytes: millions of bytes, or k/m/g (KiB/MiB/GiB) as tcpdump."""
+    t = text.strip().lower()
+    try:
+        if t and t[-1] in _SUFFIX:
+            value = int(float(t[:-1]) * _SUFFIX[t[-1]])
+        else:
+            value = int(float(t) * 1_000_000)
+    except ValueError:
+        raise UsageError(f"-C: invalid file size {text!r}") from None
+    if value <= 0:
+        raise UsageError(f"-C: file size must be positive (got {text!r})")
+    return value
+
+
+def rotated_name(pattern: str, count: int, width: int, when: float | None) -> str:
+    """tcpdump's MakeFilename: strftime for -G, then the -C/-W sequence number."""
+    name = time.strftime(pattern, time.localtime(when)) if when is not None else pattern
+    if count == 0 and width == 0:
+        return name
+    return f"{name}{count:0{width}d}"
+
+
+class CaptureWriter:
+    """Writes packets to one file, a rotating set of files, or standard output.
+
+    `stats` is asked for the capture's counters whenever a pcapng file is
+    closed, so each file's statistics block says how complete it is.
+    """
+
+    def __init__(self, path: str, linktype: int, snaplen: int, *, pcapng: bool = False,
+                 size: int = 0, seconds: int = 0, files: int = 0, if_name: str | None = None,
+                 stats: Callable[[], CaptureStats | None] = lambda: None,
+                 clock: Callable[[], float] = time.time) -> None:
+        if path == "-" and (size or seconds):
+            raise UsageError("-C and -G need a file name, not '-' (standard output)")
+        if files and not (size or seconds):
+            raise UsageError("-W needs -C or -G")
+        self.path = path
+        self.linktype, self.snaplen, self.pcapng = linktype, snaplen, pcapng
+        self.size, self.seconds, self.files = size, seconds, files
+        self.if_name = if_name
+        self.stats = stats
+        self.clock = clock
+        # tcpdump numbers -C files with as many digits as -W's largest index.
+        self.width = len(str(files - 1)) if size and files > 1 else 0
+        self.size_count = 0
+        self.time_count = 0
+        self.started = clock() if seconds else None
+        self.finished = False  # -G with -W: the last file is full, stop capturing
+        self.count = 0
+        self._open()
+
+    def _open(self) -> None:
+        if self.path == "-":
+            out: BinaryIO = sys.stdout.buffer
+        else:
+            name = rotated_name(self.path, self.size_count, self.width, self.started)
+            try:
+                out = open(name, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed in _close
+            except OSError as e:
+                raise CaptureError(f"{name}: {e.strerror}") from None
+        never = 1 << 62  # flushed per batch by write_batch, not per record
+        if self.pcapng:
+            self.writer = PcapngWriter(out, self.linktype, self.snaplen, self.if_name,
+                                       flush_every=never)
+            self.bytes = self.writer.bytes
+        else:
+            self.writer = PcapWriter(out, self.linktype, self.snaplen, flush_every=never)
+            self.bytes = 24
+
+    def _close(self) -> None:
+        if isinstance(self.writer, PcapngWriter):
+            self.writer.write_statistics(self.stats(), time.time_ns())
+        if self.path == "-":
+            self.writer.flush()
+        else:
+            self.writer.close()
+
+    def _rotate_if_due(self) -> None:
+        if self.seconds:
+            now = self.clock()
+            if now - self.started >= self.seconds:
+                self.time_count += 1
+                if self.files and self.time_count >= self.files:
+                    self.finished = True
+                    return
+                self._close()
+                self.started = now
+                self.size_count = 0
+                self._open()
+                return
+        if self.size and self.bytes > self.size:
+            self.size_count += 1
+            if self.files and self.size_count >= self.files:
+                self.size_count = 0
+            self._close()
+            self._open()
+
+    def write_batch(self, batch: list[Packet]) -> int:
+        """Write a batch; returns how many were written (fewer once -G -W is done)."""
+        written = 0
+        rotating = self.size or self.seconds
+        pcapng = self.pcapng
+        for ts, data, orig in batch:
+            if rotating:
+                self._rotate_if_due()
+                if self.finished:
+                    break
+            self.writer.write(ts, data, orig)
+            self.bytes += (32 + len(data) + (-len(data) % 4)) if pcapng else 16 + len(data)
+            written += 1
+        self.count += written
+        self.writer.flush()
+        return written
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        self._close()
+
+
+def ensure_writable_dir(path: str) -> None:
+    """Fail before capturing, not after, when -w points into a missing directory."""
+    if path == "-":
+        return
+    parent = os.path.dirname(os.path.abspath(time.strftime(path)))
+    if not os.path.isdir(parent):
+        raise CaptureError(f"{path}: No such file or directory")
