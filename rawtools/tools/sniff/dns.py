@@ -125,23 +125,23 @@ def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
     return ""
 
 
-def summary(msg: bytes, length: int, fields: dict | None = None) -> str:
-    """tcpdump's one-line DNS summary of `msg` (`length` is the on-wire size).
+def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, bool]:
+    """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
 
-    Raises `Truncated` only before the header is complete; later damage ends
-    the summary with `[|domain]` so the readable part is still shown.
+    `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
+    ends the summary with `[|domain]` so that the readable part is still shown.
     """
     if len(msg) < 12:
-        raise Truncated
+        return "[|domain]", False
     ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
     opcode = (flags >> 11) & 0xF
     rcode = flags & 0xF
-    out = [str(ident), OPCODES.get(opcode) or f" op{opcode}"]
+    out = [str(ident), OPCODES.get(opcode, f" op{opcode}")]
     if fields is not None:
         fields["dns"] = dns = {"id": ident, "qr": bool(flags & 0x8000), "opcode": opcode,
                                "rcode": rcode, "qd": qd, "an": an, "ns": ns, "ar": ar}
     if flags & 0x8000:
-        out.append(RCODES.get(rcode) or f" Resp{rcode}")
+        out.append(RCODES.get(rcode, f" Resp{rcode}"))
         if flags & 0x0400:
             out.append("*")
         if not flags & 0x0080:
@@ -196,9 +196,7 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> str:
             if fields is not None:
                 dns["answers"] = answers
     except (Truncated, struct.error, IndexError, ValueError):
-        if fields is not None:
-            fields["malformed"] = True
         out.append(" [|domain]")
-        return "".join(out)
+        return "".join(out), False
     out.append(f" ({length})")
-    return "".join(out)
+    return "".join(out), True

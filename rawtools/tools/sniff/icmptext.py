@@ -1,0 +1,178 @@
+"""ICMP and ICMPv6 messages in tcpdump's words.
+
+Errors name the datagram they quote (`198.18.1.2 udp port 33434 unreachable`),
+because that is what someone reading a trace needs; the quote is read with
+fixed offsets and anything cut short simply drops the detail, never the line.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+_HH = struct.Struct("!HH")
+_H = struct.Struct("!H")
+_I = struct.Struct("!I")
+
+
+def ntop4(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET, raw)
+
+
+def ntop6(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6, raw)
+
+
+_UNREACH4 = {
+    0: "net {} unreachable",
+    1: "host {} unreachable",
+    4: "{} unreachable - need to frag",
+    5: "{} unreachable - source route failed",
+    6: "net {} unreachable - unknown",
+    7: "host {} unreachable - unknown",
+    8: "{} unreachable - source host isolated",
+    9: "net {} unreachable - admin prohibited",
+    10: "host {} unreachable - admin prohibited",
+    11: "net {} unreachable - tos prohibited",
+    12: "host {} unreachable - tos prohibited",
+    13: "host {} unreachable - admin prohibited filter",
+    14: "host {} unreachable - host precedence violation",
+    15: "host {} unreachable - precedence cutoff",
+}
+_REDIRECT4 = {0: "net", 1: "host", 2: "tos net", 3: "tos host"}
+_SIMPLE4 = {
+    4: "source quench",
+    9: "router advertisement",
+    10: "router solicitation",
+    15: "information request",
+    16: "information reply",
+    17: "address mask request",
+}
+_PROTO_NAMES = {6: "tcp", 17: "udp"}
+
+
+def _quoted4(msg: bytes, off: int) -> tuple[str, int, bytes] | None:
+    """(dst, proto, first transport bytes) of the IPv4 datagram an error quotes."""
+    q = off + 8
+    if len(msg) < q + 20:
+        return None
+    hl = (msg[q] & 15) * 4
+    return ntop4(msg[q + 16:q + 20]), msg[q + 9], msg[q + hl:q + hl + 8]
+
+
+def icmp4(msg: bytes, off: int, length: int) -> str:
+    """The text after "IP a > b: " for the ICMP message at `off`.
+
+    Raises IndexError/struct.error when even the type and code are missing,
+    which the caller turns into `[|icmp]`.
+    """
+    typ, code = msg[off], msg[off + 1]
+    if typ == 0 or typ == 8:
+        ident, seq = _HH.unpack_from(msg, off + 4)
+        kind = "echo request" if typ == 8 else "echo reply"
+        return f"ICMP {kind}, id {ident}, seq {seq}, length {length}"
+    if typ == 3:
+        quote = _quoted4(msg, off)
+        dst = quote[0] if quote else "?"
+        if code == 3 and quote and quote[1] in _PROTO_NAMES and len(quote[2]) >= 4:
+            port = _H.unpack_from(quote[2], 2)[0]
+            text = f"{dst} {_PROTO_NAMES[quote[1]]} port {port} unreachable"
+        elif code == 2 and quote:
+            text = f"{dst} protocol {quote[1]} unreachable"
+        elif code == 4:
+            mtu = _H.unpack_from(msg, off + 6)[0]
+            text = f"{dst} unreachable - need to frag" + (f" (mtu {mtu})" if mtu else "")
+        else:
+            text = _UNREACH4.get(code, "{} unreachable - #" + str(code)).format(dst)
+        return f"ICMP {text}, length {length}"
+    if typ == 11:
+        what = "ip reassembly time exceeded" if code == 1 else "time exceeded in-transit"
+        return f"ICMP {what}, length {length}"
+    if typ == 5:
+        quote = _quoted4(msg, off)
+        gw = ntop4(msg[off + 4:off + 8]) if len(msg) >= off + 8 else "?"
+        kind = _REDIRECT4.get(code, f"#{code}")
+        return f"ICMP redirect {quote[0] if quote else '?'} to {kind} {gw}, length {length}"
+    if typ == 12:
+        return f"ICMP parameter problem - octet {msg[off + 4]}, length {length}"
+    if typ == 13 or typ == 14:
+        ident, seq = _HH.unpack_from(msg, off + 4)
+        kind = "query" if typ == 13 else "reply"
+        return f"ICMP time stamp {kind} id {ident} seq {seq}, length {length}"
+    if typ == 18:
+        return f"ICMP address mask is 0x{_I.unpack_from(msg, off + 4)[0]:08x}, length {length}"
+    name = _SIMPLE4.get(typ)
+    return f"ICMP {name or f'type-#{typ}'}, length {length}"
+
+
+_TYPES6 = {
+    1: "destination unreachable", 2: "packet too big", 3: "time exceeded in-transit",
+    4: "parameter problem", 128: "echo request", 129: "echo reply",
+    130: "multicast listener query", 131: "multicast listener report",
+    132: "multicast listener done", 133: "router solicitation", 134: "router advertisement",
+    135: "neighbor solicitation", 136: "neighbor advertisement", 137: "redirect",
+    138: "router renumbering", 139: "node information query", 140: "node information reply",
+    141: "inverse neighbor solicitation", 142: "inverse neighbor advertisement",
+    143: "multicast listener report v2", 144: "ha discovery request",
+    145: "ha discovery reply", 146: "mobile router solicitation",
+    147: "mobile router advertisement", 151: "multicast router advertisement",
+    152: "multicast router solicitation", 153: "multicast router termination", 155: "RPL",
+}
+_UNREACH6 = {0: "unreachable route", 1: "unreachable prohibited", 2: "beyond scope",
+             3: "unreachable address", 4: "unreachable port"}
+_PARAM6 = {0: "errorneous", 1: "next header", 2: "option"}
+
+
+def _quoted6_port(msg: bytes, q: int) -> tuple[str, int, int] | None:
+    """(dst, proto, dport) of an IPv6 datagram quoted at `q`, extension headers skipped."""
+    if len(msg) < q + 40:
+        return None
+    nxt, p = msg[q + 6], q + 40
+    while nxt in (0, 43, 60) and len(msg) >= p + 8:
+        nxt, p = msg[p], p + (msg[p + 1] + 1) * 8
+    if nxt not in _PROTO_NAMES or len(msg) < p + 4:
+        return None
+    return ntop6(msg[q + 24:q + 40]), nxt, _H.unpack_from(msg, p + 2)[0]
+
+
+def icmp6(msg: bytes, off: int, length: int) -> str:
+    """The text after "IP6 a > b: " for the ICMPv6 message at `off`."""
+    typ, code = msg[off], msg[off + 1]
+    head = f"ICMP6, {_TYPES6.get(typ) or f'unknown icmp6 type ({typ})'}"
+    if typ == 128 or typ == 129:
+        ident, seq = _HH.unpack_from(msg, off + 4)
+        return f"{head}, id {ident}, seq {seq}, length {length}"
+    if typ == 135 or typ == 136:
+        target = ntop6(msg[off + 8:off + 24]) if len(msg) >= off + 24 else None
+        if target is None:
+            return f"{head}, length {length} [|icmp6]"
+        what = "who has" if typ == 135 else "tgt is"
+        return f"{head}, {what} {target}, length {length}"
+    if typ == 1:
+        text = _UNREACH6.get(code, f"unknown unreach code ({code})")
+        if code == 4:
+            quote = _quoted6_port(msg, off + 8)
+            if quote:
+                text += f", {quote[0]} {_PROTO_NAMES[quote[1]]} port {quote[2]}"
+        elif len(msg) >= off + 48:
+            text += " " + ntop6(msg[off + 32:off + 48])
+        return f"{head}, {text}, length {length}"
+    if typ == 2:
+        return f"{head}, mtu {_I.unpack_from(msg, off + 4)[0]}, length {length}"
+    if typ == 3:
+        if code == 1:
+            return f"{head} (reassembly), length {length}"
+        if len(msg) >= off + 48:
+            return f"{head} for {ntop6(msg[off + 32:off + 48])}, length {length}"
+        return f"{head}, length {length}"
+    if typ == 4:
+        pointer = _I.unpack_from(msg, off + 4)[0]
+        return f"{head}, {_PARAM6.get(code, f'code-#{code}')} - octet {pointer}, length {length}"
+    if typ == 137 and len(msg) >= off + 40:
+        return (f"{head}, {ntop6(msg[off + 8:off + 24])} to {ntop6(msg[off + 24:off + 40])},"
+                f" length {length}")
+    if typ == 143:
+        return f"{head}, {_H.unpack_from(msg, off + 6)[0]} group record(s), length {length}"
+    if typ == 130 and length >= 28 and len(msg) >= off + 24:
+        return f"{head} v2 [gaddr {ntop6(msg[off + 8:off + 24])}], length {length}"
+    return f"{head}, length {length}"
