@@ -52,3 +52,12 @@ def lab3(make_lab) -> Lab:
 def rawtools_argv(*args: str) -> list[str]:
     """argv running this checkout's rawtools with the interpreter running pytest."""
     return [sys.executable, "-m", "rawtools", *args]
+
+
+def without_privileges(argv: list[str]) -> list[str]:
+    """argv run as root but with every capability dropped (no CAP_NET_RAW).
+
+    This is what an ordinary user has for sockets, while file access stays
+    that of the checkout's owner, wherever CI cloned it.
+    """
+    return ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *argv]

@@ -11,6 +11,25 @@ from __future__ import annotations
 import os
 import pwd
 
+CAP_NET_RAW = 13
+
+
+def has_net_raw() -> bool:
+    """True if this process may open raw sockets (root, or CAP_NET_RAW given).
+
+    iputils decides "may flood / may use short intervals" by this capability
+    rather than by uid, so a capability-bearing binary behaves like root and a
+    root shell stripped of capabilities does not.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> CAP_NET_RAW & 1)
+    except OSError:
+        pass
+    return os.geteuid() == 0
+
 
 def drop_privileges(user: str | None = None) -> str | None:
     """Switch to `user`, else to SUDO_UID/SUDO_GID; return who we became.

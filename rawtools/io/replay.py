@@ -72,6 +72,15 @@ class ReplayTransport:
                 seen.setdefault(socket.inet_ntop(socket.AF_INET6, pkt[24:40]))
         return list(seen)
 
+    def send_gap_ns(self) -> int | None:
+        """Median time between recorded probes to one destination: the interval."""
+        by_dst: dict[bytes, list[int]] = {}
+        for ts, pkt in self.outgoing:
+            key = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
+            by_dst.setdefault(key, []).append(ts)
+        gaps = sorted(b - a for times in by_dst.values() for a, b in zip(times, times[1:]))
+        return gaps[len(gaps) // 2] if gaps else None
+
     def now(self) -> int:
         return self.clock
 
@@ -84,9 +93,16 @@ class ReplayTransport:
         return ts, pkt
 
     def wait(self, deadline_ns: int | None) -> list[Received]:
+        """The next recorded arrival, unless the engine's next probe came first.
+
+        Arrivals recorded after the next outgoing probe are held back until the
+        engine has sent it: live, that reply could not have come earlier, and
+        delivering it first would make it look unsolicited.
+        """
         if self._in < len(self.incoming):
             ts, pkt = self.incoming[self._in]
-            if deadline_ns is None or ts <= deadline_ns:
+            probe_first = self._out < len(self.outgoing) and self.outgoing[self._out][0] <= ts
+            if not probe_first and (deadline_ns is None or ts <= deadline_ns):
                 self._in += 1
                 self.clock = max(self.clock, ts)
                 return [Received(ts, pkt, "pcap")]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 
 from rawtools.errors import UsageError
 from rawtools.io.loop import Stop, install_stop
+from rawtools.io.privileges import has_net_raw
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
 from rawtools.tools.ping.engine import MS, NS, Event, PingOptions, Target
@@ -77,7 +77,7 @@ def _pattern(text: str | None) -> bytes:
 
 def config_from_args(args: argparse.Namespace) -> PingConfig:
     """Validate flags the way iputils does and turn them into a PingConfig."""
-    root = os.geteuid() == 0
+    root = has_net_raw()
     _positive("count", args.count)
     _positive("interval", args.interval, allow_zero=True)
     _positive("timeout", args.timeout)
@@ -120,7 +120,8 @@ def config_from_args(args: argparse.Namespace) -> PingConfig:
             device = args.interface
     return PingConfig(targets=list(args.hosts), sweep=args.sweep, version=args.version,
                       opts=opts, source=source, device=device, mechanism=args.mechanism,
-                      record=args.record, replay=args.replay)
+                      record=args.record, replay=args.replay,
+                      interval_given=args.interval is not None)
 
 
 def run(args: argparse.Namespace) -> int:

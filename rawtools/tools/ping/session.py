@@ -38,6 +38,7 @@ class PingConfig:
     mechanism: str | None = None
     record: str | None = None
     replay: str | None = None
+    interval_given: bool = True
 
 
 def sweep_targets(cidr: str) -> list[str]:
@@ -72,6 +73,25 @@ def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[
     return targets, versions.pop()
 
 
+def _options_from_recording(cfg: PingConfig, replay: ReplayTransport,
+                            targets: list[Target]) -> None:
+    """Fill in what the user did not repeat: count, interval and size as recorded.
+
+    A replay must make the engine send when the live run sent, or replies
+    would arrive "before" their probes; the recording shows the pace.
+    """
+    o = cfg.opts
+    if o.count is None and not o.multi and o.deadline_ns is None:
+        o.count = sum(1 for p in replay.outgoing if parse_ip(p[1]) is not None)
+    if not cfg.interval_given:
+        gap = replay.send_gap_ns()
+        if gap is not None:
+            o.interval_ns = gap
+    first = parse_ip(replay.first_outgoing)
+    if first is not None and first.kind == "echo-request":
+        o.size = len(first.payload)
+
+
 @dataclass
 class PingRun:
     """What a finished run leaves: the engine's tallies and how it was done."""
@@ -87,6 +107,7 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
     replay = ReplayTransport(cfg.replay) if cfg.replay else None
     targets, version = plan_targets(cfg, replay)
     if replay is not None:
+        _options_from_recording(cfg, replay, targets)
         transport = replay
         first = parse_ip(replay.first_outgoing)
         ident = first.ident if first is not None and first.ident is not None else 0

@@ -1,0 +1,172 @@
+"""rawtools ping against real kernels in a namespace lab, beside iputils ping."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from conftest import rawtools_argv, without_privileges
+
+REPLY = re.compile(r"^(\d+) bytes from (\S+): icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms")
+
+
+def ping(lab, *args, node="host", unprivileged=False, timeout=60):
+    argv = rawtools_argv("ping", *args)
+    if unprivileged:
+        argv = without_privileges(argv)
+    return lab.run(node, argv, timeout=timeout)
+
+
+def replies(text: str) -> list[tuple[str, int, int, float]]:
+    out = []
+    for line in text.splitlines():
+        m = REPLY.match(line)
+        if m:
+            out.append((m.group(2), int(m.group(3)), int(m.group(4)), float(m.group(5))))
+    return out
+
+
+@pytest.mark.parametrize("mech", ["raw", "dgram"])
+@pytest.mark.parametrize("family", [4, 6])
+def test_every_reply_with_ttl_lowered_by_the_hops(lab3, family, mech):
+    dst = lab3.dst4 if family == 4 else lab3.dst6
+    r = ping(lab3, "-c", "3", "-i", "0.2", "--socket", mech, "-v", dst)
+    assert r.returncode == 0, r.stderr
+    got = replies(r.stdout)
+    assert [(a, s, t) for a, s, t, _ in got] == [(dst, i, 64 - 3) for i in (1, 2, 3)]
+    assert "3 packets transmitted, 3 received, 0% packet loss" in r.stdout
+    assert f"used {mech} ICMP socket" in r.stderr
+    assert re.search(r"rtt min/avg/max/mdev = [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms", r.stdout)
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_same_replies_and_ttls_as_iputils_ping(lab3, family):
+    if shutil.which("ping") is None:
+        pytest.skip("iputils-ping not installed")
+    dst = lab3.dst4 if family == 4 else lab3.dst6
+    ours = ping(lab3, "-c", "4", "-i", "0.2", dst)
+    theirs = lab3.run("host", ["ping", "-c", "4", "-i", "0.2", dst])
+    assert ours.returncode == theirs.returncode == 0
+    a, b = replies(ours.stdout), replies(theirs.stdout)
+    assert [(x[0], x[1], x[2]) for x in a] == [(x[0], x[1], x[2]) for x in b]
+    avg_ours = sum(x[3] for x in a) / len(a)
+    avg_theirs = sum(x[3] for x in b) / len(b)
+    # Same order of magnitude: within 10x of each other, with 0.5 ms of slack
+    # for scheduling noise on a shared two-core machine.
+    assert avg_ours < 10 * avg_theirs + 0.5 and avg_theirs < 10 * avg_ours + 0.5
+    summary = re.compile(r"(\d+) packets transmitted, (\d+) received")
+    assert summary.search(ours.stdout).groups() == summary.search(theirs.stdout).groups()
+
+
+@pytest.mark.parametrize("mech", ["raw", "dgram"])
+@pytest.mark.parametrize("family", [4, 6])
+def test_ttl_2_gets_time_exceeded_from_r2(lab3, family, mech):
+    dst, r2 = (lab3.dst4, lab3.router4(2)) if family == 4 else (lab3.dst6, lab3.router6(2))
+    text = "Time to live exceeded" if family == 4 else "Time exceeded: Hop limit"
+    r = ping(lab3, "-c", "2", "-i", "0.2", "-t", "2", "--socket", mech, dst)
+    assert r.returncode == 1
+    assert f"From {r2} icmp_seq=1 {text}" in r.stdout
+    assert "2 packets transmitted, 0 received, +2 errors, 100% packet loss" in r.stdout
+    if shutil.which("ping"):
+        theirs = lab3.run("host", ["ping", "-c", "1", "-t", "2", dst])
+        assert f"From {r2} icmp_seq=1 {text}" in theirs.stdout
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_firewalled_destination_is_total_loss_exit_1(lab3, family):
+    lab3.firewall_dst("icmp")
+    dst = lab3.dst4 if family == 4 else lab3.dst6
+    r = ping(lab3, "-c", "2", "-i", "0.2", "-W", "1", dst)
+    assert r.returncode == 1
+    assert "2 packets transmitted, 0 received, 100% packet loss" in r.stdout
+    assert not replies(r.stdout)
+
+
+def test_missing_destination_is_total_loss_exit_1(lab3):
+    r = ping(lab3, "-c", "1", "-W", "1", "198.18.3.99")
+    assert r.returncode == 1
+    assert "1 packets transmitted, 0 received" in r.stdout and "100% packet loss" in r.stdout
+
+
+def test_sweep_of_a_24_finds_exactly_the_live_addresses(make_lab):
+    live = ["198.18.9.1", "198.18.9.7", "198.18.9.77", "198.18.9.254"]
+    lab = make_lab(2, extra_dst4=live)
+    r = ping(lab, "-g", "198.18.9.0/24", "--json")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    summary = lines[-1]
+    assert summary["type"] == "summary" and summary["schema"] == "rawtools/1"
+    assert sorted(summary["alive"]) == sorted(live)
+    assert len(summary["targets"]) == 254
+    text = ping(lab, "-g", "198.18.9.0/24")
+    alive = {ln.split()[0] for ln in text.stdout.splitlines() if ln.endswith(" is alive")}
+    assert alive == set(live)
+
+
+def test_several_targets_at_once(make_lab):
+    lab = make_lab(1, extra_dst4=["198.18.9.5"])
+    r = ping(lab, "-c", "2", "-i", "0.2", lab.dst4, "198.18.9.5", "198.18.9.6")
+    assert r.returncode == 0
+    assert re.search(r"198\.18\.9\.5\s+: xmt/rcv/%loss = 2/2/0%", r.stdout)
+    assert re.search(r"198\.18\.9\.6\s+: xmt/rcv/%loss = 2/0/100%", r.stdout)
+
+
+def test_unprivileged_ping_uses_datagram_socket_and_sees_router_errors(lab3):
+    r = ping(lab3, "-c", "1", "-t", "1", "-v", lab3.dst4, unprivileged=True)
+    assert f"From {lab3.router4(1)} icmp_seq=1 Time to live exceeded" in r.stdout
+    assert "used dgram ICMP socket" in r.stderr
+    r = ping(lab3, "-c", "1", "--socket", "raw", lab3.dst4, unprivileged=True)
+    assert r.returncode == 2
+    assert "CAP_NET_RAW" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_record_then_replay_without_privileges_gives_the_same_report(lab3, tmp_path, family):
+    dst = lab3.dst4 if family == 4 else lab3.dst6
+    pcap = tmp_path / "run.pcap"
+    live = ping(lab3, "-c", "3", "-i", "0.2", "--socket", "raw", "--record", str(pcap), dst)
+    assert live.returncode == 0
+    again = ping(lab3, "--replay", str(pcap), dst, unprivileged=True)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == live.stdout
+    if shutil.which("tcpdump"):
+        read = lab3.run("host", ["tcpdump", "-nr", str(pcap)])
+        assert read.returncode == 0
+        assert len(read.stdout.splitlines()) == 6  # 3 requests, 3 replies
+
+
+def test_record_replay_of_router_errors_via_the_error_queue(lab3, tmp_path):
+    pcap = tmp_path / "ttl.pcap"
+    live = ping(lab3, "-c", "2", "-i", "0.2", "-t", "2", "--socket", "dgram", "--record",
+                str(pcap), lab3.dst4)
+    again = ping(lab3, "--replay", str(pcap))
+    assert again.stdout == live.stdout and again.returncode == live.returncode == 1
+
+
+def test_interface_and_bad_interface(lab3):
+    r = ping(lab3, "-c", "1", "-I", lab3.host_if, lab3.dst4)
+    assert r.returncode == 0
+    assert f"from  {lab3.host_if}:" in r.stdout or f"from {lab3.host_if}" in r.stdout \
+        or f"{lab3.host_if}:" in r.stdout
+    r = ping(lab3, "-c", "1", "-I", "nosuch0", lab3.dst4)
+    assert r.returncode == 2 and "nosuch0" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_host_inside_an_isolated_namespace(lab3):
+    # The lab namespaces have no route to any resolver, so nothing leaves.
+    r = ping(lab3, "-c", "1", "no-such-host.invalid")
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "no-such-host.invalid" in r.stderr
+
+
+def test_json_reply_events_say_which_clock_timed_them(lab3):
+    r = ping(lab3, "-c", "2", "-i", "0.2", "--json", lab3.dst6)
+    objs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["type"] for o in objs] == ["reply", "reply", "summary"]
+    assert all(o["clock"] == "kernel" for o in objs[:2])
+    t = objs[-1]["targets"][0]
+    assert t["received"] == 2 and t["clocks"] == {"kernel": 2}
+    assert objs[-1]["mechanism"] in ("raw", "dgram")
