@@ -10,6 +10,7 @@ the report comes out identical, with no socket and no privilege.
 
 from __future__ import annotations
 
+import itertools
 import socket
 
 from rawtools.errors import ReplayError
@@ -78,7 +79,7 @@ class ReplayTransport:
         for ts, pkt in self.outgoing:
             key = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
             by_dst.setdefault(key, []).append(ts)
-        gaps = sorted(b - a for times in by_dst.values() for a, b in zip(times, times[1:]))
+        gaps = sorted(b - a for times in by_dst.values() for a, b in itertools.pairwise(times))
         return gaps[len(gaps) // 2] if gaps else None
 
     def now(self) -> int:
