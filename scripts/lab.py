@@ -85,8 +85,10 @@ class Lab:
         return f"198.18.{i - 1}.2" if side == "left" else f"198.18.{i}.1"
 
     def v6(self, node: str, side: str = "left") -> str:
+        """IPv6 address in canonical form, as tools print it (2001:db8::1)."""
         i = self.index(node)
-        return f"2001:db8:0:{i - 1:x}::2" if side == "left" else f"2001:db8:0:{i:x}::1"
+        raw = f"2001:db8:0:{i - 1:x}::2" if side == "left" else f"2001:db8:0:{i:x}::1"
+        return str(ipaddress.ip_address(raw))
 
     @property
     def host4(self) -> str:
