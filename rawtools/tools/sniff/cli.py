@@ -127,8 +127,6 @@ def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, 
     """A function turning a batch into output text, and the printer behind it."""
     from rawtools.tools.sniff.decode import Printer
 
-    if args.ts > 3:
-        raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
     printer = Printer(linktype, numeric=args.numeric, verbose=args.verbose,
                       link_header=args.link_header, ts_style=TS_STYLES[args.ts],
                       hexdump=args.hexdump)
@@ -148,8 +146,6 @@ def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, 
 def _writer(args: argparse.Namespace, source: CaptureSource):
     from rawtools.tools.sniff.output import CaptureWriter, parse_size
 
-    if (args.file_size or args.rotate_seconds or args.file_count) and not args.write:
-        raise UsageError("-C, -G and -W need -w FILE")
     size = parse_size(args.file_size) if args.file_size else 0
     linktype = DLT_TO_LINKTYPE.get(source.linktype, source.linktype)
     return CaptureWriter(args.write, linktype, source.snaplen, pcapng=args.pcapng, size=size,
@@ -166,6 +162,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-c, -s and -B take non-negative numbers")
     if args.pcapng and not args.write:
         raise UsageError("--pcapng needs -w FILE")
+    if (args.file_size or args.rotate_seconds or args.file_count) and not args.write:
+        raise UsageError("-C, -G and -W need -w FILE")
+    if args.ts > 3:
+        raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
     source = open_source(args)
     try:
         drop_privileges(args.user)
