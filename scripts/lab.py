@@ -186,11 +186,7 @@ class Lab:
                 lines += [f"route add 198.18.{k}.0/24 via {via4}",
                           f"route add 2001:db8:0:{k:x}::/64 via {via6}"]
             if i < last:
-                right4, right6 = f"198.18.{i}.2", f"2001:db8:0:{i:x}::2"
-                for a in self.extra_dst4:
-                    lines.append(f"route add {a}/32 via {right4}")
-                for a in self.extra_dst6:
-                    lines.append(f"route add {a}/128 via {right6}")
+                lines += self._extra_routes(i)
             self._batch(ns, lines)
             if shutil.which("ethtool"):
                 for k, side in ((i - 1, "right"), (i, "left")):
@@ -198,6 +194,23 @@ class Lab:
                         _run(["ip", "netns", "exec", ns, "ethtool", "-K",
                               self.ifname(k, side), "tx", "off"], check=False)
         self._settle()
+
+    def _extra_routes(self, i: int) -> list[str]:
+        """Routes from node i towards the extra destination addresses.
+
+        Their whole /24 (/64) is routed down the chain and the last hop before
+        `dst` treats it as on-link: it resolves each address with ARP/ND, so a
+        live address answers and a missing one gives a real "host unreachable"
+        from that router, as on a LAN being swept.
+        """
+        nets4 = {str(ipaddress.ip_network(f"{a}/24", strict=False)) for a in self.extra_dst4}
+        nets6 = {str(ipaddress.ip_network(f"{a}/64", strict=False)) for a in self.extra_dst6}
+        if i == self.n:
+            dev = self.ifname(i, "left")
+            return [f"route add {n} dev {dev}" for n in sorted(nets4 | nets6)]
+        right4, right6 = f"198.18.{i}.2", f"2001:db8:0:{i:x}::2"
+        return ([f"route add {n} via {right4}" for n in sorted(nets4)]
+                + [f"route add {n} via {right6}" for n in sorted(nets6)])
 
     def _settle(self, timeout: float = 5.0) -> None:
         """Wait until every veth has a usable IPv6 link-local address.

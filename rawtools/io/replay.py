@@ -29,6 +29,12 @@ def _ip_src(pkt: bytes) -> str | None:
     return None
 
 
+def _ip_dst(pkt: bytes) -> str | None:
+    if pkt[0] >> 4 == 4:
+        return socket.inet_ntop(socket.AF_INET, pkt[16:20])
+    return socket.inet_ntop(socket.AF_INET6, pkt[24:40])
+
+
 def _is_answer(pkt: bytes) -> bool:
     """ICMP errors and echo replies are answers even when sent by ourselves
     (the kernel reports a failed neighbour lookup from the local address)."""
@@ -65,13 +71,7 @@ class ReplayTransport:
 
     def destinations(self) -> list[str]:
         """Destinations of the recorded probes, first appearance order."""
-        seen: dict[str, None] = {}
-        for _, pkt in self.outgoing:
-            if pkt[0] >> 4 == 4:
-                seen.setdefault(socket.inet_ntop(socket.AF_INET, pkt[16:20]))
-            else:
-                seen.setdefault(socket.inet_ntop(socket.AF_INET6, pkt[24:40]))
-        return list(seen)
+        return list(dict.fromkeys(_ip_dst(pkt) for _, pkt in self.outgoing))
 
     def send_gap_ns(self) -> int | None:
         """Median time between recorded probes to one destination: the interval."""
@@ -89,6 +89,11 @@ class ReplayTransport:
         if self._out >= len(self.outgoing):
             raise EndOfInput
         ts, pkt = self.outgoing[self._out]
+        recorded = _ip_dst(pkt)
+        if recorded != send.dst:
+            raise ReplayError(f"the recording diverges at probe {self._out + 1}: it went to "
+                              f"{recorded}, this run sends to {send.dst}; replay with the "
+                              "options of the recorded run")
         self._out += 1
         self.clock = max(self.clock, ts)
         return ts, pkt

@@ -128,32 +128,30 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     stop = Stop()
     install_stop(stop)
-    multi = cfg.opts.multi
-    names = ReverseNames(enabled=not args.numeric and not multi and bool(cfg.targets)
-                         and not is_numeric(cfg.targets[0]))
-    if args.json:
-        out = JsonLines("ping")
-        text = multi_text = None
-    elif multi:
-        out = None
-        multi_text = MultiRenderer(per_reply=args.count is not None, quiet=args.quiet)
-        text = None
-    else:
-        out = multi_text = None
-        text = TextRenderer(quiet=args.quiet, timestamps=args.timestamps, flood=args.flood,
-                            name_of=names)
+    json_out = JsonLines("ping") if args.json else None
+    # Renderers are chosen once the targets are known: a replay learns them
+    # from the recording, and several targets switch to fping's style.
+    text: TextRenderer | None = None
+    multi_text: MultiRenderer | None = None
 
     def on_start(targets: list[Target], source: str | None) -> None:
-        if text:
-            text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
-        elif multi_text:
+        nonlocal text, multi_text
+        if json_out:
+            return
+        if cfg.opts.multi:
+            multi_text = MultiRenderer(per_reply=args.count is not None, quiet=args.quiet)
             multi_text.start(targets)
+            return
+        names = ReverseNames(enabled=not args.numeric and not is_numeric(targets[0].name))
+        text = TextRenderer(quiet=args.quiet, timestamps=args.timestamps, flood=args.flood,
+                            name_of=names)
+        text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
 
     def on_event(ev: Event) -> None:
-        if out:
+        if json_out:
             rec = event_record(ev)
             if rec is not None:
-                out.emit(rec.pop("type"), **rec)
+                json_out.emit(rec.pop("type"), **rec)
         elif text:
             text.event(ev)
         elif multi_text:
@@ -164,9 +162,9 @@ def run(args: argparse.Namespace) -> int:
     if args.verbose and not args.json:
         print(f"rawtools ping: used {result.mechanism} ICMP socket, identifier "
               f"{engine.ident}", file=sys.stderr)
-    if out:
+    if json_out:
         rec = summary_record(result)
-        out.emit(rec.pop("type"), **rec)
+        json_out.emit(rec.pop("type"), **rec)
     elif text:
         text.summary(engine)
     elif multi_text:

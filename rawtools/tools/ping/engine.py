@@ -140,6 +140,7 @@ class PingEngine:
         self.last_sent_ns: int | None = None
         self.end_ns: int | None = None
         self.linger_until: int | None = None
+        self.linger_wait: int | None = None
         self.done = False
         self.max_rtt_ns = 0
         self.pipe = 0
@@ -229,7 +230,10 @@ class PingEngine:
             wait = o.linger_ns
         if o.deadline_ns is not None and not o.multi:
             return  # with -w, the deadline alone ends the run
-        self.linger_until = now + wait
+        # Counted from the last probe's real send time (see `sent`), which a
+        # replay reproduces exactly, rather than from when the loop woke up.
+        self.linger_wait = wait
+        self.linger_until = (self.last_sent_ns or now) + wait
 
     def _retry_or_finish(self, now: int) -> None:
         """After the linger: retry silent targets (multi-target), else stop."""
@@ -243,7 +247,7 @@ class PingEngine:
                 for i, t in enumerate(retry):
                     t.probes_left = 1
                     t.next_send_ns = now + i * self.opts.spacing_ns
-                self.linger_until = None
+                self.linger_until = self.linger_wait = None
                 return
             for t in silent:
                 self.events.append(Event("unreachable", t, ts_ns=now))
@@ -255,6 +259,8 @@ class PingEngine:
         if self.first_sent_ns is None:
             self.first_sent_ns = ts_ns
         self.last_sent_ns = ts_ns
+        if self.linger_until is not None and self.linger_wait is not None:
+            self.linger_until = ts_ns + self.linger_wait
         if self.opts.flood:
             self.events.append(Event("sent", probe.target, probe.seq, ts_ns))
 

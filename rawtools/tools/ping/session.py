@@ -70,6 +70,8 @@ def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[
         targets.append(Target(addr, name))
     if len(versions) > 1:
         raise UsageError("targets mix IPv4 and IPv6; give -4 or -6, or ping them separately")
+    if len(targets) > 1:
+        cfg.opts.multi = True  # a replayed sweep is a sweep, named or not
     return targets, versions.pop()
 
 
