@@ -62,12 +62,14 @@ def parse_extended_err(data: bytes, family: int) -> ExtendedError | None:
 
 
 def rebuild_icmp_error(err: ExtendedError, our_src: str, our_dst: str, proto: int,
-                       original: bytes, ttl: int = 64) -> bytes:
+                       original: bytes, ttl: int = 64, reply_ttl: int = 0) -> bytes:
     """The ICMP error datagram the offender sent, as far as it can be known.
 
     The quote carries our datagram's header with the addresses we used and
-    `original` (what we had sent from the transport header on); the outer TTL
-    is unknown and set to 0 so that nobody mistakes it for a measured value.
+    `original` (what we had sent from the transport header on). The outer TTL
+    is `reply_ttl` when the socket reported it (IP_RECVTTL / IPV6_RECVHOPLIMIT
+    also apply to the error queue), else 0 so that nobody mistakes it for a
+    measured value.
     """
     offender = err.offender or our_dst
     quoted = build_ip(our_src, our_dst, proto, ttl, original)
@@ -75,10 +77,57 @@ def rebuild_icmp_error(err: ExtendedError, our_src: str, our_dst: str, proto: in
         rest = struct.pack("!I", err.info) if err.type in (2, 4) else b"\0\0\0\0"
         msg = bytes([err.type, err.code, 0, 0]) + rest + quoted[:1232]
         msg = with_icmp6_checksum(offender, our_src, msg)
-        return build_ip(offender, our_src, PROTO_ICMP6, 0, msg)
+        return build_ip(offender, our_src, PROTO_ICMP6, reply_ttl, msg)
     rest = struct.pack("!HH", 0, err.info) if err.type == 3 and err.code == 4 else b"\0\0\0\0"
     if err.type == 12:
         rest = bytes([err.info & 0xFF, 0, 0, 0])
     msg = bytes([err.type, err.code]) + b"\0\0" + rest + quoted[:548]
     msg = msg[:2] + struct.pack("!H", inet_checksum(msg)) + msg[4:]
-    return build_ip(offender, our_src, PROTO_ICMP, 0, msg)
+    return build_ip(offender, our_src, PROTO_ICMP, reply_ttl, msg)
+
+
+@dataclass(slots=True, frozen=True)
+class QueuedError:
+    """One error read from a socket's error queue, with what came along.
+
+    `data` is our own datagram from the transport payload on (for UDP: the
+    payload alone; the port it went to is in `dst_port`); `reply_ttl` the TTL
+    of the ICMP error itself when IP_RECVTTL / IPV6_RECVHOPLIMIT is on.
+    """
+
+    ts_ns: int | None
+    err: ExtendedError
+    data: bytes
+    dst: str
+    dst_port: int
+    reply_ttl: int | None
+
+
+def read_error_queue(sock: socket.socket, family: int, anc_size: int = 512) -> list[QueuedError]:
+    """Drain the error queue of a non-blocking socket (ICMP-originated errors only).
+
+    Kernel timestamps come with SO_TIMESTAMPNS, exactly as for normal reads.
+    """
+    v6 = family == socket.AF_INET6
+    level = socket.IPPROTO_IPV6 if v6 else socket.IPPROTO_IP
+    kind = IPV6_RECVERR if v6 else IP_RECVERR
+    ttl_level, ttl_type = (socket.IPPROTO_IPV6, 52) if v6 else (socket.IPPROTO_IP, 2)
+    out: list[QueuedError] = []
+    while True:
+        try:
+            data, anc, _flags, addr = sock.recvmsg(65535, anc_size, MSG_ERRQUEUE)
+        except OSError:
+            break
+        ts = reply_ttl = err = None
+        for lvl, typ, cdata in anc:
+            if lvl == socket.SOL_SOCKET and typ == 35 and len(cdata) >= 16:
+                sec, nsec = struct.unpack_from("=qq", cdata)
+                ts = sec * 1_000_000_000 + nsec
+            elif lvl == level and typ == kind:
+                err = parse_extended_err(cdata, family)
+            elif lvl == ttl_level and typ == ttl_type and len(cdata) >= 4:
+                reply_ttl = struct.unpack_from("=i", cdata)[0]
+        if err is None or not err.is_icmp:
+            continue
+        out.append(QueuedError(ts, err, data, addr[0].split("%")[0], addr[1], reply_ttl))
+    return out
