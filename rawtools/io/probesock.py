@@ -1,0 +1,245 @@
+"""Sockets for traceroute probes: UDP, TCP SYN and ICMP echo, with or without root.
+
+With root (or CAP_NET_RAW) the answers are read as they arrived on raw ICMP
+sockets: real TTLs, real quotes, ICMP extensions. Without it, UDP probes go
+out of an ordinary UDP socket with IP_RECVERR / IPV6_RECVERR and routers'
+errors are read from its error queue, as Linux traceroute and tracepath do;
+ICMP probes use the ICMP datagram socket (`IcmpSocket`) the same way. TCP SYN
+probes need a raw socket and therefore root.
+
+Whatever the path, every arrival is handed over as a whole IP datagram, so
+the trace engine matches answers with one set of rules.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import socket
+import struct
+import time
+
+from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
+from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
+from rawtools.io.icmpsock import (
+    IP_RECVTTL,
+    IP_TTL,
+    IPV6_HOPLIMIT,
+    IPV6_RECVHOPLIMIT,
+    IPV6_UNICAST_HOPS,
+    SO_BINDTODEVICE,
+    SO_TIMESTAMPNS,
+    IcmpSocket,
+    route_source,
+)
+from rawtools.io.loop import Received, SelectorWait, Send
+from rawtools.wire.icmp import PROTO_TCP, PROTO_UDP
+from rawtools.wire.ip import build_ip
+from rawtools.wire.probes import udp_header
+
+_TS = struct.Struct("=qq")
+
+
+def _bind_device(sock: socket.socket, device: str | None) -> None:
+    if not device:
+        return
+    if device not in {name for _, name in socket.if_nameindex()}:
+        raise InterfaceError(f"{device}: no such interface")
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
+    except OSError as e:
+        raise InterfaceError(f"SO_BINDTODEVICE {device}: {e.strerror}") from None
+
+
+def _bind(sock: socket.socket, addr: str, port: int = 0) -> None:
+    try:
+        sock.bind((addr, port))
+    except OSError as e:
+        raise InterfaceError(f"bind {addr}: {e.strerror}") from None
+
+
+def _ancillary(anc: list[tuple[int, int, bytes]]) -> tuple[int | None, int | None]:
+    """(kernel timestamp, TTL or hop limit) from a recvmsg's control messages."""
+    ts = ttl = None
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+            sec, nsec = _TS.unpack_from(data)
+            ts = sec * 1_000_000_000 + nsec
+        elif (level, typ) in ((socket.IPPROTO_IP, IP_TTL), (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
+            ttl = struct.unpack_from("=i", data)[0]
+    return ts, ttl
+
+
+class ProbeSocket(SelectorWait):
+    """The transport of one trace: sends with a per-probe TTL, reads every answer.
+
+    `method` is "udp", "tcp" or "icmp"; `mechanism` "raw" (answers read on raw
+    sockets) or "dgram" (answers from the error queue, no privilege needed).
+    `src` is the source address probes carry, `sport` the UDP/TCP source port
+    and `ident` the ICMP identifier: the engine writes them into its probes.
+    """
+
+    def __init__(self, method: str, version: int, dst: str, mechanism: str | None = None,
+                 source: str | None = None, device: str | None = None) -> None:
+        super().__init__()
+        self.method = method
+        self.version = version
+        self.family = socket.AF_INET6 if version == 6 else socket.AF_INET
+        self.src = route_source(dst, source, device)
+        self.ident = 0
+        self.sport = 0
+        self.ttl: int | None = None
+        self.icmp: IcmpSocket | None = None
+        self.sock: socket.socket | None = None
+        if method == "icmp":
+            self._open_icmp(mechanism, source, device)
+        elif method == "tcp":
+            if mechanism == "dgram":
+                raise PermissionNeeded("TCP probes need a raw socket; there is no "
+                                       "unprivileged way to send a bare SYN")
+            self._open_tcp(source, device)
+        else:
+            self._open_udp(mechanism, source, device)
+
+    # -- opening -----------------------------------------------------------------
+    def _open_icmp(self, mechanism: str | None, source: str | None,
+                   device: str | None) -> None:
+        order = [mechanism] if mechanism else ["raw", "dgram"]
+        for i, mech in enumerate(order):
+            try:
+                self.icmp = IcmpSocket(self.version, mech, source, device)
+                break
+            except PermissionNeeded:
+                if i == len(order) - 1:
+                    raise
+        assert self.icmp is not None
+        self.mechanism = self.icmp.mechanism
+        self.ident = self.icmp.ident
+        self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
+
+    def _raw_icmp_reader(self, source: str | None, device: str | None) -> None:
+        self.icmp = IcmpSocket(self.version, "raw", source, device)
+        self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
+
+    def _open_tcp(self, source: str | None, device: str | None) -> None:
+        try:
+            s = socket.socket(self.family, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        except PermissionError:
+            raise PermissionNeeded("TCP probes need a raw socket: run with sudo or give "
+                                   "the interpreter CAP_NET_RAW") from None
+        self._setup(s, device)
+        if source:
+            _bind(s, source)
+        if self.version == 6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+        self.sock = s
+        self._raw_icmp_reader(source, device)
+        self.mechanism = "raw"
+        # A source port nobody listens on, so the destination's SYN-ACK is ours.
+        self.sport = random.randrange(33000, 60000)
+        self.seq_base = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
+        self.add_reader(s.fileno(), self._drain_tcp)
+
+    def _open_udp(self, mechanism: str | None, source: str | None,
+                  device: str | None) -> None:
+        s = socket.socket(self.family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        self._setup(s, device)
+        _bind(s, source or ("::" if self.version == 6 else "0.0.0.0"))
+        self.sock = s
+        self.sport = s.getsockname()[1]
+        if mechanism != "dgram":
+            try:
+                self._raw_icmp_reader(source, device)
+                self.mechanism = "raw"
+                return
+            except PermissionNeeded:
+                if mechanism == "raw":
+                    raise
+        self.mechanism = "dgram"
+        if self.version == 6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+            s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+        self.add_reader(s.fileno(), self._drain_udp_errors)
+
+    def _setup(self, s: socket.socket, device: str | None) -> None:
+        s.setblocking(False)
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        _bind_device(s, device)
+
+    # -- Transport ---------------------------------------------------------------
+    def _set_ttl(self, sock: socket.socket, ttl: int) -> None:
+        if self.version == 6:
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl)
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, IP_TTL, ttl)
+
+    def send(self, send: Send) -> tuple[int, bytes | None]:
+        if self.method == "icmp":
+            assert self.icmp is not None
+            return self.icmp.send(send)
+        sock = self.sock
+        assert sock is not None
+        if send.ttl is not None and send.ttl != self.ttl:
+            self._set_ttl(sock, send.ttl)
+            self.ttl = send.ttl
+        data = send.data
+        if self.method == "udp":
+            dport = struct.unpack_from("!H", data, 2)[0]
+            payload, proto = data[8:], PROTO_UDP
+        else:
+            dport, payload, proto = 0, data, PROTO_TCP
+        addr = (send.dst, dport, 0, 0) if self.version == 6 else (send.dst, dport)
+        ts = time.time_ns()
+        try:
+            sock.sendto(payload, addr)
+        except BlockingIOError:
+            return ts, None
+        except OSError as e:
+            if e.errno in (errno.EPERM, errno.EACCES):
+                raise PermissionNeeded(f"sendto: {e.strerror} (a firewall rule?)") from None
+            if e.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+                # A pending error of an earlier probe, reported on this call:
+                # the error queue still holds it; this probe did not go out.
+                return ts, None
+            raise RawtoolsError(f"sendto {send.dst}: {e.strerror}") from None
+        return ts, build_ip(self.src, send.dst, proto, self.ttl or 64, data)
+
+    def _drain_tcp(self) -> list[Received]:
+        out: list[Received] = []
+        assert self.sock is not None
+        while True:
+            try:
+                data, anc, _flags, addr = self.sock.recvmsg(65535, 512)
+            except OSError:
+                break
+            ts, ttl = _ancillary(anc)
+            clock = "kernel" if ts is not None else "user"
+            ts = ts or time.time_ns()
+            if self.version == 6:
+                data = build_ip(addr[0].split("%")[0], self.src, PROTO_TCP, ttl or 0, data)
+            out.append(Received(ts, data, clock, channel="tcp"))
+        return out
+
+    def _drain_udp_errors(self) -> list[Received]:
+        assert self.sock is not None
+        # A pending error makes the next recv fail; reading the queue clears it.
+        out: list[Received] = []
+        for q in read_error_queue(self.sock, self.family):
+            original = udp_header(self.src, q.dst, self.sport, q.dst_port, q.data)
+            pkt = rebuild_icmp_error(q.err, self.src, q.dst, PROTO_UDP, original, 0,
+                                     q.reply_ttl or 0)
+            clock = "kernel" if q.ts_ns is not None else "user"
+            out.append(Received(q.ts_ns or time.time_ns(), pkt, clock, channel="udp",
+                                origin="errqueue"))
+        return out
+
+    def close(self) -> None:
+        super().close()
+        if self.icmp is not None:
+            self.icmp.close()
+        if self.sock is not None:
+            self.sock.close()

@@ -1,0 +1,136 @@
+"""`rawtools trace`: Linux traceroute's flags and output, plus mtr's report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rawtools.errors import UsageError
+from rawtools.io.loop import Stop, install_stop
+from rawtools.jsonout import JsonLines
+from rawtools.net.resolve import ReverseNames
+from rawtools.tools.trace.engine import Hop, Timing
+from rawtools.tools.trace.render import header, hop_line, hop_record, report_stats, report_table
+from rawtools.tools.trace.session import TraceConfig, TraceRun, execute
+
+_MECH_TEXT = {"raw": "answers read on raw sockets",
+              "dgram": "answers read from the error queue (no privileges)",
+              "replay": "replaying a recording"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host", nargs="?", metavar="HOST", help="host name or address")
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("-U", "--udp", dest="method", action="store_const", const="udp",
+                   help="UDP probes to rising ports from 33434 (the default)")
+    m.add_argument("-I", "--icmp", dest="method", action="store_const", const="icmp",
+                   help="ICMP echo probes")
+    m.add_argument("-T", "--tcp", dest="method", action="store_const", const="tcp",
+                   help="TCP SYN probes (port 80 unless -p; needs root)")
+    fam = p.add_mutually_exclusive_group()
+    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
+    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    p.add_argument("-m", dest="max_ttl", type=int, default=30, metavar="MAX_TTL",
+                   help="max hops (default 30)")
+    p.add_argument("-f", dest="first_ttl", type=int, default=1, metavar="FIRST_TTL",
+                   help="start from this hop (default 1)")
+    p.add_argument("-q", dest="nqueries", type=int, default=3, metavar="NQUERIES",
+                   help="probes per hop (default 3)")
+    p.add_argument("-w", dest="wait", default="5", metavar="MAX",
+                   help="seconds a probe may keep being tried before it is a '*' (default 5)")
+    p.add_argument("-N", dest="sim", type=int, default=16, metavar="SQUERIES",
+                   help="probes in flight at once (default 16)")
+    p.add_argument("-z", dest="sendwait", type=float, default=0.0, metavar="SENDWAIT",
+                   help="pause between probes: seconds, or milliseconds if above 10")
+    p.add_argument("-n", dest="numeric", action="store_true", help="no reverse DNS")
+    p.add_argument("-s", dest="source", metavar="SRC_ADDR", help="source address")
+    p.add_argument("-i", dest="interface", metavar="DEVICE", help="send through this interface")
+    p.add_argument("-p", dest="port", type=int, metavar="PORT",
+                   help="UDP base port (33434) or TCP port (80)")
+    p.add_argument("--paris", action="store_true",
+                   help="UDP: keep one flow for all probes (always on for -I and -T)")
+    p.add_argument("-e", "--extensions", action="store_true",
+                   help="show ICMP extensions (RFC 4884: MPLS labels, interface info)")
+    p.add_argument("-c", dest="cycles", type=int, metavar="CYCLES",
+                   help="repeat the trace CYCLES times and report mtr-like statistics")
+    p.add_argument("--report", action="store_true",
+                   help="mtr-like statistics per hop (10 cycles unless -c)")
+    p.add_argument("-v", dest="verbose", action="store_true",
+                   help="say which sockets are used")
+    p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
+                   help="force raw sockets or unprivileged datagram sockets")
+    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
+    p.add_argument("--record", metavar="FILE.pcap",
+                   help="write every packet sent and received to a pcap")
+    p.add_argument("--replay", metavar="FILE.pcap",
+                   help="run against a recording instead of the network")
+
+
+def _seconds(text: str, flag: str) -> float:
+    try:
+        value = float(text.split(",")[0])
+    except ValueError:
+        raise UsageError(f"{flag} {text}: not a number of seconds") from None
+    if value <= 0:
+        raise UsageError(f"{flag} {text}: must be positive")
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> TraceConfig:
+    wait = _seconds(args.wait, "-w")
+    pause = args.sendwait / 1000 if args.sendwait > 10 else args.sendwait
+    if pause < 0:
+        raise UsageError(f"-z {args.sendwait}: cannot be negative")
+    cycles = args.cycles if args.cycles is not None else (10 if args.report else 1)
+    timing = Timing(wait=int(wait * 1e9), pause=int(pause * 1e9))
+    return TraceConfig(host=args.host, method=args.method or "udp", version=args.version,
+                       first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=args.nqueries,
+                       inflight=args.sim, timing=timing, port=args.port,
+                       paris=True if args.paris else None, source=args.source,
+                       device=args.interface, mechanism=args.mechanism, cycles=cycles,
+                       record=args.record, replay=args.replay)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    stop = Stop()
+    install_stop(stop)
+    report = args.report or (args.cycles is not None and args.cycles > 1)
+    numeric = args.numeric or cfg.replay is not None
+    names = ReverseNames(enabled=not numeric)
+    out = JsonLines("trace") if args.json else None
+
+    def on_start(tr: TraceRun) -> None:
+        if args.verbose:
+            print(f"rawtools trace: {tr.spec.method} probes, {_MECH_TEXT[tr.mechanism]}",
+                  file=sys.stderr)
+        if out is None and not report:
+            print(header(tr.host, tr.spec.dst, cfg.max_ttl, tr.spec.size), flush=True)
+
+    def on_hop(rnd: int, hop: Hop) -> None:
+        if out is not None:
+            rec = hop_record(hop, rnd if cfg.cycles > 1 else None, args.extensions)
+            out.emit("hop", **rec)
+        elif not report:
+            print(hop_line(hop, names, args.extensions), flush=True)
+
+    tr = execute(cfg, on_start, on_hop, stop)
+    stats = report_stats(tr.rounds)
+    if out is not None:
+        c = tr.counters
+        summary = {"host": tr.host, "dst": tr.spec.dst, "version": tr.spec.version,
+                   "method": tr.spec.method, "paris": tr.spec.paris,
+                   "mechanism": tr.mechanism, "reached": tr.reached,
+                   "hops": len(tr.rounds[-1]) if tr.rounds else 0, "rounds": len(tr.rounds),
+                   "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
+                   "unrelated": c.unrelated, "late": c.late, "malformed": c.malformed,
+                   "interrupted": tr.interrupted}
+        if report:
+            summary["stats"] = [s.figures() for s in stats]
+        out.emit("summary", **summary)
+    elif report:
+        print(report_table(tr.host, stats, names))
+    return 130 if tr.interrupted and stop.requested else 0
+
+
+

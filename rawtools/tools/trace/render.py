@@ -1,0 +1,120 @@
+"""Trace results as Linux traceroute prints them, as mtr's report, and as JSON records.
+
+The text keeps traceroute's exact spacing and habits (address printed again
+only when it changes within a line, `*` for no answer, `!X` annotations after
+the RTT) so that scripts and eyes used to it read ours unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from rawtools.tools.trace.engine import MS, Hop
+
+NameOf = Callable[[str], str]
+
+
+def header(host: str, addr: str, max_ttl: int, size: int) -> str:
+    return f"traceroute to {host} ({addr}), {max_ttl} hops max, {size} byte packets"
+
+
+def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) -> str:
+    """One traceroute line: ` 3  198.18.2.2  0.412 ms  0.377 ms *`."""
+    parts = [f"{hop.ttl:2d} "]
+    last = None
+    for p in hop.probes:
+        if p.addr is None:
+            parts.append(" *")
+            continue
+        if p.addr != last:
+            parts.append(" " + (name_of(p.addr) if name_of else p.addr))
+            if extensions and p.packet:
+                from rawtools.wire.icmpext import describe, parse_extensions
+                ext = parse_extensions(p.packet)
+                if ext:
+                    parts.append(" " + describe(ext))
+            last = p.addr
+        parts.append(f"  {p.rtt_ns / MS:.3f} ms")
+        if p.note:
+            parts.append(" " + p.note)
+    return "".join(parts)
+
+
+def hop_record(hop: Hop, rnd: int | None = None, extensions: bool = False) -> dict[str, Any]:
+    """The JSON event of one hop (rtt in milliseconds, null for a star)."""
+    probes = []
+    for p in hop.probes:
+        rec: dict[str, Any] = {"addr": p.addr, "rtt_ms": p.rtt_ms, "kind": p.kind,
+                               "note": p.note or None, "tries": p.tries,
+                               "reply_ttl": p.reply_ttl}
+        if extensions and p.packet:
+            from rawtools.wire.icmpext import as_json, parse_extensions
+            ext = parse_extensions(p.packet)
+            if ext:
+                rec["extensions"] = as_json(ext)
+        probes.append(rec)
+    out: dict[str, Any] = {"ttl": hop.ttl, "probes": probes}
+    if rnd is not None:
+        out["round"] = rnd
+    return out
+
+
+class HopStats:
+    """mtr's per-hop figures over the rounds of a report."""
+
+    def __init__(self, ttl: int) -> None:
+        self.ttl = ttl
+        self.sent = 0
+        self.rtts: list[float] = []
+        self.last: float | None = None
+        self.addrs: Counter[str] = Counter()
+
+    def add(self, hop: Hop) -> None:
+        for p in hop.probes:
+            self.sent += 1
+            if p.addr is not None and p.rtt_ns is not None:
+                ms = p.rtt_ns / MS
+                self.rtts.append(ms)
+                self.last = ms
+                self.addrs[p.addr] += 1
+
+    @property
+    def loss(self) -> float:
+        return 100.0 * (self.sent - len(self.rtts)) / self.sent if self.sent else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        r = self.rtts
+        avg = sum(r) / len(r) if r else None
+        sd = math.sqrt(sum((x - avg) ** 2 for x in r) / len(r)) if r and avg is not None \
+            else None
+        return {"ttl": self.ttl, "addr": self.addrs.most_common(1)[0][0] if r else None,
+                "addrs": sorted(self.addrs), "sent": self.sent, "loss_pct": self.loss,
+                "last_ms": self.last, "avg_ms": avg, "best_ms": min(r) if r else None,
+                "worst_ms": max(r) if r else None, "stdev_ms": sd}
+
+
+def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
+    """Per-TTL statistics over every round, up to the farthest TTL printed."""
+    stats: dict[int, HopStats] = {}
+    for hops in rounds:
+        for hop in hops:
+            stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
+    return [stats[t] for t in sorted(stats)]
+
+
+def report_table(host: str, stats: list[HopStats], name_of: NameOf | None = None) -> str:
+    """mtr --report's table: Loss%, Snt, Last, Avg, Best, Wrst, StDev per hop."""
+    lines = [f"HOST: {host:<30} Loss%   Snt   Last   Avg  Best  Wrst StDev"]
+    for s in stats:
+        f = s.figures()
+        who = (name_of(f["addr"]) if name_of else f["addr"]) if f["addr"] else "???"
+
+        def num(v: float | None) -> str:
+            return f"{v:6.1f}" if v is not None else "   ---"
+        lines.append(f"{s.ttl:3d}.|-- {who:<28} {f['loss_pct']:5.1f}% {f['sent']:5d} "
+                     f"{num(f['last_ms'])}{num(f['avg_ms'])}{num(f['best_ms'])[1:]}"
+                     f"{num(f['worst_ms'])}{num(f['stdev_ms'])}")
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""A simulated chain of routers for the trace engine: literal packets, virtual time.
+
+Each router answers a probe whose TTL ends at it with a time-exceeded that
+quotes the probe, subject to a token bucket like Linux's (burst 6, one token
+per `refill_ns`); the destination answers as a real host would (port
+unreachable, echo reply, SYN-ACK). Nothing here touches a socket or a clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import struct
+from dataclasses import dataclass, field
+
+from rawtools.io.loop import Received, Send
+from rawtools.wire.checksum import inet_checksum
+from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, with_icmp6_checksum
+from rawtools.wire.ip import build_ip
+
+MS = 1_000_000
+
+
+def icmp_error(version: int, src: str, dst: str, typ: int, code: int, quoted: bytes,
+               ttl: int = 64, rest: bytes = b"\0\0\0\0") -> bytes:
+    """An ICMP(v6) error datagram from `src` to `dst` quoting `quoted`."""
+    if version == 4:
+        msg = bytes([typ, code, 0, 0]) + rest + quoted
+        msg = msg[:2] + struct.pack("!H", inet_checksum(msg)) + msg[4:]
+        return build_ip(src, dst, PROTO_ICMP, ttl, msg)
+    msg = with_icmp6_checksum(src, dst, bytes([typ, code, 0, 0]) + rest + quoted)
+    return build_ip(src, dst, PROTO_ICMP6, ttl, msg)
+
+
+@dataclass
+class SimNet:
+    """host -> routers -> dst. `routers` are the addresses hop 1..n answer from."""
+
+    version: int
+    src: str
+    dst: str
+    routers: list[str]
+    method: str
+    rtt_ns: int = MS // 10
+    silent: set[int] = field(default_factory=set)
+    refill_ns: int | None = None  # None: no rate limit
+    burst: int = 6
+    dst_unreach: tuple[int, int] | None = None  # (type, code) instead of arriving
+    dst_silent: bool = False
+    clock: int = 1_000_000_000_000
+    sent: list[Send] = field(default_factory=list)
+    queue: list[tuple[int, int, bytes]] = field(default_factory=list)
+    extra: list[tuple[int, bytes]] = field(default_factory=list)
+    _tokens: dict[int, tuple[float, int]] = field(default_factory=dict)
+    _n: int = 0
+
+    def _allow(self, node: int) -> bool:
+        if self.refill_ns is None:
+            return True
+        tokens, last = self._tokens.get(node, (float(self.burst), self.clock))
+        tokens = min(float(self.burst), tokens + (self.clock - last) / self.refill_ns)
+        ok = tokens >= 1
+        self._tokens[node] = (tokens - 1 if ok else tokens, self.clock)
+        return ok
+
+    def _push(self, delay: int, pkt: bytes) -> None:
+        self._n += 1
+        heapq.heappush(self.queue, (self.clock + delay, self._n, pkt))
+
+    # -- Transport ---------------------------------------------------------------
+    def send(self, send: Send) -> tuple[int, bytes | None]:
+        self.sent.append(send)
+        proto = {"udp": PROTO_UDP, "tcp": PROTO_TCP}.get(
+            self.method, PROTO_ICMP6 if self.version == 6 else PROTO_ICMP)
+        hops = len(self.routers) + 1
+        ttl = send.ttl or 64
+        wire = build_ip(self.src, send.dst, proto, ttl, send.data)
+        v6 = self.version == 6
+        if ttl < hops:
+            i = ttl
+            if i not in self.silent and self._allow(i):
+                quoted = build_ip(self.src, send.dst, proto, 1, send.data)[: (48 if v6 else 28)]
+                self._push(self.rtt_ns * i, icmp_error(self.version, self.routers[i - 1],
+                                                       self.src, 3 if v6 else 11, 0, quoted))
+            return self.clock, wire
+        if self.dst_silent:
+            return self.clock, wire
+        left = ttl - hops + 1
+        quoted = build_ip(self.src, send.dst, proto, left, send.data)[: (48 if v6 else 28)]
+        delay = self.rtt_ns * hops
+        if self.dst_unreach is not None:
+            if self._allow(hops):
+                t, c = self.dst_unreach
+                self._push(delay, icmp_error(self.version, self.routers[-1], self.src, t, c,
+                                             quoted))
+        elif self.method == "udp":
+            if self._allow(hops):
+                self._push(delay, icmp_error(self.version, self.dst, self.src, 1 if v6 else 3,
+                                             4 if v6 else 3, quoted))
+        elif self.method == "icmp":
+            reply = bytes([129 if v6 else 0]) + send.data[1:]
+            if v6:
+                reply = with_icmp6_checksum(self.dst, self.src, reply)
+                self._push(delay, build_ip(self.dst, self.src, PROTO_ICMP6, 64 - hops + 1,
+                                           reply))
+            else:
+                reply = reply[:2] + b"\0\0" + reply[4:]
+                reply = reply[:2] + struct.pack("!H", inet_checksum(reply)) + reply[4:]
+                self._push(delay, build_ip(self.dst, self.src, PROTO_ICMP, 64 - hops + 1,
+                                           reply))
+        else:
+            sport, dport, seq = struct.unpack_from("!HHI", send.data)
+            seg = struct.pack("!HHIIBBHHH", dport, sport, 777, (seq + 1) & 0xFFFFFFFF, 0x50,
+                              0x12, 8192, 0, 0)
+            self._push(delay, build_ip(self.dst, self.src, PROTO_TCP, 64 - hops + 1, seg))
+        return self.clock, wire
+
+    def inject(self, delay: int, pkt: bytes) -> None:
+        """Deliver an arbitrary datagram `delay` from now (noise, duplicates)."""
+        self._push(delay, pkt)
+
+    def wait(self, deadline: int | None) -> list[Received]:
+        if self.queue and (deadline is None or self.queue[0][0] <= deadline):
+            ts, _n, pkt = heapq.heappop(self.queue)
+            self.clock = max(self.clock, ts)
+            return [Received(ts, pkt, "pcap")]
+        if deadline is None:
+            raise RuntimeError("engine waits forever with nothing in flight")
+        self.clock = max(self.clock, deadline)
+        return []
+
+    def now(self) -> int:
+        return self.clock
+
+    def close(self) -> None:
+        pass
