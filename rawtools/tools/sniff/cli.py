@@ -22,6 +22,7 @@ from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
 from rawtools.jsonout import record
 from rawtools.tools.sniff.api import open_capture
+from rawtools.tools.sniff.output import CaptureWriter, parse_size
 
 # tcpdump's "link-type NAME (description)" for the types people meet.
 LINK_NAMES = {
@@ -143,9 +144,7 @@ def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, 
     return render, printer
 
 
-def _writer(args: argparse.Namespace, source: CaptureSource):
-    from rawtools.tools.sniff.output import CaptureWriter, parse_size
-
+def _writer(args: argparse.Namespace, source: CaptureSource) -> CaptureWriter:
     size = parse_size(args.file_size) if args.file_size else 0
     linktype = DLT_TO_LINKTYPE.get(source.linktype, source.linktype)
     return CaptureWriter(args.write, linktype, source.snaplen, pcapng=args.pcapng, size=size,
@@ -168,17 +167,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
     source = open_source(args)
     try:
+        # Everything is imported and built before root is given up: after it
+        # the Python installation itself may be out of reach (a root-only prefix).
+        render, printer = (None, None) if args.write else _printer_output(args, source.linktype)
         drop_privileges(args.user)
-        return _capture(args, source)
+        # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
+        writer = _writer(args, source) if args.write else None
+        return _capture(args, source, writer, render, printer)
     finally:
         source.close()
 
 
-def _capture(args: argparse.Namespace, source: CaptureSource) -> int:
-    writer = _writer(args, source) if args.write else None
-    render = printer = None
-    if not writer:
-        render, printer = _printer_output(args, source.linktype)
+def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
+             render: Callable | None, printer: object) -> int:
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
     print(f"{where}, link-type {link_text(source.linktype)}, {snap}", file=sys.stderr,
