@@ -66,9 +66,12 @@ def test_replay_file_problems(tmp_path):
     empty = tmp_path / "empty.pcap"
     empty.write_bytes(b"")
     one_line_error(run("--replay", str(empty)), "empty.pcap")
-    ether = CORPUS / "IGMP_V1.pcap"
-    if ether.exists():
-        one_line_error(run("--replay", str(ether)), "link type")
+    zigbee = CORPUS / "802_15_4-data.pcap"
+    if zigbee.exists():
+        one_line_error(run("--replay", str(zigbee)), "link type")
+    igmp = CORPUS / "IGMP_V1.pcap"  # Ethernet is fine, but there is no ping in it
+    if igmp.exists():
+        one_line_error(run("--replay", str(igmp)), "echo request")
 
 
 def test_truncated_recording_replays_what_is_whole(tmp_path):

@@ -170,3 +170,29 @@ def test_json_reply_events_say_which_clock_timed_them(lab3):
     t = objs[-1]["targets"][0]
     assert t["received"] == 2 and t["clocks"] == {"kernel": 2}
     assert objs[-1]["mechanism"] in ("raw", "dgram")
+
+
+def test_replay_of_a_tcpdump_capture_of_the_run(lab3, tmp_path):
+    """A tcpdump (Ethernet) capture of a live run replays to the same replies.
+
+    The RTTs differ a little: tcpdump stamps at the interface, the socket's
+    kernel timestamp is taken later, so only addresses, seqs and TTLs compare.
+    """
+    if shutil.which("tcpdump") is None:
+        pytest.skip("tcpdump not installed")
+    import subprocess
+    import time
+    pcap = tmp_path / "eth.pcap"
+    dump = subprocess.Popen(lab3.exec_argv("host", [
+        "tcpdump", "-i", lab3.host_if, "-U", "--immediate-mode", "-w", str(pcap),
+        "icmp"]), stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        live = ping(lab3, "-c", "3", "-i", "0.2", lab3.dst4)
+        time.sleep(0.3)
+    finally:
+        dump.terminate()
+        dump.wait(timeout=10)
+    again = ping(lab3, "--replay", str(pcap), "-c", "3", "-i", "0.2")
+    assert again.returncode == live.returncode == 0, again.stderr
+    assert [x[:3] for x in replies(again.stdout)] == [x[:3] for x in replies(live.stdout)]

@@ -16,18 +16,11 @@ from typing import BinaryIO
 import dpkt
 
 from rawtools.errors import CaptureError
+from rawtools.wire.link import LINKTYPE_RAW
 
 MAGIC_US = 0xA1B2C3D4
 MAGIC_NS = 0xA1B23C4D
 
-LINKTYPE_NULL = 0
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
-LINKTYPE_LOOP = 108
-LINKTYPE_LINUX_SLL = 113
-LINKTYPE_IPV4 = 228
-LINKTYPE_IPV6 = 229
-LINKTYPE_LINUX_SLL2 = 276
 
 
 class PcapWriter:

@@ -15,10 +15,9 @@ import socket
 
 from rawtools.errors import ReplayError
 from rawtools.io.loop import EndOfInput, Received, Send
-from rawtools.io.pcapfile import LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW, read_packets
+from rawtools.io.pcapfile import read_packets
 from rawtools.wire.icmp import parse_ip
-
-_RAW_TYPES = {LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, 12, 14}
+from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
 
 
 def _ip_src(pkt: bytes) -> str | None:
@@ -43,16 +42,29 @@ def _is_answer(pkt: bytes) -> bool:
 
 
 class ReplayTransport:
-    """A Transport over a DLT_RAW capture made with `--record`."""
+    """A Transport over a capture of a run: `--record`'s raw IP, or tcpdump's.
+
+    A tcpdump capture taken on the sending host while the tool ran works as
+    well, once its link headers are stripped; the first IP datagram must be
+    the run's first probe, which tells which address was ours.
+    """
 
     mechanism = "replay"
 
     def __init__(self, path: str) -> None:
         linktype, records = read_packets(path)
-        if linktype not in _RAW_TYPES:
-            raise ReplayError(f"{path}: link type {linktype} is not a rawtools recording "
-                              "(expected raw IP, as written by --record)")
-        recs = [(ts, pkt) for ts, pkt in records if _ip_src(pkt)]
+        strip = decapsulator(linktype)
+        if strip is None:
+            raise ReplayError(f"{path}: link type {NAMES.get(linktype, linktype)} cannot be "
+                              "replayed (raw IP from --record, or Ethernet/Linux cooked/"
+                              "loopback captures from tcpdump)")
+        recs = []
+        for ts, frame in records:
+            d = strip(frame)
+            if d is not None and d[0] in (ETHERTYPE_IP, ETHERTYPE_IPV6):
+                pkt = frame[d[1]:]
+                if _ip_src(pkt):
+                    recs.append((ts, pkt))
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
         first = recs[0][1]

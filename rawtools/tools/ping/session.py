@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rawtools.errors import UsageError
+from rawtools.errors import ReplayError, UsageError
 from rawtools.io.icmpsock import IcmpSocket
 from rawtools.io.loop import Recorder, Stop, run
 from rawtools.io.pcapfile import PcapWriter
@@ -107,6 +107,11 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
             on_event: Callable[[Event], None], stop: Stop | None = None) -> PingRun:
     """Run to the end (count, deadline, Ctrl-C or end of a replay file)."""
     replay = ReplayTransport(cfg.replay) if cfg.replay else None
+    if replay is not None:
+        first = parse_ip(replay.first_outgoing)
+        if first is None or first.kind != "echo-request":
+            raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
+                              "nothing to replay")
     targets, version = plan_targets(cfg, replay)
     if replay is not None:
         _options_from_recording(cfg, replay, targets)
