@@ -103,7 +103,7 @@ class Timing:
     beyond: int = 100 * MS
     pause: int = 0
     backoff: int = 100 * MS
-    backoff_max: int = 250 * MS
+    backoff_max: int = 500 * MS
 
 
 class _Slot:
@@ -388,10 +388,10 @@ class TraceEngine:
         """Give up the slots whose budget is spent.
 
         A hop that answered keeps trying for `wait` (it is alive, so a loss is
-        most likely a rate limit). A hop that never answered stops after the
-        short grace when it is the only one left unsettled (a router that does
-        not send errors), or after `long_grace` when several are silent at
-        once, which is what routers out of ICMP budget look like.
+        most likely a rate limit). A hop that never answered while hops beyond
+        it did stops after the short grace when it is the only one left
+        unsettled (a router that does not send errors); otherwise it tries for
+        `long_grace`, since routers out of ICMP budget look just like that.
         """
         sc = self._scout
         if sc is not None and not sc.done and sc.first_ns is not None \
@@ -401,9 +401,15 @@ class TraceEngine:
         partial = any(not s.done for ttl in rng if self._alive(ttl) for s in self.hops[ttl])
         silent_hops = [ttl for ttl in rng if not self._alive(ttl)]
         isolated = len(silent_hops) <= 1 and not partial
-        grace = self._grace() if isolated else self.t.long_grace
         for ttl in rng:
-            budget = self.t.wait if self._alive(ttl) else min(self.t.wait, grace)
+            if self._alive(ttl):
+                budget = self.t.wait
+            elif isolated and self._beyond_works(ttl):
+                budget = min(self.t.wait, self._grace())
+            else:
+                # Several silent hops, or the first hop past all answers (a
+                # destination out of budget looks like that): a refill period.
+                budget = min(self.t.wait, self.t.long_grace)
             for s in self.hops[ttl]:
                 if s.done or s.current is not None or s.first_ns is None:
                     continue
