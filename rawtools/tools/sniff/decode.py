@@ -170,7 +170,7 @@ class Printer:
             row = f"\n\t0x{i:04x}:  {words}"
             if self.hexdump == "X":
                 text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-                row = f"{row:<51}  {text}"
+                row = f"{row:<50}  {text}"
             rows.append(row)
         return "".join(rows)
 
@@ -294,8 +294,6 @@ class Printer:
         if hl < 20:
             self._bad = True
             return f"{p4}bad-hlen {hl}"
-        if tlen == 0:
-            tlen = length  # segmentation offload: the NIC fills the length in
         if tlen < hl:
             self._bad = True
             return f"{p4}bad-len {tlen}"
@@ -304,14 +302,13 @@ class Printer:
         if f is not None and depth == 0:
             f.update(version=4, src=src, dst=dst, ttl=ttl, ip_proto=proto, ip_id=ident)
         head = p4
+        plen = tlen - hl  # as the header says, which is what tcpdump prints
         if tlen > length:
             self._bad = True
             head += f"truncated-ip - {tlen - length} bytes missing! "
-            tlen = length
         if self.verbose:
             head += self._ip4_verbose(d, o, hl, tos, tlen, ident, frag, ttl, proto, csum)
-        end = o + tlen
-        plen = tlen - hl
+        end = o + min(tlen, length)
         o += hl
         if frag & 0x1FFF:
             if f is not None and depth == 0:
@@ -337,6 +334,9 @@ class Printer:
                 self._bad = True
                 text += f" (wrong icmp cksum {d[o + 2] << 8 | d[o + 3]:x})"
             return f"{head}{src} > {dst}: {text}"
+        if proto == 50 and len(d) >= o + 8:
+            spi, seq = _II.unpack_from(d, o)
+            return f"{head}{src} > {dst}: ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
         if proto == 4 and depth < _MAX_DEPTH:
             return f"{head}{src} > {dst}: " + self._ip4(d[:end], o, plen, f, depth + 1)
         if proto == 41 and depth < _MAX_DEPTH:
@@ -391,12 +391,11 @@ class Printer:
         if f is not None and depth == 0:
             f.update(version=6, src=src, dst=dst, ttl=hlim, ip_proto=nxt)
         head = p6
-        if plen == 0:
-            plen = length - 40  # a jumbogram or segmentation offload
+        if plen == 0 and nxt == 0:
+            plen = length - 40  # a jumbogram (RFC 2675), or BIG TCP's segments
         if plen + 40 > length:
             self._bad = True
             head += f"truncated-ip6 - {plen + 40 - length} bytes missing! "
-            plen = length - 40
         if self.verbose:
             tc = (vtcfl >> 20) & 0xFF
             fl = vtcfl & 0xFFFFF
@@ -404,7 +403,7 @@ class Printer:
             flow = f"flowlabel 0x{fl:05x}, " if fl else ""
             name = _IP_PROTOS.get(nxt, "unknown")
             head += f"({cls}{flow}hlim {hlim}, next-header {name} ({nxt}) payload length: {plen}) "
-        end = o + 40 + plen
+        end = o + 40 + min(plen, length - 40)
         o += 40
         ext = []
         more = False
@@ -413,7 +412,7 @@ class Printer:
                 if nxt in _V6_EXT or nxt == 43:
                     hdr_len = (d[o + 1] + 1) * 8
                     if nxt == 43:
-                        ext.append(f"srcrt (len={d[o + 1]}, type={d[o + 2]}, segleft={d[o + 3]})")
+                        ext.append(f"RT6 (len={d[o + 1]}, type={d[o + 2]}, segleft={d[o + 3]})")
                     else:
                         ext.append(_V6_EXT[nxt])
                 elif nxt == 44:
@@ -444,10 +443,13 @@ class Printer:
         plen = end - o
         if f is not None and depth == 0:
             f["ip_proto"] = nxt
-        if nxt == 6:
-            return head + pre + self._tcp_seg(d, o, end, plen, src, dst, s, t, f, 6)
-        if nxt == 17:
-            return head + pre + self._udp(d, o, end, plen, src, dst, s, t, f, 6, more)
+        if nxt == 6 or nxt == 17:
+            # After extension headers tcpdump names the hosts once, before them.
+            if ext:
+                head, src, dst = f"{head}{src} > {dst}: {pre}", "", ""
+            if nxt == 6:
+                return head + self._tcp_seg(d, o, end, plen, src, dst, s, t, f, 6)
+            return head + self._udp(d, o, end, plen, src, dst, s, t, f, 6, more)
         if nxt == 58:
             if f is not None:
                 f["transport"] = "icmp6"
@@ -502,16 +504,18 @@ class Printer:
         sport, dport, ulen, csum = _UDP.unpack_from(d, o)
         if f is not None:
             f.update(sport=sport, dport=dport)
-        head = f"{src}.{sport} > {dst}.{dport}: "
+        head = f"{src}.{sport} > {dst}.{dport}: " if src else f"{sport} > {dport}: "
         if ulen == 0 and plen > 65535:
             ulen = plen  # an IPv6 jumbogram
         if ulen < 8:
             self._bad = True
             return f"{head}truncated-udp {ulen}"
+        note = ""
         if ulen > plen:
             self._bad = True
-            return f"{head}UDP, bad length {ulen} > {plen}"
-        note = ""
+            if not (sport in _DNS_PORTS or dport in _DNS_PORTS):
+                return f"{head}UDP, bad length {ulen} > {plen}"
+            ulen = plen
         if self.verbose and not fragmented and len(d) >= o + ulen:
             if version == 6:
                 note = self._cksum6(d, o, o + ulen, s, t, 17, "udp")
@@ -551,7 +555,8 @@ class Printer:
         fl = _TCP_FLAGS[flags]
         if f is not None:
             f.update(sport=sport, dport=dport, tcp_flags=fl, seq=seq, ack=ack, win=win)
-        head = f"{src}.{sport} > {dst}.{dport}: Flags [{fl}]"
+        head = (f"{src}.{sport} > {dst}.{dport}: Flags [{fl}]" if src
+                else f"{sport} > {dport}: Flags [{fl}]")
         if hlen < 20:
             self._bad = True
             return f"{head}, [bad hdr length {hlen} - too short, < 20]"

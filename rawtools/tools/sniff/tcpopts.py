@@ -53,11 +53,13 @@ def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
             val, ecr = _II.unpack(data)
             out.append(f"TS val {val} ecr {ecr}")
         elif kind == 19 and ln == 18:
-            out.append("md5 " + data.hex())
+            out.append("md5 shared secret not supplied with -M, can't check - " + data.hex())
         elif kind == 28 and ln == 4:
             out.append(f"uto {_H.unpack(data)[0]}")
         elif kind == 30:
             out.append(f"mptcp {ln}")
+        elif kind in (253, 254) and ln >= 4:
+            out.append(f"exp-{data[:2].hex()}")
         elif kind == 34:
             out.append("tfo cookie " + data.hex() if data else "tfo cookiereq")
         else:
