@@ -34,11 +34,14 @@ from rawtools.io.icmpsock import (
     route_source,
 )
 from rawtools.io.loop import Received, SelectorWait, Send
-from rawtools.wire.icmp import PROTO_TCP, PROTO_UDP
+from rawtools.wire.checksum import inet_checksum
+from rawtools.wire.icmp import PROTO_TCP, PROTO_UDP, with_icmp6_checksum
 from rawtools.wire.ip import build_ip
 from rawtools.wire.probes import udp_header
 
 _TS = struct.Struct("=qq")
+_PENDING = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
+            errno.ENETDOWN, errno.EMSGSIZE, errno.EPROTO}
 
 
 def _bind_device(sock: socket.socket, device: str | None) -> None:
@@ -69,6 +72,38 @@ def _ancillary(anc: list[tuple[int, int, bytes]]) -> tuple[int | None, int | Non
         elif (level, typ) in ((socket.IPPROTO_IP, IP_TTL), (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
             ttl = struct.unpack_from("=i", data)[0]
     return ts, ttl
+
+
+def _unknown_quote_ttl(pkt: Received) -> Received:
+    """Mark the TTL quoted in an error rebuilt from the error queue as unknown (0).
+
+    The kernel does not say with which TTL the datagram reached the router;
+    a real quote never holds 0, so the tracer knows not to infer a distance
+    from it, live and in a replay of the recording alike.
+    """
+    if pkt.origin != "errqueue":
+        return pkt
+    data = bytearray(pkt.packet)
+    if data[0] >> 4 == 4:
+        off = (data[0] & 0xF) * 4
+        q = off + 8
+        if len(data) < q + 20:
+            return pkt
+        qhl = (data[q] & 0xF) * 4
+        data[q + 8] = 0
+        data[q + 10:q + 12] = b"\0\0"
+        data[q + 10:q + 12] = struct.pack("!H", inet_checksum(bytes(data[q:q + qhl])))
+        data[off + 2:off + 4] = b"\0\0"
+        data[off + 2:off + 4] = struct.pack("!H", inet_checksum(bytes(data[off:])))
+        out = bytes(data)
+    else:
+        if len(data) < 88:
+            return pkt
+        data[48 + 7] = 0
+        src = socket.inet_ntop(socket.AF_INET6, bytes(data[8:24]))
+        dst = socket.inet_ntop(socket.AF_INET6, bytes(data[24:40]))
+        out = bytes(data[:40]) + with_icmp6_checksum(src, dst, bytes(data[40:]))
+    return Received(pkt.ts_ns, out, pkt.clock, pkt.channel, pkt.origin)
 
 
 class ProbeSocket(SelectorWait):
@@ -116,7 +151,11 @@ class ProbeSocket(SelectorWait):
         assert self.icmp is not None
         self.mechanism = self.icmp.mechanism
         self.ident = self.icmp.ident
-        self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
+        if self.mechanism == "dgram":
+            self.add_reader(self.icmp.sock.fileno(),
+                            lambda: [_unknown_quote_ttl(r) for r in self.icmp.wait(0)])
+        else:
+            self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
 
     def _raw_icmp_reader(self, source: str | None, device: str | None) -> None:
         self.icmp = IcmpSocket(self.version, "raw", source, device)
@@ -180,7 +219,14 @@ class ProbeSocket(SelectorWait):
     def send(self, send: Send) -> tuple[int, bytes | None]:
         if self.method == "icmp":
             assert self.icmp is not None
-            return self.icmp.send(send)
+            ts, wire = self.icmp.send(send)
+            if wire is None and self.mechanism == "dgram" \
+                    and getattr(self.icmp, "last_send_error", None):
+                # The pending error of an earlier probe, reported by this send
+                # instead of sending (see below): send again.
+                self.icmp.last_send_error = None
+                ts, wire = self.icmp.send(send)
+            return ts, wire
         sock = self.sock
         assert sock is not None
         if send.ttl is not None and send.ttl != self.ttl:
@@ -193,19 +239,22 @@ class ProbeSocket(SelectorWait):
         else:
             dport, payload, proto = 0, data, PROTO_TCP
         addr = (send.dst, dport, 0, 0) if self.version == 6 else (send.dst, dport)
-        ts = time.time_ns()
-        try:
-            sock.sendto(payload, addr)
-        except BlockingIOError:
-            return ts, None
-        except OSError as e:
-            if e.errno in (errno.EPERM, errno.EACCES):
-                raise PermissionNeeded(f"sendto: {e.strerror} (a firewall rule?)") from None
-            if e.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
-                # A pending error of an earlier probe, reported on this call:
-                # the error queue still holds it; this probe did not go out.
+        for _ in range(2):
+            ts = time.time_ns()
+            try:
+                sock.sendto(payload, addr)
+                break
+            except BlockingIOError:
                 return ts, None
-            raise RawtoolsError(f"sendto {send.dst}: {e.strerror}") from None
+            except OSError as e:
+                if e.errno in (errno.EPERM, errno.EACCES):
+                    raise PermissionNeeded(f"sendto: {e.strerror} (a firewall rule?)") from None
+                if e.errno not in _PENDING:
+                    raise RawtoolsError(f"sendto {send.dst}: {e.strerror}") from None
+                # With IP_RECVERR an earlier probe's error is also reported
+                # once by the next call, which then sent nothing: send again.
+        else:
+            return ts, None
         return ts, build_ip(self.src, send.dst, proto, self.ttl or 64, data)
 
     def _drain_tcp(self) -> list[Received]:

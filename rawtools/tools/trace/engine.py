@@ -239,8 +239,8 @@ class TraceEngine:
         if tag is None:
             self.counters.unrelated += 1
             return
-        # A quote rebuilt from the error queue has our TTL, not the one that arrived.
-        quoted_ttl = icmp.quote.ttl if icmp.quote is not None and pkt.origin == "wire" \
+        # A quote rebuilt from the error queue says 0: the TTL that arrived is unknown.
+        quoted_ttl = icmp.quote.ttl if icmp.quote is not None and icmp.quote.ttl > 0 \
             else None
         self._answer(tag, pkt, icmp.src, kind, note, final, icmp.ttl, quoted_ttl)
 
