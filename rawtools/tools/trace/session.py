@@ -59,7 +59,7 @@ class TraceConfig:
         if self.first_ttl > self.max_ttl:
             raise UsageError(f"first hop {self.first_ttl} is beyond max hops {self.max_ttl}")
         if not 1 <= self.nqueries <= 10:
-            raise UsageError(f"no more than 10 probes per hop (got {self.nqueries})")
+            raise UsageError(f"probes per hop must be 1..10 (got {self.nqueries})")
         if self.inflight < 1:
             raise UsageError(f"simultaneous probes must be at least 1 (got {self.inflight})")
         if self.timing.wait <= 0:

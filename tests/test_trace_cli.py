@@ -1,0 +1,68 @@
+"""`rawtools trace` front end: bad input is one line and exit 2; the text is traceroute's."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import rawtools_argv
+
+from rawtools.tools.trace.engine import Hop, Probe
+from rawtools.tools.trace.render import hop_line, report_stats, report_table
+
+MS = 1_000_000
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-m", "0", "198.18.0.1"], "max hops"),
+    (["-m", "256", "198.18.0.1"], "255"),
+    (["-f", "5", "-m", "3", "198.18.0.1"], "first hop 5"),
+    (["-q", "0", "198.18.0.1"], "probes per hop"),
+    (["-w", "0", "198.18.0.1"], "-w"),
+    (["-w", "soon", "198.18.0.1"], "-w"),
+    (["-p", "70000", "198.18.0.1"], "port"),
+    (["::ffff:198.18.0.1"], "IPv4-mapped"),
+    (["-4", "2001:db8::1"], "not an IPv4 address"),
+    ([], "host"),
+    (["--replay", "/nonexistent/trace.pcap"], "/nonexistent/trace.pcap"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1 and needle in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def probe(ttl, i, addr, rtt_ms=None, note=""):
+    return Probe(ttl, i, addr, None if rtt_ms is None else int(rtt_ms * MS),
+                 "time-exceeded" if addr else None, note, 1)
+
+
+def test_line_prints_the_address_again_only_when_it_changes():
+    hop = Hop(7, [probe(7, 0, "198.18.6.2", 0.5), probe(7, 1, None),
+                  probe(7, 2, "198.18.66.2", 1.25)])
+    assert hop_line(hop) == " 7  198.18.6.2  0.500 ms * 198.18.66.2  1.250 ms"
+    same = Hop(12, [probe(12, i, "198.18.6.2", 0.1) for i in range(3)])
+    assert hop_line(same) == "12  198.18.6.2  0.100 ms  0.100 ms  0.100 ms"
+    assert hop_line(Hop(3, [probe(3, i, None) for i in range(3)])) == " 3  * * *"
+
+
+def test_annotations_follow_each_rtt_and_names_replace_addresses():
+    hop = Hop(4, [probe(4, 0, "198.18.3.2", 0.01, "!H"), probe(4, 1, None)])
+    assert hop_line(hop) == " 4  198.18.3.2  0.010 ms !H *"
+    named = hop_line(hop, lambda a: f"r4.lab ({a})")
+    assert named == " 4  r4.lab (198.18.3.2)  0.010 ms !H *"
+
+
+def test_report_statistics_over_rounds():
+    rounds = [[Hop(1, [probe(1, 0, "198.18.0.2", x)])] for x in (1.0, 3.0)]
+    rounds.append([Hop(1, [probe(1, 0, None)])])
+    (stats,) = report_stats(rounds)
+    f = stats.figures()
+    assert f["sent"] == 3 and round(f["loss_pct"], 1) == 33.3
+    assert (f["best_ms"], f["worst_ms"], f["avg_ms"], f["last_ms"]) == (1.0, 3.0, 2.0, 3.0)
+    assert f["stdev_ms"] == 1.0
+    table = report_table("198.18.0.9", report_stats(rounds))
+    assert "198.18.0.2" in table.splitlines()[1] and "33.3%" in table
