@@ -14,6 +14,7 @@ recording and in unit tests.
 
 from __future__ import annotations
 
+import heapq
 import math
 import struct
 from dataclasses import dataclass, field
@@ -107,20 +108,23 @@ class Event:
     number: int = 0
 
 
-def make_payload(size: int, pattern: bytes, now_ns: int) -> bytes:
-    """iputils' echo data: a timeval first (when it fits), then the fill pattern.
+def make_fill(size: int, pattern: bytes) -> bytes:
+    """iputils' echo data before the timestamp goes in.
 
     Without -p the byte at offset i is i & 0xff; with -p the pattern repeats
-    from offset 0 and the timeval overwrites its start, as iputils does.
+    from offset 0 (and the timeval then overwrites its start, as in iputils).
     """
     if pattern:
-        data = bytearray((pattern * (size // len(pattern) + 1))[:size])
-    else:
-        data = bytearray(i & 0xFF for i in range(size))
-    if size >= 16:
-        sec, nsec = divmod(now_ns, NS)
-        data[:16] = struct.pack("=qq", sec, nsec // 1000)
-    return bytes(data)
+        return (pattern * (size // len(pattern) + 1))[:size]
+    return bytes(i & 0xFF for i in range(size))
+
+
+def make_payload(fill: bytes, now_ns: int) -> bytes:
+    """The echo data of one probe: a struct timeval first, when it fits."""
+    if len(fill) < 16:
+        return fill
+    sec, nsec = divmod(now_ns, NS)
+    return struct.pack("=qq", sec, nsec // 1000) + fill[16:]
 
 
 class PingEngine:
@@ -144,19 +148,34 @@ class PingEngine:
         self.done = False
         self.max_rtt_ns = 0
         self.pipe = 0
-        self.send_errors = 0
+        self.outstanding = 0
+        self.total_received = 0
+        self.total_errors = 0
+        self.answered_targets = 0
+        # (due time, target index); an entry whose time is no longer the
+        # target's next_send_ns is stale and skipped. A heap keeps a /16 sweep
+        # linear: each poll touches only the targets that are due.
+        self.queue: list[tuple[int, int]] = []
+        self.fill = make_fill(opts.size, opts.pattern)
         for i, t in enumerate(targets):
             t.index = i
             t.probes_left = opts.count if opts.count is not None else (1 if opts.multi else -1)
 
     # -- helpers ----------------------------------------------------------
-    @property
-    def total_received(self) -> int:
-        return sum(t.received for t in self.targets)
+    def _schedule(self, t: Target, at_ns: int) -> None:
+        t.next_send_ns = at_ns
+        heapq.heappush(self.queue, (at_ns, t.index))
 
-    @property
-    def total_errors(self) -> int:
-        return sum(t.errors for t in self.targets)
+    def _head(self) -> tuple[int, int] | None:
+        """The next live queue entry, dropping stale ones."""
+        q = self.queue
+        while q:
+            due, i = q[0]
+            t = self.targets[i]
+            if t.probes_left != 0 and t.next_send_ns == due:
+                return q[0]
+            heapq.heappop(q)
+        return None
 
     def _finish(self, at_ns: int) -> None:
         if not self.done:
@@ -164,10 +183,11 @@ class PingEngine:
             self.end_ns = at_ns
 
     def _all_sent(self) -> bool:
-        return all(t.probes_left == 0 for t in self.targets)
+        return self._head() is None
 
-    def _outstanding(self) -> int:
-        return sum(1 for p in self.probes.values() if not p.answered)
+    def _answer(self, probe: Probe) -> None:
+        probe.answered = True
+        self.outstanding -= 1
 
     def _answered_enough(self) -> bool:
         """iputils' `-c` exit: as many answers (replies + errors) as probes."""
@@ -180,7 +200,7 @@ class PingEngine:
         if self.start_ns is None:
             self.start_ns = now
             for i, t in enumerate(self.targets):
-                t.next_send_ns = now + i * self.opts.spacing_ns
+                self._schedule(t, now + i * self.opts.spacing_ns)
         o = self.opts
         if o.deadline_ns is not None and now >= self.start_ns + o.deadline_ns:
             self._finish(self.start_ns + o.deadline_ns)
@@ -190,15 +210,15 @@ class PingEngine:
             if self.done:
                 return []
         sends: list[Send] = []
-        for t in self.targets:
-            if t.probes_left == 0 or now < t.next_send_ns:
-                continue
+        while (head := self._head()) is not None and head[0] <= now:
+            due, i = heapq.heappop(self.queue)
+            t = self.targets[i]
             sends.append(self._probe(t, now))
             if t.probes_left > 0:
                 t.probes_left -= 1
-            t.next_send_ns += o.interval_ns
-            if t.next_send_ns < now:
-                t.next_send_ns = now + (o.interval_ns if not o.multi else 0)
+            if t.probes_left != 0:
+                nxt = due + o.interval_ns
+                self._schedule(t, nxt if nxt >= now else now + (0 if o.multi else o.interval_ns))
             if o.multi:
                 break  # one probe per poll keeps targets spaced apart
         if self._all_sent() and self.linger_until is None:
@@ -214,10 +234,13 @@ class PingEngine:
                 self.events.append(Event("outstanding", t, prev.seq, now))
         t.transmitted += 1
         probe = Probe(t, seq, t.transmitted - 1, now)
+        old = self.probes.get(seq)
+        if old is not None and not old.answered:
+            self.outstanding -= 1  # 65536 probes later its sequence number is reused
         self.probes[seq] = probe
-        data = build_echo(t.version, self.ident, seq,
-                          make_payload(self.opts.size, self.opts.pattern, now))
-        self.pipe = max(self.pipe, self._outstanding())
+        self.outstanding += 1
+        data = build_echo(t.version, self.ident, seq, make_payload(self.fill, now))
+        self.pipe = max(self.pipe, self.outstanding)
         return Send(t.addr, data, ttl=self.opts.ttl, meta=probe)
 
     def _schedule_linger(self, now: int) -> None:
@@ -246,7 +269,7 @@ class PingEngine:
             if retry:
                 for i, t in enumerate(retry):
                     t.probes_left = 1
-                    t.next_send_ns = now + i * self.opts.spacing_ns
+                    self._schedule(t, now + i * self.opts.spacing_ns)
                 self.linger_until = self.linger_wait = None
                 return
             for t in silent:
@@ -274,8 +297,8 @@ class PingEngine:
             self._on_error(icmp, pkt)
         if self._answered_enough():
             self._finish(pkt.ts_ns)
-        elif self.opts.multi and self._all_sent() and all(
-                t.received or t.errors for t in self.targets):
+        elif (self.opts.multi and self.answered_targets == len(self.targets)
+              and self._all_sent()):
             self._finish(pkt.ts_ns)
         elif (self.opts.deadline_ns is not None and not self.opts.multi and self.total_errors):
             self._finish(pkt.ts_ns)  # iputils: with -w, the first error ends the run
@@ -297,8 +320,11 @@ class PingEngine:
         if dup:
             t.duplicates += 1
         else:
-            probe.answered = True
+            self._answer(probe)
+            if not t.received and not t.errors:
+                self.answered_targets += 1
             t.received += 1
+            self.total_received += 1
             t.rtts_ns.append(rtt)
             t.clocks[pkt.clock] = t.clocks.get(pkt.clock, 0) + 1
             self.max_rtt_ns = max(self.max_rtt_ns, rtt)
@@ -308,10 +334,10 @@ class PingEngine:
                                  icmp.length, rtt, pkt.clock, dup, icmp, probe.number))
         if self.opts.multi and not dup:
             t.probes_left = 0 if self.opts.count is None else t.probes_left
-        if self.opts.flood and not self._outstanding():
+        if self.opts.flood and not self.outstanding:
             # Flood sends the next probe as soon as the last one is answered.
-            for x in self.targets:
-                x.next_send_ns = min(x.next_send_ns, pkt.ts_ns)
+            if t.probes_left != 0 and pkt.ts_ns < t.next_send_ns:
+                self._schedule(t, pkt.ts_ns)
 
     def _on_error(self, icmp: Icmp, pkt: Received) -> None:
         q = icmp.quote
@@ -324,14 +350,19 @@ class PingEngine:
         if probe is None:
             return
         t = probe.target
+        if not t.received and not t.errors:
+            self.answered_targets += 1
         t.errors += 1
+        self.total_errors += 1
         t.errors_seen.append((seq, icmp))
-        probe.answered = True
+        if not probe.answered:
+            self._answer(probe)
         self.events.append(Event("error", t, seq, pkt.ts_ns, icmp.src, icmp.ttl, icmp.length,
                                  icmp=icmp, number=probe.number))
 
     def next_deadline(self) -> int | None:
-        times = [t.next_send_ns for t in self.targets if t.probes_left != 0]
+        head = self._head()
+        times = [head[0]] if head else []
         if self.linger_until is not None:
             times.append(self.linger_until)
         if self.opts.deadline_ns is not None and self.start_ns is not None:
