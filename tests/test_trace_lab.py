@@ -142,3 +142,16 @@ def test_record_then_replay_reproduces_the_report(make_lab, tmp_path):
     again = trace(lab, "--replay", str(pcap))
     assert again.returncode == 0, again.stderr
     assert again.stdout == live.stdout
+
+
+def test_explain_says_why_a_hop_is_silent(make_lab):
+    lab = make_lab(5)
+    lab.silence(3)
+    r = trace(lab, "-n", "--explain", lab.dst4, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = hops(r.stdout)
+    assert got[2][1] == [] and got[-1][1] == [lab.dst4]
+    notes = [x for x in r.stdout.splitlines() if x.startswith("explain:")]
+    assert len(notes) == 1
+    assert notes[0].startswith("explain: hop 3: filtered: sends no ICMP errors at all")
+    assert "0/3 udp, 0/3 icmp" in notes[0]

@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="UDP: keep one flow for all probes (always on for -I and -T)")
     p.add_argument("-e", "--extensions", action="store_true",
                    help="show ICMP extensions (RFC 4884: MPLS labels, interface info)")
+    p.add_argument("--explain", action="store_true",
+                   help="re-probe hops that showed '*' slowly, also with another method, "
+                        "and say whether each looks filtered, rate-limited or lossy")
     p.add_argument("-c", dest="cycles", type=int, metavar="CYCLES",
                    help="repeat the trace CYCLES times and report mtr-like statistics")
     p.add_argument("--report", action="store_true",
@@ -88,7 +91,7 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
                        inflight=args.sim, timing=timing, port=args.port,
                        paris=True if args.paris else None, source=args.source,
                        device=args.interface, mechanism=args.mechanism, cycles=cycles,
-                       record=args.record, replay=args.replay)
+                       explain=args.explain, record=args.record, replay=args.replay)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +119,14 @@ def run(args: argparse.Namespace) -> int:
 
     tr = execute(cfg, on_start, on_hop, stop)
     stats = report_stats(tr.rounds)
+    for ex in tr.explanations:
+        if out is not None:
+            out.emit("explain", ttl=ex.ttl, verdict=ex.verdict, addr=ex.addr,
+                     method=ex.method, answered=ex.answered, sent=ex.sent,
+                     other_method=ex.other_method, other_answered=ex.other_answered,
+                     other_sent=ex.other_sent)
+        else:
+            print(f"explain: {ex.text()}")
     if out is not None:
         c = tr.counters
         summary = {"host": tr.host, "dst": tr.spec.dst, "version": tr.spec.version,

@@ -43,6 +43,7 @@ class TraceConfig:
     device: str | None = None
     mechanism: str | None = None
     cycles: int = 1
+    explain: bool = False
     record: str | None = None
     replay: str | None = None
 
@@ -72,6 +73,8 @@ class TraceConfig:
             raise UsageError(f"cycles must be at least 1 (got {self.cycles})")
         if self.host is None and self.replay is None:
             raise UsageError("a host to trace is needed")
+        if self.explain and self.replay is not None:
+            raise UsageError("--explain re-probes the network; it cannot run on a replay")
 
 
 @dataclass
@@ -85,6 +88,48 @@ class TraceRun:
     reached: bool
     counters: Counters
     interrupted: bool = False
+    explanations: list[Explanation] = field(default_factory=list)
+
+
+# Which other method tells "this router drops our kind of probe" from "this
+# router sends no errors at all".
+OTHER_METHOD = {"udp": "icmp", "icmp": "udp", "tcp": "icmp"}
+EXPLAIN_GAP = 1_050_000_000  # just over the 1 s an IPv4 router needs per error
+EXPLAIN_PROBES = 3
+
+
+@dataclass
+class Explanation:
+    """Why a hop showed stars, from probes re-sent one by one after the trace.
+
+    Sent slower than any ICMP rate limit refills: a hop that now answers every
+    probe was rate-limited; one that answers some is lossy; one that answers
+    only the other method filters ours; one that answers nothing sends no
+    errors at all (filtered, for whatever reason).
+    """
+
+    ttl: int
+    verdict: str
+    method: str
+    answered: int
+    sent: int
+    other_method: str | None = None
+    other_answered: int = 0
+    other_sent: int = 0
+    addr: str | None = None
+
+    def text(self) -> str:
+        own = f"{self.answered}/{self.sent} {self.method}"
+        other = (f", {self.other_answered}/{self.other_sent} {self.other_method}"
+                 if self.other_method and self.other_sent else "")
+        why = {"rate-limited": "answers every probe when paced: its ICMP rate limit ate the "
+                               "stars",
+               "lossy": "answers only some probes even when paced",
+               "filtered": (f"drops or ignores {self.method} probes but answers "
+                            f"{self.other_method}" if self.other_answered else
+                            "sends no ICMP errors at all (filtered or configured silent)")}
+        return (f"hop {self.ttl}: {self.verdict}: {why[self.verdict]} ({own}{other} probes "
+                f"answered, {EXPLAIN_GAP / 1e9:g} s apart)")
 
 
 def _spec_from_recording(first: bytes, second: bytes | None) -> ProbeSpec:
@@ -144,6 +189,11 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
         from rawtools.io.probesock import ProbeSocket
         transport = ProbeSocket(cfg.method, version, addr, cfg.mechanism, cfg.source,
                                 cfg.device)
+        if cfg.explain:
+            # Opened now: after the privilege drop a raw socket could not be.
+            other = ProbeSocket(OTHER_METHOD[cfg.method], version, addr,
+                                "dgram" if transport.mechanism == "dgram" else None,
+                                cfg.source, cfg.device)
         drop_privileges()
         port = cfg.port if cfg.port is not None else DEFAULT_PORT[cfg.method]
         paris = cfg.paris if cfg.paris is not None else cfg.method != "udp"
@@ -152,6 +202,7 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
                          seq_base=getattr(transport, "seq_base", 0),
                          size=(40 if version == 6 else 20) + 40)
         mechanism, host = transport.mechanism, cfg.host
+    explainer = None if cfg.replay or not cfg.explain else other
     recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
     result = TraceRun(spec, host, mechanism, [], False, Counters())
     if on_start:
@@ -178,8 +229,54 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
             if stop.requested or not engine.done:
                 result.interrupted = True
                 break
+        if explainer is not None and result.rounds and not result.interrupted:
+            result.explanations = _explain(spec, transport, explainer, result.rounds[-1],
+                                           recorder, stop, tag)
     finally:
+        if explainer is not None:
+            explainer.close()
         transport.close()
         if recorder:
             recorder.writer.close()
     return result
+
+
+def _slow(spec: ProbeSpec, transport, ttl: int, recorder: Recorder | None, stop: Stop,
+          tag: int) -> tuple[Hop, int]:
+    """Probes at one TTL, one at a time, `EXPLAIN_GAP` apart, no retries."""
+    gap = EXPLAIN_GAP
+    timing = Timing(wait=gap - 100_000_000, floor=gap - 100_000_000, pause=gap)
+    engine = TraceEngine(spec, ttl, ttl, EXPLAIN_PROBES, 1, timing, scout=False,
+                         first_tag=tag)
+    run(engine, transport, recorder, stop)
+    return engine.all_hops()[0] if engine.all_hops() else Hop(ttl, []), engine.next_tag
+
+
+def _explain(spec: ProbeSpec, transport, other, hops: list[Hop], recorder: Recorder | None,
+             stop: Stop, tag: int) -> list[Explanation]:
+    """Re-probe every hop that showed a star, slowly and with another method too."""
+    other_spec = ProbeSpec(other.method, spec.version, other.src, spec.dst,
+                           DEFAULT_PORT[other.method], other.method != "udp",
+                           ident=other.ident, sport=other.sport,
+                           seq_base=getattr(other, "seq_base", 0), size=spec.size)
+    out = []
+    for hop in hops:
+        if all(p.addr is not None for p in hop.probes) or stop.requested:
+            continue
+        same, tag = _slow(spec, transport, hop.ttl, recorder, stop, tag)
+        got = [p for p in same.probes if p.addr is not None]
+        exp = Explanation(hop.ttl, "", spec.method, len(got), len(same.probes),
+                          addr=got[0].addr if got else None)
+        if len(got) == len(same.probes) and got:
+            exp.verdict = "rate-limited"
+        elif got:
+            exp.verdict = "lossy"
+        else:
+            alt, tag = _slow(other_spec, other, hop.ttl, recorder, stop, tag)
+            alt_got = [p for p in alt.probes if p.addr is not None]
+            exp.verdict = "filtered"
+            exp.other_method, exp.other_sent = other.method, len(alt.probes)
+            exp.other_answered = len(alt_got)
+            exp.addr = alt_got[0].addr if alt_got else None
+        out.append(exp)
+    return out
