@@ -155,3 +155,19 @@ def test_explain_says_why_a_hop_is_silent(make_lab):
     assert len(notes) == 1
     assert notes[0].startswith("explain: hop 3: filtered: sends no ICMP errors at all")
     assert "0/3 udp, 0/3 icmp" in notes[0]
+
+
+def test_report_gives_per_hop_statistics_over_cycles(make_lab):
+    lab = make_lab(3)
+    r = trace(lab, "-n", "-c", "2", "--json", lab.dst6)
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(x) for x in r.stdout.splitlines()]
+    summary = objs[-1]
+    assert summary["rounds"] == 2 and summary["reached"]
+    stats = summary["stats"]
+    assert [s["addr"] for s in stats] == [a[0] for a in expected(lab, 6)]
+    assert all(s["sent"] == 2 and s["loss_pct"] == 0.0 for s in stats)
+    assert all(s["best_ms"] <= s["avg_ms"] <= s["worst_ms"] for s in stats)
+    text = trace(lab, "-n", "--report", "-c", "2", lab.dst4)
+    assert text.stdout.splitlines()[0].startswith("HOST:")
+    assert lab.dst4 in text.stdout.splitlines()[-1]

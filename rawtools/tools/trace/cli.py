@@ -34,8 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="max hops (default 30)")
     p.add_argument("-f", dest="first_ttl", type=int, default=1, metavar="FIRST_TTL",
                    help="start from this hop (default 1)")
-    p.add_argument("-q", dest="nqueries", type=int, default=3, metavar="NQUERIES",
-                   help="probes per hop (default 3)")
+    p.add_argument("-q", dest="nqueries", type=int, metavar="NQUERIES",
+                   help="probes per hop (default 3; 1 per cycle with -c/--report)")
     p.add_argument("-w", dest="wait", default="5", metavar="MAX",
                    help="seconds a probe may keep being tried before it is a '*' (default 5)")
     p.add_argument("-N", dest="sim", type=int, default=16, metavar="SQUERIES",
@@ -85,13 +85,15 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
     if pause < 0:
         raise UsageError(f"-z {args.sendwait}: cannot be negative")
     cycles = args.cycles if args.cycles is not None else (10 if args.report else 1)
+    nqueries = args.nqueries if args.nqueries is not None else (1 if cycles > 1 else 3)
     timing = Timing(wait=int(wait * 1e9), pause=int(pause * 1e9))
     return TraceConfig(host=args.host, method=args.method or "udp", version=args.version,
-                       first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=args.nqueries,
+                       first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=nqueries,
                        inflight=args.sim, timing=timing, port=args.port,
                        paris=True if args.paris else None, source=args.source,
                        device=args.interface, mechanism=args.mechanism, cycles=cycles,
-                       explain=args.explain, record=args.record, replay=args.replay)
+                       explain=args.explain, record=args.record, replay=args.replay,
+                       cycle_gap=1.0 if cycles > 1 else 0.0)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -107,14 +107,16 @@ def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
 
 def report_table(host: str, stats: list[HopStats], name_of: NameOf | None = None) -> str:
     """mtr --report's table: Loss%, Snt, Last, Avg, Best, Wrst, StDev per hop."""
-    lines = [f"HOST: {host:<30} Loss%   Snt   Last   Avg  Best  Wrst StDev"]
+    lines = [f"HOST: {host:<31}{'Loss%':>7}{'Snt':>6}{'Last':>7}{'Avg':>7}{'Best':>7}"
+             f"{'Wrst':>7}{'StDev':>7}"]
+
+    def num(v: float | None) -> str:
+        return f"{v:7.1f}" if v is not None else f"{'---':>7}"
+
     for s in stats:
         f = s.figures()
         who = (name_of(f["addr"]) if name_of else f["addr"]) if f["addr"] else "???"
-
-        def num(v: float | None) -> str:
-            return f"{v:6.1f}" if v is not None else "   ---"
-        lines.append(f"{s.ttl:3d}.|-- {who:<28} {f['loss_pct']:5.1f}% {f['sent']:5d} "
-                     f"{num(f['last_ms'])}{num(f['avg_ms'])}{num(f['best_ms'])[1:]}"
-                     f"{num(f['worst_ms'])}{num(f['stdev_ms'])}")
+        lines.append(f"{s.ttl:3d}.|-- {who:<29}{f['loss_pct']:6.1f}%{f['sent']:6d}"
+                     + "".join(num(f[k]) for k in ("last_ms", "avg_ms", "best_ms", "worst_ms",
+                                                   "stdev_ms")))
     return "\n".join(lines)

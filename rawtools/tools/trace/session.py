@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ class TraceConfig:
     mechanism: str | None = None
     cycles: int = 1
     explain: bool = False
+    cycle_gap: float = 0.0
     record: str | None = None
     replay: str | None = None
 
@@ -210,6 +212,11 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
     tag = 0
     try:
         for rnd in range(cfg.cycles):
+            if rnd and cfg.cycle_gap and not cfg.replay:
+                # mtr's pace: a round a second lets the routers' ICMP budget refill.
+                time.sleep(cfg.cycle_gap)
+            if stop.requested:
+                break
             engine = TraceEngine(spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight,
                                  cfg.timing, first_tag=tag)
 
