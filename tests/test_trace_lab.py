@@ -171,3 +171,12 @@ def test_report_gives_per_hop_statistics_over_cycles(make_lab):
     text = trace(lab, "-n", "--report", "-c", "2", lab.dst4)
     assert text.stdout.splitlines()[0].startswith("HOST:")
     assert lab.dst4 in text.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("args", [["-s", "198.18.99.1"], ["-i", "nosuch0"],
+                                  ["-I", "-s", "198.18.99.1"]])
+def test_bad_source_or_interface_is_one_clear_line(make_lab, args):
+    lab = make_lab(1)
+    r = trace(lab, "-n", *args, lab.dst4)
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr

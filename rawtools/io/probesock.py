@@ -121,7 +121,10 @@ class ProbeSocket(SelectorWait):
         self.method = method
         self.version = version
         self.family = socket.AF_INET6 if version == 6 else socket.AF_INET
-        self.src = route_source(dst, source, device)
+        try:
+            self.src = route_source(dst, source, device)
+        except OSError as e:
+            raise InterfaceError(f"cannot send from {source}: {e.strerror}") from None
         self.ident = 0
         self.sport = 0
         self.ttl: int | None = None
