@@ -330,7 +330,8 @@ class Printer:
                 self._bad = True
                 return f"{head}{src} > {dst}: ICMP [|icmp]" if len(d) > o else \
                     f"{head}{src} > {dst}: [|icmp]"
-            if self.verbose and not more and len(d) >= end and ones_sum(d[o:end]) != 0xFFFF:
+            if self.verbose and not more and len(d) >= end >= o + 4 \
+                    and ones_sum(d[o:end]) != 0xFFFF:
                 self._bad = True
                 text += f" (wrong icmp cksum {d[o + 2] << 8 | d[o + 3]:x})"
             return f"{head}{src} > {dst}: {text}"
@@ -485,6 +486,8 @@ class Printer:
             return f"[{name} sum ok] "
         self._bad = True
         at = 6 if proto == 17 else 16 if proto == 6 else 2
+        if len(seg) < at + 2:
+            return ""
         good = inet_checksum(pseudo + seg[:at] + b"\0\0" + seg[at + 2:])
         got = seg[at] << 8 | seg[at + 1]
         return f"[bad {name} cksum 0x{got:04x} -> 0x{good:04x}!] "

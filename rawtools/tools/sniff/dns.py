@@ -42,6 +42,7 @@ OPCODES = {0: "", 1: " inv_q", 2: " stat", 3: " op3", 4: " notify", 5: " update"
 # inside a label and are escaped like the unprintable bytes.
 _PLAIN = frozenset(range(0x21, 0x7F)) - {0x5C, 0x2E}
 _MAX_HOPS = 64
+_MAX_NAME = 255
 
 
 class Truncated(Exception):
@@ -62,11 +63,13 @@ def name(msg: bytes, off: int) -> tuple[str, int]:
     """(dotted name, offset after it) of the name at `off`, following pointers.
 
     Pointers are followed a bounded number of times because a crafted message
-    can point a name at itself.
+    can point a name at itself, and a name longer than DNS allows (255 bytes)
+    is refused because a crafted one can chain thousands of labels.
     """
     labels: list[str] = []
     end = -1
     hops = 0
+    size = 1
     n = len(msg)
     while True:
         if off >= n:
@@ -88,7 +91,8 @@ def name(msg: bytes, off: int) -> tuple[str, int]:
         if ln >= 0x40:
             # Extended/bit-string labels (RFC 2673) were withdrawn; stop here.
             raise Truncated
-        if off + 1 + ln > n:
+        size += 1 + ln
+        if off + 1 + ln > n or size > _MAX_NAME:
             raise Truncated
         labels.append(_label(msg[off + 1:off + 1 + ln]))
         off += 1 + ln

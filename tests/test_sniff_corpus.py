@@ -1,0 +1,150 @@
+"""tcpdump's own test captures (406 files, many hostile) against `rawtools sniff`.
+
+Three promises are checked on the whole corpus: the real command never shows
+a traceback (a file it cannot read is one line on stderr and exit 2); every
+packet of every readable file decodes in every output mode; and on the files
+that both rawtools and tshark find well formed, the addresses, ports and ICMP
+type/code rawtools decodes are the ones tshark decodes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from rawtools.errors import CaptureError
+from rawtools.io.capture import Capture
+from rawtools.tools.sniff.decode import Printer
+from rawtools.wire import link
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "pcap-corpus"
+FILES = sorted(p for p in CORPUS.glob("*") if p.suffix in (".pcap", ".pcapng")) \
+    if CORPUS.is_dir() else []
+WORKERS = max(2, 2 * (os.cpu_count() or 1))
+TSHARK_FIELDS = ("ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "udp.srcport", "udp.dstport",
+                 "tcp.srcport", "tcp.dstport", "icmp.type", "icmp.code", "icmpv6.type",
+                 "icmpv6.code", "_ws.malformed", "_ws.expert.severity")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Path]:
+    if not FILES:
+        if os.environ.get("CI"):
+            pytest.fail(f"the pcap corpus must be present in CI: {CORPUS}")
+        pytest.skip(f"no pcap corpus at {CORPUS}")
+    return FILES
+
+
+def _run_cli(path: Path) -> tuple[Path, int, str]:
+    proc = subprocess.run([sys.executable, "-m", "rawtools", "sniff", "-r", str(path), "-n"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=120)
+    return path, proc.returncode, proc.stderr
+
+
+def test_the_real_command_reads_every_file_without_a_traceback(corpus):
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(_run_cli, corpus))
+    problems = []
+    for path, rc, err in results:
+        lines = err.splitlines()
+        if "Traceback" in err or rc not in (0, 2):
+            problems.append(f"{path.name}: exit {rc}: {err[-300:]}")
+        elif rc == 2 and not (len(lines) == 1 and lines[0].startswith("rawtools sniff: ")):
+            problems.append(f"{path.name}: exit 2 needs one line on stderr, got {lines!r}")
+    assert not problems, "\n".join(problems)
+    assert sum(rc == 0 for _, rc, _ in results) > len(corpus) // 2
+
+
+def _packets(path: Path) -> tuple[int, list[tuple[int, bytes, int]]] | None:
+    """(linktype, packets) through the project's capture reader; None if unreadable."""
+    try:
+        with Capture.open_offline(str(path)) as cap:
+            return cap.linktype, list(cap.packets())
+    except CaptureError:
+        return None
+
+
+def test_every_packet_decodes_in_every_output_mode(corpus):
+    modes = [dict(), dict(verbose=2, link_header=True, hexdump="X", ts_style="delta"),
+             dict(verbose=1, hexdump="A", ts_style="epoch")]
+    decoded = 0
+    for path in corpus:
+        got = _packets(path)
+        if got is None:
+            continue
+        linktype, packets = got
+        for mode in modes:
+            printer = Printer(linktype, **mode)
+            for ts, data, orig in packets:
+                assert isinstance(printer.line(ts, data, orig), str), path.name
+                json.dumps(printer.record(ts, data, orig))
+                decoded += 1
+    assert decoded > 1000
+
+
+def _tshark(path: Path) -> list[list[str]] | None:
+    cmd = ["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=f",
+           "-E", "separator=\t"]
+    for field in TSHARK_FIELDS:
+        cmd += ["-e", field]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return None
+    return [row.split("\t") for row in proc.stdout.split("\n")[:-1]]
+
+
+def _well_formed(path: Path) -> tuple[Path, list[dict]] | None:
+    """Our records for a file no packet of which rawtools marks as damaged."""
+    got = _packets(path)
+    if got is None or link.decapsulator(got[0]) is None or not got[1]:
+        return None
+    linktype, packets = got
+    printer = Printer(linktype)
+    records = [printer.record(*p) for p in packets]
+    return (path, records) if printer.malformed == 0 else None
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None,
+                    reason="tshark is not installed (Debian package: tshark)")
+def test_fields_match_tshark_on_well_formed_files(corpus):
+    chosen = [w for w in map(_well_formed, corpus) if w is not None]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        theirs = list(pool.map(_tshark, [path for path, _ in chosen]))
+    compared = {"addresses": 0, "ports": 0, "icmp": 0}
+    mismatches = []
+    for (path, records), rows in zip(chosen, theirs, strict=True):
+        if rows is None or len(rows) != len(records):
+            continue
+        if any(row[12] or "3" in row[13].split(",") for row in rows):
+            continue  # tshark calls something in this file malformed or an error
+        for n, (rec, row) in enumerate(zip(records, rows, strict=True), 1):
+            t = dict(zip(TSHARK_FIELDS, row, strict=True))
+            checks = []
+            if rec.get("version") == 4:
+                checks.append(("addresses", (rec["src"], rec["dst"]), (t["ip.src"], t["ip.dst"])))
+            elif rec.get("version") == 6:
+                checks.append(("addresses", (rec["src"], rec["dst"]),
+                               (t["ipv6.src"], t["ipv6.dst"])))
+            proto = rec.get("transport")
+            if proto in ("udp", "tcp") and "sport" in rec and t[f"{proto}.srcport"]:
+                checks.append(("ports", (str(rec["sport"]), str(rec["dport"])),
+                               (t[f"{proto}.srcport"], t[f"{proto}.dstport"])))
+            icmp = {"icmp": "icmp", "icmp6": "icmpv6"}.get(proto)
+            if icmp and "icmp_type" in rec and t[f"{icmp}.type"]:
+                checks.append(("icmp", (str(rec["icmp_type"]), str(rec["icmp_code"])),
+                               (t[f"{icmp}.type"], t[f"{icmp}.code"])))
+            for what, ours, tshark in checks:
+                compared[what] += 1
+                if ours != tshark:
+                    mismatches.append(f"{path.name} #{n} {what}: rawtools {ours} tshark {tshark}")
+    assert not mismatches, "\n".join(mismatches[:50])
+    assert compared["addresses"] > 500 and compared["ports"] > 200 and compared["icmp"] >= 5, \
+        compared
