@@ -88,6 +88,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--buffer-kib", type=int, default=8192, help="-B for every sniffer")
     args = ap.parse_args()
+    # A timeout's SIGTERM must still tear the lab down (Lab.__exit__).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     rawtools = [sys.executable, "-m", "rawtools", "sniff"]
     flt = ["udp", "dst", "port", str(PORT)]
     with Lab(0) as lab:
