@@ -208,6 +208,18 @@ _DECAPS: dict[int, Callable[[bytes], Decap | None]] = {
 }
 
 
+def untagged_ethertype(frame: bytes) -> int:
+    """The EtherType of an untagged Ethernet II frame, else 0 (then use `decap`).
+
+    Nearly every frame is one, and a reader that prints no link facts can
+    take the payload at offset 14 without building a `LinkInfo`.
+    """
+    if len(frame) < 14:
+        return 0
+    etype = frame[12] << 8 | frame[13]
+    return etype if etype > 1500 and etype not in _VLAN_TPIDS else 0
+
+
 def decapsulator(linktype: int) -> Callable[[bytes], Decap | None] | None:
     """The decapsulation function of `linktype`, or None if it is not supported.
 

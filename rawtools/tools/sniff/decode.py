@@ -105,6 +105,7 @@ class Printer:
         self._a6: dict[bytes, str] = {}
         self._tcp: dict[tuple, list[int]] = {}
         self._bad = False
+        self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
         # With -e the link header already names the protocol, as in tcpdump.
         named = link_header and linktype in (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL,
                                              link.LINKTYPE_LINUX_SLL2)
@@ -177,6 +178,12 @@ class Printer:
     # -- link layer ---------------------------------------------------------
 
     def _frame(self, data: bytes, orig_len: int, f: dict | None) -> str:
+        if self._plain_ether and f is None:
+            etype = link.untagged_ethertype(data)
+            if etype == 0x0800:
+                return self._ip4(data, 14, orig_len - 14, None, 0)
+            if etype == 0x86DD:
+                return self._ip6(data, 14, orig_len - 14, None, 0)
         decap = self._decap
         if decap is None:
             return f"{self._link_name}, length {orig_len}"

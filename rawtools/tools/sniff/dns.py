@@ -41,6 +41,7 @@ OPCODES = {0: "", 1: " inv_q", 2: " stat", 3: " op3", 4: " notify", 5: " update"
 # Printable ASCII except the backslash and the dot, which would be ambiguous
 # inside a label and are escaped like the unprintable bytes.
 _PLAIN = frozenset(range(0x21, 0x7F)) - {0x5C, 0x2E}
+_PLAIN_BYTES = bytes(sorted(_PLAIN))
 _MAX_HOPS = 64
 _MAX_NAME = 255
 
@@ -54,7 +55,7 @@ def type_name(rtype: int) -> str:
 
 
 def _label(raw: bytes) -> str:
-    if all(b in _PLAIN for b in raw):
+    if not raw.translate(None, _PLAIN_BYTES):
         return raw.decode("ascii")
     return "".join(chr(b) if b in _PLAIN else f"\\{b:03d}" for b in raw)
 
@@ -98,6 +99,52 @@ def name(msg: bytes, off: int) -> tuple[str, int]:
         off += 1 + ln
     text = ".".join(labels) + "." if labels else "."
     return text, (end if end >= 0 else off)
+
+
+def skip_name(msg: bytes, off: int) -> int:
+    """The offset after the name at `off`, for names that are not printed.
+
+    Answers' owner names are almost always a pointer to the question, and
+    tcpdump's summary does not show them, so they are stepped over, not read.
+    """
+    n = len(msg)
+    while True:
+        if off >= n:
+            raise Truncated
+        ln = msg[off]
+        if ln == 0:
+            return off + 1
+        if ln >= 0xC0:
+            if off + 2 > n:
+                raise Truncated
+            return off + 2
+        if ln >= 0x40:
+            raise Truncated
+        off += 1 + ln
+
+
+def _question_name(msg: bytes) -> tuple[str, int]:
+    """The first question's name, from a cache when it is the usual uncompressed one.
+
+    The same few names are asked and answered over and over; the raw bytes up
+    to the root label identify a name that contains no pointer exactly.
+    """
+    end = msg.find(b"\0", 12) + 1
+    if end > 12:
+        raw = msg[12:end]
+        text = _NAMES.get(raw)
+        if text is not None:
+            return text, end
+        text, after = name(msg, 12)
+        if after == end:
+            if len(_NAMES) > 4096:
+                _NAMES.clear()
+            _NAMES[raw] = text
+        return text, after
+    return name(msg, 12)
+
+
+_NAMES: dict[bytes, str] = {}
 
 
 def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
@@ -173,7 +220,7 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
     try:
         off = 12
         for i in range(qd):
-            qname, off = name(msg, off)
+            qname, off = _question_name(msg) if i == 0 else name(msg, off)
             qtype, qclass = _QQ.unpack_from(msg, off)
             off += 4
             if i == 0:
@@ -186,7 +233,7 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
         if flags & 0x8000:
             answers = []
             for i in range(an):
-                _, off = name(msg, off)
+                off = skip_name(msg, off)
                 rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
                 off += 10
                 text = " " + type_name(rtype)

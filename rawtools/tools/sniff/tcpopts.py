@@ -12,6 +12,7 @@ import struct
 
 _H = struct.Struct("!H")
 _II = struct.Struct("!II")
+_NOP_NOP_TS = b"\x01\x01\x08\x0a"
 
 
 def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
@@ -20,6 +21,10 @@ def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
     `sack_base` is subtracted from SACK edges so they read like the relative
     ack numbers beside them (0 when printing absolute numbers).
     """
+    if len(opts) == 12 and opts[:4] == _NOP_NOP_TS:
+        # What nearly every segment after the handshake carries.
+        val, ecr = _II.unpack_from(opts, 4)
+        return f", options [nop,nop,TS val {val} ecr {ecr}]", True
     out = []
     i, n = 0, len(opts)
     ok = True

@@ -1,0 +1,133 @@
+"""Offline decoding speed of `rawtools sniff` beside tcpdump and scapy, in one run.
+
+    python scripts/bench/sniff_offline.py [--pcap FILE] [--count 1000000] [--runs 2]
+
+Measures, on the same generated capture (see genpcap.py; made once and
+reused from the cache directory):
+
+* `rawtools sniff -r FILE -n > /dev/null` and `tcpdump -nr FILE > /dev/null`:
+  full decoding and printing of every packet;
+* the same two with the selective filter `udp port 53`, which libpcap's BPF
+  applies before any packet reaches Python;
+* scapy dissecting a 50,000-packet prefix (`PcapReader`, each packet's
+  `summary()`), because at its speed the whole file would take minutes.
+  scapy is not a rawtools dependency: it is installed into the running
+  interpreter's environment on first use (`pip install scapy`).
+
+Each figure is the best of `--runs` runs (the machine is shared, so the
+minimum is the least disturbed measurement). The goals checked at the end
+are the issue's: full decode at least as fast as tcpdump, at least 20 times
+scapy, and the selective filter within 1.25 times tcpdump's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FILTER = ["udp", "port", "53"]
+PREFIX = 50_000
+SCAPY_LOOP = """
+import sys
+from scapy.utils import PcapReader
+n = 0
+for pkt in PcapReader(sys.argv[1]):
+    pkt.summary()
+    n += 1
+print(n)
+"""
+
+
+def timed(cmd: list[str], runs: int) -> float:
+    """Best wall-clock time of `cmd` with its output thrown away, as tcpdump users measure."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def count_packets(path: str, expression: list[str]) -> int:
+    out = subprocess.run(["tcpdump", "-nr", path, *expression], capture_output=True, text=True,
+                         check=True).stdout
+    return out.count("\n")
+
+
+def ensure_pcap(path: str | None, count: int) -> str:
+    if path:
+        return path
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rawtools-bench"
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / f"mixed-{count}.pcap"
+    if not target.exists():
+        print(f"generating {target} ({count} packets) ...", flush=True)
+        tmp = target.with_suffix(".tmp")
+        subprocess.run([sys.executable, str(HERE / "genpcap.py"), str(tmp), "--count",
+                        str(count)], check=True)
+        tmp.rename(target)
+    return str(target)
+
+
+def ensure_scapy() -> bool:
+    if importlib.util.find_spec("scapy") is None:
+        print("installing scapy for the comparison (pip install scapy) ...", flush=True)
+        rc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "scapy"]).returncode
+        if rc != 0:
+            return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pcap", help="capture to use (default: generate one)")
+    parser.add_argument("--count", type=int, default=1_000_000, help="packets to generate")
+    parser.add_argument("--runs", type=int, default=2, help="runs per figure (best is kept)")
+    args = parser.parse_args()
+
+    pcap = ensure_pcap(args.pcap, args.count)
+    total = count_packets(pcap, [])
+    selected = count_packets(pcap, FILTER)
+    rawtools = [sys.executable, "-m", "rawtools", "sniff", "-n", "-r", pcap]
+    rows = {
+        "rawtools sniff -n": (timed(rawtools, args.runs), total),
+        "tcpdump -n": (timed(["tcpdump", "-nr", pcap], args.runs), total),
+        "rawtools sniff -n udp port 53": (timed(rawtools + FILTER, args.runs), selected),
+        "tcpdump -n udp port 53": (timed(["tcpdump", "-nr", pcap, *FILTER], args.runs), selected),
+    }
+    if ensure_scapy():
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "prefix.pcap")
+            subprocess.run(["tcpdump", "-r", pcap, "-c", str(PREFIX), "-w", prefix],
+                           stderr=subprocess.DEVNULL, check=True)
+            took = timed([sys.executable, "-c", SCAPY_LOOP, prefix], 1)
+            rows[f"scapy (first {PREFIX})"] = (took, PREFIX)
+
+    print(f"\n{pcap}: {total} packets, {selected} match 'udp port 53'\n")
+    print(f"{'command':<34}{'seconds':>9}{'packets/s':>12}")
+    for name, (secs, n) in rows.items():
+        print(f"{name:<34}{secs:>9.2f}{n / secs:>12,.0f}")
+
+    def rate(name: str) -> float:
+        secs, n = rows[name]
+        return n / secs
+
+    full = rate("rawtools sniff -n") / rate("tcpdump -n")
+    sel = rows["rawtools sniff -n udp port 53"][0] / rows["tcpdump -n udp port 53"][0]
+    print(f"\nfull decode: rawtools/tcpdump packets/s = {full:.2f}  (goal >= 1.00)")
+    print(f"udp port 53: rawtools/tcpdump time      = {sel:.2f}  (goal <= 1.25)")
+    if f"scapy (first {PREFIX})" in rows:
+        vs_scapy = rate("rawtools sniff -n") / rate(f"scapy (first {PREFIX})")
+        print(f"full decode: rawtools/scapy packets/s   = {vs_scapy:.1f}  (goal >= 20)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
