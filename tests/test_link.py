@@ -95,3 +95,11 @@ def test_ipv4_and_ipv6_link_types_trust_the_link():
 def test_unsupported_link_type():
     assert link.decapsulator(127) is None
     assert link.decap(127, IP4) is None
+
+
+def test_untagged_ethertype_shortcut_agrees_with_decap():
+    plain = DST + SRC + b"\x86\xdd" + IP6
+    assert link.untagged_ethertype(plain) == link.decap(link.LINKTYPE_ETHERNET, plain)[0]
+    tagged = DST + SRC + b"\x81\x00\x00\x64\x08\x00" + IP4
+    llc = DST + SRC + struct.pack("!H", 38) + bytes(38)
+    assert [link.untagged_ethertype(f) for f in (tagged, llc, plain[:13])] == [0, 0, 0]
