@@ -40,7 +40,7 @@ EXPRESSIONS = [
     "icmp or icmp6",
     "udp port 53 or tcp port 179",
     "tcp[tcpflags] & tcp-syn != 0",
-    "net 198.18.0.0/15 or net 10.0.0.0/8",
+    "net 198.18.0.0/15 or net 2001:db8::/32",
     "greater 200",
     "not ip and not ip6",
     "vlan and udp",
