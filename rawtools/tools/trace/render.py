@@ -2,7 +2,9 @@
 
 The text keeps traceroute's exact spacing and habits (address printed again
 only when it changes within a line, `*` for no answer, `!X` annotations after
-the RTT) so that scripts and eyes used to it read ours unchanged.
+the RTT) so that scripts and eyes used to it read ours unchanged. Everything is
+imported up front, not when -e first needs it: by then root may have been
+dropped and the interpreter's prefix be out of the user's reach.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rawtools.tools.trace.engine import MS, Hop
+from rawtools.wire.icmpext import as_json, describe, parse_extensions
 
 NameOf = Callable[[str], str]
 
@@ -32,7 +35,6 @@ def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) 
         if p.addr != last:
             parts.append(" " + (name_of(p.addr) if name_of else p.addr))
             if extensions and p.packet:
-                from rawtools.wire.icmpext import describe, parse_extensions
                 ext = parse_extensions(p.packet)
                 if ext:
                     parts.append(" " + describe(ext))
@@ -51,7 +53,6 @@ def hop_record(hop: Hop, rnd: int | None = None, extensions: bool = False) -> di
                                "note": p.note or None, "tries": p.tries,
                                "reply_ttl": p.reply_ttl}
         if extensions and p.packet:
-            from rawtools.wire.icmpext import as_json, parse_extensions
             ext = parse_extensions(p.packet)
             if ext:
                 rec["extensions"] = as_json(ext)
