@@ -231,7 +231,8 @@ def test_hex_and_ascii_dumps_skip_the_link_header():
         "\t0x0000:  4500 0027 0001 4000 4011 ad9c c612 0002  E..'..@.@.......",
         "\t0x0010:  c612 0102 0001 0002 0013 e0e3 6865 6c6c  ............hell",
         "\t0x0020:  6f0a 776f 726c 64                        o.world"]
-    assert text(frame, hexdump="A").split("\n")[-2:] == ["E..'..@.@...................hello", "world"]
+    assert text(frame, hexdump="A").split("\n")[-2:] == [
+        "E..'..@.@...................hello", "world"]
 
 
 def test_record_follows_the_json_convention():
