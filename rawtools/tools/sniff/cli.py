@@ -11,18 +11,24 @@ printed.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import marshal
 import os
 import signal
+import struct
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
-from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
+from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
 from rawtools.jsonout import record
 from rawtools.tools.sniff.api import open_capture
-from rawtools.tools.sniff.output import CaptureWriter, parse_size
+
+if TYPE_CHECKING:
+    from rawtools.tools.sniff.output import CaptureWriter
 
 # tcpdump's "link-type NAME (description)" for the types people meet.
 LINK_NAMES = {
@@ -34,6 +40,10 @@ LINK_NAMES = {
 # Live handles report platform DLT values; files need the LINKTYPE number.
 DLT_TO_LINKTYPE = {12: 101, 14: 101}
 TS_STYLES = {0: "abs", 1: "none", 2: "epoch", 3: "delta"}
+# Files smaller than this are decoded by one process: a helper's fork and
+# second read of the file cost more than it saves on them.
+SPLIT_MIN_BYTES = 4 << 20
+_LEN = struct.Struct("<I")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -137,14 +147,14 @@ def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, 
         def render(batch: list[Packet]) -> str:
             return "".join([as_json(rec(*p), separators=(",", ":")) + "\n" for p in batch])
     else:
-        line = printer.line
-
-        def render(batch: list[Packet]) -> str:
-            return "\n".join([line(*p) for p in batch]) + "\n"
+        render = printer.lines
     return render, printer
 
 
 def _writer(args: argparse.Namespace, source: CaptureSource) -> CaptureWriter:
+    # Imported here: it brings dpkt, which nothing else on the printing path needs.
+    from rawtools.tools.sniff.output import CaptureWriter, parse_size
+
     size = parse_size(args.file_size) if args.file_size else 0
     linktype = DLT_TO_LINKTYPE.get(source.linktype, source.linktype)
     return CaptureWriter(args.write, linktype, source.snaplen, pcapng=args.pcapng, size=size,
@@ -186,6 +196,9 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
           flush=True)
     out = sys.stdout
     captured = 0
+    helper = _Helper.start(args, printer) if render is not None else None
+    if helper is not None:
+        render = helper.render
     stopper = Stopper()
     try:
         for batch in source.batches(args.count, stopper.stopped, stopper.fd):
@@ -201,11 +214,113 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
                     out.flush()
     finally:
         stopper.restore()
+        if helper is not None:
+            helper.close()
         if writer:
             writer.close()
         out.flush()
         _report(args, source, captured, printer)
     return 0
+
+
+class _Helper:
+    """A second process decoding the stateless packets of a file, for a second core.
+
+    Decoding, not reading, limits `sniff -r`. The helper is a fork that opens
+    the same file with the same filter and count, so it reads the very same
+    batches; of each it decodes the packets `Printer.stateless` picks (ARP,
+    UDP, ICMP: nothing in their lines depends on earlier packets) and sends
+    their lines back through a pipe, while this process decodes the rest
+    (TCP with its relative sequence numbers, anything unusual) and merges
+    the two in capture order. The output is byte for byte one process's.
+
+    The helper ignores SIGINT/SIGTERM and only lives while it is read from:
+    when this process stops early (Ctrl-C, -c, `| head`) and closes the pipe,
+    the helper's next write kills it (SIGPIPE). If it fails or dies, its
+    packets are simply decoded here, from the first batch it did not send.
+    """
+
+    def __init__(self, pid: int, fd: int, printer) -> None:
+        self._pid = pid
+        self._pipe: object | None = os.fdopen(fd, "rb")
+        self._printer = printer
+
+    @classmethod
+    def start(cls, args: argparse.Namespace, printer) -> _Helper | None:
+        """A running helper, or None where one cannot pay (or cannot work)."""
+        if args.json or not args.read or args.read == "-" or not printer.splittable:
+            return None
+        try:
+            if os.path.getsize(args.read) < SPLIT_MIN_BYTES or len(os.sched_getaffinity(0)) < 2:
+                return None
+        except OSError:
+            return None
+        r, w = os.pipe()
+        try:
+            # Room for a few batches, so the helper runs ahead instead of in lockstep.
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns
+            os.close(r)
+            code = 0
+            try:
+                cls._serve(args, printer, w)
+            except BaseException:  # noqa: BLE001 - the parent decodes what is missing
+                code = 1
+            os._exit(code)
+        os.close(w)
+        return cls(pid, r, printer)
+
+    @staticmethod
+    def _serve(args: argparse.Namespace, printer, w: int) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.set_wakeup_fd(-1)
+        stateless, texts, dumps, pack = printer.stateless, printer.texts, marshal.dumps, _LEN.pack
+        with Capture.open_offline(args.read) as cap:
+            cap.set_filter(" ".join(args.expression))
+            for batch in cap.batches(args.count):
+                mine = [p for p, m in zip(batch, stateless(batch), strict=True) if m]
+                blob = dumps(texts(mine))
+                data = memoryview(pack(len(blob)) + blob)
+                while data:
+                    data = data[os.write(w, data):]
+
+    def _receive(self, expected: int) -> list[str] | None:
+        """The helper's lines for the next batch; None once it has failed."""
+        if self._pipe is None:
+            return None
+        try:
+            head = self._pipe.read(4)
+            lines = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
+        except (struct.error, EOFError, ValueError, TypeError, OSError):
+            lines = None
+        if not isinstance(lines, list) or len(lines) != expected:
+            self._pipe.close()
+            self._pipe = None
+            return None
+        return lines
+
+    def render(self, batch: list[Packet]) -> str:
+        """The batch's text, like `Printer.lines`: own lines and the helper's, in order."""
+        printer = self._printer
+        mask = printer.stateless(batch)
+        theirs = self._receive(mask.count(True))
+        if theirs is None:
+            return printer.lines(batch)
+        own = iter(printer.texts([p for p, m in zip(batch, mask, strict=True) if not m])).__next__
+        other = iter(theirs).__next__
+        return "\n".join([other() if m else own() for m in mask]) + "\n"
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        os.waitpid(self._pid, 0)
 
 
 def _report(args: argparse.Namespace, source: CaptureSource, captured: int, printer) -> None:

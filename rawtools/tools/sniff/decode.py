@@ -34,6 +34,12 @@ _TCP = struct.Struct("!HHIIBBHHH")
 _ARP = struct.Struct("!HHBBH")
 _HH = struct.Struct("!HH")
 _II = struct.Struct("!II")
+# The fast path's view of an untagged Ethernet frame: EtherType, then the
+# IPv4 fields it needs (version/IHL, total length, flags/fragment offset,
+# protocol, addresses) or the IPv6 header, in one unpack each.
+_ETH_IP4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
+_ETH_IP6 = struct.Struct("!12xHIHB1x16s16s")
+_NOP_NOP_TS = b"\x01\x01\x08\x0a"
 
 _ETHERTYPES = {
     0x0800: "IPv4", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x86DD: "IPv6", 0x8100: "802.1Q",
@@ -110,6 +116,10 @@ class Printer:
         named = link_header and linktype in (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL,
                                              link.LINKTYPE_LINUX_SLL2)
         self._p4 = "" if named else "IP "
+        self.splittable = self._plain_ether and ts_style != "delta"
+        # The fast batch loop of lines(), where only plain decoding can happen.
+        self._fast = self._fast_lines() if (self._plain_ether and not verbose and not hexdump) \
+            else None
         self._p6 = "" if named else "IP6 "
         self._parp = "" if named else "ARP, "
 
@@ -134,6 +144,177 @@ class Printer:
         if self._bad:
             self.malformed += 1
         return json_record("sniff", "packet", **fields, malformed=self._bad, summary=text)
+
+    def lines(self, batch: list[tuple[int, bytes, int]]) -> str:
+        """The text of a whole batch of packets, one line each, newline-terminated.
+
+        Same bytes as joining `line()` over the batch, only faster: where
+        nothing but the common case can happen (plain Ethernet text output,
+        no -v/-e/-x), a loop with everything in locals handles untagged
+        Ethernet -> IPv4 without options / IPv6 without extension headers ->
+        TCP/UDP (and DNS over them) inline, and hands any packet that leaves
+        that happy path, before touching any state, to `line()`.
+        """
+        return "\n".join(self.texts(batch)) + "\n"
+
+    def texts(self, batch: list[tuple[int, bytes, int]]) -> list[str]:
+        """`line()` of every packet of `batch`, the fast way (see `lines()`)."""
+        if self._fast is None:
+            line = self.line
+            return [line(*p) for p in batch]
+        return self._fast(batch)
+
+    def stateless(self, batch: list[tuple[int, bytes, int]]) -> list[bool]:
+        """Which packets of `batch` print the same whatever was decoded before them.
+
+        Everything else may read or move per-capture state (TCP sequence
+        origins, the -ttt clock), so only these can be decoded by another
+        process: untagged Ethernet carrying ARP, or UDP/ICMP directly in
+        IPv4 or IPv6. False for all when the timestamp style is -ttt.
+        """
+        if not self.splittable:
+            return [False] * len(batch)
+        return [len(d) >= 34 and (
+            (d[12] == 0x08 and (d[13] == 0x06 or (d[13] == 0x00 and (d[23] == 17 or d[23] == 1))))
+            or (d[12] == 0x86 and d[13] == 0xDD and (d[20] == 17 or d[20] == 58)))
+            for _, d, _ in batch]
+
+    def _fast_lines(self) -> object:
+        """Build the fast batch loop of `lines()`, its lookups bound once as locals."""
+        line = self.line
+        stamp = None if self.ts_style == "abs" else self._stamp
+        clock = self._clock
+        strftime = time.strftime
+        a4, a6, addr4, addr6 = self._a4, self._a6, self._addr4, self._addr6
+        conns = self._tcp
+        absolute = self.absolute_seq
+        eth_ip4, eth_ip6 = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from
+        tcp_hdr, udp_hdr, ii = _TCP.unpack_from, _UDP.unpack_from, _II.unpack_from
+        flag_text = _TCP_FLAGS
+        options = tcpopts.options
+        dns_summary = dns.summary
+        dns_ports = _DNS_PORTS
+        clock_state = [-1, ""]  # last second seen, its "HH:MM:SS."
+
+        def fast(batch: list[tuple[int, bytes, int]]) -> list[str]:
+            last_sec, hms = clock_state
+            out = []
+            add = out.append
+            bad = 0
+            for ts, d, olen in batch:
+                if len(d) < 54:
+                    add(line(ts, d, olen))
+                    continue
+                et = d[12] << 8 | d[13]
+                if et == 0x0800:
+                    _, vihl, tlen, frag, proto, s, t = eth_ip4(d)
+                    if vihl != 0x45 or frag & 0x1FFF or tlen < 20 or tlen > olen - 14 \
+                            or (proto != 6 and proto != 17):
+                        add(line(ts, d, olen))
+                        continue
+                    src = a4.get(s) or addr4(s)
+                    dst = a4.get(t) or addr4(t)
+                    ipname = "IP "
+                    o = 34
+                    plen = tlen - 20
+                elif et == 0x86DD:
+                    _, vtcfl, plen, proto, s, t = eth_ip6(d)
+                    if vtcfl >> 28 != 6 or plen + 54 > olen or (proto != 6 and proto != 17):
+                        add(line(ts, d, olen))
+                        continue
+                    src = a6.get(s) or addr6(s)
+                    dst = a6.get(t) or addr6(t)
+                    ipname = "IP6 "
+                    o = 54
+                else:
+                    add(line(ts, d, olen))
+                    continue
+                # Every way off the happy path is taken before the first state
+                # change (the -ttt clock, TCP sequence origins).
+                if proto == 6:
+                    if len(d) < o + 20:
+                        add(line(ts, d, olen))
+                        continue
+                    sport, dport, seq, ack, offx, flags, win, _, urp = tcp_hdr(d, o)
+                    hlen = (offx >> 4) << 2
+                    if hlen < 20 or hlen > plen or len(d) < o + hlen:
+                        add(line(ts, d, olen))
+                        continue
+                else:
+                    sport, dport, ulen, _ = udp_hdr(d, o)
+                    if ulen < 8 or ulen > plen:
+                        add(line(ts, d, olen))
+                        continue
+                if stamp is None:
+                    us = ts // 1000
+                    sec = us // 1_000_000
+                    if sec != last_sec:
+                        last_sec = sec
+                        hms = strftime("%H:%M:%S", clock(sec)) + "."
+                    pre = f"{hms}{us - sec * 1_000_000:06d} {ipname}"
+                else:
+                    pre = stamp(ts) + ipname
+                if proto == 6:
+                    size = plen - hlen
+                    sack_base = 0
+                    if flags & 0x10:
+                        if not absolute:
+                            # _relative(), inlined: the same state, the same updates.
+                            rev = s > t or (s == t and sport > dport)
+                            key = (t, dport, s, sport) if rev else (s, sport, t, dport)
+                            state = conns.get(key)
+                            if state is None or flags & 0x02:
+                                if len(conns) >= _TCP_STATE_MAX:
+                                    conns.clear()
+                                conns[key] = [ack - 1, seq] if rev else [seq, ack - 1]
+                            elif rev:
+                                sack_base = state[0]
+                                seq = (seq - state[1]) & 0xFFFFFFFF
+                                ack = (ack - sack_base) & 0xFFFFFFFF
+                            else:
+                                sack_base = state[1]
+                                seq = (seq - state[0]) & 0xFFFFFFFF
+                                ack = (ack - sack_base) & 0xFFFFFFFF
+                        acks = f", ack {ack}"
+                    else:
+                        acks = ""
+                    if size > 0:
+                        seqs = f", seq {seq}:{(seq + size) & 0xFFFFFFFF}"
+                    elif flags & 0x07:
+                        seqs = f", seq {seq}"
+                    else:
+                        seqs = ""
+                    if hlen == 20:
+                        opts = ""
+                    elif hlen == 32 and d[o + 20:o + 24] == _NOP_NOP_TS:
+                        val, ecr = ii(d, o + 24)
+                        opts = f", options [nop,nop,TS val {val} ecr {ecr}]"
+                    else:
+                        opts, ok = options(d[o + 20:o + hlen], sack_base)
+                        if not ok:
+                            bad += 1
+                    text = (f"{pre}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
+                            f"{seqs}{acks}, win {win}{f', urg {urp}' if flags & 0x20 else ''}"
+                            f"{opts}, length {size}")
+                    if size > 2 and (sport == 53 or dport == 53):
+                        summary, ok = dns_summary(d[o + hlen + 2:o + plen], size - 2)
+                        if not ok:
+                            bad += 1
+                        text = f"{text}: {summary}"
+                    add(text)
+                else:
+                    if sport in dns_ports or dport in dns_ports:
+                        summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8)
+                        if not ok:
+                            bad += 1
+                        add(f"{pre}{src}.{sport} > {dst}.{dport}: {summary}")
+                    else:
+                        add(f"{pre}{src}.{sport} > {dst}.{dport}: UDP, length {ulen - 8}")
+            clock_state[0], clock_state[1] = last_sec, hms
+            self.malformed += bad
+            return out
+
+        return fast
 
     # -- timestamps and dumps ---------------------------------------------
 
