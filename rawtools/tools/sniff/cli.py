@@ -223,13 +223,31 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
     return 0
 
 
+def _share(mask: list[bool]) -> list[bool]:
+    """Which packets of a batch the helper decodes: stateless ones, half the batch at most.
+
+    This process keeps the stateful packets and, when they are fewer than
+    half, the first stateless ones up to half, so that a batch of nothing but
+    stateless packets (`udp port 53`) is shared too. Both processes compute
+    it from the same batch, so they agree on every packet.
+    """
+    need = len(mask) // 2 - mask.count(False)
+    if need > 0:
+        i = -1
+        for _ in range(need):
+            i = mask.index(True, i + 1)
+            mask[i] = False
+    return mask
+
+
 class _Helper:
     """A second process decoding the stateless packets of a file, for a second core.
 
     Decoding, not reading, limits `sniff -r`. The helper is a fork that opens
     the same file with the same filter and count, so it reads the very same
-    batches; of each it decodes the packets `Printer.stateless` picks (ARP,
-    UDP, ICMP: nothing in their lines depends on earlier packets) and sends
+    batches; of each it decodes packets `Printer.stateless` picks (ARP,
+    UDP, ICMP: nothing in their lines depends on earlier packets; see
+    `_share`) and sends
     their lines back through a pipe, while this process decodes the rest
     (TCP with its relative sequence numbers, anything unusual) and merges
     the two in capture order. The output is byte for byte one process's.
@@ -284,7 +302,7 @@ class _Helper:
         with Capture.open_offline(args.read) as cap:
             cap.set_filter(" ".join(args.expression))
             for batch in cap.batches(args.count):
-                mine = [p for p, m in zip(batch, stateless(batch), strict=True) if m]
+                mine = [p for p, m in zip(batch, _share(stateless(batch)), strict=True) if m]
                 blob = dumps(texts(mine))
                 data = memoryview(pack(len(blob)) + blob)
                 while data:
@@ -308,7 +326,7 @@ class _Helper:
     def render(self, batch: list[Packet]) -> str:
         """The batch's text, like `Printer.lines`: own lines and the helper's, in order."""
         printer = self._printer
-        mask = printer.stateless(batch)
+        mask = _share(printer.stateless(batch))
         theirs = self._receive(mask.count(True))
         if theirs is None:
             return printer.lines(batch)

@@ -152,7 +152,7 @@ class Printer:
         nothing but the common case can happen (plain Ethernet text output,
         no -v/-e/-x), a loop with everything in locals handles untagged
         Ethernet -> IPv4 without options / IPv6 without extension headers ->
-        TCP/UDP (and DNS over them) inline, and hands any packet that leaves
+        TCP/UDP (and DNS over them) or ICMP inline, and hands any packet that leaves
         that happy path, before touching any state, to `line()`.
         """
         return "\n".join(self.texts(batch)) + "\n"
@@ -192,6 +192,7 @@ class Printer:
         tcp_hdr, udp_hdr, ii = _TCP.unpack_from, _UDP.unpack_from, _II.unpack_from
         flag_text = _TCP_FLAGS
         options = tcpopts.options
+        icmp4, icmp6 = icmptext.icmp4, icmptext.icmp6
         dns_summary = dns.summary
         dns_ports = _DNS_PORTS
         clock_state = [-1, ""]  # last second seen, its "HH:MM:SS."
@@ -209,7 +210,7 @@ class Printer:
                 if et == 0x0800:
                     _, vihl, tlen, frag, proto, s, t = eth_ip4(d)
                     if vihl != 0x45 or frag & 0x1FFF or tlen < 20 or tlen > olen - 14 \
-                            or (proto != 6 and proto != 17):
+                            or (proto != 6 and proto != 17 and proto != 1):
                         add(line(ts, d, olen))
                         continue
                     src = a4.get(s) or addr4(s)
@@ -219,7 +220,8 @@ class Printer:
                     plen = tlen - 20
                 elif et == 0x86DD:
                     _, vtcfl, plen, proto, s, t = eth_ip6(d)
-                    if vtcfl >> 28 != 6 or plen + 54 > olen or (proto != 6 and proto != 17):
+                    if vtcfl >> 28 != 6 or plen + 54 > olen \
+                            or (proto != 6 and proto != 17 and proto != 58):
                         add(line(ts, d, olen))
                         continue
                     src = a6.get(s) or addr6(s)
@@ -240,9 +242,15 @@ class Printer:
                     if hlen < 20 or hlen > plen or len(d) < o + hlen:
                         add(line(ts, d, olen))
                         continue
-                else:
+                elif proto == 17:
                     sport, dport, ulen, _ = udp_hdr(d, o)
                     if ulen < 8 or ulen > plen:
+                        add(line(ts, d, olen))
+                        continue
+                else:
+                    try:
+                        text = icmp4(d, o, plen) if proto == 1 else icmp6(d, o, plen)
+                    except _TRUNC:
                         add(line(ts, d, olen))
                         continue
                 if stamp is None:
@@ -302,7 +310,7 @@ class Printer:
                             bad += 1
                         text = f"{text}: {summary}"
                     add(text)
-                else:
+                elif proto == 17:
                     if sport in dns_ports or dport in dns_ports:
                         summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8)
                         if not ok:
@@ -310,6 +318,10 @@ class Printer:
                         add(f"{pre}{src}.{sport} > {dst}.{dport}: {summary}")
                     else:
                         add(f"{pre}{src}.{sport} > {dst}.{dport}: UDP, length {ulen - 8}")
+                else:
+                    if proto == 58 and text.endswith("[|icmp6]"):
+                        bad += 1
+                    add(f"{pre}{src} > {dst}: {text}")
             clock_state[0], clock_state[1] = last_sec, hms
             self.malformed += bad
             return out

@@ -176,22 +176,12 @@ def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
     return ""
 
 
-def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, bool]:
-    """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
-
-    `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
-    ends the summary with `[|domain]` so that the readable part is still shown.
-    """
-    if len(msg) < 12:
-        return "[|domain]", False
-    ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
+def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
+    """The summary's text after the id and before the question: flags and counts."""
     opcode = (flags >> 11) & 0xF
-    rcode = flags & 0xF
-    out = [str(ident), OPCODES.get(opcode, f" op{opcode}")]
-    if fields is not None:
-        fields["dns"] = dns = {"id": ident, "qr": bool(flags & 0x8000), "opcode": opcode,
-                               "rcode": rcode, "qd": qd, "an": an, "ns": ns, "ar": ar}
+    out = [OPCODES.get(opcode, f" op{opcode}")]
     if flags & 0x8000:
+        rcode = flags & 0xF
         out.append(RCODES.get(rcode, f" Resp{rcode}"))
         if flags & 0x0400:
             out.append("*")
@@ -217,6 +207,35 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
             out.append(f" [{ns}n]")
         if ar:
             out.append(f" [{ar}au]")
+    return "".join(out)
+
+
+_HEADS: dict[bytes, str] = {}
+
+
+def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, bool]:
+    """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
+
+    `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
+    ends the summary with `[|domain]` so that the readable part is still shown.
+    """
+    if len(msg) < 12:
+        return "[|domain]", False
+    ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
+    if fields is not None:
+        fields["dns"] = dns = {"id": ident, "qr": bool(flags & 0x8000),
+                               "opcode": (flags >> 11) & 0xF, "rcode": flags & 0xF,
+                               "qd": qd, "an": an, "ns": ns, "ar": ar}
+    # Everything between the id and the question depends only on the flags
+    # and counts, and the same few combinations recur: cache the text.
+    raw = msg[2:12]
+    head = _HEADS.get(raw)
+    if head is None:
+        head = _head_text(flags, qd, an, ns, ar)
+        if len(_HEADS) > 4096:
+            _HEADS.clear()
+        _HEADS[raw] = head
+    out = [str(ident), head]
     try:
         off = 12
         for i in range(qd):
