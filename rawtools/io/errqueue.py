@@ -14,6 +14,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from rawtools.io.sockopts import parse_ancillary
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
 from rawtools.wire.ip import build_ip
@@ -109,25 +110,20 @@ def read_error_queue(sock: socket.socket, family: int, anc_size: int = 512) -> l
     Kernel timestamps come with SO_TIMESTAMPNS, exactly as for normal reads.
     """
     v6 = family == socket.AF_INET6
-    level = socket.IPPROTO_IPV6 if v6 else socket.IPPROTO_IP
-    kind = IPV6_RECVERR if v6 else IP_RECVERR
-    ttl_level, ttl_type = (socket.IPPROTO_IPV6, 52) if v6 else (socket.IPPROTO_IP, 2)
+    key = (socket.IPPROTO_IPV6, IPV6_RECVERR) if v6 else (socket.IPPROTO_IP, IP_RECVERR)
     out: list[QueuedError] = []
     while True:
         try:
             data, anc, _flags, addr = sock.recvmsg(65535, anc_size, MSG_ERRQUEUE)
         except OSError:
             break
-        ts = reply_ttl = err = None
+        err = None
         for lvl, typ, cdata in anc:
-            if lvl == socket.SOL_SOCKET and typ == 35 and len(cdata) >= 16:
-                sec, nsec = struct.unpack_from("=qq", cdata)
-                ts = sec * 1_000_000_000 + nsec
-            elif lvl == level and typ == kind:
+            if (lvl, typ) == key:
                 err = parse_extended_err(cdata, family)
-            elif lvl == ttl_level and typ == ttl_type and len(cdata) >= 4:
-                reply_ttl = struct.unpack_from("=i", cdata)[0]
         if err is None or not err.is_icmp:
             continue
-        out.append(QueuedError(ts, err, data, addr[0].split("%")[0], addr[1], reply_ttl))
+        info = parse_ancillary(anc)
+        out.append(QueuedError(info.ts_ns, err, data, addr[0].split("%")[0], addr[1],
+                               info.ttl))
     return out

@@ -19,30 +19,25 @@ import struct
 import time
 
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
-from rawtools.io.errqueue import (
-    IP_RECVERR,
-    IPV6_RECVERR,
-    MSG_ERRQUEUE,
-    parse_extended_err,
-    rebuild_icmp_error,
-)
+from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import Received, SelectorWait, Send
+from rawtools.io.sockopts import (
+    IP_PKTINFO,
+    IP_RECVTTL,
+    IP_TTL,
+    IPV6_RECVHOPLIMIT,
+    IPV6_RECVPKTINFO,
+    IPV6_UNICAST_HOPS,
+    SO_BINDTODEVICE,
+    SO_TIMESTAMPNS,
+    bind_device,
+    parse_ancillary,
+)
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
 from rawtools.wire.ip import build_ip
 
-SO_TIMESTAMPNS = 35
-SO_BINDTODEVICE = 25
-IP_TTL = 2
-IP_PKTINFO = 8
-IP_RECVTTL = 12
-IPV6_UNICAST_HOPS = 16
-IPV6_RECVPKTINFO = 49
-IPV6_PKTINFO = 50
-IPV6_RECVHOPLIMIT = 51
-IPV6_HOPLIMIT = 52
 ICMP6_FILTER = 1
-_TIMESPEC = struct.Struct("=qq")
 _ANCBUF = 512
 
 
@@ -76,14 +71,6 @@ def _icmp6_filter(passed: tuple[int, ...]) -> bytes:
     return struct.pack("=8I", *words)
 
 
-def _ts(anc: list[tuple[int, int, bytes]]) -> int | None:
-    for level, typ, data in anc:
-        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
-            sec, nsec = _TIMESPEC.unpack_from(data)
-            return sec * 1_000_000_000 + nsec
-    return None
-
-
 class IcmpSocket(SelectorWait):
     """One ICMP (version 4) or ICMPv6 echo socket, used as an engine transport.
 
@@ -105,13 +92,7 @@ class IcmpSocket(SelectorWait):
         s = self.sock
         s.setblocking(False)
         s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        if device:
-            if device not in {name for _, name in socket.if_nameindex()}:
-                raise InterfaceError(f"{device}: no such interface")
-            try:
-                s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
-            except OSError as e:
-                raise InterfaceError(f"SO_BINDTODEVICE {device}: {e.strerror}") from None
+        bind_device(s, device)
         if source:
             try:
                 s.bind((source, 0))
@@ -223,53 +204,31 @@ class IcmpSocket(SelectorWait):
                 # A pending error on the socket (ECONNREFUSED, EHOSTUNREACH...):
                 # the details are on the error queue, read below.
                 break
-            ts = _ts(anc)
-            clock = "kernel" if ts is not None else "user"
-            ts = ts or time.time_ns()
+            info = parse_ancillary(anc)
+            clock = "kernel" if info.ts_ns is not None else "user"
+            ts = info.ts_ns or time.time_ns()
             if self.version == 4 and self.mechanism == "raw":
                 out.append(Received(ts, data, clock))
                 continue
-            ttl, dst = 0, None
-            for level, typ, cdata in anc:
-                if level == socket.IPPROTO_IP and typ == IP_TTL:
-                    ttl = struct.unpack_from("=i", cdata)[0]
-                elif level == socket.IPPROTO_IP and typ == IP_PKTINFO:
-                    dst = socket.inet_ntop(socket.AF_INET, cdata[8:12])
-                elif level == socket.IPPROTO_IPV6 and typ == IPV6_HOPLIMIT:
-                    ttl = struct.unpack_from("=i", cdata)[0]
-                elif level == socket.IPPROTO_IPV6 and typ == IPV6_PKTINFO:
-                    dst = socket.inet_ntop(socket.AF_INET6, cdata[:16])
             src = addr[0].split("%")[0]
-            dst = dst or self.source_for(src)
-            out.append(Received(ts, build_ip(src, dst, self.proto, ttl, data), clock))
+            dst = info.dst or self.source_for(src)
+            out.append(Received(ts, build_ip(src, dst, self.proto, info.ttl or 0, data), clock))
         if self.mechanism == "dgram":
             out.extend(self._drain_errqueue())
         return out
 
     def _drain_errqueue(self) -> list[Received]:
         out: list[Received] = []
-        level = socket.IPPROTO_IPV6 if self.version == 6 else socket.IPPROTO_IP
-        kind = IPV6_RECVERR if self.version == 6 else IP_RECVERR
-        while True:
-            try:
-                data, anc, _flags, addr = self.sock.recvmsg(65535, _ANCBUF, MSG_ERRQUEUE)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                break
-            ts = _ts(anc)
-            clock = "kernel" if ts is not None else "user"
-            for lvl, typ, cdata in anc:
-                if lvl == level and typ == kind:
-                    err = parse_extended_err(cdata, self.family)
-                    if err is None or not err.is_icmp:
-                        continue
-                    dst = addr[0].split("%")[0]
-                    src = self.source_for(dst)
-                    original = data[:4] + struct.pack("!H", self.ident) + data[6:] \
-                        if len(data) >= 8 else data
-                    pkt = rebuild_icmp_error(err, src, dst, self.proto, original, self.ttl)
-                    out.append(Received(ts or time.time_ns(), pkt, clock, origin="errqueue"))
+        for q in read_error_queue(self.sock, self.family, _ANCBUF):
+            src = self.source_for(q.dst)
+            data = q.data
+            # The queued copy is what we passed to sendto; the kernel put its
+            # own identifier in the datagram that the router quoted.
+            original = data[:4] + struct.pack("!H", self.ident) + data[6:] \
+                if len(data) >= 8 else data
+            pkt = rebuild_icmp_error(q.err, src, q.dst, self.proto, original, self.ttl)
+            clock = "kernel" if q.ts_ns is not None else "user"
+            out.append(Received(q.ts_ns or time.time_ns(), pkt, clock, origin="errqueue"))
         return out
 
     def close(self) -> None:

@@ -22,37 +22,24 @@ import time
 
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
 from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
-from rawtools.io.icmpsock import (
+from rawtools.io.icmpsock import IcmpSocket, route_source
+from rawtools.io.loop import Received, SelectorWait, Send
+from rawtools.io.sockopts import (
     IP_RECVTTL,
     IP_TTL,
-    IPV6_HOPLIMIT,
     IPV6_RECVHOPLIMIT,
     IPV6_UNICAST_HOPS,
-    SO_BINDTODEVICE,
     SO_TIMESTAMPNS,
-    IcmpSocket,
-    route_source,
+    bind_device,
+    parse_ancillary,
 )
-from rawtools.io.loop import Received, SelectorWait, Send
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import PROTO_TCP, PROTO_UDP, with_icmp6_checksum
 from rawtools.wire.ip import build_ip
 from rawtools.wire.probes import udp_header
 
-_TS = struct.Struct("=qq")
 _PENDING = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
             errno.ENETDOWN, errno.EMSGSIZE, errno.EPROTO}
-
-
-def _bind_device(sock: socket.socket, device: str | None) -> None:
-    if not device:
-        return
-    if device not in {name for _, name in socket.if_nameindex()}:
-        raise InterfaceError(f"{device}: no such interface")
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
-    except OSError as e:
-        raise InterfaceError(f"SO_BINDTODEVICE {device}: {e.strerror}") from None
 
 
 def _bind(sock: socket.socket, addr: str, port: int = 0) -> None:
@@ -60,18 +47,6 @@ def _bind(sock: socket.socket, addr: str, port: int = 0) -> None:
         sock.bind((addr, port))
     except OSError as e:
         raise InterfaceError(f"bind {addr}: {e.strerror}") from None
-
-
-def _ancillary(anc: list[tuple[int, int, bytes]]) -> tuple[int | None, int | None]:
-    """(kernel timestamp, TTL or hop limit) from a recvmsg's control messages."""
-    ts = ttl = None
-    for level, typ, data in anc:
-        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
-            sec, nsec = _TS.unpack_from(data)
-            ts = sec * 1_000_000_000 + nsec
-        elif (level, typ) in ((socket.IPPROTO_IP, IP_TTL), (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
-            ttl = struct.unpack_from("=i", data)[0]
-    return ts, ttl
 
 
 def _unknown_quote_ttl(pkt: Received) -> Received:
@@ -210,7 +185,7 @@ class ProbeSocket(SelectorWait):
     def _setup(self, s: socket.socket, device: str | None) -> None:
         s.setblocking(False)
         s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        _bind_device(s, device)
+        bind_device(s, device)
 
     # -- Transport ---------------------------------------------------------------
     def _set_ttl(self, sock: socket.socket, ttl: int) -> None:
@@ -268,7 +243,7 @@ class ProbeSocket(SelectorWait):
                 data, anc, _flags, addr = self.sock.recvmsg(65535, 512)
             except OSError:
                 break
-            ts, ttl = _ancillary(anc)
+            ts, ttl, _dst = parse_ancillary(anc)
             clock = "kernel" if ts is not None else "user"
             ts = ts or time.time_ns()
             if self.version == 6:
