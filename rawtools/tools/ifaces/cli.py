@@ -8,11 +8,12 @@ from dataclasses import asdict
 from rawtools.errors import InterfaceError
 from rawtools.jsonout import JsonLines
 from rawtools.net.interfaces import Interface, list_interfaces
+from rawtools.tools.options import add_json_flag
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", metavar="IFACE", help="only these interfaces")
-    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
+    add_json_flag(p)
 
 
 def render(iface: Interface) -> str:

@@ -11,6 +11,7 @@ from rawtools.io.loop import Stop, install_stop
 from rawtools.io.privileges import has_net_raw
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
+from rawtools.tools.options import add_json_flag, add_record_replay_flags
 from rawtools.tools.ping.engine import MS, NS, Event, PingOptions, Target
 from rawtools.tools.ping.render import MultiRenderer, TextRenderer
 from rawtools.tools.ping.report import event_record, summary_record
@@ -50,11 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="probe every address of a range, e.g. 198.18.5.0/24")
     p.add_argument("--retries", type=int, default=2, metavar="N",
                    help="with several targets: extra probes to a silent target (default 2)")
-    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
-    p.add_argument("--record", metavar="FILE.pcap",
-                   help="write every packet sent and received to a pcap")
-    p.add_argument("--replay", metavar="FILE.pcap",
-                   help="run against a recording instead of the network")
+    add_json_flag(p)
+    add_record_replay_flags(p)
     p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
                    help="force the socket type (default: datagram, else raw, as iputils)")
 

@@ -25,6 +25,7 @@ from rawtools.errors import UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
 from rawtools.jsonout import record
+from rawtools.tools.options import add_json_flag
 from rawtools.tools.sniff.api import open_capture
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", dest="line_buffered", action="store_true", help="line-buffered stdout")
     p.add_argument("-Z", dest="user", metavar="USER",
                    help="drop to USER after opening (default under sudo: the sudo user)")
-    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
+    add_json_flag(p)
 
 
 def open_source(args: argparse.Namespace) -> CaptureSource:

@@ -9,6 +9,7 @@ from rawtools.errors import UsageError
 from rawtools.io.loop import Stop, install_stop
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames
+from rawtools.tools.options import add_json_flag, add_record_replay_flags
 from rawtools.tools.trace.engine import Hop, Timing
 from rawtools.tools.trace.render import header, hop_line, hop_record, report_stats, report_table
 from rawtools.tools.trace.session import TraceConfig, TraceRun, execute
@@ -62,11 +63,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="say which sockets are used")
     p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
                    help="force raw sockets or unprivileged datagram sockets")
-    p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
-    p.add_argument("--record", metavar="FILE.pcap",
-                   help="write every packet sent and received to a pcap")
-    p.add_argument("--replay", metavar="FILE.pcap",
-                   help="run against a recording instead of the network")
+    add_json_flag(p)
+    add_record_replay_flags(p)
 
 
 def _seconds(text: str, flag: str) -> float:
