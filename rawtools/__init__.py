@@ -16,7 +16,6 @@ _API = {
     "ping": "rawtools.tools.ping.api",
     "trace": "rawtools.tools.trace.api",
     "sniff": "rawtools.tools.sniff.api",
-    "udpcksum": "rawtools.tools.udpcksum.api",
     "ifaces": "rawtools.tools.ifaces.api",
 }
 __all__ = sorted(_API)
