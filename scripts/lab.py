@@ -295,18 +295,20 @@ table inet rtlab_fw {{
 """)
 
     def unreachable_from_last(self, net4: str, net6: str | None = None,
-                              kind: str = "unreachable") -> None:
-        """Make the last router answer for `net4` (and `net6`) with an error route.
+                              kind: str | None = "unreachable") -> None:
+        """Route `net4` (and `net6`) down the chain to the last router, which fails it.
 
-        kind 'unreachable' gives ICMP net unreachable (!N), 'prohibit' gives
-        administratively prohibited (!X); addresses outside the lab's links that
-        route to the last router and dead-end there give host unreachable (!H).
+        With kind 'unreachable' the last router holds an unreachable route and
+        answers host unreachable (!H) for IPv4, no route (!N) for IPv6;
+        'prohibit' gives administratively prohibited (!X); None leaves it with
+        no route at all, which IPv4 answers with net unreachable (!N).
         """
         last = f"r{self.n}" if self.n else "host"
-        lines = [f"route add {kind} {net4}"]
-        if net6:
-            lines.append(f"route add {kind} {net6}")
-        self._batch(self.ns(last), lines)
+        if kind is not None:
+            lines = [f"route add {kind} {net4}"]
+            if net6:
+                lines.append(f"route add {kind} {net6}")
+            self._batch(self.ns(last), lines)
         for i in range(0, self.n):
             node = self.nodes[i]
             extra = [f"route add {net4} via 198.18.{i}.2"]

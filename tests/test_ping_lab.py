@@ -196,3 +196,13 @@ def test_replay_of_a_tcpdump_capture_of_the_run(lab3, tmp_path):
     again = ping(lab3, "--replay", str(pcap), "-c", "3", "-i", "0.2")
     assert again.returncode == live.returncode == 0, again.stderr
     assert [x[:3] for x in replies(again.stdout)] == [x[:3] for x in replies(live.stdout)]
+
+
+@pytest.mark.parametrize("mech", ["raw", "dgram"])
+def test_net_unreachable_from_the_last_router_like_iputils(make_lab, mech):
+    lab = make_lab(3)
+    lab.unreachable_from_last("198.19.7.0/24", kind=None)
+    r = ping(lab, "-c", "1", "--socket", mech, "198.19.7.7")
+    assert r.returncode == 1
+    assert f"From {lab.router4(3)} icmp_seq=1 Destination Net Unreachable" in r.stdout
+    assert "1 packets transmitted, 0 received, +1 errors, 100% packet loss" in r.stdout

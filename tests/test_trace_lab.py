@@ -91,10 +91,11 @@ def test_firewalled_destination_shows_the_routers_and_ends(make_lab):
     assert all(a == [] and s == 3 for _, a, _, s in got[8:])
 
 
-@pytest.mark.parametrize("family,note", [(4, "!H"), (6, "!N")])
-def test_unreachable_from_the_last_router_is_annotated(make_lab, family, note):
+@pytest.mark.parametrize("family,note,kind", [(4, "!H", "unreachable"), (6, "!N", "unreachable"),
+                                              (4, "!N", None), (4, "!X", "prohibit")])
+def test_unreachable_from_the_last_router_is_annotated(make_lab, family, note, kind):
     lab = make_lab(4)
-    lab.unreachable_from_last("198.19.7.0/24", "2001:db8:77::/64", "unreachable")
+    lab.unreachable_from_last("198.19.7.0/24", "2001:db8:77::/64", kind)
     dst = "198.19.7.7" if family == 4 else "2001:db8:77::7"
     r = trace(lab, "-n", dst, timeout=30)
     assert r.returncode == 0, r.stderr

@@ -402,7 +402,13 @@ class TraceEngine:
         silent_hops = [ttl for ttl in rng if not self._alive(ttl)]
         isolated = len(silent_hops) <= 1 and not partial
         for ttl in rng:
-            if self._alive(ttl):
+            if self._alive(ttl) and any(s.probe.note for s in self.hops[ttl]):
+                # An unreachable (!H, !N, !X, ...) ends the path at this hop, and
+                # Linux sends those more sparingly still than time-exceeded:
+                # retrying for the whole wait only delays the answer. traceroute
+                # gives such a hop three RTTs; the grace is that or more.
+                budget = min(self.t.wait, self._grace())
+            elif self._alive(ttl):
                 budget = self.t.wait
             elif isolated and self._beyond_works(ttl):
                 budget = min(self.t.wait, self._grace())
