@@ -211,6 +211,11 @@ def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
 
 
 _HEADS: dict[bytes, str] = {}
+# Queries' text after the id, keyed by the message after the id (see summary()).
+_QUERIES: dict[bytes, tuple[str, bool]] = {}
+_CACHE_MAX = 4096
+# An A or AAAA answer's text, keyed by its address (4 or 16 bytes: no clash).
+_ADDRS: dict[bytes, str] = {}
 
 
 def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, bool]:
@@ -218,7 +223,30 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
 
     `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
     ends the summary with `[|domain]` so that the readable part is still shown.
+
+    Clients ask the same few questions over and over, and a query's text
+    after its id depends only on the bytes after the id, so it is cached,
+    keyed by them. Only a compression pointer to offset 0 or 1 could read
+    the id, and such a pointer (bytes C0 00 or C0 01) must then sit after the
+    id: messages holding those bytes are not cached. Answers are not cached:
+    their TTLs make nearly every response new.
     """
+    if fields is None and len(msg) == length and length >= 12 and not msg[2] & 0x80:
+        key = msg[2:]
+        hit = _QUERIES.get(key)
+        if hit is None:
+            text, ok = _summary(msg, length, None)
+            if b"\xc0\x00" not in key and b"\xc0\x01" not in key:
+                if len(_QUERIES) >= _CACHE_MAX:
+                    _QUERIES.clear()
+                _QUERIES[key] = (text[len(str(msg[0] << 8 | msg[1])):], ok)
+            return text, ok
+        return f"{msg[0] << 8 | msg[1]}{hit[0]}", hit[1]
+    return _summary(msg, length, fields)
+
+
+def _summary(msg: bytes, length: int, fields: dict | None) -> tuple[str, bool]:
+    """summary(), worked out from the bytes."""
     if len(msg) < 12:
         return "[|domain]", False
     ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
@@ -232,7 +260,7 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
     head = _HEADS.get(raw)
     if head is None:
         head = _head_text(flags, qd, an, ns, ar)
-        if len(_HEADS) > 4096:
+        if len(_HEADS) > _CACHE_MAX:
             _HEADS.clear()
         _HEADS[raw] = head
     out = [str(ident), head]
@@ -251,15 +279,34 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
                     out.append(f" {type_name(qtype)}{cls}? {qname}")
         if flags & 0x8000:
             answers = []
+            n = len(msg)
             for i in range(an):
-                off = skip_name(msg, off)
+                # The owner name is nearly always one pointer to the question.
+                if off + 2 <= n and msg[off] >= 0xC0:
+                    off += 2
+                else:
+                    off = skip_name(msg, off)
                 rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
                 off += 10
-                text = " " + type_name(rtype)
-                if rclass & 0x7FFF != 1 and rtype != 41:
-                    text += " " + (CLASSES.get(rclass & 0x7FFF) or f"(Class {rclass & 0x7FFF})")
-                text += _rdata(msg, rtype, off, rdlen)
-                off += rdlen
+                end = off + rdlen
+                # The usual answers, addresses, without the general walk.
+                if rclass == 1 and end <= n and (rtype == 1 and rdlen == 4
+                                                 or rtype == 28 and rdlen == 16):
+                    raw = msg[off:end]
+                    text = _ADDRS.get(raw)
+                    if text is None:
+                        if len(_ADDRS) >= _CACHE_MAX:
+                            _ADDRS.clear()
+                        text = _ADDRS[raw] = (" A " + socket.inet_ntop(socket.AF_INET, raw)
+                                              if rdlen == 4 else
+                                              " AAAA " + socket.inet_ntop(socket.AF_INET6, raw))
+                else:
+                    text = " " + type_name(rtype)
+                    if rclass & 0x7FFF != 1 and rtype != 41:
+                        text += " " + (CLASSES.get(rclass & 0x7FFF)
+                                       or f"(Class {rclass & 0x7FFF})")
+                    text += _rdata(msg, rtype, off, rdlen)
+                off = end
                 out.append(text if i == 0 else "," + text)
                 if fields is not None:
                     answers.append(text.strip())
