@@ -224,13 +224,15 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
     return 0
 
 
-def _share(mask: list[bool]) -> list[bool]:
-    """Which packets of a batch the helper decodes: stateless ones, half the batch at most.
+def _share(mask: list[bool]) -> bytes:
+    """Which packets of a batch the helper decodes (1) and which this process does (0).
 
-    This process keeps the stateful packets and, when they are fewer than
-    half, the first stateless ones up to half, so that a batch of nothing but
-    stateless packets (`udp port 53`) is shared too. Both processes compute
-    it from the same batch, so they agree on every packet.
+    The helper takes stateless packets only, half the batch at most: this
+    process keeps the stateful packets and, when they are fewer than half,
+    the first stateless ones up to half, so that a batch of nothing but
+    stateless packets (`udp port 53`) is shared too. The helper computes it
+    and sends it with its lines, so the two never disagree and this process
+    spends nothing on it.
     """
     need = len(mask) // 2 - mask.count(False)
     if need > 0:
@@ -238,7 +240,7 @@ def _share(mask: list[bool]) -> list[bool]:
         for _ in range(need):
             i = mask.index(True, i + 1)
             mask[i] = False
-    return mask
+    return bytes(mask)
 
 
 class _Helper:
@@ -248,8 +250,8 @@ class _Helper:
     the same file with the same filter and count, so it reads the very same
     batches; of each it decodes packets `Printer.stateless` picks (ARP,
     UDP, ICMP: nothing in their lines depends on earlier packets; see
-    `_share`) and sends
-    their lines back through a pipe, while this process decodes the rest
+    `_share`) and sends which ones and their lines back through a pipe,
+    while this process decodes the rest
     (TCP with its relative sequence numbers, anything unusual) and merges
     the two in capture order. The output is byte for byte one process's.
 
@@ -303,34 +305,35 @@ class _Helper:
         with Capture.open_offline(args.read) as cap:
             cap.set_filter(" ".join(args.expression))
             for batch in cap.batches(args.count):
-                mine = [p for p, m in zip(batch, _share(stateless(batch)), strict=True) if m]
-                blob = dumps(texts(mine))
+                mask = _share(stateless(batch))
+                blob = dumps((mask, texts([p for p, m in zip(batch, mask, strict=True) if m])))
                 data = memoryview(pack(len(blob)) + blob)
                 while data:
                     data = data[os.write(w, data):]
 
-    def _receive(self, expected: int) -> list[str] | None:
-        """The helper's lines for the next batch; None once it has failed."""
+    def _receive(self, size: int) -> tuple[bytes, list[str]] | None:
+        """The helper's share of the next batch (see `_share`), its lines; None once failed."""
         if self._pipe is None:
             return None
         try:
             head = self._pipe.read(4)
-            lines = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
+            mask, lines = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
         except (struct.error, EOFError, ValueError, TypeError, OSError):
-            lines = None
-        if not isinstance(lines, list) or len(lines) != expected:
+            mask = lines = None
+        if not (isinstance(mask, bytes) and isinstance(lines, list) and len(mask) == size
+                and len(lines) == mask.count(1)):
             self._pipe.close()
             self._pipe = None
             return None
-        return lines
+        return mask, lines
 
     def render(self, batch: list[Packet]) -> str:
         """The batch's text, like `Printer.lines`: own lines and the helper's, in order."""
         printer = self._printer
-        mask = _share(printer.stateless(batch))
-        theirs = self._receive(mask.count(True))
-        if theirs is None:
+        got = self._receive(len(batch))
+        if got is None:
             return printer.lines(batch)
+        mask, theirs = got
         own = iter(printer.texts([p for p, m in zip(batch, mask, strict=True) if not m])).__next__
         other = iter(theirs).__next__
         return "\n".join([other() if m else own() for m in mask]) + "\n"
