@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rawtools.io.afpacket import PacketCapture
 from rawtools.io.capture import (
     DEFAULT_SNAPLEN,
     Capture,
@@ -29,7 +28,20 @@ from rawtools.io.capture import (
     default_interface,
 )
 
+if TYPE_CHECKING:
+    from rawtools.io.afpacket import PacketCapture
+
 __all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
+
+
+def __getattr__(name: str) -> Any:
+    # The AF_PACKET backend is loaded only when asked for: `sniff -r` and
+    # libpcap captures, nearly every run, never touch it.
+    if name == "PacketCapture":
+        from rawtools.io.afpacket import PacketCapture
+
+        return PacketCapture
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -87,6 +99,8 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
     else:
         interface = interface or default_interface()
         if immediate or backend == "packet":
+            from rawtools.io.afpacket import PacketCapture
+
             source = PacketCapture(interface, snaplen=snaplen, promisc=promisc,
                                    buffer_kib=buffer_kib, direction=direction,
                                    immediate=immediate)
