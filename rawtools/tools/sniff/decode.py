@@ -195,10 +195,12 @@ class Printer:
         icmp4, icmp6 = icmptext.icmp4, icmptext.icmp6
         dns_summary = dns.summary
         dns_ports = _DNS_PORTS
-        clock_state = [-1, ""]  # last second seen, its "HH:MM:SS."
+        # The start of the last second seen, in ns (first: far before any
+        # packet), and its "HH:MM:SS.".
+        clock_state = [-1 << 80, ""]
 
         def fast(batch: list[tuple[int, bytes, int]]) -> list[str]:
-            last_sec, hms = clock_state
+            sec_ns, hms = clock_state
             out = []
             add = out.append
             bad = 0
@@ -254,12 +256,15 @@ class Printer:
                         add(line(ts, d, olen))
                         continue
                 if stamp is None:
-                    us = ts // 1000
-                    sec = us // 1_000_000
-                    if sec != last_sec:
-                        last_sec = sec
+                    # Within the same second only a small int is divided and
+                    # printed; str() of 1000000 + us beats a :06d format.
+                    ns = ts - sec_ns
+                    if ns >= 1_000_000_000 or ns < 0:
+                        sec = ts // 1_000_000_000
+                        sec_ns = sec * 1_000_000_000
+                        ns = ts - sec_ns
                         hms = strftime("%H:%M:%S", clock(sec)) + "."
-                    pre = f"{hms}{us - sec * 1_000_000:06d} {ipname}"
+                    pre = f"{hms}{str(1_000_000 + ns // 1000)[1:]} {ipname}"
                 else:
                     pre = stamp(ts) + ipname
                 if proto == 6:
@@ -322,7 +327,7 @@ class Printer:
                     if proto == 58 and text.endswith("[|icmp6]"):
                         bad += 1
                     add(f"{pre}{src} > {dst}: {text}")
-            clock_state[0], clock_state[1] = last_sec, hms
+            clock_state[0], clock_state[1] = sec_ns, hms
             self.malformed += bad
             return out
 
