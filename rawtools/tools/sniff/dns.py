@@ -228,8 +228,9 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
     after its id depends only on the bytes after the id, so it is cached,
     keyed by them. Only a compression pointer to offset 0 or 1 could read
     the id, and such a pointer (bytes C0 00 or C0 01) must then sit after the
-    id: messages holding those bytes are not cached. Answers are not cached:
-    their TTLs make nearly every response new.
+    id: messages holding those bytes are not cached. Only whole messages
+    (`length` is their own) are, as the text ends with that length. Answers
+    are not cached: their TTLs make nearly every response new.
     """
     if fields is None and len(msg) == length and length >= 12 and not msg[2] & 0x80:
         key = msg[2:]
