@@ -13,7 +13,6 @@ leaves a complete file; only a SIGKILL can lose the last batch.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -149,12 +148,3 @@ class CaptureWriter:
 
     def close(self) -> None:
         self._close()
-
-
-def ensure_writable_dir(path: str) -> None:
-    """Fail before capturing, not after, when -w points into a missing directory."""
-    if path == "-":
-        return
-    parent = os.path.dirname(os.path.abspath(time.strftime(path)))
-    if not os.path.isdir(parent):
-        raise CaptureError(f"{path}: No such file or directory")
