@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import importlib
 import json
 import marshal
 import os
@@ -181,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
         # Everything is imported and built before root is given up: after it
         # the Python installation itself may be out of reach (a root-only prefix).
         render, printer = (None, None) if args.write else _printer_output(args, source.linktype)
+        if args.write:
+            # Only the module now (it brings dpkt); the file is opened below.
+            importlib.import_module("rawtools.tools.sniff.output")
         drop_privileges(args.user)
         # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
         writer = _writer(args, source) if args.write else None
