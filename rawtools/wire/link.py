@@ -125,32 +125,31 @@ def _ethernet(frame: bytes) -> Decap | None:
     return etype, off, LinkInfo(frame[6:12], frame[0:6], vlans, length=length)
 
 
-def _sll(frame: bytes) -> Decap | None:
-    if len(frame) < 16:
-        return None
-    pkttype, hatype, halen, addr, proto = _SLL.unpack_from(frame)
-    info = LinkInfo(addr[:min(halen, 8)], b"", (), pkttype, hatype)
-    if hatype == _ARPHRD_NETLINK:
-        return None, 16, info
-    tagged = _vlan_tags(frame, proto, 16)
+def _cooked_payload(frame: bytes, proto: int, off: int, info: LinkInfo) -> Decap | None:
+    """What follows a Linux cooked header (v1 or v2): netlink, VLAN tags, or the payload."""
+    if info.hatype == _ARPHRD_NETLINK:
+        return None, off, info
+    tagged = _vlan_tags(frame, proto, off)
     if tagged is None:
         return None
     proto, off, vlans = tagged
     return proto, off, info._replace(vlans=vlans) if vlans else info
+
+
+def _sll(frame: bytes) -> Decap | None:
+    if len(frame) < 16:
+        return None
+    pkttype, hatype, halen, addr, proto = _SLL.unpack_from(frame)
+    return _cooked_payload(frame, proto, 16,
+                           LinkInfo(addr[:min(halen, 8)], b"", (), pkttype, hatype))
 
 
 def _sll2(frame: bytes) -> Decap | None:
     if len(frame) < 20:
         return None
     proto, ifindex, hatype, pkttype, halen, addr = _SLL2.unpack_from(frame)
-    info = LinkInfo(addr[:min(halen, 8)], b"", (), pkttype, hatype, ifindex)
-    if hatype == _ARPHRD_NETLINK:
-        return None, 20, info
-    tagged = _vlan_tags(frame, proto, 20)
-    if tagged is None:
-        return None
-    proto, off, vlans = tagged
-    return proto, off, info._replace(vlans=vlans) if vlans else info
+    return _cooked_payload(frame, proto, 20,
+                           LinkInfo(addr[:min(halen, 8)], b"", (), pkttype, hatype, ifindex))
 
 
 def _family_to_type(family: int) -> int | None:
