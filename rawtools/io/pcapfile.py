@@ -23,16 +23,43 @@ MAGIC_NS = 0xA1B23C4D
 
 
 
-class PcapWriter:
+class RecordWriter:
+    """What pcap and pcapng writers share: counting records and flushing in time.
+
+    `flush_every` trades system calls for how much an abrupt end may cut:
+    1 (the default) leaves a whole file after every record.
+    """
+
+    def __init__(self, out: BinaryIO, flush_every: int = 1) -> None:
+        self.out = out
+        self.flush_every = max(1, flush_every)
+        self.pending = 0
+        self.count = 0
+
+    def _wrote(self) -> None:
+        self.count += 1
+        self.pending += 1
+        if self.pending >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        self.pending = 0
+        self.out.flush()
+
+    def close(self) -> None:
+        try:
+            self.out.flush()
+        finally:
+            self.out.close()
+
+
+class PcapWriter(RecordWriter):
     """Append packets to a pcap file (or any binary stream) as they happen."""
 
     def __init__(self, out: BinaryIO, linktype: int = LINKTYPE_RAW, snaplen: int = 262144,
                  nanoseconds: bool = True, flush_every: int = 1) -> None:
-        self.out = out
+        super().__init__(out, flush_every)
         self.ns = nanoseconds
-        self.flush_every = max(1, flush_every)
-        self.pending = 0
-        self.count = 0
         magic = MAGIC_NS if nanoseconds else MAGIC_US
         out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
         out.flush()
@@ -53,20 +80,7 @@ class PcapWriter:
             frac //= 1000
         n = len(data)
         self.out.write(struct.pack("<IIII", sec, frac, n, orig_len or n) + data)
-        self.count += 1
-        self.pending += 1
-        if self.pending >= self.flush_every:
-            self.flush()
-
-    def flush(self) -> None:
-        self.pending = 0
-        self.out.flush()
-
-    def close(self) -> None:
-        try:
-            self.out.flush()
-        finally:
-            self.out.close()
+        self._wrote()
 
 
 def read_packets(path: str) -> tuple[int, Iterator[tuple[int, bytes]]]:

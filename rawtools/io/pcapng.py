@@ -12,6 +12,7 @@ import struct
 from typing import BinaryIO
 
 from rawtools.io.capture import CaptureStats
+from rawtools.io.pcapfile import RecordWriter
 
 SHB, IDB, EPB, ISB = 0x0A0D0D0A, 1, 6, 5
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
@@ -41,15 +42,12 @@ def _ts(ts_ns: int) -> bytes:
     return struct.pack("<II", ts_ns >> 32, ts_ns & 0xFFFFFFFF)
 
 
-class PcapngWriter:
-    """Same calls as `pcapfile.PcapWriter`, plus `close(stats)` for the ISB."""
+class PcapngWriter(RecordWriter):
+    """Same calls as `pcapfile.PcapWriter`, plus `write_statistics` for the ISB."""
 
     def __init__(self, out: BinaryIO, linktype: int, snaplen: int = 262144,
                  if_name: str | None = None, flush_every: int = 1) -> None:
-        self.out = out
-        self.flush_every = max(1, flush_every)
-        self.pending = 0
-        self.count = 0
+        super().__init__(out, flush_every)
         self.first_ns = self.last_ns = 0
         shb = struct.pack("<IHHq", BYTE_ORDER_MAGIC, 1, 0, -1)
         shb += _option(SHB_USERAPPL, b"rawtools sniff") + _option(OPT_END, b"")
@@ -74,14 +72,7 @@ class PcapngWriter:
         if not self.count:
             self.first_ns = ts_ns
         self.last_ns = ts_ns
-        self.count += 1
-        self.pending += 1
-        if self.pending >= self.flush_every:
-            self.flush()
-
-    def flush(self) -> None:
-        self.pending = 0
-        self.out.flush()
+        self._wrote()
 
     def write_statistics(self, stats: CaptureStats | None, now_ns: int) -> None:
         """The Interface Statistics Block: what the kernel saw and what we kept."""
@@ -97,9 +88,3 @@ class PcapngWriter:
         block = _block(ISB, struct.pack("<I", 0) + _ts(now_ns) + opts)
         self.bytes += len(block)
         self.out.write(block)
-
-    def close(self) -> None:
-        try:
-            self.out.flush()
-        finally:
-            self.out.close()
