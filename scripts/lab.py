@@ -273,6 +273,20 @@ table inet rtlab_silence {
 }
 """)
 
+    def duplicate_to_host(self, router: int = 1) -> None:
+        """Make `router` send the host two copies of every ICMP message it forwards.
+
+        nftables' `dup` clones each packet on its way out towards the host, so
+        every echo reply and router error arrives twice: ping's (DUP!) path.
+        """
+        self.nft(f"r{router}", f"""
+table ip rtlab_dup {{
+  chain post {{ type filter hook postrouting priority 0; policy accept;
+    ip daddr {self.host4} ip protocol icmp dup to {self.host4} device "l{router - 1}b"
+  }}
+}}
+""")
+
     def firewall_dst(self, proto: str | None = None, action: str = "drop") -> None:
         """Drop (or `action`, e.g. 'reject') what reaches the destination.
 

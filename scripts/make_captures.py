@@ -12,7 +12,6 @@ fixture regenerates its expectation from a real run.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,15 +41,9 @@ def main() -> int:
                lab.dst6)
         record(lab, "ping-sweep-v4", "-g", "198.18.9.0/28", "-W", "0.3", "--retries", "1",
                "--socket", "raw")
-        # Every packet crossing r1 towards the host is duplicated by netem, so
-        # each reply arrives twice: the (DUP!) path.
-        dup = subprocess.run(lab.exec_argv("r1", ["tc", "qdisc", "add", "dev", "l0b", "root",
-                                                  "netem", "duplicate", "100%"]),
-                             capture_output=True, text=True)
-        if dup.returncode == 0:
-            record(lab, "ping-v4-dup", "-c", "3", "-i", "0.2", "--socket", "raw", lab.dst4)
-        else:
-            print("netem not available, ping-v4-dup not recorded:", dup.stderr.strip())
+        # r1 sends every ICMP message towards the host twice: the (DUP!) path.
+        lab.duplicate_to_host(1)
+        record(lab, "ping-v4-dup", "-c", "3", "-i", "0.2", "--socket", "raw", lab.dst4)
     return 0
 
 

@@ -206,3 +206,16 @@ def test_net_unreachable_from_the_last_router_like_iputils(make_lab, mech):
     assert r.returncode == 1
     assert f"From {lab.router4(3)} icmp_seq=1 Destination Net Unreachable" in r.stdout
     assert "1 packets transmitted, 0 received, +1 errors, 100% packet loss" in r.stdout
+
+
+def test_duplicates_are_marked_and_counted_like_iputils(make_lab):
+    lab = make_lab(2)
+    lab.duplicate_to_host(1)
+    r = ping(lab, "-c", "3", "-i", "0.2", lab.dst4)
+    assert r.returncode == 0
+    lines = [ln for ln in r.stdout.splitlines() if "bytes from" in ln]
+    assert sum(ln.endswith("(DUP!)") for ln in lines) == 2  # the last one comes after exit
+    assert "3 packets transmitted, 3 received, +2 duplicates, 0% packet loss" in r.stdout
+    if shutil.which("ping"):
+        theirs = lab.run("host", ["ping", "-c", "3", "-i", "0.2", lab.dst4])
+        assert "3 received, +2 duplicates" in theirs.stdout

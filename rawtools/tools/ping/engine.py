@@ -288,6 +288,8 @@ class PingEngine:
             self.events.append(Event("sent", probe.target, probe.seq, ts_ns))
 
     def received(self, pkt: Received, now_ns: int) -> None:
+        if self.done:
+            return  # read in the same batch as the last awaited answer: iputils stops there
         icmp = parse_ip(pkt.packet)
         if icmp is None:
             return
