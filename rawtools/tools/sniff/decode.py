@@ -34,9 +34,10 @@ _TCP = struct.Struct("!HHIIBBHHH")
 _ARP = struct.Struct("!HHBBH")
 _HH = struct.Struct("!HH")
 _II = struct.Struct("!II")
-# The fast path's view of an untagged Ethernet frame: EtherType, then the
-# IPv4 fields it needs (version/IHL, total length, flags/fragment offset,
-# protocol, addresses) or the IPv6 header, in one unpack each.
+# The fast path's view of an untagged Ethernet frame (or, read 4 bytes on,
+# of one with an 802.1Q tag): EtherType, then the IPv4 fields it needs
+# (version/IHL, total length, flags/fragment offset, protocol, addresses)
+# or the IPv6 header, in one unpack each.
 _ETH_IP4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
 _ETH_IP6 = struct.Struct("!12xHIHB1x16s16s")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
@@ -175,8 +176,8 @@ class Printer:
 
         Same bytes as joining `line()` over the batch, only faster: where
         nothing but the common case can happen (plain Ethernet text output,
-        no -v/-e/-x), a loop with everything in locals handles untagged
-        Ethernet -> IPv4 without options / IPv6 without extension headers ->
+        no -v/-e/-x), a loop with everything in locals handles untagged (or
+        802.1Q-tagged) Ethernet -> IPv4 without options / IPv6 without extension headers ->
         TCP/UDP (and DNS over them) or ICMP inline, and hands any packet that leaves
         that happy path, before touching any state, to `line()`.
         """
@@ -301,27 +302,36 @@ class Printer:
                     add(line(ts, d, olen))
                     continue
                 et = d[12] << 8 | d[13]
+                # One 802.1Q tag (printed only with -e, which never gets here)
+                # moves everything 4 bytes on.
+                v = 0
+                if et == 0x8100:
+                    if len(d) < 58:
+                        add(line(ts, d, olen))
+                        continue
+                    et = d[16] << 8 | d[17]
+                    v = 4
                 if et == 0x0800:
-                    _, vihl, tlen, frag, proto, s, t = eth_ip4(d)
-                    if vihl != 0x45 or frag & 0x1FFF or tlen < 20 or tlen > olen - 14 \
+                    _, vihl, tlen, frag, proto, s, t = eth_ip4(d, v)
+                    if vihl != 0x45 or frag & 0x1FFF or tlen < 20 or tlen > olen - 14 - v \
                             or (proto != 6 and proto != 17 and proto != 1):
                         add(line(ts, d, olen))
                         continue
                     src = a4.get(s) or addr4(s)
                     dst = a4.get(t) or addr4(t)
                     ipname = "IP "
-                    o = 34
+                    o = 34 + v
                     plen = tlen - 20
                 elif et == 0x86DD:
-                    _, vtcfl, plen, proto, s, t = eth_ip6(d)
-                    if vtcfl >> 28 != 6 or plen + 54 > olen \
+                    _, vtcfl, plen, proto, s, t = eth_ip6(d, v)
+                    if vtcfl >> 28 != 6 or plen + 54 + v > olen \
                             or (proto != 6 and proto != 17 and proto != 58):
                         add(line(ts, d, olen))
                         continue
                     src = a6.get(s) or addr6(s)
                     dst = a6.get(t) or addr6(t)
                     ipname = "IP6 "
-                    o = 54
+                    o = 54 + v
                 else:
                     add(line(ts, d, olen))
                     continue
