@@ -228,59 +228,41 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
     return 0
 
 
-# Percent of a batch's packets the helper aims to decode: a little under half,
-# as it also runs `Printer.sides` over every packet, which costs about what
-# this process spends merging and writing the lines.
-_HELPER_SHARE = 45
-# `_share`'s first pass over `Printer.sides` codes: the helper's (1), this
-# process's (0), either (2); with TCP split by connection, and without.
-_TAKE = {True: bytes([2, 0, 1, 0]) + bytes(252), False: bytes([2, 0, 0, 0]) + bytes(252)}
-
-
-def _share(sides: bytes, split_tcp: bool) -> bytes:
+def _share(mask: list[bool]) -> bytes:
     """Which packets of a batch the helper decodes (1) and which this process does (0).
 
-    The helper takes the TCP connections of side 1 (while `split_tcp`), this
-    process those of side 0 and whatever `sides` cannot place; the packets
-    any process may decode then even the two out, the helper's up to
-    `_HELPER_SHARE` of the batch. The helper computes it and sends it with
-    its lines, so the two never disagree and this process spends nothing on it.
+    The helper takes stateless packets only, half the batch at most: this
+    process keeps the stateful packets and, when they are fewer than half,
+    the first stateless ones up to half, so that a batch of nothing but
+    stateless packets (`udp port 53`) is shared too. The helper computes it
+    and sends it with its lines, so the two never disagree and this process
+    spends nothing on it.
     """
-    mask = sides.translate(_TAKE[split_tcp])
-    free = mask.count(2)
-    need = len(mask) * _HELPER_SHARE // 100 - mask.count(1)
-    if need <= 0 or not free:
-        return mask.replace(b"\x02", b"\x00")
-    if need >= free:
-        return mask.replace(b"\x02", b"\x01")
-    i = -1
-    for _ in range(need):
-        i = mask.index(2, i + 1)
-    return mask[:i + 1].replace(b"\x02", b"\x01") + mask[i + 1:].replace(b"\x02", b"\x00")
+    need = len(mask) // 2 - mask.count(False)
+    if need > 0:
+        i = -1
+        for _ in range(need):
+            i = mask.index(True, i + 1)
+            mask[i] = False
+    return bytes(mask)
 
 
 class _Helper:
-    """A second process decoding about half of a file's packets, for a second core.
+    """A second process decoding the stateless packets of a file, for a second core.
 
     Decoding, not reading, limits `sniff -r`. The helper is a fork that opens
     the same file with the same filter and count, so it reads the very same
-    batches; of each it decodes the packets `_share` gives it (by
-    `Printer.sides`: half the TCP connections, each whole, so that every
-    connection's relative sequence numbers stay in one process, and packets
-    whose lines depend on nothing before them) and sends which ones and
-    their lines back through a pipe, while this process decodes the rest and
-    merges the two in capture order. The output is byte for byte one
-    process's. The first packet `sides` cannot place (IP in IP, IPv6
-    extension headers: TCP may be inside) ends the TCP split for good: the
-    helper hands its connections over with that batch and keeps only
-    packets without state.
+    batches; of each it decodes packets `Printer.stateless` picks (ARP,
+    UDP, ICMP: nothing in their lines depends on earlier packets; see
+    `_share`) and sends which ones and their lines back through a pipe,
+    while this process decodes the rest
+    (TCP with its relative sequence numbers, anything unusual) and merges
+    the two in capture order. The output is byte for byte one process's.
 
     The helper ignores SIGINT/SIGTERM and only lives while it is read from:
     when this process stops early (Ctrl-C, -c, `| head`) and closes the pipe,
     the helper's next write kills it (SIGPIPE). If it fails or dies, its
-    packets are simply decoded here, from the first batch it did not send
-    (its connections then start over here: tcpdump's numbers for a
-    capture that begins mid-connection).
+    packets are simply decoded here, from the first batch it did not send.
     """
 
     def __init__(self, pid: int, fd: int, printer) -> None:
@@ -323,44 +305,30 @@ class _Helper:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.set_wakeup_fd(-1)
-        from rawtools.tools.sniff.decode import SIDE_UNKNOWN  # loaded already, by the printer
-
-        sides, texts, dumps, pack = printer.sides, printer.texts, marshal.dumps, _LEN.pack
-        split_tcp = True
+        stateless, texts, dumps, pack = printer.stateless, printer.texts, marshal.dumps, _LEN.pack
         with Capture.open_offline(args.read) as cap:
             cap.set_filter(" ".join(args.expression))
             for batch in cap.batches(args.count):
-                where = sides(batch)
-                handed = None
-                if split_tcp and SIDE_UNKNOWN in where:
-                    split_tcp = False
-                    handed = printer.tcp_state()
-                mask = _share(where, split_tcp)
-                blob = dumps((mask, texts([p for p, m in zip(batch, mask, strict=True) if m]),
-                              handed))
+                mask = _share(stateless(batch))
+                blob = dumps((mask, texts([p for p, m in zip(batch, mask, strict=True) if m])))
                 data = memoryview(pack(len(blob)) + blob)
                 while data:
                     data = data[os.write(w, data):]
 
     def _receive(self, size: int) -> tuple[bytes, list[str]] | None:
-        """The helper's share of the next batch (see `_share`), its lines; None once failed.
-
-        Takes over the helper's TCP connections when it hands them over.
-        """
+        """The helper's share of the next batch (see `_share`), its lines; None once failed."""
         if self._pipe is None:
             return None
         try:
             head = self._pipe.read(4)
-            mask, lines, handed = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
+            mask, lines = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
         except (struct.error, EOFError, ValueError, TypeError, OSError):
-            mask = lines = handed = None
+            mask = lines = None
         if not (isinstance(mask, bytes) and isinstance(lines, list) and len(mask) == size
-                and len(lines) == mask.count(1) and (handed is None or isinstance(handed, dict))):
+                and len(lines) == mask.count(1)):
             self._pipe.close()
             self._pipe = None
             return None
-        if handed:
-            self._printer.adopt_tcp_state(handed)
         return mask, lines
 
     def render(self, batch: list[Packet]) -> str:

@@ -68,31 +68,7 @@ _V6_EXT = {0: "HBH", 60: "DSTOPT", 135: "MOBILITY"}
 _TRUNC = (struct.error, IndexError, ValueError)
 _DNS_PORTS = frozenset({53, 5353})
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
-# TCP connections whose sequence origins are kept, per side (see `conn_side`):
-# past it the side's table starts over.
-_TCP_STATE_MAX = 32768
-_VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100})
-# Next headers under which an IPv6 packet may still carry TCP further in.
-_IP6_WRAPS = frozenset({0, 4, 41, 43, 44, 51, 60, 135})
-# What `Printer.sides` says of a packet: it touches no state (any process
-# may decode it), it is a TCP segment of a side-0 or side-1 connection, or it
-# may reach TCP state by a way `sides` does not follow (IP in IP, IPv6
-# extension headers).
-SIDE_ANY, SIDE_0, SIDE_1, SIDE_UNKNOWN = 0, 1, 2, 3
-# The side of a byte's parity: conn_side() is the parity of the XOR of the bytes.
-_SIDE_OF_PARITY = bytes(SIDE_1 if b.bit_count() & 1 else SIDE_0 for b in range(256))
-
-
-def conn_side(s: bytes, sport: int, t: bytes, dport: int) -> int:
-    """Which of two halves the TCP connection of these endpoints falls in.
-
-    The same in both directions (everything is XORed together) and in every
-    process (built from ints, not from Python's per-process salted hash), so
-    that a connection's packets, and with them its sequence origins, can
-    all be given to one process. The parity of all the bits mixes the high
-    port bits in too, as Linux's connect() picks even ports.
-    """
-    return (sport ^ dport ^ s[-1] ^ t[-1]).bit_count() & 1
+_TCP_STATE_MAX = 65536
 
 
 def _mac(raw: bytes) -> str:
@@ -135,7 +111,6 @@ class Printer:
         self._a4: dict[bytes, str] = {}
         self._a6: dict[bytes, str] = {}
         self._tcp: dict[tuple, list[int]] = {}
-        self._tcp_count = [0, 0]  # connections in _tcp of each side
         self._bad = False
         self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
         # With -e the link header already names the protocol, as in tcpdump.
@@ -190,87 +165,20 @@ class Printer:
             return [line(*p) for p in batch]
         return self._fast(batch)
 
-    def sides(self, batch: list[tuple[int, bytes, int]]) -> bytes:
-        """Which process may decode each packet of `batch`, as `SIDE_*` codes.
+    def stateless(self, batch: list[tuple[int, bytes, int]]) -> list[bool]:
+        """Which packets of `batch` print the same whatever was decoded before them.
 
-        Only TCP segments (with ACK) read or move per-capture state, each only
-        its own connection's sequence origins; so packets without TCP may be
-        decoded anywhere, and TCP ones anywhere so long as all of a
-        connection's go to the same place (their `conn_side`). The walk
-        follows what `_frame` decodes on untagged or VLAN-tagged Ethernet;
-        whatever it does not follow is `SIDE_UNKNOWN`, as is everything with
-        -ttt (its clock is state too) or a link header to print.
+        Everything else may read or move per-capture state (TCP sequence
+        origins, the -ttt clock), so only these can be decoded by another
+        process: untagged Ethernet carrying ARP, or UDP/ICMP directly in
+        IPv4 or IPv6. False for all when the timestamp style is -ttt.
         """
         if not self.splittable:
-            return bytes([SIDE_UNKNOWN]) * len(batch)
-        vlan = _VLAN_TPIDS
-        wraps6 = _IP6_WRAPS
-        side = _SIDE_OF_PARITY
-        out = bytearray()
-        add = out.append
-        for _, d, _ in batch:
-            n = len(d)
-            if n < 34:
-                # Too short for an IPv4 header after Ethernet, let alone TCP.
-                add(SIDE_ANY)
-                continue
-            et = d[12] << 8 | d[13]
-            o = 14
-            while et in vlan:
-                o += 4
-                et = d[o - 2] << 8 | d[o - 1] if n >= o else 0
-            if et == 0x0800:
-                if n < o + 20:
-                    add(SIDE_ANY)
-                    continue
-                proto = d[o + 9]
-                if proto == 6:
-                    # conn_side() of the addresses' last bytes and the ports.
-                    a = d[o + 15] ^ d[o + 19]
-                    o += (d[o] & 15) << 2
-                    add(SIDE_ANY if n < o + 20 else side[a ^ d[o] ^ d[o + 1] ^ d[o + 2] ^ d[o + 3]])
-                else:
-                    add(SIDE_UNKNOWN if proto == 4 or proto == 41 else SIDE_ANY)
-            elif et == 0x86DD:
-                if n < o + 60:
-                    # Without a whole TCP header `_tcp_seg` looks at no state.
-                    add(SIDE_UNKNOWN if n >= o + 40 and d[o + 6] in wraps6 else SIDE_ANY)
-                    continue
-                proto = d[o + 6]
-                if proto == 6:
-                    add(side[d[o + 23] ^ d[o + 39] ^ d[o + 40] ^ d[o + 41] ^ d[o + 42]
-                             ^ d[o + 43]])
-                else:
-                    add(SIDE_UNKNOWN if proto in wraps6 else SIDE_ANY)
-            else:
-                add(SIDE_ANY)
-        return bytes(out)
-
-    def tcp_state(self) -> dict[tuple, list[int]]:
-        """The sequence origins of the connections seen, to hand to another process."""
-        return self._tcp
-
-    def adopt_tcp_state(self, conns: dict[tuple, list[int]]) -> None:
-        """Take over the connections another process has followed (none of ours)."""
-        self._tcp.update(conns)
-        for key in conns:
-            self._tcp_count[conn_side(*key)] += 1
-
-    def _admit(self, key: tuple) -> None:
-        """Count a new connection in its side, first forgetting the side's full table.
-
-        Per side and not over the whole table, so that the same connections
-        are forgotten at the same moment when two processes each follow one
-        side (see `sides`) as when one process follows both.
-        """
-        side = conn_side(*key)
-        counts = self._tcp_count
-        if counts[side] >= _TCP_STATE_MAX:
-            conns = self._tcp
-            for k in [k for k in conns if conn_side(*k) == side]:
-                del conns[k]
-            counts[side] = 0
-        counts[side] += 1
+            return [False] * len(batch)
+        return [len(d) >= 34 and (
+            (d[12] == 0x08 and (d[13] == 0x06 or (d[13] == 0x00 and (d[23] == 17 or d[23] == 1))))
+            or (d[12] == 0x86 and d[13] == 0xDD and (d[20] == 17 or d[20] == 58)))
+            for _, d, _ in batch]
 
     def _fast_lines(self) -> object:
         """Build the fast batch loop of `lines()`, its lookups bound once as locals."""
@@ -279,7 +187,7 @@ class Printer:
         clock = self._clock
         strftime = time.strftime
         a4, a6, addr4, addr6 = self._a4, self._a6, self._addr4, self._addr6
-        conns, admit = self._tcp, self._admit
+        conns = self._tcp
         absolute = self.absolute_seq
         eth_ip4, eth_ip6 = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from
         tcp_hdr, udp_hdr, ii = _TCP.unpack_from, _UDP.unpack_from, _II.unpack_from
@@ -379,8 +287,8 @@ class Printer:
                             key = (t, dport, s, sport) if rev else (s, sport, t, dport)
                             state = conns.get(key)
                             if state is None or flags & 0x02:
-                                if state is None:
-                                    admit(key)
+                                if len(conns) >= _TCP_STATE_MAX:
+                                    conns.clear()
                                 conns[key] = [ack - 1, seq] if rev else [seq, ack - 1]
                             elif rev:
                                 sack_base = state[0]
@@ -931,8 +839,8 @@ class Printer:
         key = (t, dport, s, sport) if rev else (s, sport, t, dport)
         state = self._tcp.get(key)
         if state is None or flags & 0x02:
-            if state is None:
-                self._admit(key)
+            if len(self._tcp) >= _TCP_STATE_MAX:
+                self._tcp.clear()
             self._tcp[key] = [ack - 1, seq] if rev else [seq, ack - 1]
             return seq, ack, 0
         mine, theirs = (state[1], state[0]) if rev else (state[0], state[1])
