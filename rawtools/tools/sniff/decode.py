@@ -550,14 +550,25 @@ class Printer:
                 self._bad = True
                 text += f" (wrong icmp cksum {d[o + 2] << 8 | d[o + 3]:x})"
             return f"{head}{src} > {dst}: {text}"
+        inner = self._encapsulated(d, o, end, proto, plen, f, depth)
+        if inner is not None:
+            return f"{head}{src} > {dst}: {inner}"
+        return f"{head}{src} > {dst}:  ip-proto-{proto} {plen}"
+
+    def _encapsulated(self, d: bytes, o: int, end: int, proto: int, plen: int, f: dict | None,
+                      depth: int) -> str | None:
+        """ESP, IPv4-in-IP and IPv6-in-IP after either IP header; None for others.
+
+        IPv4 and IPv6 carry these the same way, so both headers end here.
+        """
         if proto == 50 and len(d) >= o + 8:
             spi, seq = _II.unpack_from(d, o)
-            return f"{head}{src} > {dst}: ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
+            return f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
         if proto == 4 and depth < _MAX_DEPTH:
-            return f"{head}{src} > {dst}: " + self._ip4(d[:end], o, plen, f, depth + 1)
+            return self._ip4(d[:end], o, plen, f, depth + 1)
         if proto == 41 and depth < _MAX_DEPTH:
-            return f"{head}{src} > {dst}: " + self._ip6(d[:end], o, plen, f, depth + 1)
-        return f"{head}{src} > {dst}:  ip-proto-{proto} {plen}"
+            return self._ip6(d[:end], o, plen, f, depth + 1)
+        return None
 
     def _ip4_verbose(self, d: bytes, o: int, hl: int, tos: int, tlen: int, ident: int,
                      frag: int, ttl: int, proto: int, csum: int) -> str:
@@ -683,13 +694,9 @@ class Printer:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == 59:
             return f"{head}{src} > {dst}: {pre}no next header"
-        if nxt == 50 and len(d) >= o + 8:
-            spi, seq = _II.unpack_from(d, o)
-            return f"{head}{src} > {dst}: {pre}ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
-        if nxt == 4 and depth < _MAX_DEPTH:
-            return f"{head}{src} > {dst}: {pre}" + self._ip4(d[:end], o, plen, f, depth + 1)
-        if nxt == 41 and depth < _MAX_DEPTH:
-            return f"{head}{src} > {dst}: {pre}" + self._ip6(d[:end], o, plen, f, depth + 1)
+        inner = self._encapsulated(d, o, end, nxt, plen, f, depth)
+        if inner is not None:
+            return f"{head}{src} > {dst}: {pre}{inner}"
         return f"{head}{src} > {dst}: {pre}ip-proto-{nxt} {plen}"
 
     def _cksum6(self, d: bytes, o: int, end: int, s: bytes, t: bytes, proto: int,
