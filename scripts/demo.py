@@ -14,12 +14,8 @@ import shlex
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab  # noqa: E402
+from rawtools.testing.lab import Lab
 
 
 def has_tool(name: str) -> bool:

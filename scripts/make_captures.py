@@ -15,11 +15,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rawtools.testing.lab import Lab
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab  # noqa: E402
-
 OUT = ROOT / "captures"
 
 

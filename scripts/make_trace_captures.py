@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from rawtools.testing.lab import Lab
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab  # noqa: E402
-
 OUT = ROOT / "captures"
 # Let the routers' ICMP budget (6, refilling one a second) fill up between runs.
 REST = 6.5

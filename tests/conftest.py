@@ -1,46 +1,17 @@
-"""Shared fixtures: the namespace lab and helpers to run rawtools inside it."""
+"""Fixtures of this test suite; the lab fixture itself comes from `rawtools.testing.plugin`."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from rawtools.testing.lab import Lab
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab, can_build  # noqa: E402
-
 CAPTURES = ROOT / "captures"
-CORPUS = ROOT.parent / "shared" / "pcap-corpus"
-
-
-def lab_skip_reason() -> str | None:
-    """Why lab tests cannot run here; in CI (root) they must, so it fails instead."""
-    reason = can_build()
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"lab tests must run in CI: {reason}")
-    return reason
-
-
-@pytest.fixture
-def make_lab():
-    """Factory: make_lab(routers=3, **kw) builds a Lab torn down after the test."""
-    labs: list[Lab] = []
-
-    def factory(routers: int = 3, **kw) -> Lab:
-        reason = lab_skip_reason()
-        if reason:
-            pytest.skip(reason)
-        lab = Lab(routers, **kw)
-        labs.append(lab)
-        return lab.up()
-
-    yield factory
-    for lab in labs:
-        lab.down()
+CORPUS = ROOT / "tests" / "corpus"
 
 
 @pytest.fixture

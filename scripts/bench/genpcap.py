@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 import random
 import struct
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from rawtools.wire.checksum import inet_checksum  # noqa: E402
+from rawtools.wire.checksum import inet_checksum
 
 HOSTS4 = [bytes([198, 18 + (i >> 8 & 1), i & 0xFF, 10 + i % 200]) for i in range(256)]
 HOSTS6 = [bytes.fromhex("20010db8") + bytes(8) + struct.pack("!I", 0x1000 + i)

@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from rawtools.testing.lab import Lab
+
 ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab  # noqa: E402
-
 LIVE = [f"198.18.9.{i}" for i in (1, 2, 3, 10, 50, 77, 100, 128, 200, 254)]
 NET = "198.18.9.0/24"
 

@@ -20,10 +20,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lab import Lab  # noqa: E402
+from rawtools.testing.lab import Lab
 
 PORT = 9
 # Paced sender: a burst every half millisecond brings the count up to what the

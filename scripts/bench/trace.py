@@ -26,12 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from lab import Lab  # noqa: E402
+from rawtools.testing.lab import Lab
 
 REST = 7.0
 FLAG = {"udp": [], "icmp": ["-I"], "tcp": ["-T"]}

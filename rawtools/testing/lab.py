@@ -12,11 +12,11 @@ once, and veth checksum offload is off so the checksums on the wire are real.
 
 Every namespace name starts with a prefix unique to the run, and `Lab` is a
 context manager whose exit deletes them all, so a failing test leaves nothing
-behind. The same code serves the pytest fixture (tests/conftest.py), the demo
-and the benchmarks:
+behind. The same code serves the pytest fixture (`rawtools.testing.plugin`),
+the demo and the benchmarks:
 
-    sudo python3 scripts/lab.py up --routers 3      # prints the prefix
-    sudo python3 scripts/lab.py down PREFIX
+    sudo python3 -m rawtools.testing.lab up --routers 3      # prints the prefix
+    sudo python3 -m rawtools.testing.lab down PREFIX
 """
 
 from __future__ import annotations
