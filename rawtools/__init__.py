@@ -1,27 +1,54 @@
 """rawtools: packet-level network tools over libpcap and raw sockets.
 
 The Python API mirrors the CLI and returns typed dataclasses. Importing the
-package is cheap: each public function lives in `rawtools.tools.<tool>.api`
+package stays cheap: each public name lives in `rawtools.tools.<tool>.api`
 and is loaded on first use, so a script that only pings never loads libpcap.
+Type checkers and `dir()` still see every name: the imports below run only
+for them (TYPE_CHECKING), and `__dir__` lists what `__getattr__` serves.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from rawtools.tools.ifaces.api import Address, Interface, ifaces
+    from rawtools.tools.ping.api import PingResult, TargetResult, ping
+    from rawtools.tools.sniff.api import SniffedPacket, sniff
+    from rawtools.tools.trace.api import Hop, Probe, TraceResult, trace
+
 _API = {
     "ping": "rawtools.tools.ping.api",
+    "PingResult": "rawtools.tools.ping.api",
+    "TargetResult": "rawtools.tools.ping.api",
     "trace": "rawtools.tools.trace.api",
+    "TraceResult": "rawtools.tools.trace.api",
+    "Hop": "rawtools.tools.trace.api",
+    "Probe": "rawtools.tools.trace.api",
     "sniff": "rawtools.tools.sniff.api",
+    "SniffedPacket": "rawtools.tools.sniff.api",
     "ifaces": "rawtools.tools.ifaces.api",
+    "Interface": "rawtools.tools.ifaces.api",
+    "Address": "rawtools.tools.ifaces.api",
 }
-__all__ = sorted(_API)
+__all__ = [
+    "Address", "Hop", "Interface", "PingResult", "Probe", "SniffedPacket", "TargetResult",
+    "TraceResult", "ifaces", "ping", "sniff", "trace",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'rawtools' has no attribute {name!r}")
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rawtools' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public API and the module's dunders, not the helpers imported above."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

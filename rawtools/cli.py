@@ -12,6 +12,7 @@ import importlib
 import signal
 import sys
 
+from rawtools import __version__
 from rawtools.errors import RawtoolsError
 
 TOOLS = {
@@ -36,6 +37,7 @@ def _load(tool: str):
 def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, object | None]:
     """The top-level parser, with full flags only for `tool` (if known)."""
     top = OneLineParser(prog="rawtools", description="Packet-level network tools.")
+    top.add_argument("--version", action="version", version=f"rawtools {__version__}")
     sub = top.add_subparsers(dest="tool", metavar="TOOL", parser_class=OneLineParser)
     sub.required = True
     module = None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rawtools.io.loop import Stop
 from rawtools.tools.ping.engine import MS, NS, PingOptions
-from rawtools.tools.ping.report import ErrorSeen, PingResult, build_result
+from rawtools.tools.ping.report import ErrorSeen, PingResult, TargetResult, build_result
 from rawtools.tools.ping.session import PingConfig, execute
 
-__all__ = ["ping", "PingResult", "ErrorSeen"]
+__all__ = ["ErrorSeen", "PingResult", "TargetResult", "ping"]
 
 
 def ping(*hosts: str, count: int | None = None, interval: float = 1.0, size: int = 56,
