@@ -8,9 +8,8 @@ import struct
 from tracesim import icmp_error
 
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import PROTO_UDP
 from rawtools.wire.icmpext import InterfaceInfo, MplsEntry, as_json, describe, parse_extensions
-from rawtools.wire.ip import build_ip
+from rawtools.wire.ip import PROTO_UDP, build_ip
 
 SRC, DST, ROUTER = "198.18.0.1", "198.18.8.2", "198.18.3.2"
 

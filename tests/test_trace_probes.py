@@ -8,8 +8,8 @@ import pytest
 from tracesim import icmp_error
 
 from rawtools.wire.checksum import checksum_ok, transport_checksum
-from rawtools.wire.icmp import PROTO_ICMP6, PROTO_TCP, PROTO_UDP, parse_ip
-from rawtools.wire.ip import build_ip
+from rawtools.wire.icmp import parse_ip
+from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP, build_ip
 from rawtools.wire.probes import ProbeSpec
 
 V4 = ("198.18.0.1", "198.18.8.2")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from rawtools.io.loop import Received, Send
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, with_icmp6_checksum
-from rawtools.wire.ip import build_ip
+from rawtools.wire.icmp import with_icmp6_checksum
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, build_ip
 
 MS = 1_000_000
 

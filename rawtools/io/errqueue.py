@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from rawtools.io.sockopts import parse_ancillary
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
-from rawtools.wire.ip import build_ip
+from rawtools.wire.icmp import with_icmp6_checksum
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
 IP_RECVERR = 11
 IPV6_RECVERR = 25

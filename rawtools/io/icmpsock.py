@@ -34,8 +34,8 @@ from rawtools.io.sockopts import (
     parse_ancillary,
 )
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, with_icmp6_checksum
-from rawtools.wire.ip import build_ip
+from rawtools.wire.icmp import with_icmp6_checksum
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
 ICMP6_FILTER = 1
 _ANCBUF = 512

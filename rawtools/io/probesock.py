@@ -34,8 +34,8 @@ from rawtools.io.sockopts import (
     parse_ancillary,
 )
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import PROTO_TCP, PROTO_UDP, with_icmp6_checksum
-from rawtools.wire.ip import build_ip
+from rawtools.wire.icmp import with_icmp6_checksum
+from rawtools.wire.ip import PROTO_TCP, PROTO_UDP, build_ip
 from rawtools.wire.probes import udp_header
 
 _PENDING = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,

@@ -10,55 +10,84 @@ to a probe never depends on which socket or file it came from.
 
 from __future__ import annotations
 
-import socket
 import struct
 from dataclasses import dataclass
-
-import dpkt
+from typing import Literal
 
 from rawtools.wire.checksum import checksum_ok, transport_checksum
+from rawtools.wire.ip import (
+    PROTO_ICMP,
+    PROTO_ICMP6,
+    PROTO_TCP,
+    PROTO_UDP,
+    parse_header,
+)
 
+# ICMP (RFC 792) types and the codes the tools act on.
 ICMP_ECHOREPLY = 0
 ICMP_UNREACH = 3
+ICMP_SOURCEQUENCH = 4
+ICMP_REDIRECT = 5
 ICMP_ECHO = 8
 ICMP_TIMXCEED = 11
 ICMP_PARAMPROB = 12
+ICMP_UNREACH_NET = 0
+ICMP_UNREACH_HOST = 1
+ICMP_UNREACH_PROTOCOL = 2
+ICMP_UNREACH_PORT = 3
+ICMP_UNREACH_NEEDFRAG = 4
+ICMP_UNREACH_SRCFAIL = 5
+ICMP_UNREACH_NET_UNKNOWN = 6
+ICMP_UNREACH_HOST_UNKNOWN = 7
+ICMP_UNREACH_ISOLATED = 8
+ICMP_UNREACH_NET_PROHIB = 9
+ICMP_UNREACH_HOST_PROHIB = 10
+ICMP_UNREACH_TOSNET = 11
+ICMP_UNREACH_TOSHOST = 12
+ICMP_UNREACH_FILTER_PROHIB = 13
+ICMP_UNREACH_HOST_PRECEDENCE = 14
+ICMP_UNREACH_PRECEDENCE_CUTOFF = 15
+ICMP_TIMXCEED_INTRANS = 0
+ICMP_TIMXCEED_REASS = 1
 
+# ICMPv6 (RFC 4443) types and codes.
 ICMP6_UNREACH = 1
 ICMP6_PACKET_TOO_BIG = 2
 ICMP6_TIME_EXCEEDED = 3
 ICMP6_PARAM_PROB = 4
 ICMP6_ECHO = 128
 ICMP6_ECHOREPLY = 129
+ICMP6_UNREACH_NOROUTE = 0
+ICMP6_UNREACH_ADMIN = 1
+ICMP6_UNREACH_BEYONDSCOPE = 2
+ICMP6_UNREACH_ADDR = 3
+ICMP6_UNREACH_NOPORT = 4
+ICMP6_UNREACH_POLICY = 5
+ICMP6_UNREACH_REJECT = 6
+ICMP6_TIME_EXCEED_TRANSIT = 0
+ICMP6_TIME_EXCEED_REASSEMBLY = 1
 
-PROTO_ICMP = 1
-PROTO_TCP = 6
-PROTO_UDP = 17
-PROTO_ICMP6 = 58
+IcmpKind = Literal["echo-request", "echo-reply", "unreachable", "time-exceeded",
+                   "param-problem", "source-quench", "redirect", "packet-too-big", "other"]
 
 # Which (family, type) pairs carry a quoted datagram, and what they mean.
-_ERROR_KIND = {
+_ERROR_KIND: dict[tuple[int, int], IcmpKind] = {
     (4, ICMP_UNREACH): "unreachable",
     (4, ICMP_TIMXCEED): "time-exceeded",
     (4, ICMP_PARAMPROB): "param-problem",
-    (4, 4): "source-quench",
-    (4, 5): "redirect",
+    (4, ICMP_SOURCEQUENCH): "source-quench",
+    (4, ICMP_REDIRECT): "redirect",
     (6, ICMP6_UNREACH): "unreachable",
     (6, ICMP6_PACKET_TOO_BIG): "packet-too-big",
     (6, ICMP6_TIME_EXCEEDED): "time-exceeded",
     (6, ICMP6_PARAM_PROB): "param-problem",
 }
-_ECHO_KIND = {
+_ECHO_KIND: dict[tuple[int, int], IcmpKind] = {
     (4, ICMP_ECHO): "echo-request",
     (4, ICMP_ECHOREPLY): "echo-reply",
     (6, ICMP6_ECHO): "echo-request",
     (6, ICMP6_ECHOREPLY): "echo-reply",
 }
-# IPv6 extension headers that may sit between the fixed header and the
-# transport header of a quoted datagram.
-_IP6_EXT = {0, 43, 60, 135, 139, 140}
-_IP6_FRAG = 44
-_IP6_AH = 51
 
 
 @dataclass(slots=True, frozen=True)
@@ -112,7 +141,7 @@ class Icmp:
     ttl: int
     type: int
     code: int
-    kind: str
+    kind: IcmpKind
     cksum_ok: bool
     ident: int | None = None
     seq: int | None = None
@@ -132,6 +161,8 @@ def build_echo(version: int, ident: int, seq: int, payload: bytes) -> bytes:
     which is the kernel's choice), so it stays zero here.
     """
     if version == 4:
+        import dpkt
+
         msg = dpkt.icmp.ICMP(type=ICMP_ECHO, code=0,
                              data=dpkt.icmp.ICMP.Echo(id=ident, seq=seq, data=payload))
         return bytes(msg)
@@ -145,46 +176,13 @@ def with_icmp6_checksum(src: str, dst: str, icmp6: bytes) -> bytes:
         + zeroed[4:]
 
 
-def _ntop(raw: bytes) -> str:
-    return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw)
-
-
-def ip6_transport(buf: bytes) -> tuple[int, int]:
-    """(protocol, offset) of the transport header after IPv6 extension headers."""
-    nxt, off = buf[6], 40
-    while nxt in _IP6_EXT or nxt in (_IP6_FRAG, _IP6_AH):
-        if off + 8 > len(buf):
-            break
-        if nxt == _IP6_FRAG:
-            step = 8
-        elif nxt == _IP6_AH:
-            step = (buf[off + 1] + 2) * 4
-        else:
-            step = (buf[off + 1] + 1) * 8
-        nxt = buf[off]
-        off += step
-    return nxt, off
-
-
 def parse_quote(buf: bytes) -> Quote | None:
     """The datagram quoted in an ICMP error, or None if too short to identify."""
-    if len(buf) < 20:
+    h = parse_header(buf)
+    if h is None or h.offset > len(buf):
         return None
-    version = buf[0] >> 4
-    try:
-        if version == 4:
-            ip = dpkt.ip.IP(buf)
-            start = ip.hl * 4
-            return Quote(4, _ntop(ip.src), _ntop(ip.dst), ip.p, ip.ttl, ip.id, ip.len,
-                         buf[start:start + 8])
-        if version == 6 and len(buf) >= 40:
-            nxt, off = ip6_transport(buf)
-            plen = struct.unpack_from("!H", buf, 4)[0]
-            return Quote(6, _ntop(buf[8:24]), _ntop(buf[24:40]), nxt, buf[7], 0, plen + 40,
-                         buf[off:off + 8])
-    except (dpkt.UnpackError, struct.error, ValueError):
-        return None
-    return None
+    return Quote(h.version, h.src, h.dst, h.proto, h.ttl, h.ident, h.length,
+                 buf[h.offset:h.offset + 8])
 
 
 def parse_icmp(version: int, src: str, dst: str, ttl: int, data: bytes) -> Icmp | None:
@@ -211,7 +209,7 @@ def parse_icmp(version: int, src: str, dst: str, ttl: int, data: bytes) -> Icmp 
         return Icmp(version, src, dst, ttl, typ, code, "other", ok, body=data[8:],
                     length=len(data))
     mtu = pointer = None
-    if version == 4 and typ == ICMP_UNREACH and code == 4:
+    if version == 4 and typ == ICMP_UNREACH and code == ICMP_UNREACH_NEEDFRAG:
         mtu = struct.unpack_from("!H", data, 6)[0]
     elif version == 6 and typ == ICMP6_PACKET_TOO_BIG:
         mtu = struct.unpack_from("!I", data, 4)[0]
@@ -228,24 +226,12 @@ def parse_ip(packet: bytes) -> Icmp | None:
     record, or a link frame already stripped), so the TTL and the addresses
     come from the real header.
     """
-    if not packet:
+    h = parse_header(packet)
+    if h is None or h.fragment_offset:
         return None
-    version = packet[0] >> 4
-    try:
-        if version == 4:
-            ip = dpkt.ip.IP(packet)
-            if ip.p != PROTO_ICMP or ip.offset & 0x1FFF:
-                return None
-            start = ip.hl * 4
-            end = min(len(packet), ip.len) if ip.len >= start else len(packet)
-            return parse_icmp(4, _ntop(ip.src), _ntop(ip.dst), ip.ttl, packet[start:end])
-        if version == 6 and len(packet) >= 40:
-            nxt, off = ip6_transport(packet)
-            if nxt != PROTO_ICMP6:
-                return None
-            end = 40 + struct.unpack_from("!H", packet, 4)[0]
-            return parse_icmp(6, _ntop(packet[8:24]), _ntop(packet[24:40]), packet[7],
-                              packet[off:end])
-    except (dpkt.UnpackError, struct.error, ValueError):
+    if h.proto != (PROTO_ICMP if h.version == 4 else PROTO_ICMP6):
         return None
-    return None
+    end = h.length
+    if h.version == 4 and h.length < h.offset:
+        end = len(packet)  # a zero total length, as captures of offloaded sends show
+    return parse_icmp(h.version, h.src, h.dst, h.ttl, packet[h.offset:end])

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rawtools.wire.checksum import ones_sum
-from rawtools.wire.icmp import ip6_transport, parse_ip
+from rawtools.wire.icmp import parse_ip
+from rawtools.wire.ip import ip6_transport
 
 EXT_VERSION = 2
 CLASS_MPLS = 1

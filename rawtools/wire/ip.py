@@ -1,30 +1,143 @@
-"""IPv4 and IPv6 headers around a payload, for what the kernel hides from us.
+"""IPv4 and IPv6 headers: the protocol numbers, one parser, and building them around a payload.
 
-Datagram and raw ICMPv6 sockets hand over the ICMP message without its IP
-header, and the error queue hands over our own datagram plus a few numbers.
-Wrapping them back into IP datagrams lets one parser, one recorder (DLT_RAW
-pcap) and one replay path serve every socket type.
+Every consumer of a datagram (the replay transport telling ours from theirs,
+the tracer reading a TCP answer, the session learning a recording's probe,
+the ICMP parser) needs the same few facts: version, addresses, protocol,
+TTL or hop limit, and where the transport header starts, past IPv6
+extension headers. `parse_header` gives exactly those, so no caller slices
+header bytes by hand.
+
+Building is for what the kernel hides from us: datagram and raw ICMPv6
+sockets hand over the ICMP message without its IP header, and the error
+queue hands over our own datagram plus a few numbers. Wrapping them back into
+IP datagrams lets one parser, one recorder (DLT_RAW pcap) and one replay
+path serve every socket type. dpkt builds them; it is imported there, not
+at module load, because parsing is on every tool's start-up path.
 """
 
-import socket
+from __future__ import annotations
 
-import dpkt
+import socket
+import struct
+from typing import NamedTuple
+
+# IP protocol numbers (IANA), in dpkt's naming habit.
+PROTO_HOPOPTS = 0
+PROTO_ICMP = 1
+PROTO_IGMP = 2
+PROTO_IPIP = 4
+PROTO_TCP = 6
+PROTO_UDP = 17
+PROTO_IPV6 = 41
+PROTO_ROUTING = 43
+PROTO_FRAGMENT = 44
+PROTO_GRE = 47
+PROTO_ESP = 50
+PROTO_AH = 51
+PROTO_ICMP6 = 58
+PROTO_NONE = 59
+PROTO_DSTOPTS = 60
+PROTO_OSPF = 89
+PROTO_PIM = 103
+PROTO_VRRP = 112
+PROTO_SCTP = 132
+PROTO_MOBILITY = 135
+PROTO_HIP = 139
+PROTO_SHIM6 = 140
+
+IP4_HEADER_LEN = 20
+IP6_HEADER_LEN = 40
+
+# IPv6 extension headers that may stand between the fixed header and the
+# transport header, each sized in 8-byte units after its first 8 bytes;
+# the fragment header is always 8 bytes and AH counts 4-byte units.
+_IP6_EXT = frozenset({PROTO_HOPOPTS, PROTO_ROUTING, PROTO_DSTOPTS, PROTO_MOBILITY, PROTO_HIP,
+                      PROTO_SHIM6})
+_V4_FIXED = struct.Struct("!BBHHHBBH4s4s")
+_V6_FIXED = struct.Struct("!IHBB16s16s")
+
+
+class IpHeader(NamedTuple):
+    """The facts of an IPv4 or IPv6 header every tool asks for.
+
+    `proto` is the transport protocol after any IPv6 extension headers and
+    `offset` where its header starts; `length` is the datagram length the
+    header claims (IPv4 total length, IPv6 payload length plus 40);
+    `fragment_offset` is non-zero for a non-first fragment (whose transport
+    header is elsewhere).
+    """
+
+    version: int
+    src: str
+    dst: str
+    proto: int
+    ttl: int
+    offset: int
+    length: int
+    ident: int = 0
+    fragment_offset: int = 0
+
+
+def ip6_transport(buf: bytes | bytearray, start: int = 0) -> tuple[int, int]:
+    """(protocol, offset) of the transport header after IPv6 extension headers.
+
+    A chain cut short stops at the last whole header it could read.
+    """
+    nxt, off = buf[start + 6], start + IP6_HEADER_LEN
+    while nxt in _IP6_EXT or nxt in (PROTO_FRAGMENT, PROTO_AH):
+        if off + 8 > len(buf):
+            break
+        if nxt == PROTO_FRAGMENT:
+            step = 8
+        elif nxt == PROTO_AH:
+            step = (buf[off + 1] + 2) * 4
+        else:
+            step = (buf[off + 1] + 1) * 8
+        nxt = buf[off]
+        off += step
+    return nxt, off
+
+
+def parse_header(packet: bytes | bytearray) -> IpHeader | None:
+    """The header of an IPv4 or IPv6 datagram; None when too short or not IP."""
+    if not packet:
+        return None
+    version = packet[0] >> 4
+    if version == 4 and len(packet) >= IP4_HEADER_LEN:
+        vihl, _tos, tlen, ident, frag, ttl, proto, _ck, s, d = _V4_FIXED.unpack_from(packet)
+        hl = (vihl & 0xF) * 4
+        if hl < IP4_HEADER_LEN:
+            return None
+        return IpHeader(4, socket.inet_ntop(socket.AF_INET, s),
+                        socket.inet_ntop(socket.AF_INET, d), proto, ttl, hl, tlen, ident,
+                        (frag & 0x1FFF) * 8)
+    if version == 6 and len(packet) >= IP6_HEADER_LEN:
+        _vtf, plen, _nxt, hlim, s, d = _V6_FIXED.unpack_from(packet)
+        proto, off = ip6_transport(packet)
+        return IpHeader(6, socket.inet_ntop(socket.AF_INET6, s),
+                        socket.inet_ntop(socket.AF_INET6, d), proto, hlim, off,
+                        plen + IP6_HEADER_LEN)
+    return None
 
 
 def build_ipv4(src: str, dst: str, proto: int, ttl: int, payload: bytes, ident: int = 0) -> bytes:
     """An IPv4 datagram with a correct header checksum, DF clear, no options."""
+    import dpkt
+
     ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, ttl=ttl,
                     id=ident, data=payload)
-    ip.len = 20 + len(payload)
+    ip.len = IP4_HEADER_LEN + len(payload)
     return bytes(ip)
 
 
 def build_ipv6(src: str, dst: str, nxt: int, hlim: int, payload: bytes) -> bytes:
     """An IPv6 datagram with no extension headers."""
+    import dpkt
+
     ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src),
                        dst=socket.inet_pton(socket.AF_INET6, dst), nxt=nxt, hlim=hlim,
                        plen=len(payload))
-    return ip6.pack_hdr() + payload
+    return bytes(ip6.pack_hdr()) + payload
 
 
 def build_ip(src: str, dst: str, proto: int, ttl: int, payload: bytes) -> bytes:

@@ -28,15 +28,8 @@ import struct
 from dataclasses import dataclass
 
 from rawtools.wire.checksum import ones_sum, pseudo_header, transport_checksum
-from rawtools.wire.icmp import (
-    ICMP6_ECHO,
-    ICMP_ECHO,
-    PROTO_ICMP,
-    PROTO_ICMP6,
-    PROTO_TCP,
-    PROTO_UDP,
-    Icmp,
-)
+from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP
 
 METHODS = ("udp", "icmp", "tcp")
 TAG_SPACE = 0x8000

@@ -20,7 +20,8 @@ import struct
 from dataclasses import dataclass, field
 
 from rawtools.io.loop import Received, Send
-from rawtools.wire.icmp import PROTO_ICMP, PROTO_ICMP6, Icmp, build_echo, parse_ip
+from rawtools.wire.icmp import Icmp, build_echo, parse_ip
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6
 
 NS = 1_000_000_000
 MS = 1_000_000

@@ -29,7 +29,8 @@ import socket
 from dataclasses import dataclass, field
 
 from rawtools.io.loop import Received, Send
-from rawtools.wire.icmp import PROTO_TCP, Icmp, ip6_transport, parse_ip
+from rawtools.wire.icmp import Icmp, parse_ip
+from rawtools.wire.ip import PROTO_TCP, ip6_transport
 from rawtools.wire.probes import TAG_SPACE, ProbeSpec
 
 MS = 1_000_000

@@ -20,7 +20,7 @@ from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.engine import Counters, Hop, Timing, TraceEngine
-from rawtools.wire.icmp import ip6_transport
+from rawtools.wire.ip import ip6_transport
 from rawtools.wire.probes import ProbeSpec
 
 DEFAULT_PORT = {"udp": 33434, "tcp": 80, "icmp": 0}
