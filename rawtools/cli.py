@@ -11,6 +11,7 @@ import argparse
 import importlib
 import signal
 import sys
+from typing import Protocol, cast
 
 from rawtools import __version__
 from rawtools.errors import RawtoolsError
@@ -23,6 +24,14 @@ TOOLS = {
 }
 
 
+class ToolCli(Protocol):
+    """What `rawtools.tools.<name>.cli` provides."""
+
+    def add_arguments(self, p: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error as a single line, exit code 2."""
 
@@ -30,11 +39,11 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
-def _load(tool: str):
-    return importlib.import_module(f"rawtools.tools.{tool}.cli")
+def _load(tool: str) -> ToolCli:
+    return cast(ToolCli, importlib.import_module(f"rawtools.tools.{tool}.cli"))
 
 
-def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, object | None]:
+def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, ToolCli | None]:
     """The top-level parser, with full flags only for `tool` (if known)."""
     top = OneLineParser(prog="rawtools", description="Packet-level network tools.")
     top.add_argument("--version", action="version", version=f"rawtools {__version__}")
@@ -55,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     tool = argv[0] if argv and argv[0] in TOOLS else None
     parser, module = build_parser(tool)
     args = parser.parse_args(argv)
+    assert module is not None  # argparse exits unless a known tool was named
     # Die quietly on a closed pipe (`rawtools sniff ... | head`) as C tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:

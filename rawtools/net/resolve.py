@@ -21,7 +21,7 @@ def resolve(host: str, version: int | None = None) -> tuple[str, int]:
     except ValueError:
         ip = None
     if ip is not None:
-        if ip.version == 6 and ip.ipv4_mapped is not None:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             raise ResolveError(f"{host}: IPv4-mapped IPv6 addresses are not supported; "
                                f"use {ip.ipv4_mapped} with -4")
         if version and ip.version != version:
@@ -34,8 +34,9 @@ def resolve(host: str, version: int | None = None) -> tuple[str, int]:
         msg = e.strerror if isinstance(e, socket.gaierror) else "invalid name"
         raise ResolveError(f"{host}: {msg}") from None
     for af, *_rest, sa in infos:
-        addr = sa[0]
-        if af == socket.AF_INET6 and ipaddress.ip_address(addr).ipv4_mapped is not None:
+        addr = str(sa[0])
+        found = ipaddress.ip_address(addr)
+        if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is not None:
             continue
         return addr, 6 if af == socket.AF_INET6 else 4
     raise ResolveError(f"{host}: no usable address")

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def _run(cmd: Sequence[str], input_text: str | None = None, check: bool = True) -> str:
@@ -160,40 +160,42 @@ class Lab:
                         f"peer name {self.prefix}{b} netns {self.ns(self.nodes[k + 1])}")
         self._batch(None, root)
         for i, node in enumerate(self.nodes):
-            ns = self.ns(node)
-            lines = ["link set lo up"]
-            for k, side in ((i - 1, "right"), (i, "left")):
-                if not 0 <= k < last:
-                    continue
-                short = self.ifname(k, side)
-                end = "1" if side == "left" else "2"
-                lines += [f"link set {self.prefix}{short} name {short}",
-                          f"addr add 198.18.{k}.{end}/24 dev {short}",
-                          f"addr add 2001:db8:0:{k:x}::{end}/64 dev {short} nodad",
-                          f"link set {short} up"]
-            if node == "dst":
-                for a in self.extra_dst4:
-                    lines.append(f"addr add {a}/32 dev {self.dst_if}")
-                for a in self.extra_dst6:
-                    lines.append(f"addr add {a}/128 dev {self.dst_if} nodad")
-            for k in range(last):
-                if k in (i - 1, i):
-                    continue
-                if k > i:
-                    via4, via6 = f"198.18.{i}.2", f"2001:db8:0:{i:x}::2"
-                else:
-                    via4, via6 = f"198.18.{i - 1}.1", f"2001:db8:0:{i - 1:x}::1"
-                lines += [f"route add 198.18.{k}.0/24 via {via4}",
-                          f"route add 2001:db8:0:{k:x}::/64 via {via6}"]
-            if i < last:
-                lines += self._extra_routes(i)
-            self._batch(ns, lines)
+            self._batch(self.ns(node), self._node_lines(i, node))
             if shutil.which("ethtool"):
                 for k, side in ((i - 1, "right"), (i, "left")):
                     if 0 <= k < last:
-                        _run(["ip", "netns", "exec", ns, "ethtool", "-K",
+                        _run(["ip", "netns", "exec", self.ns(node), "ethtool", "-K",
                               self.ifname(k, side), "tx", "off"], check=False)
         self._settle()
+
+    def _node_lines(self, i: int, node: str) -> list[str]:
+        """`ip -batch` lines giving node i its interfaces, addresses and routes."""
+        last = self.n + 1
+        lines = ["link set lo up"]
+        for k, side in ((i - 1, "right"), (i, "left")):
+            if not 0 <= k < last:
+                continue
+            short = self.ifname(k, side)
+            end = "1" if side == "left" else "2"
+            lines += [f"link set {self.prefix}{short} name {short}",
+                      f"addr add 198.18.{k}.{end}/24 dev {short}",
+                      f"addr add 2001:db8:0:{k:x}::{end}/64 dev {short} nodad",
+                      f"link set {short} up"]
+        if node == "dst":
+            lines += [f"addr add {a}/32 dev {self.dst_if}" for a in self.extra_dst4]
+            lines += [f"addr add {a}/128 dev {self.dst_if} nodad" for a in self.extra_dst6]
+        for k in range(last):
+            if k in (i - 1, i):
+                continue
+            if k > i:
+                via4, via6 = f"198.18.{i}.2", f"2001:db8:0:{i:x}::2"
+            else:
+                via4, via6 = f"198.18.{i - 1}.1", f"2001:db8:0:{i - 1:x}::1"
+            lines += [f"route add 198.18.{k}.0/24 via {via4}",
+                      f"route add 2001:db8:0:{k:x}::/64 via {via6}"]
+        if i < last:
+            lines += self._extra_routes(i)
+        return lines
 
     def _extra_routes(self, i: int) -> list[str]:
         """Routes from node i towards the extra destination addresses.
@@ -251,10 +253,11 @@ class Lab:
         return ["ip", "netns", "exec", self.ns(node), *argv]
 
     def run(self, node: str, argv: Sequence[str], timeout: float = 60,
-            check: bool = False, **kw: object) -> subprocess.CompletedProcess:
+            check: bool = False, env: Mapping[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
         """Run a command in `node`'s namespace and capture its output as text."""
         return subprocess.run(self.exec_argv(node, argv), capture_output=True, text=True,
-                              timeout=timeout, check=check, **kw)
+                              timeout=timeout, check=check, env=env)
 
     def nft(self, node: str, ruleset: str) -> None:
         """Load an nftables ruleset into `node`'s namespace."""
@@ -323,7 +326,7 @@ table inet rtlab_fw {{
             if net6:
                 lines.append(f"route add {kind} {net6}")
             self._batch(self.ns(last), lines)
-        for i in range(0, self.n):
+        for i in range(self.n):
             node = self.nodes[i]
             extra = [f"route add {net4} via 198.18.{i}.2"]
             if net6:
