@@ -3,8 +3,9 @@
 import io
 import struct
 
-from rawtools.io.loop import Received
+from rawtools.engine import Received
 from rawtools.tools.ping.engine import MS, NS, PingEngine, PingOptions, Target, rtt_stats
+from rawtools.tools.ping.events import Alive, Corrupt, Reply, RouterError, Unreachable
 from rawtools.tools.ping.render import TextRenderer, describe_error, fmt_rtt
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import parse_ip
@@ -44,7 +45,7 @@ def test_count_stops_after_replies_and_stats_are_iputils_integers():
         sends = e.poll(now)
         assert len(sends) == 1 and parse_ip(build_ipv4(US, DST, 1, 64, sends[0].data)).seq == i + 1
         e.sent(sends[0], now)
-        e.received(Received(now + rtts[i], reply_for(sends[0].data)), now + rtts[i])
+        e.received(Received(now + rtts[i], reply_for(sends[0].data)))
     assert e.done and e.total_received == 3
     st = rtt_stats(e.targets[0].rtts_ns)
     assert (st.min_us, st.avg_us, st.max_us) == (114, 160, 250)
@@ -56,26 +57,26 @@ def test_duplicate_and_foreign_and_corrupt_replies():
     e = engine(count=2, interval_ns=NS)
     s = e.poll(0)[0]
     e.sent(s, 0)
-    e.received(Received(100_000, reply_for(s.data)), 100_000)
-    e.received(Received(200_000, reply_for(s.data)), 200_000)
+    e.received(Received(100_000, reply_for(s.data)))
+    e.received(Received(200_000, reply_for(s.data)))
     foreign = bytearray(s.data)
     foreign[4:6] = b"\x99\x99"
-    e.received(Received(300_000, reply_for(bytes(foreign))), 300_000)
-    e.received(Received(400_000, reply_for(s.data, corrupt=True)), 400_000)
+    e.received(Received(300_000, reply_for(bytes(foreign))))
+    e.received(Received(400_000, reply_for(s.data, corrupt=True)))
     t = e.targets[0]
     assert (t.received, t.duplicates, t.corrupted) == (1, 1, 1)
-    kinds = [ev.kind for ev in e.take_events()]
-    assert kinds == ["reply", "reply", "corrupt"]
+    kinds = [type(ev) for ev in e.take_events()]
+    assert kinds == [Reply, Reply, Corrupt]
 
 
 def test_router_error_is_matched_through_the_quote():
     e = engine(count=1)
     s = e.poll(0)[0]
     e.sent(s, 0)
-    e.received(Received(50_000, error_for(s.data, "198.18.1.2")), 50_000)
+    e.received(Received(50_000, error_for(s.data, "198.18.1.2")))
     assert e.done and e.targets[0].errors == 1
     ev = e.take_events()[0]
-    assert ev.kind == "error" and ev.src == "198.18.1.2" and ev.seq == 1
+    assert isinstance(ev, RouterError) and ev.icmp.src == "198.18.1.2" and ev.seq == 1
     assert describe_error(ev.icmp) == "Time to live exceeded"
 
 
@@ -111,11 +112,11 @@ def test_multi_target_retries_silent_targets_then_reports_them():
             e.sent(s, now)
             sent.append(s)
             if s.dst == "198.18.9.7":
-                e.received(Received(now + 10_000, reply_for(s.data, src=s.dst)), now)
+                e.received(Received(now + 10_000, reply_for(s.data, src=s.dst)))
         now = e.next_deadline()
     assert [s.dst for s in sent] == ["198.18.9.7", "198.18.9.8", "198.18.9.8"]
-    kinds = [(ev.kind, ev.target.name) for ev in e.take_events() if ev.kind != "reply"]
-    assert kinds == [("alive", "a"), ("unreachable", "b")]
+    kinds = [(type(ev), ev.target.name) for ev in e.take_events() if not isinstance(ev, Reply)]
+    assert kinds == [(Alive, "a"), (Unreachable, "b")]
 
 
 def test_text_rendering_follows_iputils():
@@ -131,7 +132,7 @@ def test_text_rendering_follows_iputils():
         s = e.poll(i * NS)[0]
         e.sent(s, i * NS)
         if i == 0:
-            e.received(Received(i * NS + 80_000, reply_for(s.data)), 0)
+            e.received(Received(i * NS + 80_000, reply_for(s.data)))
     e.poll(2 * NS + 10 * NS)
     for ev in e.take_events():
         r.event(ev)

@@ -7,8 +7,9 @@ import subprocess
 import pytest
 from conftest import rawtools_argv
 
-from rawtools.tools.trace.engine import Hop, Probe
-from rawtools.tools.trace.render import hop_line, report_stats, report_table
+from rawtools.tools.trace.hops import Hop, Probe
+from rawtools.tools.trace.render import hop_line, report_table
+from rawtools.tools.trace.report import report_stats
 
 MS = 1_000_000
 

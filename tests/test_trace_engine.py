@@ -8,7 +8,8 @@ import pytest
 from tracesim import SimNet, icmp_error
 
 from rawtools.io.loop import run
-from rawtools.tools.trace.engine import MS, TraceEngine
+from rawtools.tools.trace.engine import TraceEngine
+from rawtools.tools.trace.hops import MS
 from rawtools.tools.trace.render import hop_line
 from rawtools.wire.ip import build_ip
 from rawtools.wire.probes import ProbeSpec

@@ -12,7 +12,7 @@ import heapq
 import struct
 from dataclasses import dataclass, field
 
-from rawtools.io.loop import Received, Send
+from rawtools.engine import Received, Send
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import with_icmp6_checksum
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, build_ip
@@ -118,7 +118,7 @@ class SimNet:
         """Deliver an arbitrary datagram `delay` from now (noise, duplicates)."""
         self._push(delay, pkt)
 
-    def wait(self, deadline: int | None) -> list[Received]:
+    def wait(self, deadline: int | None, wake_fd: int | None = None) -> list[Received]:
         if self.queue and (deadline is None or self.queue[0][0] <= deadline):
             ts, _n, pkt = heapq.heappop(self.queue)
             self.clock = max(self.clock, ts)

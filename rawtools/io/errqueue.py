@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from rawtools.io.sockopts import parse_ancillary
 from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import with_icmp6_checksum
+from rawtools.wire.icmp import (
+    ICMP6_PACKET_TOO_BIG,
+    ICMP6_PARAM_PROB,
+    ICMP_PARAMPROB,
+    ICMP_UNREACH,
+    ICMP_UNREACH_NEEDFRAG,
+    with_icmp6_checksum,
+)
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
 IP_RECVERR = 11
@@ -63,24 +70,29 @@ def parse_extended_err(data: bytes, family: int) -> ExtendedError | None:
 
 
 def rebuild_icmp_error(err: ExtendedError, our_src: str, our_dst: str, proto: int,
-                       original: bytes, ttl: int = 64, reply_ttl: int = 0) -> bytes:
+                       original: bytes, reply_ttl: int = 0) -> bytes:
     """The ICMP error datagram the offender sent, as far as it can be known.
 
     The quote carries our datagram's header with the addresses we used and
-    `original` (what we had sent from the transport header on). The outer TTL
-    is `reply_ttl` when the socket reported it (IP_RECVTTL / IPV6_RECVHOPLIMIT
-    also apply to the error queue), else 0 so that nobody mistakes it for a
-    measured value.
+    `original` (what we had sent from the transport header on). Its TTL is 0:
+    the kernel does not say with which TTL our datagram reached the offender,
+    and a real quote never holds 0, so nobody (the tracer inferring a
+    distance, live or in a replay of the recording) takes it for a measured
+    value. The outer TTL is `reply_ttl` when the socket reported it
+    (IP_RECVTTL / IPV6_RECVHOPLIMIT also apply to the error queue), else 0
+    for the same reason.
     """
     offender = err.offender or our_dst
-    quoted = build_ip(our_src, our_dst, proto, ttl, original)
+    quoted = build_ip(our_src, our_dst, proto, 0, original)
     if ":" in our_src:
-        rest = struct.pack("!I", err.info) if err.type in (2, 4) else b"\0\0\0\0"
+        carries_info = err.type in (ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB)
+        rest = struct.pack("!I", err.info) if carries_info else b"\0\0\0\0"
         msg = bytes([err.type, err.code, 0, 0]) + rest + quoted[:1232]
         msg = with_icmp6_checksum(offender, our_src, msg)
         return build_ip(offender, our_src, PROTO_ICMP6, reply_ttl, msg)
-    rest = struct.pack("!HH", 0, err.info) if err.type == 3 and err.code == 4 else b"\0\0\0\0"
-    if err.type == 12:
+    needfrag = err.type == ICMP_UNREACH and err.code == ICMP_UNREACH_NEEDFRAG
+    rest = struct.pack("!HH", 0, err.info) if needfrag else b"\0\0\0\0"
+    if err.type == ICMP_PARAMPROB:
         rest = bytes([err.info & 0xFF, 0, 0, 0])
     msg = bytes([err.type, err.code]) + b"\0\0" + rest + quoted[:548]
     msg = msg[:2] + struct.pack("!H", inet_checksum(msg)) + msg[4:]

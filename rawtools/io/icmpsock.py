@@ -11,6 +11,7 @@ datagram (rebuilt where the kernel kept the header) stamped by the kernel.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -18,9 +19,10 @@ import socket
 import struct
 import time
 
+from rawtools.engine import Clock, Received, Send, SocketKind
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
 from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
-from rawtools.io.loop import Received, SelectorWait, Send
+from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
     IP_PKTINFO,
     IP_RECVTTL,
@@ -51,17 +53,15 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
         if device:
-            try:
+            with contextlib.suppress(OSError):
                 s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
-            except OSError:
-                pass
         if bind_addr:
             s.bind((bind_addr, 0))
         try:
             s.connect((dst, 9))
         except OSError as e:
             raise RawtoolsError(f"connect: {e.strerror}") from None
-        return s.getsockname()[0]
+        return str(s.getsockname()[0])
 
 
 def _icmp6_filter(passed: tuple[int, ...]) -> bytes:
@@ -80,7 +80,8 @@ class IcmpSocket(SelectorWait):
     address; both are resolved before privileges are dropped.
     """
 
-    def __init__(self, version: int, mechanism: str | None = None, source: str | None = None,
+    def __init__(self, version: int, mechanism: SocketKind | None = None,
+                 source: str | None = None,
                  device: str | None = None, ttl: int | None = None) -> None:
         super().__init__()
         self.version = version
@@ -124,8 +125,8 @@ class IcmpSocket(SelectorWait):
         self._sources: dict[str, str] = {}
         self.add_reader(s.fileno(), self._drain)
 
-    def _open(self, mechanism: str | None) -> tuple[socket.socket, str]:
-        order = [mechanism] if mechanism else ["dgram", "raw"]
+    def _open(self, mechanism: SocketKind | None) -> tuple[socket.socket, SocketKind]:
+        order: list[SocketKind] = [mechanism] if mechanism else ["dgram", "raw"]
         last: OSError | None = None
         for mech in order:
             typ = socket.SOCK_DGRAM if mech == "dgram" else socket.SOCK_RAW
@@ -205,7 +206,7 @@ class IcmpSocket(SelectorWait):
                 # the details are on the error queue, read below.
                 break
             info = parse_ancillary(anc)
-            clock = "kernel" if info.ts_ns is not None else "user"
+            clock: Clock = "kernel" if info.ts_ns is not None else "user"
             ts = info.ts_ns or time.time_ns()
             if self.version == 4 and self.mechanism == "raw":
                 out.append(Received(ts, data, clock))
@@ -226,8 +227,8 @@ class IcmpSocket(SelectorWait):
             # own identifier in the datagram that the router quoted.
             original = data[:4] + struct.pack("!H", self.ident) + data[6:] \
                 if len(data) >= 8 else data
-            pkt = rebuild_icmp_error(q.err, src, q.dst, self.proto, original, self.ttl)
-            clock = "kernel" if q.ts_ns is not None else "user"
+            pkt = rebuild_icmp_error(q.err, src, q.dst, self.proto, original)
+            clock: Clock = "kernel" if q.ts_ns is not None else "user"
             out.append(Received(q.ts_ns or time.time_ns(), pkt, clock, origin="errqueue"))
         return out
 

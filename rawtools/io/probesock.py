@@ -20,10 +20,11 @@ import socket
 import struct
 import time
 
+from rawtools.engine import Clock, Received, Send, SocketKind
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
 from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.icmpsock import IcmpSocket, route_source
-from rawtools.io.loop import Received, SelectorWait, Send
+from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
     IP_RECVTTL,
     IP_TTL,
@@ -33,10 +34,8 @@ from rawtools.io.sockopts import (
     bind_device,
     parse_ancillary,
 )
-from rawtools.wire.checksum import inet_checksum
-from rawtools.wire.icmp import with_icmp6_checksum
 from rawtools.wire.ip import PROTO_TCP, PROTO_UDP, build_ip
-from rawtools.wire.probes import udp_header
+from rawtools.wire.probes import Method, udp_header
 
 _PENDING = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
             errno.ENETDOWN, errno.EMSGSIZE, errno.EPROTO}
@@ -49,38 +48,6 @@ def _bind(sock: socket.socket, addr: str, port: int = 0) -> None:
         raise InterfaceError(f"bind {addr}: {e.strerror}") from None
 
 
-def _unknown_quote_ttl(pkt: Received) -> Received:
-    """Mark the TTL quoted in an error rebuilt from the error queue as unknown (0).
-
-    The kernel does not say with which TTL the datagram reached the router;
-    a real quote never holds 0, so the tracer knows not to infer a distance
-    from it, live and in a replay of the recording alike.
-    """
-    if pkt.origin != "errqueue":
-        return pkt
-    data = bytearray(pkt.packet)
-    if data[0] >> 4 == 4:
-        off = (data[0] & 0xF) * 4
-        q = off + 8
-        if len(data) < q + 20:
-            return pkt
-        qhl = (data[q] & 0xF) * 4
-        data[q + 8] = 0
-        data[q + 10:q + 12] = b"\0\0"
-        data[q + 10:q + 12] = struct.pack("!H", inet_checksum(bytes(data[q:q + qhl])))
-        data[off + 2:off + 4] = b"\0\0"
-        data[off + 2:off + 4] = struct.pack("!H", inet_checksum(bytes(data[off:])))
-        out = bytes(data)
-    else:
-        if len(data) < 88:
-            return pkt
-        data[48 + 7] = 0
-        src = socket.inet_ntop(socket.AF_INET6, bytes(data[8:24]))
-        dst = socket.inet_ntop(socket.AF_INET6, bytes(data[24:40]))
-        out = bytes(data[:40]) + with_icmp6_checksum(src, dst, bytes(data[40:]))
-    return Received(pkt.ts_ns, out, pkt.clock, pkt.channel, pkt.origin)
-
-
 class ProbeSocket(SelectorWait):
     """The transport of one trace: sends with a per-probe TTL, reads every answer.
 
@@ -90,7 +57,8 @@ class ProbeSocket(SelectorWait):
     and `ident` the ICMP identifier: the engine writes them into its probes.
     """
 
-    def __init__(self, method: str, version: int, dst: str, mechanism: str | None = None,
+    def __init__(self, method: Method, version: int, dst: str,
+                 mechanism: SocketKind | None = None,
                  source: str | None = None, device: str | None = None) -> None:
         super().__init__()
         self.method = method
@@ -102,7 +70,9 @@ class ProbeSocket(SelectorWait):
             raise InterfaceError(f"cannot send from {source}: {e.strerror}") from None
         self.ident = 0
         self.sport = 0
+        self.seq_base = 0
         self.ttl: int | None = None
+        self.mechanism: SocketKind = "raw"
         self.icmp: IcmpSocket | None = None
         self.sock: socket.socket | None = None
         if method == "icmp":
@@ -116,9 +86,9 @@ class ProbeSocket(SelectorWait):
             self._open_udp(mechanism, source, device)
 
     # -- opening -----------------------------------------------------------------
-    def _open_icmp(self, mechanism: str | None, source: str | None,
+    def _open_icmp(self, mechanism: SocketKind | None, source: str | None,
                    device: str | None) -> None:
-        order = [mechanism] if mechanism else ["raw", "dgram"]
+        order: list[SocketKind] = [mechanism] if mechanism else ["raw", "dgram"]
         for i, mech in enumerate(order):
             try:
                 self.icmp = IcmpSocket(self.version, mech, source, device)
@@ -129,15 +99,15 @@ class ProbeSocket(SelectorWait):
         assert self.icmp is not None
         self.mechanism = self.icmp.mechanism
         self.ident = self.icmp.ident
-        if self.mechanism == "dgram":
-            self.add_reader(self.icmp.sock.fileno(),
-                            lambda: [_unknown_quote_ttl(r) for r in self.icmp.wait(0)])
-        else:
-            self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
+        self._read_icmp(self.icmp)
 
     def _raw_icmp_reader(self, source: str | None, device: str | None) -> None:
         self.icmp = IcmpSocket(self.version, "raw", source, device)
-        self.add_reader(self.icmp.sock.fileno(), lambda: self.icmp.wait(0))
+        self._read_icmp(self.icmp)
+
+    def _read_icmp(self, icmp: IcmpSocket) -> None:
+        """Answers on `icmp` come in with everything else this transport waits on."""
+        self.add_reader(icmp.sock.fileno(), lambda: icmp.wait(0))
 
     def _open_tcp(self, source: str | None, device: str | None) -> None:
         try:
@@ -158,7 +128,7 @@ class ProbeSocket(SelectorWait):
         self.seq_base = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
         self.add_reader(s.fileno(), self._drain_tcp)
 
-    def _open_udp(self, mechanism: str | None, source: str | None,
+    def _open_udp(self, mechanism: SocketKind | None, source: str | None,
                   device: str | None) -> None:
         s = socket.socket(self.family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
         self._setup(s, device)
@@ -244,7 +214,7 @@ class ProbeSocket(SelectorWait):
             except OSError:
                 break
             ts, ttl, _dst = parse_ancillary(anc)
-            clock = "kernel" if ts is not None else "user"
+            clock: Clock = "kernel" if ts is not None else "user"
             ts = ts or time.time_ns()
             if self.version == 6:
                 data = build_ip(addr[0].split("%")[0], self.src, PROTO_TCP, ttl or 0, data)
@@ -257,9 +227,9 @@ class ProbeSocket(SelectorWait):
         out: list[Received] = []
         for q in read_error_queue(self.sock, self.family):
             original = udp_header(self.src, q.dst, self.sport, q.dst_port, q.data)
-            pkt = rebuild_icmp_error(q.err, self.src, q.dst, PROTO_UDP, original, 0,
+            pkt = rebuild_icmp_error(q.err, self.src, q.dst, PROTO_UDP, original,
                                      q.reply_ttl or 0)
-            clock = "kernel" if q.ts_ns is not None else "user"
+            clock: Clock = "kernel" if q.ts_ns is not None else "user"
             out.append(Received(q.ts_ns or time.time_ns(), pkt, clock, channel="udp",
                                 origin="errqueue"))
         return out

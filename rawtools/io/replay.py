@@ -11,27 +11,13 @@ the report comes out identical, with no socket and no privilege.
 from __future__ import annotations
 
 import itertools
-import socket
 
+from rawtools.engine import EndOfInput, Received, Send
 from rawtools.errors import ReplayError
-from rawtools.io.loop import EndOfInput, Received, Send
 from rawtools.io.pcapfile import read_packets
 from rawtools.wire.icmp import parse_ip
+from rawtools.wire.ip import IpHeader, parse_header
 from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
-
-
-def _ip_src(pkt: bytes) -> str | None:
-    if len(pkt) >= 20 and pkt[0] >> 4 == 4:
-        return socket.inet_ntop(socket.AF_INET, pkt[12:16])
-    if len(pkt) >= 40 and pkt[0] >> 4 == 6:
-        return socket.inet_ntop(socket.AF_INET6, pkt[8:24])
-    return None
-
-
-def _ip_dst(pkt: bytes) -> str | None:
-    if pkt[0] >> 4 == 4:
-        return socket.inet_ntop(socket.AF_INET, pkt[16:20])
-    return socket.inet_ntop(socket.AF_INET6, pkt[24:40])
 
 
 def _is_answer(pkt: bytes) -> bool:
@@ -58,39 +44,39 @@ class ReplayTransport:
             raise ReplayError(f"{path}: link type {NAMES.get(linktype, linktype)} cannot be "
                               "replayed (raw IP from --record, or Ethernet/Linux cooked/"
                               "loopback captures from tcpdump)")
-        recs = []
+        recs: list[tuple[int, bytes, IpHeader]] = []
         for ts, frame in records:
             d = strip(frame)
             if d is not None and d[0] in (ETHERTYPE_IP, ETHERTYPE_IPV6):
                 pkt = frame[d[1]:]
-                if _ip_src(pkt):
-                    recs.append((ts, pkt))
+                h = parse_header(pkt)
+                if h is not None:
+                    recs.append((ts, pkt, h))
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
-        first = recs[0][1]
-        self.local = _ip_src(first)
-        self.outgoing: list[tuple[int, bytes]] = []
+        self.local = recs[0][2].src
+        # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram).
+        self.outgoing: list[tuple[int, bytes, str]] = []
         self.incoming: list[tuple[int, bytes]] = []
-        for ts, pkt in recs:
-            if _ip_src(pkt) == self.local and not _is_answer(pkt):
-                self.outgoing.append((ts, pkt))
+        for ts, pkt, h in recs:
+            if h.src == self.local and not _is_answer(pkt):
+                self.outgoing.append((ts, pkt, h.dst))
             else:
                 self.incoming.append((ts, pkt))
-        self.first_outgoing = self.outgoing[0][1] if self.outgoing else first
+        self.first_outgoing = self.outgoing[0][1] if self.outgoing else recs[0][1]
         self.clock = recs[0][0]
         self._out = 0
         self._in = 0
 
     def destinations(self) -> list[str]:
         """Destinations of the recorded probes, first appearance order."""
-        return list(dict.fromkeys(_ip_dst(pkt) for _, pkt in self.outgoing))
+        return list(dict.fromkeys(dst for _, _, dst in self.outgoing))
 
     def send_gap_ns(self) -> int | None:
         """Median time between recorded probes to one destination: the interval."""
-        by_dst: dict[bytes, list[int]] = {}
-        for ts, pkt in self.outgoing:
-            key = pkt[16:20] if pkt[0] >> 4 == 4 else pkt[24:40]
-            by_dst.setdefault(key, []).append(ts)
+        by_dst: dict[str, list[int]] = {}
+        for ts, _, dst in self.outgoing:
+            by_dst.setdefault(dst, []).append(ts)
         gaps = sorted(b - a for times in by_dst.values() for a, b in itertools.pairwise(times))
         return gaps[len(gaps) // 2] if gaps else None
 
@@ -100,8 +86,7 @@ class ReplayTransport:
     def send(self, send: Send) -> tuple[int, bytes | None]:
         if self._out >= len(self.outgoing):
             raise EndOfInput
-        ts, pkt = self.outgoing[self._out]
-        recorded = _ip_dst(pkt)
+        ts, pkt, recorded = self.outgoing[self._out]
         if recorded != send.dst:
             raise ReplayError(f"the recording diverges at probe {self._out + 1}: it went to "
                               f"{recorded}, this run sends to {send.dst}; replay with the "
@@ -110,12 +95,13 @@ class ReplayTransport:
         self.clock = max(self.clock, ts)
         return ts, pkt
 
-    def wait(self, deadline_ns: int | None) -> list[Received]:
+    def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
         """The next recorded arrival, unless the engine's next probe came first.
 
         Arrivals recorded after the next outgoing probe are held back until the
         engine has sent it: live, that reply could not have come earlier, and
-        delivering it first would make it look unsolicited.
+        delivering it first would make it look unsolicited. A replay never
+        sleeps, so `wake_fd` has nothing to interrupt.
         """
         if self._in < len(self.incoming):
             ts, pkt = self.incoming[self._in]

@@ -1,8 +1,23 @@
-"""Flags that mean the same in every tool, defined once so they read the same."""
+"""What every tool's options share: the common flags, and checking values the same way.
+
+The CLI and the Python API of a tool build their options through one
+constructor, which checks every value with the functions below; so a value
+argparse never sees (a string where a number belongs, nan, inf, 1e300, a
+bool) is refused through the API with the same one-line `UsageError` as
+the command line gives.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+
+from rawtools.errors import UsageError
+
+NS = 1_000_000_000
+MAX_SECONDS = 2_147_483
+"""The longest wait any option may ask for: INT_MAX milliseconds, what epoll and
+select take, about 24.8 days."""
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:
@@ -15,3 +30,35 @@ def add_record_replay_flags(p: argparse.ArgumentParser) -> None:
                    help="write every packet sent and received to a pcap")
     p.add_argument("--replay", metavar="FILE.pcap",
                    help="run against a recording instead of the network")
+
+
+def _shown(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def whole(name: str, value: object, lo: int, hi: int) -> int:
+    """`value` as an int within lo..hi."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"invalid {name}: {value!r} is not a whole number")
+    if not lo <= value <= hi:
+        raise UsageError(f"invalid {name}: '{value}': out of range: {lo} <= value <= {hi}")
+    return value
+
+
+def seconds(name: str, value: object, *, allow_zero: bool = False) -> int:
+    """A positive (or, with `allow_zero`, non-negative) finite number of seconds, in ns."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UsageError(f"invalid {name}: {value!r} is not a number of seconds")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise UsageError(f"invalid {name}: '{_shown(value)}'")
+    if value > MAX_SECONDS:
+        raise UsageError(f"invalid {name}: '{_shown(value)}': at most {MAX_SECONDS} seconds")
+    return int(value * NS)
+
+
+def choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (None is for the caller to handle before)."""
+    if value not in allowed:
+        raise UsageError(f"invalid {name}: {value!r} (one of {', '.join(allowed)})")
+    assert isinstance(value, str)
+    return value

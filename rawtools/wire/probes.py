@@ -26,12 +26,18 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
+from rawtools.wire import icmp as ic
 from rawtools.wire.checksum import ones_sum, pseudo_header, transport_checksum
-from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp
+from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp, IcmpKind
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP
 
-METHODS = ("udp", "icmp", "tcp")
+Method = Literal["udp", "icmp", "tcp"]
+AnswerKind = IcmpKind | Literal["syn-ack", "rst"]
+"""What answered a probe: an ICMP message ("time-exceeded", "unreachable",
+"echo-reply", "packet-too-big", ...) or the destination's TCP SYN-ACK / RST."""
+METHODS: tuple[Method, ...] = ("udp", "icmp", "tcp")
 TAG_SPACE = 0x8000
 # TCP options that make a SYN look like one from a real stack (MSS, SACK
 # permitted, timestamps, window scale): some firewalls drop option-less SYNs.
@@ -54,7 +60,7 @@ class ProbeSpec:
     numbers; `size` the IP datagram length traceroute prints ("60 byte packets").
     """
 
-    method: str
+    method: Method
     version: int
     src: str
     dst: str
@@ -206,3 +212,41 @@ def udp_header(src: str, dst: str, sport: int, dport: int, payload: bytes) -> by
     seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
     ck = transport_checksum(src, dst, PROTO_UDP, seg) or 0xFFFF
     return seg[:6] + struct.pack("!H", ck) + seg[8:]
+
+
+# Unreachable codes as traceroute annotates them; the port unreachable is no
+# annotation at all: it is the destination saying "arrived".
+_UNREACH4 = {
+    ic.ICMP_UNREACH_NET: "!N", ic.ICMP_UNREACH_NET_UNKNOWN: "!N", ic.ICMP_UNREACH_ISOLATED: "!N",
+    ic.ICMP_UNREACH_TOSNET: "!N", ic.ICMP_UNREACH_HOST: "!H", ic.ICMP_UNREACH_HOST_UNKNOWN: "!H",
+    ic.ICMP_UNREACH_TOSHOST: "!H", ic.ICMP_UNREACH_PROTOCOL: "!P", ic.ICMP_UNREACH_SRCFAIL: "!S",
+    ic.ICMP_UNREACH_NET_PROHIB: "!X", ic.ICMP_UNREACH_HOST_PROHIB: "!X",
+    ic.ICMP_UNREACH_FILTER_PROHIB: "!X", ic.ICMP_UNREACH_HOST_PRECEDENCE: "!V",
+    ic.ICMP_UNREACH_PRECEDENCE_CUTOFF: "!C",
+}
+_UNREACH6 = {
+    ic.ICMP6_UNREACH_NOROUTE: "!N", ic.ICMP6_UNREACH_ADMIN: "!X",
+    ic.ICMP6_UNREACH_BEYONDSCOPE: "!S", ic.ICMP6_UNREACH_ADDR: "!H",
+    ic.ICMP6_UNREACH_POLICY: "!X", ic.ICMP6_UNREACH_REJECT: "!X",
+}
+
+
+def classify_error(icmp: Icmp) -> tuple[AnswerKind, str, bool]:
+    """(kind, traceroute's annotation, whether the path ends here) for an ICMP error.
+
+    A time-exceeded is a router on the way; anything else ends the path at
+    the hop that sent it, and only the destination's port unreachable (UDP
+    probes arriving) goes without an annotation such as !H or !F-1400.
+    """
+    if icmp.kind == "time-exceeded":
+        return "time-exceeded", "", False
+    if icmp.kind == "packet-too-big" or (icmp.version == 4 and icmp.type == ic.ICMP_UNREACH
+                                          and icmp.code == ic.ICMP_UNREACH_NEEDFRAG):
+        return "packet-too-big", f"!F-{icmp.mtu or 0}", True
+    if icmp.kind == "unreachable":
+        port_code = ic.ICMP_UNREACH_PORT if icmp.version == 4 else ic.ICMP6_UNREACH_NOPORT
+        if icmp.code == port_code:
+            return "unreachable", "", True
+        table = _UNREACH4 if icmp.version == 4 else _UNREACH6
+        return "unreachable", table.get(icmp.code, f"!<{icmp.code}>"), True
+    return icmp.kind, f"!<{icmp.type}/{icmp.code}>", True

@@ -2,7 +2,7 @@
 
 from rawtools.net.interfaces import Address, Interface, list_interfaces
 
-__all__ = ["ifaces", "Interface", "Address"]
+__all__ = ["Address", "Interface", "ifaces"]
 
 
 def ifaces() -> list[Interface]:

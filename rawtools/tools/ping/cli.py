@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
-from rawtools.errors import UsageError
-from rawtools.io.loop import Stop, install_stop
-from rawtools.io.privileges import has_net_raw
+from rawtools.io.stop import Stop
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
-from rawtools.tools.ping.engine import MS, NS, Event, PingOptions, Target
+from rawtools.tools.ping.config import PingConfig, ping_config
+from rawtools.tools.ping.engine import PingEngine, Target
+from rawtools.tools.ping.events import PingEvent
 from rawtools.tools.ping.render import MultiRenderer, TextRenderer
 from rawtools.tools.ping.report import event_record, summary_record
-from rawtools.tools.ping.session import PingConfig, execute
+from rawtools.tools.ping.session import execute
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,75 +56,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="force the socket type (default: datagram, else raw, as iputils)")
 
 
-def _positive(name: str, value: float | None, allow_zero: bool = False) -> None:
-    if value is None:
-        return
-    if value < 0 or (value == 0 and not allow_zero):
-        raise UsageError(f"invalid {name}: '{value:g}'" if isinstance(value, float)
-                         else f"invalid {name}: '{value}'")
-
-
-def _pattern(text: str | None) -> bytes:
-    if text is None:
-        return b""
-    if not re.fullmatch(r"[0-9a-fA-F]{1,32}", text):
-        raise UsageError(f"-p {text}: patterns must be given as hex digits (up to 16 bytes)")
-    return bytes.fromhex(text if len(text) % 2 == 0 else "0" + text)
-
-
 def config_from_args(args: argparse.Namespace) -> PingConfig:
-    """Validate flags the way iputils does and turn them into a PingConfig."""
-    root = has_net_raw()
-    _positive("count", args.count)
-    _positive("interval", args.interval, allow_zero=True)
-    _positive("timeout", args.timeout)
-    _positive("deadline", args.deadline)
-    if not 0 <= args.size <= 65507:
-        raise UsageError(f"invalid -s value: '{args.size}': out of range: 0 <= value <= 65507")
-    if args.ttl is not None and not 1 <= args.ttl <= 255:
-        raise UsageError(f"invalid -t value: '{args.ttl}': out of range: 1 <= value <= 255")
-    if args.retries < 0:
-        raise UsageError(f"invalid --retries: '{args.retries}'")
-    replaying = args.replay is not None
-    if args.flood and not root and not replaying:
-        raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
-    if args.interval is not None and args.interval < 0.2 and not root and not replaying:
-        raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
-    multi = bool(args.sweep) or len(args.hosts) > 1
-    interval = args.interval
-    if interval is None:
-        interval = 0.01 if args.flood else 1.0
-    opts = PingOptions(
-        count=args.count,
-        interval_ns=int(interval * NS),
-        size=args.size,
-        ttl=args.ttl,
-        linger_ns=int((args.timeout if args.timeout is not None else 10) * NS),
-        timeout_ns=int(args.timeout * NS) if args.timeout is not None else None,
-        deadline_ns=int(args.deadline * NS) if args.deadline is not None else None,
-        pattern=_pattern(args.pattern),
-        flood=args.flood,
-        report_outstanding=args.outstanding,
-        multi=multi,
-        retries=args.retries,
-        spacing_ns=MS,
-    )
-    source = device = None
-    if args.interface:
-        if is_numeric(args.interface):
-            source = args.interface
-        else:
-            device = args.interface
-    return PingConfig(targets=list(args.hosts), sweep=args.sweep, version=args.version,
-                      opts=opts, source=source, device=device, mechanism=args.mechanism,
-                      record=args.record, replay=args.replay,
-                      interval_given=args.interval is not None)
+    """The flags, checked and turned into a run by the constructor the API uses too."""
+    return ping_config(args.hosts, count=args.count, interval=args.interval, size=args.size,
+                       ttl=args.ttl, timeout=args.timeout, deadline=args.deadline,
+                       sweep=args.sweep, version=args.version, interface=args.interface,
+                       pattern=args.pattern, flood=args.flood, outstanding=args.outstanding,
+                       retries=args.retries, mechanism=args.mechanism, record=args.record,
+                       replay=args.replay)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    stop = Stop()
-    install_stop(stop)
+    with Stop() as stop, stop.on_signals():
+        return _run(args, cfg, stop)
+
+
+def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
     json_out = JsonLines("ping") if args.json else None
     # Renderers are chosen once the targets are known: a replay learns them
     # from the recording, and several targets switch to fping's style.
@@ -145,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                             name_of=names)
         text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
 
-    def on_event(ev: Event) -> None:
+    def on_event(ev: PingEvent) -> None:
         if json_out:
             rec = event_record(ev)
             if rec is not None:
@@ -170,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(engine)
 
 
-def exit_code(engine) -> int:
+def exit_code(engine: PingEngine) -> int:
     """iputils: 0 if any reply; 1 if none, or if -c and -w both given and fewer
     than count replies came before the deadline."""
     received = engine.total_received

@@ -19,8 +19,18 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-from rawtools.io.loop import Received, Send
-from rawtools.wire.icmp import Icmp, build_echo, parse_ip
+from rawtools.engine import Received, Send
+from rawtools.tools.ping.events import (
+    Alive,
+    Corrupt,
+    Outstanding,
+    PingEvent,
+    Reply,
+    RouterError,
+    Sent,
+    Unreachable,
+)
+from rawtools.wire.icmp import Icmp, Quote, build_echo, parse_ip
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6
 
 NS = 1_000_000_000
@@ -86,29 +96,6 @@ class Probe:
     answered: bool = False
 
 
-@dataclass(slots=True)
-class Event:
-    """Something to report, in the order it happened.
-
-    kind: "reply", "error", "outstanding" (-O: no answer yet), "sent" (flood
-    dots), "corrupt" (bad checksum, skipped), "unreachable" (multi-target:
-    a target that never answered), "alive" (multi-target: first reply).
-    """
-
-    kind: str
-    target: Target
-    seq: int = 0
-    ts_ns: int = 0
-    src: str = ""
-    ttl: int = 0
-    size: int = 0
-    rtt_ns: int | None = None
-    clock: str = ""
-    dup: bool = False
-    icmp: Icmp | None = None
-    number: int = 0
-
-
 def make_fill(size: int, pattern: bytes) -> bytes:
     """iputils' echo data before the timestamp goes in.
 
@@ -137,7 +124,7 @@ class PingEngine:
         self.opts = opts
         self.ident = ident
         self.version = version
-        self.events: list[Event] = []
+        self.events: list[PingEvent] = []
         self.probes: dict[int, Probe] = {}
         self.next_seq = 1
         self.start_ns: int | None = None
@@ -146,7 +133,7 @@ class PingEngine:
         self.end_ns: int | None = None
         self.linger_until: int | None = None
         self.linger_wait: int | None = None
-        self.done = False
+        self._done = False
         self.max_rtt_ns = 0
         self.pipe = 0
         self.outstanding = 0
@@ -179,8 +166,8 @@ class PingEngine:
         return None
 
     def _finish(self, at_ns: int) -> None:
-        if not self.done:
-            self.done = True
+        if not self._done:
+            self._done = True
             self.end_ns = at_ns
 
     def _all_sent(self) -> bool:
@@ -196,7 +183,14 @@ class PingEngine:
             return False
         return self.total_received + self.total_errors >= self.opts.count
 
-    # -- engine interface -------------------------------------------------
+    # -- engine interface (rawtools.engine.Engine) -------------------------
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def stop(self, now_ns: int) -> None:
+        self._finish(now_ns)
+
     def poll(self, now: int) -> list[Send]:
         if self.start_ns is None:
             self.start_ns = now
@@ -232,7 +226,7 @@ class PingEngine:
         if self.opts.report_outstanding and not self.opts.multi:
             prev = self.probes.get((seq - 1) & 0xFFFF)
             if prev is not None and not prev.answered:
-                self.events.append(Event("outstanding", t, prev.seq, now))
+                self.events.append(Outstanding(t, prev.seq, now))
         t.transmitted += 1
         probe = Probe(t, seq, t.transmitted - 1, now)
         old = self.probes.get(seq)
@@ -274,7 +268,7 @@ class PingEngine:
                 self.linger_until = self.linger_wait = None
                 return
             for t in silent:
-                self.events.append(Event("unreachable", t, ts_ns=now))
+                self.events.append(Unreachable(t, now))
         self._finish(self.linger_until if self.linger_until is not None else now)
 
     def sent(self, send: Send, ts_ns: int) -> None:
@@ -286,10 +280,10 @@ class PingEngine:
         if self.linger_until is not None and self.linger_wait is not None:
             self.linger_until = ts_ns + self.linger_wait
         if self.opts.flood:
-            self.events.append(Event("sent", probe.target, probe.seq, ts_ns))
+            self.events.append(Sent(probe.target, probe.seq, ts_ns))
 
-    def received(self, pkt: Received, now_ns: int) -> None:
-        if self.done:
+    def received(self, pkt: Received) -> None:
+        if self._done:
             return  # read in the same batch as the last awaited answer: iputils stops there
         icmp = parse_ip(pkt.packet)
         if icmp is None:
@@ -297,17 +291,16 @@ class PingEngine:
         if icmp.kind == "echo-reply":
             self._on_reply(icmp, pkt)
         elif icmp.quote is not None:
-            self._on_error(icmp, pkt)
-        if self._answered_enough():
+            self._on_error(icmp, icmp.quote, pkt)
+        o = self.opts
+        everyone = o.multi and self.answered_targets == len(self.targets) and self._all_sent()
+        # iputils: with -w, the first error ends the run.
+        first_error = o.deadline_ns is not None and not o.multi and self.total_errors > 0
+        if self._answered_enough() or everyone or first_error:
             self._finish(pkt.ts_ns)
-        elif (self.opts.multi and self.answered_targets == len(self.targets)
-              and self._all_sent()):
-            self._finish(pkt.ts_ns)
-        elif (self.opts.deadline_ns is not None and not self.opts.multi and self.total_errors):
-            self._finish(pkt.ts_ns)  # iputils: with -w, the first error ends the run
 
     def _on_reply(self, icmp: Icmp, pkt: Received) -> None:
-        if icmp.ident != self.ident or icmp.version != self.version:
+        if icmp.ident != self.ident or icmp.version != self.version or icmp.seq is None:
             return  # another process's ping
         probe = self.probes.get(icmp.seq)
         if probe is None:
@@ -315,8 +308,7 @@ class PingEngine:
         t = probe.target
         if not icmp.cksum_ok:
             t.corrupted += 1
-            self.events.append(Event("corrupt", t, icmp.seq, pkt.ts_ns, icmp.src, icmp.ttl,
-                                     icmp.length, icmp=icmp))
+            self.events.append(Corrupt(t, probe.seq, pkt.ts_ns, icmp))
             return
         rtt = max(0, pkt.ts_ns - probe.sent_ns)
         dup = probe.answered
@@ -332,18 +324,17 @@ class PingEngine:
             t.clocks[pkt.clock] = t.clocks.get(pkt.clock, 0) + 1
             self.max_rtt_ns = max(self.max_rtt_ns, rtt)
             if self.opts.multi and t.received == 1:
-                self.events.append(Event("alive", t, icmp.seq, pkt.ts_ns, icmp.src))
-        self.events.append(Event("reply", t, icmp.seq, pkt.ts_ns, icmp.src, icmp.ttl,
-                                 icmp.length, rtt, pkt.clock, dup, icmp, probe.number))
+                self.events.append(Alive(t, probe.seq, pkt.ts_ns, icmp.src))
+        self.events.append(Reply(t, probe.seq, pkt.ts_ns, icmp, rtt, pkt.clock, dup,
+                                 probe.number))
         if self.opts.multi and not dup:
             t.probes_left = 0 if self.opts.count is None else t.probes_left
-        if self.opts.flood and not self.outstanding:
-            # Flood sends the next probe as soon as the last one is answered.
-            if t.probes_left != 0 and pkt.ts_ns < t.next_send_ns:
-                self._schedule(t, pkt.ts_ns)
+        # Flood sends the next probe as soon as the last one is answered.
+        if self.opts.flood and not self.outstanding and t.probes_left != 0 \
+                and pkt.ts_ns < t.next_send_ns:
+            self._schedule(t, pkt.ts_ns)
 
-    def _on_error(self, icmp: Icmp, pkt: Received) -> None:
-        q = icmp.quote
+    def _on_error(self, icmp: Icmp, q: Quote, pkt: Received) -> None:
         if q.proto not in (PROTO_ICMP, PROTO_ICMP6) or q.echo is None:
             return
         ident, seq = q.echo
@@ -360,8 +351,7 @@ class PingEngine:
         t.errors_seen.append((seq, icmp))
         if not probe.answered:
             self._answer(probe)
-        self.events.append(Event("error", t, seq, pkt.ts_ns, icmp.src, icmp.ttl, icmp.length,
-                                 icmp=icmp, number=probe.number))
+        self.events.append(RouterError(t, seq, pkt.ts_ns, icmp, probe.number))
 
     def next_deadline(self) -> int | None:
         head = self._head()
@@ -386,7 +376,7 @@ class PingEngine:
             return 0
         return max(0, self.end_ns - self.first_sent_ns) // 1_000_000
 
-    def take_events(self) -> list[Event]:
+    def take_events(self) -> list[PingEvent]:
         ev, self.events = self.events, []
         return ev
 

@@ -9,10 +9,34 @@ statistics block with `+N duplicates`/`+N errors` and `pipe N`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import IO
 
-from rawtools.tools.ping.engine import Event, PingEngine, RttStats, Target, rtt_stats
-from rawtools.wire.icmp import Icmp
+from rawtools.tools.ping.engine import PingEngine, RttStats, Target, rtt_stats
+from rawtools.tools.ping.events import (
+    Alive,
+    Corrupt,
+    Outstanding,
+    PingEvent,
+    Reply,
+    RouterError,
+    Sent,
+    Unreachable,
+)
+from rawtools.wire.icmp import (
+    ICMP6_PACKET_TOO_BIG,
+    ICMP6_PARAM_PROB,
+    ICMP6_TIME_EXCEEDED,
+    ICMP6_UNREACH,
+    ICMP_PARAMPROB,
+    ICMP_REDIRECT,
+    ICMP_SOURCEQUENCH,
+    ICMP_TIMXCEED,
+    ICMP_TIMXCEED_INTRANS,
+    ICMP_UNREACH,
+    ICMP_UNREACH_NEEDFRAG,
+    Icmp,
+)
 
 _UNREACH4 = {
     0: "Destination Net Unreachable",
@@ -46,26 +70,27 @@ def describe_error(icmp: Icmp) -> str:
     """iputils' wording for an ICMP error."""
     t, c = icmp.type, icmp.code
     if icmp.version == 4:
-        if t == 3:
-            if c == 4:
+        if t == ICMP_UNREACH:
+            if c == ICMP_UNREACH_NEEDFRAG:
                 return f"Frag needed and DF set (mtu = {icmp.mtu})"
             return _UNREACH4.get(c, f"Dest Unreachable, Bad Code: {c}")
-        if t == 11:
-            return "Time to live exceeded" if c == 0 else "Frag reassembly time exceeded"
-        if t == 12:
+        if t == ICMP_TIMXCEED:
+            return ("Time to live exceeded" if c == ICMP_TIMXCEED_INTRANS
+                    else "Frag reassembly time exceeded")
+        if t == ICMP_PARAMPROB:
             return f"Parameter problem: pointer = {icmp.pointer}"
-        if t == 4:
+        if t == ICMP_SOURCEQUENCH:
             return "Source Quench"
-        if t == 5:
+        if t == ICMP_REDIRECT:
             return "Redirect"
         return f"Bad ICMP type: {t}"
-    if t == 1:
+    if t == ICMP6_UNREACH:
         return "Destination unreachable: " + _UNREACH6.get(c, f"Unknown code {c}")
-    if t == 2:
+    if t == ICMP6_PACKET_TOO_BIG:
         return f"Packet too big: mtu={icmp.mtu}"
-    if t == 3:
+    if t == ICMP6_TIME_EXCEEDED:
         return "Time exceeded: " + ("Hop limit" if c == 0 else "Defragmentation failure")
-    if t == 4:
+    if t == ICMP6_PARAM_PROB:
         what = {0: "Wrong header field", 1: "Unknown header", 2: "Unknown option"}
         return f"Parameter problem: {what.get(c, f'code {c}')} at {icmp.pointer}"
     return f"Unknown type {t}"
@@ -93,7 +118,8 @@ class TextRenderer:
     """Prints a single-target run the way iputils ping does."""
 
     def __init__(self, out: IO[str] | None = None, *, quiet: bool = False,
-                 timestamps: bool = False, flood: bool = False, name_of=None) -> None:
+                 timestamps: bool = False, flood: bool = False,
+                 name_of: Callable[[str], str] | None = None) -> None:
         self.out = out or sys.stdout
         self.quiet = quiet
         self.timestamps = timestamps
@@ -113,43 +139,47 @@ class TextRenderer:
                            "bytes of data.\n")
         self.out.flush()
 
-    def _prefix(self, ev: Event) -> str:
+    def _prefix(self, ts_ns: int) -> str:
         if not self.timestamps:
             return ""
-        sec, ns = divmod(ev.ts_ns, 1_000_000_000)
+        sec, ns = divmod(ts_ns, 1_000_000_000)
         return f"[{sec}.{ns // 1000:06d}] "
 
-    def event(self, ev: Event) -> None:
+    def event(self, ev: PingEvent) -> None:
         if self.flood:
-            if ev.kind == "sent":
-                self.out.write(".")
-            elif ev.kind == "reply" and not ev.dup:
-                self.out.write("\b \b")
-            elif ev.kind == "error":
-                self.out.write("E")
+            self._flood(ev)
+        elif not self.quiet and (line := self._line(ev)) is not None:
+            self.out.write(self._prefix(ev.ts_ns) + line + "\n")
             self.out.flush()
-            return
-        if self.quiet:
-            return
-        p = self._prefix(ev)
-        if ev.kind == "reply":
-            who = self.name_of(ev.src)
-            line = (f"{p}{ev.size} bytes from {who}: icmp_seq={ev.seq} ttl={ev.ttl} "
-                    f"time={fmt_rtt(ev.rtt_ns // 1000)} ms")
-            if ev.dup:
-                line += " (DUP!)"
-            self.out.write(line + "\n")
-        elif ev.kind == "error":
-            self.out.write(f"{p}From {self.name_of(ev.src)} icmp_seq={ev.seq} "
-                           f"{describe_error(ev.icmp)}\n")
-        elif ev.kind == "outstanding":
-            self.out.write(f"{p}no answer yet for icmp_seq={ev.seq}\n")
-        elif ev.kind == "corrupt":
-            self.out.write(f"{p}{ev.size} bytes from {self.name_of(ev.src)}: "
-                           f"icmp_seq={ev.seq} (BAD CHECKSUM!) skipped\n")
-        else:
-            return
+
+    def _flood(self, ev: PingEvent) -> None:
+        """iputils -f: a dot per probe, a backspace per reply, E per error."""
+        match ev:
+            case Sent():
+                self.out.write(".")
+            case Reply(dup=False):
+                self.out.write("\b \b")
+            case RouterError():
+                self.out.write("E")
+            case _:
+                return
         self.out.flush()
+
+    def _line(self, ev: PingEvent) -> str | None:
+        name_of = self.name_of
+        match ev:
+            case Reply(icmp=i, seq=seq, rtt_ns=rtt, dup=dup):
+                dup_text = " (DUP!)" if dup else ""
+                return (f"{i.length} bytes from {name_of(i.src)}: icmp_seq={seq} ttl={i.ttl} "
+                        f"time={fmt_rtt(rtt // 1000)} ms{dup_text}")
+            case RouterError(icmp=i, seq=seq):
+                return f"From {name_of(i.src)} icmp_seq={seq} {describe_error(i)}"
+            case Outstanding(seq=seq):
+                return f"no answer yet for icmp_seq={seq}"
+            case Corrupt(icmp=i, seq=seq):
+                return (f"{i.length} bytes from {name_of(i.src)}: icmp_seq={seq} "
+                        "(BAD CHECKSUM!) skipped")
+        return None
 
     def summary(self, engine: PingEngine) -> None:
         t = engine.targets[0]
@@ -203,25 +233,27 @@ class MultiRenderer:
     def start(self, targets: list[Target]) -> None:
         self.width = max((len(t.name) for t in targets), default=0)
 
-    def event(self, ev: Event) -> None:
+    def event(self, ev: PingEvent) -> None:
         t = ev.target
-        if ev.kind == "reply" and self.per_reply and not self.quiet:
-            rtts = t.rtts_ns
-            avg = sum(rtts) // len(rtts) // 1000 if rtts else 0
-            dup = " [<- DUP]" if ev.dup else ""
-            self.out.write(f"{t.name:<{self.width}} : [{ev.number}], {ev.size} bytes, "
-                           f"{_ms2(ev.rtt_ns // 1000)} ms ({_ms2(avg)} avg, "
-                           f"{_loss_int(t)}% loss){dup}\n")
-        elif ev.kind == "alive" and not self.per_reply:
-            self.out.write(f"{t.name} is alive\n")
-        elif ev.kind == "unreachable" and not self.per_reply:
-            self.out.write(f"{t.name} is unreachable\n")
-        elif ev.kind == "error" and not self.quiet:
-            self.err.write(f"{describe_error(ev.icmp)} from {ev.src} for ICMP Echo sent to "
-                           f"{t.addr}\n")
-            self.err.flush()
-        else:
-            return
+        match ev:
+            case Reply(icmp=i, rtt_ns=rtt, dup=dup, number=number) if self.per_reply \
+                    and not self.quiet:
+                rtts = t.rtts_ns
+                avg = sum(rtts) // len(rtts) // 1000 if rtts else 0
+                dup_text = " [<- DUP]" if dup else ""
+                self.out.write(f"{t.name:<{self.width}} : [{number}], {i.length} bytes, "
+                               f"{_ms2(rtt // 1000)} ms ({_ms2(avg)} avg, "
+                               f"{_loss_int(t)}% loss){dup_text}\n")
+            case Alive() if not self.per_reply:
+                self.out.write(f"{t.name} is alive\n")
+            case Unreachable() if not self.per_reply:
+                self.out.write(f"{t.name} is unreachable\n")
+            case RouterError(icmp=i) if not self.quiet:
+                self.err.write(f"{describe_error(i)} from {i.src} for ICMP Echo sent to "
+                               f"{t.addr}\n")
+                self.err.flush()
+            case _:
+                return
         self.out.flush()
 
     def summary(self, engine: PingEngine) -> None:

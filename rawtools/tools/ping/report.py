@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rawtools.tools.ping.engine import Event, PingEngine, Target, rtt_stats
+from rawtools.engine import Mechanism
+from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
+from rawtools.tools.ping.events import (
+    Corrupt,
+    Outstanding,
+    PingEvent,
+    Reply,
+    RouterError,
+    Unreachable,
+)
 from rawtools.tools.ping.render import describe_error
 from rawtools.tools.ping.session import PingRun
 
@@ -63,7 +72,7 @@ class PingResult:
     """
 
     targets: list[TargetResult]
-    mechanism: str
+    mechanism: Mechanism
     ident: int
     elapsed_ms: int
     duration_ms: int
@@ -96,17 +105,25 @@ def build_result(run: PingRun) -> PingResult:
                       run.mechanism, e.ident, e.elapsed_ms, e.duration_ms)
 
 
-def event_record(ev: Event) -> dict[str, Any] | None:
-    """The JSON line for an event (None for events only the flood display uses)."""
-    base = {"target": ev.target.addr, "seq": ev.seq, "ts": ev.ts_ns / 1e9}
-    if ev.kind == "reply":
-        return {"type": "reply", **base, "from": ev.src, "bytes": ev.size, "ttl": ev.ttl,
-                "rtt_ms": ev.rtt_ns / 1e6, "clock": ev.clock, "dup": ev.dup}
-    if ev.kind == "error":
-        return {"type": "error", **base, "from": ev.src, "icmp_type": ev.icmp.type,
-                "icmp_code": ev.icmp.code, "text": describe_error(ev.icmp)}
-    if ev.kind in ("outstanding", "corrupt", "unreachable"):
-        return {"type": ev.kind, **base}
+def _head(kind: str, ev: PingEvent, seq: int) -> dict[str, Any]:
+    return {"type": kind, "target": ev.target.addr, "seq": seq, "ts": ev.ts_ns / 1e9}
+
+
+def event_record(ev: PingEvent) -> dict[str, Any] | None:
+    """The JSON line for an event (None for events only the text displays use)."""
+    match ev:
+        case Reply(icmp=i):
+            return {**_head("reply", ev, ev.seq), "from": i.src, "bytes": i.length,
+                    "ttl": i.ttl, "rtt_ms": ev.rtt_ns / 1e6, "clock": ev.clock, "dup": ev.dup}
+        case RouterError(icmp=i):
+            return {**_head("error", ev, ev.seq), "from": i.src, "icmp_type": i.type,
+                    "icmp_code": i.code, "text": describe_error(i)}
+        case Outstanding():
+            return _head("outstanding", ev, ev.seq)
+        case Corrupt():
+            return _head("corrupt", ev, ev.seq)
+        case Unreachable():
+            return _head("unreachable", ev, 0)  # no probe of its own: seq 0, as rawtools/1 has it
     return None
 
 

@@ -10,35 +10,23 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, UsageError
 from rawtools.io.icmpsock import IcmpSocket
-from rawtools.io.loop import Recorder, Stop, run
+from rawtools.io.loop import Recorder, run
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.replay import ReplayTransport
+from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
-from rawtools.tools.ping.engine import Event, PingEngine, PingOptions, Target
+from rawtools.tools.ping.config import PingConfig
+from rawtools.tools.ping.engine import PingEngine, Target
+from rawtools.tools.ping.events import PingEvent
 from rawtools.wire.icmp import parse_ip
 
 MAX_SWEEP = 65536
-
-
-@dataclass
-class PingConfig:
-    """A run as the user asked for it, before anything is opened."""
-
-    targets: list[str] = field(default_factory=list)
-    sweep: str | None = None
-    version: int | None = None
-    opts: PingOptions = field(default_factory=PingOptions)
-    source: str | None = None
-    device: str | None = None
-    mechanism: str | None = None
-    record: str | None = None
-    replay: str | None = None
-    interval_given: bool = True
 
 
 def sweep_targets(cidr: str) -> list[str]:
@@ -75,8 +63,7 @@ def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[
     return targets, versions.pop()
 
 
-def _options_from_recording(cfg: PingConfig, replay: ReplayTransport,
-                            targets: list[Target]) -> None:
+def _options_from_recording(cfg: PingConfig, replay: ReplayTransport) -> None:
     """Fill in what the user did not repeat: count, interval and size as recorded.
 
     A replay must make the engine send when the live run sent, or replies
@@ -99,49 +86,40 @@ class PingRun:
     """What a finished run leaves: the engine's tallies and how it was done."""
 
     engine: PingEngine
-    mechanism: str
+    mechanism: Mechanism
     source: str | None
 
 
 def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None],
-            on_event: Callable[[Event], None], stop: Stop | None = None) -> PingRun:
+            on_event: Callable[[PingEvent], None], stop: Stop | None = None) -> PingRun:
     """Run to the end (count, deadline, Ctrl-C or end of a replay file)."""
     replay = ReplayTransport(cfg.replay) if cfg.replay else None
+    ident = 0
     if replay is not None:
         first = parse_ip(replay.first_outgoing)
         if first is None or first.kind != "echo-request":
             raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
                               "nothing to replay")
+        ident = first.ident or 0
     targets, version = plan_targets(cfg, replay)
+    transport: Transport
+    mechanism: Mechanism
+    source: str | None
     if replay is not None:
-        _options_from_recording(cfg, replay, targets)
+        _options_from_recording(cfg, replay)
         transport = replay
-        first = parse_ip(replay.first_outgoing)
-        ident = first.ident if first is not None and first.ident is not None else 0
         mechanism, source = "replay", replay.local
     else:
         sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl)
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source
-    recorder = None
-    if cfg.record:
-        recorder = Recorder(PcapWriter.open(cfg.record))
+    recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
     engine = PingEngine(targets, cfg.opts, ident, version)
     on_start(targets, source)
-    stop = stop or Stop()
-
-    def flush_events() -> None:
-        for ev in engine.take_events():
-            on_event(ev)
-
     try:
-        run(engine, transport, recorder, stop, on_idle=flush_events)
+        run(engine, transport, recorder, stop, on_event)
     finally:
-        if not engine.done:
-            engine.done = True
-            engine.end_ns = transport.now()
-        flush_events()
         transport.close()
         if recorder:
             recorder.writer.close()

@@ -6,13 +6,15 @@ import argparse
 import sys
 
 from rawtools.errors import UsageError
-from rawtools.io.loop import Stop, install_stop
+from rawtools.io.stop import Stop
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
-from rawtools.tools.trace.engine import Hop, Timing
-from rawtools.tools.trace.render import header, hop_line, hop_record, report_stats, report_table
-from rawtools.tools.trace.session import TraceConfig, TraceRun, execute
+from rawtools.tools.trace.config import TraceConfig, trace_config
+from rawtools.tools.trace.hops import Hop
+from rawtools.tools.trace.render import header, hop_line, hop_record, report_table
+from rawtools.tools.trace.report import build_result, report_stats, summary_record
+from rawtools.tools.trace.session import TraceRun, execute
 
 _MECH_TEXT = {"raw": "answers read on raw sockets",
               "dgram": "answers read from the error queue (no privileges)",
@@ -39,9 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="probes per hop (default 3; 1 per cycle with -c/--report)")
     p.add_argument("-w", dest="wait", default="5", metavar="MAX",
                    help="seconds a probe may keep being tried before it is a '*' (default 5)")
-    p.add_argument("-N", dest="sim", type=int, default=16, metavar="SQUERIES",
+    p.add_argument("-N", dest="inflight", type=int, default=16, metavar="SQUERIES",
                    help="probes in flight at once (default 16)")
-    p.add_argument("-z", dest="sendwait", type=float, default=0.0, metavar="SENDWAIT",
+    p.add_argument("-z", dest="pause", type=float, default=0.0, metavar="SENDWAIT",
                    help="pause between probes: seconds, or milliseconds if above 10")
     p.add_argument("-n", dest="numeric", action="store_true", help="no reverse DNS")
     p.add_argument("-s", dest="source", metavar="SRC_ADDR", help="source address")
@@ -67,37 +69,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_record_replay_flags(p)
 
 
-def _seconds(text: str, flag: str) -> float:
+def _wait_seconds(text: str) -> float:
+    """-w MAX[,HERE,NEAR]: traceroute's form; only MAX is used (see the README)."""
     try:
-        value = float(text.split(",")[0])
+        return float(text.split(",")[0])
     except ValueError:
-        raise UsageError(f"{flag} {text}: not a number of seconds") from None
-    if value <= 0:
-        raise UsageError(f"{flag} {text}: must be positive")
-    return value
+        raise UsageError(f"-w {text}: not a number of seconds") from None
 
 
 def config_from_args(args: argparse.Namespace) -> TraceConfig:
-    wait = _seconds(args.wait, "-w")
-    pause = args.sendwait / 1000 if args.sendwait > 10 else args.sendwait
-    if pause < 0:
-        raise UsageError(f"-z {args.sendwait}: cannot be negative")
+    """The flags, checked and turned into a trace by the constructor the API uses too."""
+    # traceroute's -z: seconds, or milliseconds when above 10.
+    pause = args.pause / 1000 if args.pause > 10 else args.pause
     cycles = args.cycles if args.cycles is not None else (10 if args.report else 1)
     nqueries = args.nqueries if args.nqueries is not None else (1 if cycles > 1 else 3)
-    timing = Timing(wait=int(wait * 1e9), pause=int(pause * 1e9))
-    return TraceConfig(host=args.host, method=args.method or "udp", version=args.version,
-                       first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=nqueries,
-                       inflight=args.sim, timing=timing, port=args.port,
-                       paris=True if args.paris else None, source=args.source,
-                       device=args.interface, mechanism=args.mechanism, cycles=cycles,
-                       explain=args.explain, record=args.record, replay=args.replay,
-                       cycle_gap=1.0 if cycles > 1 else 0.0)
+    return trace_config(args.host, method=args.method or "udp", version=args.version,
+                        first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=nqueries,
+                        wait=_wait_seconds(args.wait), inflight=args.inflight, pause=pause,
+                        port=args.port, paris=True if args.paris else None,
+                        source=args.source, interface=args.interface,
+                        mechanism=args.mechanism, cycles=cycles, explain=args.explain,
+                        record=args.record, replay=args.replay)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    stop = Stop()
-    install_stop(stop)
+    with Stop() as stop, stop.on_signals():
+        return _run(args, cfg, stop)
+
+
+def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
     report = args.report or (args.cycles is not None and args.cycles > 1)
     numeric = args.numeric or cfg.replay is not None
     names = ReverseNames(enabled=not numeric)
@@ -118,7 +119,6 @@ def run(args: argparse.Namespace) -> int:
             print(hop_line(hop, names, args.extensions), flush=True)
 
     tr = execute(cfg, on_start, on_hop, stop)
-    stats = report_stats(tr.rounds)
     for ex in tr.explanations:
         if out is not None:
             out.emit("explain", ttl=ex.ttl, verdict=ex.verdict, addr=ex.addr,
@@ -127,21 +127,10 @@ def run(args: argparse.Namespace) -> int:
                      other_sent=ex.other_sent)
         else:
             print(f"explain: {ex.text()}")
+    result = build_result(tr)
     if out is not None:
-        c = tr.counters
-        summary = {"host": tr.host, "dst": tr.spec.dst, "version": tr.spec.version,
-                   "method": tr.spec.method, "paris": tr.spec.paris,
-                   "mechanism": tr.mechanism, "reached": tr.reached,
-                   "hops": len(tr.rounds[-1]) if tr.rounds else 0, "rounds": len(tr.rounds),
-                   "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
-                   "unrelated": c.unrelated, "late": c.late, "malformed": c.malformed,
-                   "interrupted": tr.interrupted}
-        if report:
-            summary["stats"] = [s.figures() for s in stats]
-        out.emit("summary", **summary)
+        rec = summary_record(result, report)
+        out.emit(rec.pop("type"), **rec)
     elif report:
-        print(report_table(tr.host, stats, names))
+        print(report_table(tr.host, report_stats(tr.rounds), names))
     return 130 if tr.interrupted and stop.requested else 0
-
-
-

@@ -25,90 +25,28 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rawtools.io.loop import Received, Send
-from rawtools.wire.icmp import Icmp, parse_ip
-from rawtools.wire.ip import PROTO_TCP, ip6_transport
-from rawtools.wire.probes import TAG_SPACE, ProbeSpec
-
-MS = 1_000_000
-
-# Unreachable codes as traceroute annotates them; the port unreachable is no
-# annotation at all: it is the destination saying "arrived".
-_UNREACH4 = {0: "!N", 6: "!N", 8: "!N", 11: "!N", 1: "!H", 7: "!H", 12: "!H", 2: "!P",
-             5: "!S", 9: "!X", 10: "!X", 13: "!X", 14: "!V", 15: "!C"}
-_UNREACH6 = {0: "!N", 1: "!X", 2: "!S", 3: "!H", 5: "!X", 6: "!X"}
+from rawtools.engine import Received, Send
+from rawtools.tools.trace.config import Timing
+from rawtools.tools.trace.hops import Counters, Hop, Probe
+from rawtools.wire.icmp import parse_ip
+from rawtools.wire.ip import PROTO_TCP, parse_header
+from rawtools.wire.probes import TAG_SPACE, AnswerKind, ProbeSpec, classify_error
 
 
-@dataclass(slots=True)
-class Probe:
-    """One probe slot of a hop as printed: who answered, after how long, and how.
+@dataclass(frozen=True, slots=True)
+class HopDone:
+    """A hop's line is complete: it and every hop before it are settled."""
 
-    `addr` is None for a star. `kind` is the answer: "time-exceeded",
-    "unreachable", "echo-reply", "syn-ack", "rst", "packet-too-big".
-    `tries` counts the probes sent for this slot (retries after losses).
-    `packet` keeps the answering datagram for decoders such as ICMP extensions.
-    """
-
-    ttl: int
-    index: int
-    addr: str | None = None
-    rtt_ns: int | None = None
-    kind: str | None = None
-    note: str = ""
-    tries: int = 0
-    reply_ttl: int | None = None
-    packet: bytes = field(default=b"", repr=False)
-
-    @property
-    def rtt_ms(self) -> float | None:
-        return None if self.rtt_ns is None else self.rtt_ns / MS
+    hop: Hop
 
 
-@dataclass(slots=True)
-class Hop:
-    """All probes sent with one TTL, in the order they were planned."""
-
-    ttl: int
-    probes: list[Probe]
-
-    @property
-    def addrs(self) -> list[str]:
-        """Responding addresses in order of first appearance."""
-        seen: list[str] = []
-        for p in self.probes:
-            if p.addr and p.addr not in seen:
-                seen.append(p.addr)
-        return seen
-
-
-@dataclass(slots=True)
-class Timing:
-    """The clock knobs; all in nanoseconds.
-
-    `wait` caps how long one probe slot may keep trying (traceroute's -w);
-    `floor` is the least time an answer is waited for, `grace` how long a hop
-    that never answered is re-probed once everything else is settled
-    (`long_grace` when several hops are silent at once: rate limits, which
-    refill in about a second, look like that),
-    `beyond` the timeout of probes past the last answering hop, `pause`
-    the gap between two sends (-z).
-    """
-
-    wait: int = 5_000 * MS
-    floor: int = 50 * MS
-    grace: int = 200 * MS
-    long_grace: int = 1_500 * MS
-    beyond: int = 100 * MS
-    pause: int = 0
-    backoff: int = 100 * MS
-    backoff_max: int = 500 * MS
+TraceEvent = HopDone
 
 
 class _Slot:
-    __slots__ = ("probe", "first_ns", "current", "retry_at", "done")
+    __slots__ = ("current", "done", "first_ns", "probe", "retry_at")
 
     def __init__(self, ttl: int, index: int) -> None:
         self.probe = Probe(ttl, index)
@@ -119,7 +57,7 @@ class _Slot:
 
 
 class _Attempt:
-    __slots__ = ("tag", "ttl", "slot", "sent_ns", "answered")
+    __slots__ = ("answered", "sent_ns", "slot", "tag", "ttl")
 
     def __init__(self, tag: int, ttl: int, slot: _Slot | None) -> None:
         self.tag = tag
@@ -129,20 +67,8 @@ class _Attempt:
         self.answered = False
 
 
-@dataclass(slots=True)
-class Counters:
-    """What the engine saw that is not in the hop lines."""
-
-    sent: int = 0
-    answers: int = 0
-    duplicates: int = 0
-    unrelated: int = 0
-    late: int = 0
-    malformed: int = 0
-
-
 class TraceEngine:
-    """Trace towards `spec.dst`; completed hops appear in `ready`, in TTL order."""
+    """Trace towards `spec.dst`; each completed hop is a `HopDone` event, in TTL order."""
 
     def __init__(self, spec: ProbeSpec, first_ttl: int = 1, max_ttl: int = 30,
                  nqueries: int = 3, inflight: int = 16, timing: Timing | None = None,
@@ -156,8 +82,8 @@ class TraceEngine:
         self.hops: dict[int, list[_Slot]] = {
             ttl: [_Slot(ttl, i) for i in range(nqueries)]
             for ttl in range(first_ttl, max_ttl + 1)}
-        self.ready: list[Hop] = []
-        self.done = False
+        self._events: list[TraceEvent] = []
+        self._done = False
         self.reached = False
         self.counters = Counters()
         self.dst_ttl: int | None = None  # lowest TTL with a final answer
@@ -176,10 +102,18 @@ class TraceEngine:
         self._last_send: int | None = None
         self._rtt_at: dict[int, int] = {}  # ttl -> largest RTT answered there
 
-    # -- Engine protocol -------------------------------------------------------
+    # -- Engine protocol (rawtools.engine) --------------------------------------
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def stop(self, now_ns: int) -> None:
+        """Interrupted: hops not yet settled are never printed, as traceroute's."""
+        self._done = True
+
     def poll(self, now: int) -> list[Send]:
         self._advance(now)
-        if self.done:
+        if self._done:
             return []
         sends: list[Send] = []
         sc = self._scout
@@ -214,7 +148,7 @@ class TraceEngine:
             att.slot.first_ns = ts_ns
         self.counters.sent += 1
 
-    def received(self, pkt: Received, now_ns: int) -> None:
+    def received(self, pkt: Received) -> None:
         # Timeouts that fell before this datagram are decided first, as a
         # replay (which wakes exactly at each deadline) would decide them.
         self._advance(pkt.ts_ns)
@@ -222,19 +156,22 @@ class TraceEngine:
         if not data:
             self.counters.malformed += 1
             return
-        if self.spec.method == "tcp" and self._ip_proto(data) == PROTO_TCP:
-            self._tcp_answer(pkt)
-            return
+        if self.spec.method == "tcp":
+            h = parse_header(data)
+            if h is not None and h.proto == PROTO_TCP:
+                self._tcp_answer(pkt, h.src, h.ttl, data[h.offset:])
+                return
         icmp = parse_ip(data)
         if icmp is None or not icmp.cksum_ok:
             self.counters.malformed += 1
             return
+        kind: AnswerKind
         if icmp.kind == "echo-reply":
             tag = self.spec.match_echo_reply(icmp)
             kind, note, final = "echo-reply", "", True
         elif icmp.quote is not None:
             tag = self.spec.match_quote(icmp)
-            kind, note, final = self._classify(icmp)
+            kind, note, final = classify_error(icmp)
         else:
             tag = None
         if tag is None:
@@ -246,7 +183,7 @@ class TraceEngine:
         self._answer(tag, pkt, icmp.src, kind, note, final, icmp.ttl, quoted_ttl)
 
     def next_deadline(self) -> int | None:
-        if self.done:
+        if self._done:
             return None
         times = []
         for att in self._flying:
@@ -268,11 +205,12 @@ class TraceEngine:
         times = [t for t in times if t > self._now]
         return min(times) if times else None
 
-    # -- results ---------------------------------------------------------------
-    def take_ready(self) -> list[Hop]:
+    def take_events(self) -> list[TraceEvent]:
         """Hops completed since the last call, in TTL order."""
-        out, self.ready = self.ready, []
+        out, self._events = self._events, []
         return out
+
+    # -- results ---------------------------------------------------------------
 
     def all_hops(self) -> list[Hop]:
         """Every printed hop so far (the whole trace once `done`)."""
@@ -430,54 +368,21 @@ class TraceEngine:
         cap = self.max_ttl if self.dst_ttl is None else self.dst_ttl
         while self._next_print <= cap and self._hop_settled(self._next_print):
             ttl = self._next_print
-            self.ready.append(Hop(ttl, [s.probe for s in self.hops[ttl]]))
+            self._events.append(HopDone(Hop(ttl, [s.probe for s in self.hops[ttl]])))
             self._next_print += 1
         if self._next_print > cap:
-            self.done = True
+            self._done = True
 
-    @staticmethod
-    def _ip_proto(data: bytes) -> int | None:
-        v = data[0] >> 4
-        if v == 4 and len(data) >= 20:
-            return data[9]
-        if v == 6 and len(data) >= 40:
-            return ip6_transport(data)[0]
-        return None
-
-    def _tcp_answer(self, pkt: Received) -> None:
-        data = pkt.packet
-        if data[0] >> 4 == 4:
-            off = (data[0] & 0xF) * 4
-            src = ".".join(str(b) for b in data[12:16])
-            ttl = data[8]
-        else:
-            off = ip6_transport(data)[1]
-            src = socket.inet_ntop(socket.AF_INET6, data[8:24])
-            ttl = data[7]
-        got = self.spec.match_tcp(data[off:], src)
+    def _tcp_answer(self, pkt: Received, src: str, ttl: int, segment: bytes) -> None:
+        got = self.spec.match_tcp(segment, src)
         if got is None:
             self.counters.unrelated += 1
             return
         tag, flags = got
-        kind = "syn-ack" if flags == "SA" else "rst"
+        kind: AnswerKind = "syn-ack" if flags == "SA" else "rst"
         self._answer(tag, pkt, src, kind, "", True, ttl, None)
 
-    def _classify(self, icmp: Icmp) -> tuple[str, str, bool]:
-        """(kind, annotation, final) for an ICMP error quoting one of our probes."""
-        if icmp.kind == "time-exceeded":
-            return "time-exceeded", "", False
-        if icmp.kind == "packet-too-big" or (icmp.version == 4 and icmp.type == 3
-                                              and icmp.code == 4):
-            return "packet-too-big", f"!F-{icmp.mtu or 0}", True
-        if icmp.kind == "unreachable":
-            port_code = 3 if icmp.version == 4 else 4
-            if icmp.code == port_code:
-                return "unreachable", "", True
-            table = _UNREACH4 if icmp.version == 4 else _UNREACH6
-            return "unreachable", table.get(icmp.code, f"!<{icmp.code}>"), True
-        return icmp.kind, f"!<{icmp.type}/{icmp.code}>", True
-
-    def _answer(self, tag: int, pkt: Received, src: str, kind: str, note: str, final: bool,
+    def _answer(self, tag: int, pkt: Received, src: str, kind: AnswerKind, note: str, final: bool,
                 reply_ttl: int, quoted_ttl: int | None) -> None:
         att = self._attempts.get(tag)
         if att is None or att.sent_ns is None:
@@ -492,7 +397,7 @@ class TraceEngine:
         if att in self._flying:
             self._flying.remove(att)
         from_dst = src == self.spec.dst
-        if att.slot is self._scout:
+        if att.slot is not None and att.slot is self._scout:
             att.slot.done = True
             att.slot.current = None
             self._scouted(att.ttl, from_dst, final, reply_ttl, quoted_ttl)
@@ -500,7 +405,7 @@ class TraceEngine:
                 self._scout_rtt = rtt
             first = self.hops[self.hint][0] if self.hint is not None else None
             exact = quoted_ttl is not None and from_dst and final and not note
-            if not exact or first is None or first.first_ns is not None:
+            if not exact or first is None or first.first_ns is not None or self.hint is None:
                 return
             # The quoted TTL proves the scout was the destination's answer to a
             # probe that arrived with TTL to spare: it is the first probe of

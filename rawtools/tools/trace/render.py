@@ -9,12 +9,11 @@ dropped and the interpreter's prefix be out of the user's reach.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from rawtools.tools.trace.engine import MS, Hop
+from rawtools.tools.trace.hops import MS, Hop
+from rawtools.tools.trace.report import HopStats
 from rawtools.wire.icmpext import as_json, describe, parse_extensions
 
 NameOf = Callable[[str], str]
@@ -39,7 +38,7 @@ def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) 
                 if ext:
                     parts.append(" " + describe(ext))
             last = p.addr
-        parts.append(f"  {p.rtt_ns / MS:.3f} ms")
+        parts.append(f"  {(p.rtt_ns or 0) / MS:.3f} ms")
         if p.note:
             parts.append(" " + p.note)
     return "".join(parts)
@@ -61,49 +60,6 @@ def hop_record(hop: Hop, rnd: int | None = None, extensions: bool = False) -> di
     if rnd is not None:
         out["round"] = rnd
     return out
-
-
-class HopStats:
-    """mtr's per-hop figures over the rounds of a report."""
-
-    def __init__(self, ttl: int) -> None:
-        self.ttl = ttl
-        self.sent = 0
-        self.rtts: list[float] = []
-        self.last: float | None = None
-        self.addrs: Counter[str] = Counter()
-
-    def add(self, hop: Hop) -> None:
-        for p in hop.probes:
-            self.sent += 1
-            if p.addr is not None and p.rtt_ns is not None:
-                ms = p.rtt_ns / MS
-                self.rtts.append(ms)
-                self.last = ms
-                self.addrs[p.addr] += 1
-
-    @property
-    def loss(self) -> float:
-        return 100.0 * (self.sent - len(self.rtts)) / self.sent if self.sent else 0.0
-
-    def figures(self) -> dict[str, Any]:
-        r = self.rtts
-        avg = sum(r) / len(r) if r else None
-        sd = math.sqrt(sum((x - avg) ** 2 for x in r) / len(r)) if r and avg is not None \
-            else None
-        return {"ttl": self.ttl, "addr": self.addrs.most_common(1)[0][0] if r else None,
-                "addrs": sorted(self.addrs), "sent": self.sent, "loss_pct": self.loss,
-                "last_ms": self.last, "avg_ms": avg, "best_ms": min(r) if r else None,
-                "worst_ms": max(r) if r else None, "stdev_ms": sd}
-
-
-def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
-    """Per-TTL statistics over every round, up to the farthest TTL printed."""
-    stats: dict[int, HopStats] = {}
-    for hops in rounds:
-        for hop in hops:
-            stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
-    return [stats[t] for t in sorted(stats)]
 
 
 def report_table(host: str, stats: list[HopStats], name_of: NameOf | None = None) -> str:

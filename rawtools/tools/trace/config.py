@@ -1,0 +1,111 @@
+"""A trace as asked for, checked once for the CLI and the Python API alike.
+
+`trace_config` is the only way to a `TraceConfig`: `rawtools trace` calls it
+with the parsed flags and `rawtools.trace()` with its keyword arguments, so
+both refuse what Linux traceroute refuses, with the same words, and turn
+seconds into the engine's nanoseconds the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rawtools.engine import SocketKind
+from rawtools.errors import UsageError
+from rawtools.tools.options import choice, seconds, whole
+from rawtools.tools.trace.hops import MS
+from rawtools.wire.probes import METHODS, Method
+
+DEFAULT_PORT: dict[Method, int] = {"udp": 33434, "tcp": 80, "icmp": 0}
+MAX_CYCLES = 1_000_000
+
+
+@dataclass(slots=True)
+class Timing:
+    """The clock knobs; all in nanoseconds.
+
+    `wait` caps how long one probe slot may keep trying (traceroute's -w);
+    `floor` is the least time an answer is waited for, `grace` how long a hop
+    that never answered is re-probed once everything else is settled
+    (`long_grace` when several hops are silent at once: rate limits, which
+    refill in about a second, look like that),
+    `beyond` the timeout of probes past the last answering hop, `pause`
+    the gap between two sends (-z).
+    """
+
+    wait: int = 5_000 * MS
+    floor: int = 50 * MS
+    grace: int = 200 * MS
+    long_grace: int = 1_500 * MS
+    beyond: int = 100 * MS
+    pause: int = 0
+    backoff: int = 100 * MS
+    backoff_max: int = 500 * MS
+
+
+@dataclass
+class TraceConfig:
+    """Everything a trace is asked to do, validated."""
+
+    host: str | None
+    method: Method = "udp"
+    version: int | None = None
+    first_ttl: int = 1
+    max_ttl: int = 30
+    nqueries: int = 3
+    inflight: int = 16
+    timing: Timing = field(default_factory=Timing)
+    port: int | None = None
+    paris: bool | None = None
+    source: str | None = None
+    device: str | None = None
+    mechanism: SocketKind | None = None
+    cycles: int = 1
+    explain: bool = False
+    cycle_gap: float = 0.0
+    record: str | None = None
+    replay: str | None = None
+
+
+def trace_config(host: str | None = None, *, method: Method = "udp",
+                 version: int | None = None, first_ttl: int = 1, max_ttl: int = 30,
+                 nqueries: int = 3, wait: float = 5.0, inflight: int = 16, pause: float = 0.0,
+                 port: int | None = None, paris: bool | None = None, source: str | None = None,
+                 interface: str | None = None, mechanism: SocketKind | None = None,
+                 cycles: int = 1, explain: bool = False, record: str | None = None,
+                 replay: str | None = None) -> TraceConfig:
+    """Check every value and build the trace's configuration.
+
+    `wait` is traceroute's -w and `pause` its -z, both in seconds; several
+    `cycles` are spaced a second apart, mtr's pace, so that routers' ICMP
+    budgets refill between rounds.
+    """
+    choice("method", method, METHODS)
+    if host is not None and (not isinstance(host, str) or not host):
+        raise UsageError(f"invalid host: {host!r}")
+    if host is None and replay is None:
+        raise UsageError("a host to trace is needed")
+    whole("max hops (-m)", max_ttl, 1, 255)
+    whole("first hop (-f)", first_ttl, 1, 255)
+    if first_ttl > max_ttl:
+        raise UsageError(f"first hop {first_ttl} is beyond max hops {max_ttl}")
+    whole("probes per hop (-q)", nqueries, 1, 10)
+    whole("simultaneous probes (-N)", inflight, 1, 65535)
+    wait_ns = seconds("wait (-w)", wait)
+    pause_ns = seconds("pause (-z)", pause, allow_zero=True)
+    if port is not None:
+        whole("port (-p)", port, 1, 65535)
+    whole("cycles (-c)", cycles, 1, MAX_CYCLES)
+    if version not in (None, 4, 6):
+        raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
+    if mechanism is not None:
+        choice("socket", mechanism, ("raw", "dgram"))
+    if explain and replay is not None:
+        raise UsageError("--explain re-probes the network; it cannot run on a replay")
+    return TraceConfig(host=host, method=method, version=version, first_ttl=first_ttl,
+                       max_ttl=max_ttl, nqueries=nqueries, inflight=inflight,
+                       timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
+                       source=source, device=interface, mechanism=mechanism, cycles=cycles,
+                       explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0, record=record,
+                       replay=replay)

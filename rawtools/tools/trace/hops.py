@@ -1,0 +1,71 @@
+"""What a trace finds: a probe slot's answer, a hop's line, and the run's counters.
+
+The engine fills these in and the API returns them as they are, so the
+hop a script reads is the hop the CLI printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from rawtools.wire.probes import AnswerKind
+
+MS = 1_000_000
+
+
+@dataclass(slots=True)
+class Probe:
+    """One probe slot of a hop as printed: who answered, after how long, and how.
+
+    `addr` is None for a star. `kind` is the answer: "time-exceeded",
+    "unreachable", "echo-reply", "syn-ack", "rst", "packet-too-big".
+    `tries` counts the probes sent for this slot (retries after losses).
+    `packet` keeps the answering datagram for decoders such as ICMP extensions.
+    """
+
+    ttl: int
+    index: int
+    addr: str | None = None
+    rtt_ns: int | None = None
+    kind: AnswerKind | None = None
+    note: str = ""
+    tries: int = 0
+    reply_ttl: int | None = None
+    packet: bytes = field(default=b"", repr=False)
+
+    @property
+    def rtt_ms(self) -> float | None:
+        return None if self.rtt_ns is None else self.rtt_ns / MS
+
+
+@dataclass(slots=True)
+class Hop:
+    """All probes sent with one TTL, in the order they were planned."""
+
+    ttl: int
+    probes: list[Probe]
+
+    @property
+    def addrs(self) -> list[str]:
+        """Responding addresses in order of first appearance."""
+        seen: list[str] = []
+        for p in self.probes:
+            if p.addr and p.addr not in seen:
+                seen.append(p.addr)
+        return seen
+
+
+@dataclass(slots=True)
+class Counters:
+    """What the engine saw that is not in the hop lines."""
+
+    sent: int = 0
+    answers: int = 0
+    duplicates: int = 0
+    unrelated: int = 0
+    late: int = 0
+    malformed: int = 0
+
+    def add(self, other: Counters) -> None:
+        """Add another round's counts to these."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))

@@ -1,0 +1,107 @@
+"""Trace results as data: the API's `TraceResult`, mtr's per-hop figures, the JSON summary.
+
+`build_result` turns a finished run into the `TraceResult` that
+`rawtools.trace()` returns, and `summary_record` writes `--json`'s last
+line from that same result, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rawtools.engine import Mechanism
+from rawtools.tools.trace.hops import MS, Counters, Hop
+from rawtools.wire.probes import Method
+
+if TYPE_CHECKING:
+    from rawtools.tools.trace.session import TraceRun
+
+
+@dataclass(slots=True)
+class TraceResult:
+    """A finished trace: `hops` of the last round, every round in `rounds`.
+
+    `mechanism` is "raw" (answers read on raw sockets), "dgram" (error queue,
+    unprivileged) or "replay"; `interrupted` is true when Ctrl-C (or the end
+    of a recording) cut the run short.
+    """
+
+    host: str
+    addr: str
+    method: Method
+    version: int
+    paris: bool
+    mechanism: Mechanism
+    reached: bool
+    hops: list[Hop]
+    rounds: list[list[Hop]]
+    counters: Counters
+    interrupted: bool = False
+
+
+def build_result(run: TraceRun) -> TraceResult:
+    spec = run.spec
+    return TraceResult(run.host, spec.dst, spec.method, spec.version, spec.paris,
+                       run.mechanism, run.reached, run.rounds[-1] if run.rounds else [],
+                       run.rounds, run.counters, run.interrupted)
+
+
+class HopStats:
+    """mtr's per-hop figures over the rounds of a report."""
+
+    def __init__(self, ttl: int) -> None:
+        self.ttl = ttl
+        self.sent = 0
+        self.rtts: list[float] = []
+        self.last: float | None = None
+        self.addrs: Counter[str] = Counter()
+
+    def add(self, hop: Hop) -> None:
+        for p in hop.probes:
+            self.sent += 1
+            if p.addr is not None and p.rtt_ns is not None:
+                ms = p.rtt_ns / MS
+                self.rtts.append(ms)
+                self.last = ms
+                self.addrs[p.addr] += 1
+
+    @property
+    def loss(self) -> float:
+        return 100.0 * (self.sent - len(self.rtts)) / self.sent if self.sent else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        r = self.rtts
+        avg = sum(r) / len(r) if r else None
+        sd = math.sqrt(sum((x - avg) ** 2 for x in r) / len(r)) if r and avg is not None \
+            else None
+        return {"ttl": self.ttl, "addr": self.addrs.most_common(1)[0][0] if r else None,
+                "addrs": sorted(self.addrs), "sent": self.sent, "loss_pct": self.loss,
+                "last_ms": self.last, "avg_ms": avg, "best_ms": min(r) if r else None,
+                "worst_ms": max(r) if r else None, "stdev_ms": sd}
+
+
+def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
+    """Per-TTL statistics over every round, up to the farthest TTL printed."""
+    stats: dict[int, HopStats] = {}
+    for hops in rounds:
+        for hop in hops:
+            stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
+    return [stats[t] for t in sorted(stats)]
+
+
+def summary_record(result: TraceResult, report: bool) -> dict[str, Any]:
+    """The final JSON object of `--json` (with mtr's figures per hop when `report`)."""
+    c = result.counters
+    summary: dict[str, Any] = {
+        "type": "summary", "host": result.host, "dst": result.addr, "version": result.version,
+        "method": result.method, "paris": result.paris, "mechanism": result.mechanism,
+        "reached": result.reached, "hops": len(result.hops), "rounds": len(result.rounds),
+        "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
+        "unrelated": c.unrelated, "late": c.late, "malformed": c.malformed,
+        "interrupted": result.interrupted}
+    if report:
+        summary["stats"] = [s.figures() for s in report_stats(result.rounds)]
+    return summary
