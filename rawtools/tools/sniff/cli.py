@@ -28,19 +28,13 @@ from rawtools.io.privileges import drop_privileges
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
 from rawtools.tools.sniff.api import open_capture
+from rawtools.wire import link
 
 if TYPE_CHECKING:
     from rawtools.tools.sniff.output import CaptureWriter
 
-# tcpdump's "link-type NAME (description)" for the types people meet.
-LINK_NAMES = {
-    0: ("NULL", "BSD loopback"), 1: ("EN10MB", "Ethernet"), 12: ("RAW", "Raw IP"),
-    101: ("RAW", "Raw IP"), 108: ("LOOP", "OpenBSD loopback"),
-    113: ("LINUX_SLL", "Linux cooked v1"), 228: ("IPV4", "Raw IPv4"),
-    229: ("IPV6", "Raw IPv6"), 276: ("LINUX_SLL2", "Linux cooked v2"),
-}
 # Live handles report platform DLT values; files need the LINKTYPE number.
-DLT_TO_LINKTYPE = {12: 101, 14: 101}
+DLT_TO_LINKTYPE = {link.DLT_RAW: link.LINKTYPE_RAW, link.DLT_RAW_OPENBSD: link.LINKTYPE_RAW}
 TS_STYLES = {0: "abs", 1: "none", 2: "epoch", 3: "delta"}
 # Files smaller than this are decoded by one process: a helper's fork and
 # second read of the file cost more than it saves on them.
@@ -100,11 +94,6 @@ def open_source(args: argparse.Namespace) -> CaptureSource:
     return open_capture(args.interface, " ".join(args.expression), file=args.read,
                         snaplen=args.snaplen, promisc=args.promisc, immediate=args.immediate,
                         backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
-
-
-def link_text(linktype: int) -> str:
-    name = LINK_NAMES.get(linktype)
-    return f"{name[0]} ({name[1]})" if name else str(linktype)
 
 
 class Stopper:
@@ -197,7 +186,7 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
              render: Callable | None, printer: object) -> int:
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
-    print(f"{where}, link-type {link_text(source.linktype)}, {snap}", file=sys.stderr,
+    print(f"{where}, link-type {link.describe(source.linktype)}, {snap}", file=sys.stderr,
           flush=True)
     out = sys.stdout
     captured = 0
