@@ -30,12 +30,13 @@ import fcntl
 import select
 import socket
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pcapy
 
 from rawtools.errors import CaptureError, InterfaceError, PermissionNeeded
+from rawtools.io.stop import Stop
 
 Packet = tuple[int, bytes, int]
 
@@ -94,16 +95,14 @@ class CaptureSource:
     def close(self) -> None:
         raise NotImplementedError
 
-    def batches(self, count: int = 0, stopped: Callable[[], bool] = lambda: False,
-                wake_fd: int | None = None) -> Iterator[list[Packet]]:
-        """Batches until EOF, `count` packets, or `stopped()` turns true.
+    def batches(self, count: int = 0, stop: Stop | None = None) -> Iterator[list[Packet]]:
+        """Batches until EOF, `count` packets, or a stop requested on `stop`.
 
-        Live, it sleeps in select() on the capture and on `wake_fd` (a
-        signal.set_wakeup_fd pipe lets a signal handler end the wait at once);
-        without `wake_fd` it wakes twice a second to look at `stopped()`.
+        Live, it sleeps in select() on the capture and on `stop.fd`, so a
+        stop (a signal handled by `stop.on_signals()`) ends the wait at once.
         """
         left = count
-        while not stopped():
+        while stop is None or not stop.requested:
             batch = self.read_batch(min(left, BATCH) if count else BATCH)
             if batch:
                 if count and len(batch) > left:
@@ -116,7 +115,7 @@ class CaptureSource:
             elif not self.live:
                 return
             else:
-                self.wait(None if wake_fd is not None else 0.5, wake_fd)
+                self.wait(None, None if stop is None else stop.fd)
 
     def packets(self, count: int = 0) -> Iterator[Packet]:
         """Every packet, one at a time (see `batches` for the fast form)."""

@@ -3,9 +3,9 @@
 The loop hands whole batches around (a libpcap `next_batch`, a block of the
 AF_PACKET ring) and writes each batch's text with one call, because per-packet
 Python work, not the kernel, is what limits a Python sniffer. SIGINT and
-SIGTERM only set a flag (and wake the select through a pipe), so the loop
-always leaves through the same door: -w file flushed and closed, statistics
-printed.
+SIGTERM only request a stop (`rawtools.io.stop`, which also wakes the
+capture's select), so the loop always leaves through the same door: -w file
+flushed and closed, statistics printed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from rawtools.errors import UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
+from rawtools.io.stop import Stop
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
 from rawtools.tools.sniff.api import open_capture
@@ -96,35 +97,6 @@ def open_source(args: argparse.Namespace) -> CaptureSource:
                         backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
 
 
-class Stopper:
-    """SIGINT/SIGTERM end the capture cleanly: a flag plus a wake-up pipe for select."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._r, False)
-        os.set_blocking(self._w, False)
-        self._old_fd = signal.set_wakeup_fd(self._w)
-        self._old = {s: signal.signal(s, self._handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def _handler(self, signum: int, _frame: object) -> None:
-        self.signum = signum
-
-    def stopped(self) -> bool:
-        return self.signum is not None
-
-    @property
-    def fd(self) -> int:
-        return self._r
-
-    def restore(self) -> None:
-        signal.set_wakeup_fd(self._old_fd)
-        for s, h in self._old.items():
-            signal.signal(s, h)
-        os.close(self._r)
-        os.close(self._w)
-
-
 def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, object]:
     """A function turning a batch into output text, and the printer behind it."""
     from rawtools.tools.sniff.decode import Printer
@@ -193,27 +165,26 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
     helper = _Helper.start(args, printer) if render is not None else None
     if helper is not None:
         render = helper.render
-    stopper = Stopper()
-    try:
-        for batch in source.batches(args.count, stopper.stopped, stopper.fd):
+    with Stop() as stop, stop.on_signals():
+        try:
+            for batch in source.batches(args.count, stop):
+                if writer:
+                    captured += writer.write_batch(batch)
+                    if writer.finished:
+                        print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
+                        break
+                else:
+                    out.write(render(batch))
+                    captured += len(batch)
+                    if args.line_buffered:
+                        out.flush()
+        finally:
+            if helper is not None:
+                helper.close()
             if writer:
-                captured += writer.write_batch(batch)
-                if writer.finished:
-                    print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
-                    break
-            else:
-                out.write(render(batch))
-                captured += len(batch)
-                if args.line_buffered:
-                    out.flush()
-    finally:
-        stopper.restore()
-        if helper is not None:
-            helper.close()
-        if writer:
-            writer.close()
-        out.flush()
-        _report(args, source, captured, printer)
+                writer.close()
+            out.flush()
+            _report(args, source, captured, printer)
     return 0
 
 
