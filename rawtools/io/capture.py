@@ -26,9 +26,7 @@ Three facts about pcapy-ng's bundled libpcap (1.9.1) shape this module:
 
 from __future__ import annotations
 
-import fcntl
 import select
-import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,9 +47,6 @@ BATCH = 1024
 UNTRUNCATED_SNAPLEN = 65535
 
 DIRECTIONS = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT, "inout": pcapy.PCAP_D_INOUT}
-
-SIOCGIFFLAGS = 0x8913
-IFF_UP, IFF_LOOPBACK = 0x1, 0x8
 
 _META = struct.Struct("=IIII")
 _PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
@@ -325,18 +320,3 @@ def _file_snaplen(path: str) -> int:
             if btype == 1:  # Interface Description Block; 0 means no limit
                 return snap or DEFAULT_SNAPLEN
     return 0
-
-
-
-def default_interface() -> str:
-    """tcpdump's choice when -i is absent: the first interface up and not loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        for _, name in sorted(socket.if_nameindex()):
-            try:
-                raw = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16s16x", name.encode()))
-            except OSError:
-                continue
-            flags = struct.unpack_from("=H", raw, 16)[0]
-            if flags & IFF_UP and not flags & IFF_LOOPBACK:
-                return name
-    raise InterfaceError("no interface is up to capture on; name one with -i")

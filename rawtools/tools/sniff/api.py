@@ -20,13 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from rawtools.io.capture import (
-    DEFAULT_SNAPLEN,
-    Capture,
-    CaptureSource,
-    CaptureStats,
-    default_interface,
-)
+from rawtools.errors import InterfaceError
+from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
@@ -97,7 +92,7 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
     if file is not None:
         source: CaptureSource = Capture.open_offline(file)
     else:
-        interface = interface or default_interface()
+        interface = interface or _default_interface()
         if immediate or backend == "packet":
             from rawtools.io.afpacket import PacketCapture
 
@@ -113,3 +108,13 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
         source.close()
         raise
     return source
+
+
+def _default_interface() -> str:
+    """tcpdump's choice when no interface is named: the first up and not loopback."""
+    from rawtools.net.interfaces import default_interface
+
+    name = default_interface()
+    if name is None:
+        raise InterfaceError("no interface is up to capture on; name one with -i")
+    return name
