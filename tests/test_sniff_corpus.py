@@ -87,6 +87,31 @@ def test_every_packet_decodes_in_every_output_mode(corpus):
     assert decoded > 1000
 
 
+@pytest.mark.parametrize("mode", [dict(), dict(ts_style="delta"), dict(ts_style="epoch"),
+                                  dict(absolute_seq=True)], ids=["abs", "delta", "epoch", "absseq"])
+def test_batch_fast_path_prints_what_the_per_packet_path_prints(corpus, mode):
+    """`texts()` (the fast loop, on Ethernet files) and `line()` give the same text.
+
+    Both read and move the same per-capture state (TCP sequence origins,
+    the -ttt clock), so each side has its own decoder and sees every packet
+    of the file in order; batches of 100 cross the loop's batch boundaries.
+    """
+    fast_files = 0
+    for path in corpus:
+        got = _packets(path)
+        if got is None:
+            continue
+        linktype, packets = got
+        batch, single = Printer(linktype, **mode), Printer(linktype, **mode)
+        fast_files += linktype == link.LINKTYPE_ETHERNET
+        texts = [t for i in range(0, len(packets), 100) for t in batch.texts(packets[i:i + 100])]
+        lines = [single.line(*p) for p in packets]
+        for n, (fast, slow) in enumerate(zip(texts, lines, strict=True), 1):
+            assert fast == slow, f"{path.name} #{n}"
+        assert batch.malformed == single.malformed, path.name
+    assert fast_files > 200
+
+
 def _tshark(path: Path) -> list[list[str]] | None:
     cmd = ["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=f",
            "-E", "separator=\t"]
