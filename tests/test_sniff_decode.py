@@ -12,7 +12,7 @@ import struct
 
 import pytest
 
-from rawtools.tools.sniff.decode import Printer
+from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
 from rawtools.wire.checksum import inet_checksum
 
@@ -78,19 +78,19 @@ DNS_ANSWER = (struct.pack("!HHHHHH", 1234, 0x8180, 1, 2, 0, 0) + qname("www.exam
               + b"\xc0\x10" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 5]))
 
 
-def printer(**kw) -> Printer:
+def decoder(**kw) -> Decoder:
     kw.setdefault("ts_style", "abs")
     kw.setdefault("time_zone_utc", True)
-    return Printer(link.LINKTYPE_ETHERNET, **kw)
+    return Decoder(link.LINKTYPE_ETHERNET, **kw)
 
 
 def text(frame: bytes, **kw) -> str:
-    return printer(ts_style="none", **kw).line(NOON * 10**9, frame, len(frame))
+    return decoder(ts_style="none", **kw).line(NOON * 10**9, frame, len(frame))
 
 
 def test_dns_query_line_with_timestamp():
     frame = eth(ip4(17, udp(40000, 53, DNS_QUERY)))
-    line = printer().line(NOON * 10**9 + 1000, frame, len(frame))
+    line = decoder().line(NOON * 10**9 + 1000, frame, len(frame))
     assert line == "22:13:20.000001 IP 198.18.0.2.40000 > 198.18.1.2.53: 1234+ A? example.net. (29)"
 
 
@@ -102,7 +102,7 @@ def test_dns_answer_follows_compression_pointers():
 
 def test_dns_pointer_loop_is_marked_not_followed_forever():
     looped = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c"
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     frame = eth(ip4(17, udp(40000, 53, looped)))
     assert p.line(0, frame, len(frame)).endswith("7+ [|domain]")
     assert p.malformed == 1
@@ -114,7 +114,7 @@ def test_udp_other_port():
 
 
 def test_tcp_handshake_prints_relative_numbers_after_the_syn_ack():
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a" + struct.pack("!II", 1, 0) + b"\x01\x03\x03\x07"
     syn = eth(ip4(6, tcp(40000, 80, 1000, 0, 0x02, options=opts)))
     synack = eth(ip4(6, tcp(80, 40000, 5000, 1001, 0x12, src=B, dst=A), B, A))
@@ -176,7 +176,7 @@ def test_non_first_fragment_has_no_ports():
 
 def test_snapped_udp_is_marked_and_counted():
     frame = eth(ip4(17, udp(40000, 9, b"x" * 100)))
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     assert p.line(0, frame[:38], len(frame)).endswith("198.18.0.2.40000 > 198.18.1.2.9: [|udp]")
     assert p.malformed == 1
 
@@ -189,7 +189,7 @@ def test_ip_length_beyond_the_frame_is_reported():
 
 def test_verbose_flags_bad_ip_and_tcp_checksums():
     good = eth(ip4(6, tcp(1, 2, 10, 0, 0x02)))
-    p = printer(ts_style="none", verbose=1)
+    p = decoder(ts_style="none", verbose=1)
     out = p.line(0, good, len(good))
     assert "(tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto TCP (6), length 40)\n    " in out
     assert "cksum" in out and "(correct)" in out
@@ -214,7 +214,7 @@ def test_verbose_udp_checksum_over_ipv6():
     ("none", ["", ""]),
 ])
 def test_timestamp_styles(style, expected):
-    p = printer(ts_style=style)
+    p = decoder(ts_style=style)
     frame = eth(ip4(17, udp(1, 2, b"")))
     t0 = NOON * 10**9 + 1000
     got = [p.line(t, frame, len(frame)).split("IP ")[0] for t in (t0, t0 + 250_000_000)]
@@ -237,7 +237,7 @@ def test_hex_and_ascii_dumps_skip_the_link_header():
 
 def test_record_follows_the_json_convention():
     frame = eth(ip4(17, udp(40000, 53, DNS_QUERY)))
-    rec = printer().record(NOON * 10**9, frame, len(frame))
+    rec = decoder().record(NOON * 10**9, frame, len(frame))
     assert (rec["schema"], rec["tool"], rec["type"]) == ("rawtools/1", "sniff", "packet")
     assert (rec["src"], rec["dst"], rec["sport"], rec["dport"]) == \
         ("198.18.0.2", "198.18.1.2", 40000, 53)
@@ -248,7 +248,7 @@ def test_record_follows_the_json_convention():
 
 
 def test_unsupported_link_type_still_gives_a_line():
-    p = Printer(105, ts_style="none")
+    p = Decoder(105, ts_style="none")
     assert p.line(0, b"\x00" * 30, 30) == "link-type 105, length 30"
 
 
@@ -268,7 +268,7 @@ def test_random_damage_never_raises(linktype):
              link.LINKTYPE_LINUX_SLL2: [struct.pack("!H2xiHBB8s", 0x0800, 1, 1, 0, 6, bytes(8))],
              link.LINKTYPE_NULL: [struct.pack("<I", 2), struct.pack("<I", 30)]}
     for verbose in (0, 2):
-        p = Printer(linktype, verbose=verbose, ts_style="none", hexdump="X", link_header=True)
+        p = Decoder(linktype, verbose=verbose, ts_style="none", hexdump="X", link_header=True)
         for _ in range(1500):
             frame = bytearray(rng.choice(heads.get(linktype, [b""])) + rng.choice(seeds))
             for _ in range(rng.randrange(4)):

@@ -25,6 +25,7 @@ from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, Capture
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
+    from rawtools.tools.sniff.decode import Decoder
 
 __all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
 
@@ -47,17 +48,17 @@ class SniffedPacket:
     data: bytes
     orig_len: int
     linktype: int
-    _printer: Any = field(repr=False, compare=False)
+    _decoder: Decoder = field(repr=False, compare=False)
 
     @cached_property
     def summary(self) -> str:
         """tcpdump's one-line description, without the timestamp."""
-        return self._printer.line(self.ts_ns, self.data, self.orig_len)
+        return self._decoder.line(self.ts_ns, self.data, self.orig_len)
 
     @cached_property
     def fields(self) -> dict[str, Any]:
         """The decoded fields, as `rawtools sniff --json` prints them."""
-        return self._printer.record(self.ts_ns, self.data, self.orig_len)
+        return self._decoder.record(self.ts_ns, self.data, self.orig_len)
 
 
 def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
@@ -72,16 +73,16 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
     backend so each packet arrives at once instead of up to 50 ms late.
     Errors are `rawtools.errors` exceptions with one-line messages.
     """
-    from rawtools.tools.sniff.decode import Printer
+    from rawtools.tools.sniff.decode import Decoder
 
     source = open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
                           immediate=immediate, backend=backend, direction=direction,
                           buffer_kib=buffer_kib)
     with source:
-        printer = Printer(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
+        decoder = Decoder(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
         linktype = source.linktype
         for ts, data, orig in source.packets(count):
-            yield SniffedPacket(ts, data, orig, linktype, printer)
+            yield SniffedPacket(ts, data, orig, linktype, decoder)
 
 
 def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,
