@@ -181,6 +181,19 @@ def test_snapped_udp_is_marked_and_counted():
     assert p.malformed == 1
 
 
+def test_snapped_ipv6_udp_header_takes_the_batch_path_too():
+    """A capture cut inside an IPv6 UDP header (`-s 58`) reads `[|udp]` from texts() too.
+
+    The batch loop used to unpack the UDP header without checking that it
+    was captured, and raised.
+    """
+    frame = eth(ip6(17, udp(1, 2, b"x" * 12, A6, B6)), 0x86DD)
+    p = decoder(ts_style="none")
+    assert p.texts([(0, frame[:58], len(frame))]) == \
+        ["IP6 2001:db8::1.1 > 2001:db8::2.2: [|udp]"]
+    assert p.malformed == 1
+
+
 def test_ip_length_beyond_the_frame_is_reported():
     frame = eth(ip4(17, udp(1, 2, b"abcd")))
     frame = frame[:16] + struct.pack("!H", 100) + frame[18:]

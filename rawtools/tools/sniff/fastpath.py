@@ -185,6 +185,8 @@ def _udp_text(stamp: Stamp, damaged: list[int]) -> _Udp:
     dns_ports = DNS_PORTS
 
     def udp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str) -> str | None:
+        if len(d) < o + 8:
+            return None
         sport, dport, ulen, _ = header(d, o)
         if ulen < 8 or ulen > plen:
             return None
