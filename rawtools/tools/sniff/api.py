@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rawtools.errors import InterfaceError
-from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats
+from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
     from rawtools.tools.sniff.decode import Decoder
+
+# libpcap, or an AF_PACKET ring (rawtools.io.afpacket).
+Backend = Literal["pcap", "packet"]
 
 __all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
 
@@ -63,7 +66,7 @@ class SniffedPacket:
 
 def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
           file: str | None = None, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
-          immediate: bool = False, backend: str = "pcap", direction: str | None = None,
+          immediate: bool = False, backend: Backend = "pcap", direction: Direction | None = None,
           buffer_kib: int | None = None, numeric: bool = True,
           verbose: int = 0) -> Iterator[SniffedPacket]:
     """Packets from `interface` (or from `file`, a pcap/pcapng) matching `filter`.
@@ -87,7 +90,7 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
 
 def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,
                  snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True, immediate: bool = False,
-                 backend: str = "pcap", direction: str | None = None,
+                 backend: Backend = "pcap", direction: Direction | None = None,
                  buffer_kib: int | None = None) -> CaptureSource:
     """An open, filtered capture handle: the building block under `sniff`."""
     if file is not None:

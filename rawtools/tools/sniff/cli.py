@@ -23,7 +23,7 @@ from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
-from rawtools.tools.sniff.api import open_capture
+from rawtools.tools.sniff.api import Backend, open_capture
 from rawtools.wire import link
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def open_source(args: argparse.Namespace) -> CaptureSource:
     """The capture the flags ask for, filter installed, still with root's rights."""
-    backend = args.backend or ("packet" if args.immediate else "pcap")
+    backend: Backend = args.backend or ("packet" if args.immediate else "pcap")
     if args.immediate and backend == "pcap":
         raise UsageError("--immediate needs --backend packet (pcapy-ng has no immediate mode)")
     return open_capture(args.interface, " ".join(args.expression), file=args.read,

@@ -81,10 +81,10 @@ class LinkText:
     def frame(self, data: bytes, orig_len: int, f: Fields | None) -> str:
         """The frame's text; fills `f` with the fields of every layer when given."""
         if self._plain_ether and f is None:
-            etype = link.untagged_ethertype(data)
-            if etype == link.ETHERTYPE_IP:
+            plain = link.untagged_ethertype(data)
+            if plain == link.ETHERTYPE_IP:
                 return self._ip.ip4(data, 14, orig_len - 14, None, 0)
-            if etype == link.ETHERTYPE_IPV6:
+            if plain == link.ETHERTYPE_IPV6:
                 return self._ip.ip6(data, 14, orig_len - 14, None, 0)
         if self._decap is None:
             return f"{self.name}, length {orig_len}"
