@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from rawtools.io.capture import Packet
 from rawtools.tools.sniff import dns, icmptext, tcpopts
-from rawtools.tools.sniff.iptext import Addresses
+from rawtools.tools.sniff.iptext import IP_OFFMASK, Addresses
 from rawtools.tools.sniff.tcpseq import TcpSequences
 from rawtools.tools.sniff.transport import (
     DNS_PORT,
@@ -31,7 +31,14 @@ from rawtools.tools.sniff.transport import (
     UDP_HEADER,
 )
 from rawtools.tools.sniff.walk import TRUNCATED
-from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP
+from rawtools.wire.ip import (
+    IP4_HEADER_LEN,
+    IP6_HEADER_LEN,
+    PROTO_ICMP,
+    PROTO_ICMP6,
+    PROTO_TCP,
+    PROTO_UDP,
+)
 from rawtools.wire.link import ETHERTYPE_8021Q, ETHERTYPE_IP, ETHERTYPE_IPV6
 
 # The fast path's view of an untagged Ethernet frame (or, read 4 bytes on,
@@ -44,16 +51,15 @@ _ETH_IP6 = struct.Struct("!12xHIHB1x16s16s")
 # (kind 8, length 10), read with their values in one unpack.
 _NOP_NOP_TS = struct.Struct("!III")
 _NOP_NOP_TS_KINDS = 0x0101080A
-_ETH_LEN, _VLAN_LEN, _IP4_LEN, _IP6_LEN = 14, 4, 20, 40
+_ETH_LEN, _VLAN_LEN = 14, 4
 _IP4_PLAIN = 0x45  # version 4, a 20-byte header: no options
-_IP4_FRAGMENT = 0x1FFF  # the fragment offset bits: a later fragment has no ports
 # The transports the loop decodes itself, over each IP version.
 _FAST4 = (PROTO_TCP, PROTO_UDP, PROTO_ICMP)
 _FAST6 = (PROTO_TCP, PROTO_UDP, PROTO_ICMP6)
 # Where the transport header starts in an untagged frame, after IPv4 without
 # options and after IPv6.
-_TRANSPORT4 = _ETH_LEN + _IP4_LEN
-_TRANSPORT6 = _ETH_LEN + _IP6_LEN
+_TRANSPORT4 = _ETH_LEN + IP4_HEADER_LEN
+_TRANSPORT6 = _ETH_LEN + IP6_HEADER_LEN
 # The shortest frame the loop looks at: Ethernet and an IPv6 header (an IPv4
 # header and a UDP header fit in it too); what it reads further on, it checks.
 _MIN_FRAME = _TRANSPORT6
@@ -101,10 +107,11 @@ def batch_texts(line: Line, stamp: Stamp, addresses: Addresses,
                     v = _VLAN_LEN
                 if et == ETHERTYPE_IP:
                     _, vihl, tlen, frag, proto, s, t = eth_ip4(d, v)
-                    if vihl != _IP4_PLAIN or frag & _IP4_FRAGMENT or tlen < _IP4_LEN \
+                    # A later fragment carries no transport header.
+                    if vihl != _IP4_PLAIN or frag & IP_OFFMASK or tlen < IP4_HEADER_LEN \
                             or tlen > olen - _ETH_LEN - v or proto not in _FAST4:
                         proto = 0
-                    name, o, plen = "IP ", _TRANSPORT4 + v, tlen - _IP4_LEN
+                    name, o, plen = "IP ", _TRANSPORT4 + v, tlen - IP4_HEADER_LEN
                     src, dst = a4.get(s) or text4(s), a4.get(t) or text4(t)
                 elif et == ETHERTYPE_IPV6:
                     _, vtcfl, plen, proto, s, t = eth_ip6(d, v)
