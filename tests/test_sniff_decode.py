@@ -12,6 +12,7 @@ import struct
 
 import pytest
 
+from rawtools.tools.sniff import tcpseq
 from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
 from rawtools.wire.checksum import inet_checksum
@@ -127,6 +128,27 @@ def test_tcp_handshake_prints_relative_numbers_after_the_syn_ack():
         "IP 198.18.0.2.40000 > 198.18.1.2.80: Flags [P.], seq 1:8, ack 1, win 64240, length 7",
     ]
     assert p.malformed == 0
+
+
+def test_tcp_sequences_both_directions_a_connection_to_itself_and_the_limit(monkeypatch):
+    ack = 0x10
+    seqs = tcpseq.TcpSequences()
+    there, back = (A, 40000, B, 80), (B, 80, A, 40000)
+    assert seqs.relative(there, 100, 200, ack) == (100, 200, 0)  # the first prints absolute
+    assert seqs.relative(there, 110, 200, ack) == (10, 1, 199)
+    assert seqs.relative(back, 205, 111, ack) == (6, 11, 100)
+    assert seqs.relative(back, 900, 5, ack | 0x02) == (900, 5, 0)  # a SYN starts over
+    assert seqs.relative(there, 6, 905, ack) == (2, 5, 900)
+    itself = (A, 5, A, 5)
+    assert seqs.relative(itself, 100, 200, ack) == (100, 200, 0)
+    assert seqs.relative(itself, 150, 250, ack) == (50, 51, 199)
+    # A new connection finding the table full empties it: all start over.
+    monkeypatch.setattr(tcpseq, "MAX_CONNECTIONS", 3)
+    assert seqs.relative((A, 1, B, 2), 7, 8, ack) == (7, 8, 0)
+    assert seqs.relative(there, 7, 905, ack) == (3, 5, 900)
+    assert seqs.relative((A, 3, B, 4), 7, 8, ack) == (7, 8, 0)
+    assert seqs.relative(there, 7, 905, ack) == (7, 905, 0)
+    assert seqs.relative(there, 8, 905, ack) == (1, 1, 904)
 
 
 def test_icmp_echo_and_port_unreachable_quote():

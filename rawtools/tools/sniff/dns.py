@@ -270,18 +270,22 @@ def _summary(msg: bytes, length: int, fields: Fields | None) -> tuple[str, bool]
         fields["dns"] = dns = {"id": ident, "qr": bool(flags & DNS_QR),
                                "opcode": (flags >> 11) & 0xF, "rcode": flags & 0xF,
                                "qd": qd, "an": an, "ns": ns, "ar": ar}
-    # Everything between the id and the question depends only on the flags
-    # and counts, and the same few combinations recur: cache the text.
-    raw = msg[2:12]
-    head = _HEADS.get(raw)
+    head = _HEADS.get(msg[2:12])
     if head is None:
-        head = _head_text(flags, qd, an, ns, ar)
-        if len(_HEADS) > _CACHE_MAX:
-            _HEADS.clear()
-        _HEADS[raw] = head
+        head = _head(msg[2:12], flags, qd, an, ns, ar)
     out = [str(ident), head]
     try:
-        off = _questions(msg, flags, qd, out, dns)
+        off = 12
+        for i in range(qd):
+            qname, off = _question_name(msg) if i == 0 else name(msg, off)
+            qtype, qclass = _QQ.unpack_from(msg, off)
+            off += 4
+            if i == 0:
+                if dns is not None:
+                    dns["qname"], dns["qtype"] = qname, type_name(qtype)
+                if not flags & DNS_QR:
+                    cls = "" if qclass & 0x7FFF == DNS_IN else " " + _class_text(qclass)
+                    out.append(f" {type_name(qtype)}{cls}? {qname}")
         if flags & DNS_QR:
             answers: list[str] | None = [] if dns is not None else None
             _answers(msg, off, an, out, answers)
@@ -294,25 +298,21 @@ def _summary(msg: bytes, length: int, fields: Fields | None) -> tuple[str, bool]
     return "".join(out), True
 
 
+def _head(raw: bytes, flags: int, qd: int, an: int, ns: int, ar: int) -> str:
+    """`_head_text`, cached by `raw`, the header after the id.
+
+    Everything between the id and the question depends only on the flags and
+    counts, and the same few combinations recur.
+    """
+    if len(_HEADS) > _CACHE_MAX:
+        _HEADS.clear()
+    head = _HEADS[raw] = _head_text(flags, qd, an, ns, ar)
+    return head
+
+
 def _class_text(rclass: int) -> str:
     """A class's name (the top bit, mDNS's unicast/cache-flush bit, left out)."""
     return CLASSES.get(rclass & 0x7FFF) or f"(Class {rclass & 0x7FFF})"
-
-
-def _questions(msg: bytes, flags: int, qd: int, out: list[str], dns: Fields | None) -> int:
-    """Read the questions, the first into `out` (for a query) and `dns`; the offset after."""
-    off = 12
-    for i in range(qd):
-        qname, off = _question_name(msg) if i == 0 else name(msg, off)
-        qtype, qclass = _QQ.unpack_from(msg, off)
-        off += 4
-        if i == 0:
-            if dns is not None:
-                dns["qname"], dns["qtype"] = qname, type_name(qtype)
-            if not flags & DNS_QR:
-                cls = "" if qclass & 0x7FFF == DNS_IN else " " + _class_text(qclass)
-                out.append(f" {type_name(qtype)}{cls}? {qname}")
-    return off
 
 
 def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None) -> None:

@@ -47,9 +47,11 @@ from rawtools.wire.link import ETHERTYPE_8021Q, ETHERTYPE_IP, ETHERTYPE_IPV6
 # or the IPv6 header, in one unpack each.
 _ETH_IP4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
 _ETH_IP6 = struct.Struct("!12xHIHB1x16s16s")
-# The options of nearly every segment after the handshake: nop, nop, timestamps
-# (kind 8, length 10), read with their values in one unpack.
-_NOP_NOP_TS = struct.Struct("!III")
+# A TCP header followed by the options of nearly every segment after the
+# handshake, nop, nop, timestamps (kind 8, length 10), in one unpack: their
+# kinds and lengths as one number, then the two values.
+_TCP_TS = struct.Struct("!HHIIBBHHHIII")
+_TCP_TS_LEN = 32
 _NOP_NOP_TS_KINDS = 0x0101080A
 _ETH_LEN, _VLAN_LEN = 14, 4
 _IP4_PLAIN = 0x45  # version 4, a 20-byte header: no options
@@ -137,16 +139,20 @@ def batch_texts(line: Line, stamp: Stamp, addresses: Addresses,
 
 def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _Tcp:
     relative = seqs.relative if seqs is not None else None
-    header, nop_nop_ts = TCP_HEADER.unpack_from, _NOP_NOP_TS.unpack_from
+    header, header_ts = TCP_HEADER.unpack_from, _TCP_TS.unpack_from
     flag_text = TCP_FLAGS
     options = tcpopts.options
     dns_summary = dns.summary
 
     def tcp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str, s: bytes,
             t: bytes) -> str | None:
-        if len(d) < o + 20:
+        if len(d) >= o + _TCP_TS_LEN:
+            sport, dport, seq, ack, offx, flags, win, _, urp, kinds, val, ecr = header_ts(d, o)
+        elif len(d) >= o + 20:
+            sport, dport, seq, ack, offx, flags, win, _, urp = header(d, o)
+            kinds = val = ecr = 0
+        else:
             return None
-        sport, dport, seq, ack, offx, flags, win, _, urp = header(d, o)
         hlen = (offx >> 4) << 2
         if hlen < 20 or hlen > plen or len(d) < o + hlen:
             return None
@@ -155,27 +161,27 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
         sack_base = 0
         if flags & TH_ACK:
             if relative is not None:
-                seq, ack, sack_base = relative(s, sport, t, dport, seq, ack, flags)
-            acks = f", ack {ack}"
+                seq, ack, sack_base = relative((s, sport, t, dport), seq, ack, flags)
+            ack_text = f", ack {ack}"
         else:
-            acks = ""
+            ack_text = ""
         if size > 0:
-            seqs = f", seq {seq}:{(seq + size) & 0xFFFFFFFF}"
+            seq_text = f", seq {seq}:{(seq + size) & 0xFFFFFFFF}"
         elif flags & SEQ_FLAGS:
-            seqs = f", seq {seq}"
+            seq_text = f", seq {seq}"
         else:
-            seqs = ""
+            seq_text = ""
         if hlen == 20:
-            opts = ""
-        elif hlen == 32 and (ts_opt := nop_nop_ts(d, o + 20))[0] == _NOP_NOP_TS_KINDS:
-            opts = f", options [nop,nop,TS val {ts_opt[1]} ecr {ts_opt[2]}]"
+            opt_text = ""
+        elif hlen == _TCP_TS_LEN and kinds == _NOP_NOP_TS_KINDS:
+            opt_text = f", options [nop,nop,TS val {val} ecr {ecr}]"
         else:
-            opts, ok = options(d[o + 20:o + hlen], sack_base)
+            opt_text, ok = options(d[o + 20:o + hlen], sack_base)
             if not ok:
                 damaged[0] += 1
         text = (f"{pre}{name}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
-                f"{seqs}{acks}, win {win}{f', urg {urp}' if flags & TH_URG else ''}"
-                f"{opts}, length {size}")
+                f"{seq_text}{ack_text}, win {win}{f', urg {urp}' if flags & TH_URG else ''}"
+                f"{opt_text}, length {size}")
         if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
             summary, ok = dns_summary(d[o + hlen + 2:o + plen], size - 2)
             if not ok:

@@ -24,6 +24,7 @@ import os
 import signal
 import struct
 import sys
+from itertools import compress
 from typing import BinaryIO
 
 from rawtools.io.capture import Capture, Packet
@@ -35,6 +36,8 @@ SPLIT_MIN_BYTES = 4 << 20
 # Room in the pipe for a few batches, so the helper runs ahead instead of in lockstep.
 _PIPE_SIZE = 1 << 20
 _LEN = struct.Struct("<I")
+# Turns a share mask (1: the helper's packet) into this process's (1: its own).
+_OWN = bytes.maketrans(b"\0\1", b"\1\0")
 
 
 def share(mask: list[bool]) -> bytes:
@@ -115,7 +118,7 @@ class Helper:
         if got is None:
             return decoder.lines(batch)
         mask, theirs = got
-        own = iter(decoder.texts([p for p, m in zip(batch, mask, strict=True) if not m])).__next__
+        own = iter(decoder.texts(list(compress(batch, mask.translate(_OWN))))).__next__
         other = iter(theirs).__next__
         return "\n".join([other() if m else own() for m in mask]) + "\n"
 
@@ -136,7 +139,7 @@ def _serve(decoder: Decoder, path: str, expression: str, count: int, w: int) -> 
         cap.set_filter(expression)
         for batch in cap.batches(count):
             mask = share(stateless(batch))
-            blob = dumps((mask, texts([p for p, m in zip(batch, mask, strict=True) if m])))
+            blob = dumps((mask, texts(list(compress(batch, mask)))))
             data = memoryview(pack(len(blob)) + blob)
             while data:
                 data = data[os.write(w, data):]

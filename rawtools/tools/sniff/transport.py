@@ -10,12 +10,15 @@ Checksums are verified only with -v, over the pseudo-header of
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 from rawtools.tools.sniff import dns, icmptext, tcpopts
-from rawtools.tools.sniff.tcpseq import TcpSequences
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum, pseudo_header_raw
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP
+
+if TYPE_CHECKING:
+    from rawtools.tools.sniff.tcpseq import TcpSequences
 
 UDP_HEADER = struct.Struct("!HHHH")
 TCP_HEADER = struct.Struct("!HHIIBBHHH")
@@ -166,7 +169,7 @@ class TransportText:
             parts.append(self._tcp_checksum(d, o, end, s, t, csum))
         sack_base = 0
         if flags & TH_ACK and self._seqs is not None:
-            seq, ack, sack_base = self._seqs.relative(s, sport, t, dport, seq, ack, flags)
+            seq, ack, sack_base = self._seqs.relative((s, sport, t, dport), seq, ack, flags)
         if size > 0:
             parts.append(f", seq {seq}:{(seq + size) & 0xFFFFFFFF}")
         elif flags & SEQ_FLAGS:
