@@ -19,7 +19,7 @@ TS_STYLES: tuple[TsStyle, ...] = ("abs", "none", "epoch", "delta")
 _NS = 1_000_000_000
 # "000" to "999": the microseconds are printed as two of these, which is
 # quicker than formatting the number (this runs for every packet).
-_DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
+_DIGITS3 = tuple(map("{:03d}".format, range(1000)))
 
 
 class Timestamps:
