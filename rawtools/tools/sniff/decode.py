@@ -136,8 +136,9 @@ class Decoder:
         """
         if not self.splittable:
             return [False] * len(batch)
+        # One expression, no call per packet: the helper runs this on every packet.
         return [len(d) >= _STATELESS_MIN and (
-            (et := d[12] << 8 | d[13]) == ETHERTYPE_ARP
-            or (et == ETHERTYPE_IP and d[_IP4_PROTO_AT] in _STATELESS4)
-            or (et == ETHERTYPE_IPV6 and d[_IP6_NEXT_AT] in _STATELESS6))
+            d[_IP4_PROTO_AT] in _STATELESS4 if (et := d[12] << 8 | d[13]) == ETHERTYPE_IP
+            else d[_IP6_NEXT_AT] in _STATELESS6 if et == ETHERTYPE_IPV6
+            else et == ETHERTYPE_ARP)
             for _, d, _ in batch]
