@@ -117,7 +117,7 @@ def test_not_a_capture_is_a_capture_error(tmp_path, content, needle):
 
 
 def test_missing_file_names_the_file(tmp_path):
-    with pytest.raises(CaptureError, match="nope.pcap: No such file"):
+    with pytest.raises(CaptureError, match=r"nope\.pcap: No such file"):
         Capture.open_offline(str(tmp_path / "nope.pcap"))
 
 

@@ -68,7 +68,7 @@ def generated(path) -> str:
 
 def _files(tmp_path_factory) -> list[str]:
     out = [str(CORPUS / f) for f in CORPUS_FILES]
-    return out + [generated(tmp_path_factory.mktemp("bpf") / "gen.pcap")]
+    return [*out, generated(tmp_path_factory.mktemp("bpf") / "gen.pcap")]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from conftest import CORPUS
 
 from rawtools.errors import CaptureError
 from rawtools.io.capture import Capture
-from rawtools.tools.sniff.decode import Printer
+from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
 
 FILES = sorted(p for p in CORPUS.glob("*") if p.suffix in (".pcap", ".pcapng"))
@@ -79,12 +79,37 @@ def test_every_packet_decodes_in_every_output_mode(corpus):
             continue
         linktype, packets = got
         for mode in modes:
-            printer = Printer(linktype, **mode)
+            decoder = Decoder(linktype, **mode)
             for ts, data, orig in packets:
-                assert isinstance(printer.line(ts, data, orig), str), path.name
-                json.dumps(printer.record(ts, data, orig))
+                assert isinstance(decoder.line(ts, data, orig), str), path.name
+                json.dumps(decoder.record(ts, data, orig))
                 decoded += 1
     assert decoded > 1000
+
+
+@pytest.mark.parametrize("mode", [dict(), dict(ts_style="delta"), dict(ts_style="epoch"),
+                                  dict(absolute_seq=True)], ids=["abs", "delta", "epoch", "absseq"])
+def test_batch_fast_path_prints_what_the_per_packet_path_prints(corpus, mode):
+    """`texts()` (the fast loop, on Ethernet files) and `line()` give the same text.
+
+    Both read and move the same per-capture state (TCP sequence origins,
+    the -ttt clock), so each side has its own decoder and sees every packet
+    of the file in order; batches of 100 cross the loop's batch boundaries.
+    """
+    fast_files = 0
+    for path in corpus:
+        got = _packets(path)
+        if got is None:
+            continue
+        linktype, packets = got
+        batch, single = Decoder(linktype, **mode), Decoder(linktype, **mode)
+        fast_files += linktype == link.LINKTYPE_ETHERNET
+        texts = [t for i in range(0, len(packets), 100) for t in batch.texts(packets[i:i + 100])]
+        lines = [single.line(*p) for p in packets]
+        for n, (fast, slow) in enumerate(zip(texts, lines, strict=True), 1):
+            assert fast == slow, f"{path.name} #{n}"
+        assert batch.malformed == single.malformed, path.name
+    assert fast_files > 200
 
 
 def _tshark(path: Path) -> list[list[str]] | None:
@@ -104,9 +129,9 @@ def _well_formed(path: Path) -> tuple[Path, list[dict]] | None:
     if got is None or link.decapsulator(got[0]) is None or not got[1]:
         return None
     linktype, packets = got
-    printer = Printer(linktype)
-    records = [printer.record(*p) for p in packets]
-    return (path, records) if printer.malformed == 0 else None
+    decoder = Decoder(linktype)
+    records = [decoder.record(*p) for p in packets]
+    return (path, records) if decoder.malformed == 0 else None
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None,

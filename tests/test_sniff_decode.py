@@ -12,7 +12,9 @@ import struct
 
 import pytest
 
-from rawtools.tools.sniff.decode import Printer
+from rawtools.tools.sniff import tcpseq
+from rawtools.tools.sniff.decode import Decoder
+from rawtools.tools.sniff.helper import share
 from rawtools.wire import link
 from rawtools.wire.checksum import inet_checksum
 
@@ -78,19 +80,19 @@ DNS_ANSWER = (struct.pack("!HHHHHH", 1234, 0x8180, 1, 2, 0, 0) + qname("www.exam
               + b"\xc0\x10" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 5]))
 
 
-def printer(**kw) -> Printer:
+def decoder(**kw) -> Decoder:
     kw.setdefault("ts_style", "abs")
     kw.setdefault("time_zone_utc", True)
-    return Printer(link.LINKTYPE_ETHERNET, **kw)
+    return Decoder(link.LINKTYPE_ETHERNET, **kw)
 
 
 def text(frame: bytes, **kw) -> str:
-    return printer(ts_style="none", **kw).line(NOON * 10**9, frame, len(frame))
+    return decoder(ts_style="none", **kw).line(NOON * 10**9, frame, len(frame))
 
 
 def test_dns_query_line_with_timestamp():
     frame = eth(ip4(17, udp(40000, 53, DNS_QUERY)))
-    line = printer().line(NOON * 10**9 + 1000, frame, len(frame))
+    line = decoder().line(NOON * 10**9 + 1000, frame, len(frame))
     assert line == "22:13:20.000001 IP 198.18.0.2.40000 > 198.18.1.2.53: 1234+ A? example.net. (29)"
 
 
@@ -102,7 +104,7 @@ def test_dns_answer_follows_compression_pointers():
 
 def test_dns_pointer_loop_is_marked_not_followed_forever():
     looped = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c"
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     frame = eth(ip4(17, udp(40000, 53, looped)))
     assert p.line(0, frame, len(frame)).endswith("7+ [|domain]")
     assert p.malformed == 1
@@ -114,7 +116,7 @@ def test_udp_other_port():
 
 
 def test_tcp_handshake_prints_relative_numbers_after_the_syn_ack():
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a" + struct.pack("!II", 1, 0) + b"\x01\x03\x03\x07"
     syn = eth(ip4(6, tcp(40000, 80, 1000, 0, 0x02, options=opts)))
     synack = eth(ip4(6, tcp(80, 40000, 5000, 1001, 0x12, src=B, dst=A), B, A))
@@ -127,6 +129,27 @@ def test_tcp_handshake_prints_relative_numbers_after_the_syn_ack():
         "IP 198.18.0.2.40000 > 198.18.1.2.80: Flags [P.], seq 1:8, ack 1, win 64240, length 7",
     ]
     assert p.malformed == 0
+
+
+def test_tcp_sequences_both_directions_a_connection_to_itself_and_the_limit(monkeypatch):
+    ack = 0x10
+    seqs = tcpseq.TcpSequences()
+    there, back = (A, 40000, B, 80), (B, 80, A, 40000)
+    assert seqs.relative(there, 100, 200, ack) == (100, 200, 0)  # the first prints absolute
+    assert seqs.relative(there, 110, 200, ack) == (10, 1, 199)
+    assert seqs.relative(back, 205, 111, ack) == (6, 11, 100)
+    assert seqs.relative(back, 900, 5, ack | 0x02) == (900, 5, 0)  # a SYN starts over
+    assert seqs.relative(there, 6, 905, ack) == (2, 5, 900)
+    itself = (A, 5, A, 5)
+    assert seqs.relative(itself, 100, 200, ack) == (100, 200, 0)
+    assert seqs.relative(itself, 150, 250, ack) == (50, 51, 199)
+    # A new connection finding the table full empties it: all start over.
+    monkeypatch.setattr(tcpseq, "MAX_CONNECTIONS", 3)
+    assert seqs.relative((A, 1, B, 2), 7, 8, ack) == (7, 8, 0)
+    assert seqs.relative(there, 7, 905, ack) == (3, 5, 900)
+    assert seqs.relative((A, 3, B, 4), 7, 8, ack) == (7, 8, 0)
+    assert seqs.relative(there, 7, 905, ack) == (7, 905, 0)
+    assert seqs.relative(there, 8, 905, ack) == (1, 1, 904)
 
 
 def test_icmp_echo_and_port_unreachable_quote():
@@ -176,8 +199,21 @@ def test_non_first_fragment_has_no_ports():
 
 def test_snapped_udp_is_marked_and_counted():
     frame = eth(ip4(17, udp(40000, 9, b"x" * 100)))
-    p = printer(ts_style="none")
+    p = decoder(ts_style="none")
     assert p.line(0, frame[:38], len(frame)).endswith("198.18.0.2.40000 > 198.18.1.2.9: [|udp]")
+    assert p.malformed == 1
+
+
+def test_snapped_ipv6_udp_header_takes_the_batch_path_too():
+    """A capture cut inside an IPv6 UDP header (`-s 58`) reads `[|udp]` from texts() too.
+
+    The batch loop used to unpack the UDP header without checking that it
+    was captured, and raised.
+    """
+    frame = eth(ip6(17, udp(1, 2, b"x" * 12, A6, B6)), 0x86DD)
+    p = decoder(ts_style="none")
+    assert p.texts([(0, frame[:58], len(frame))]) == \
+        ["IP6 2001:db8::1.1 > 2001:db8::2.2: [|udp]"]
     assert p.malformed == 1
 
 
@@ -189,7 +225,7 @@ def test_ip_length_beyond_the_frame_is_reported():
 
 def test_verbose_flags_bad_ip_and_tcp_checksums():
     good = eth(ip4(6, tcp(1, 2, 10, 0, 0x02)))
-    p = printer(ts_style="none", verbose=1)
+    p = decoder(ts_style="none", verbose=1)
     out = p.line(0, good, len(good))
     assert "(tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto TCP (6), length 40)\n    " in out
     assert "cksum" in out and "(correct)" in out
@@ -214,11 +250,32 @@ def test_verbose_udp_checksum_over_ipv6():
     ("none", ["", ""]),
 ])
 def test_timestamp_styles(style, expected):
-    p = printer(ts_style=style)
+    p = decoder(ts_style=style)
     frame = eth(ip4(17, udp(1, 2, b"")))
     t0 = NOON * 10**9 + 1000
     got = [p.line(t, frame, len(frame)).split("IP ")[0] for t in (t0, t0 + 250_000_000)]
     assert got == expected
+
+
+def test_stateless_packets_and_the_helpers_share():
+    """What a second process may decode: untagged ARP, and UDP or ICMP right in IP."""
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, MAC_A, A, bytes(6), B)
+    frames = [eth(ip4(17, udp(1, 2, b"x"))), eth(ip4(1, icmp(8, 0, bytes(4)))),
+              eth(ip4(6, tcp(1, 2, 3, 4, 0x10))), eth(arp, 0x0806),
+              eth(ip6(17, udp(1, 2, b"x", A6, B6)), 0x86DD),
+              eth(ip6(58, icmp(128, 0, bytes(4))), 0x86DD),
+              eth(ip6(6, tcp(1, 2, 3, 4, 0x10, src=A6, dst=B6)), 0x86DD),
+              eth(ip6(0, bytes([17, 0]) + bytes(6) + udp(1, 2, b"x", A6, B6)), 0x86DD),
+              MAC_B + MAC_A + b"\x81\x00\x00\x64" + b"\x08\x00" + ip4(17, udp(1, 2, b"")),
+              eth(ip4(17, udp(1, 2, b"x")))[:30]]
+    batch = [(0, f, len(f)) for f in frames]
+    assert decoder().stateless(batch) == [True, True, False, True, True, True, False, False,
+                                          False, False]
+    assert decoder(ts_style="delta").stateless(batch) == [False] * len(batch)
+    # The helper takes stateless packets only, and never more than half a batch.
+    assert share([True, True, False, True]) == bytes([0, 1, 0, 1])
+    assert share([True] * 5) == bytes([0, 0, 1, 1, 1])
+    assert share([False, True, False, False]) == bytes([0, 1, 0, 0])
 
 
 def test_hex_and_ascii_dumps_skip_the_link_header():
@@ -237,7 +294,7 @@ def test_hex_and_ascii_dumps_skip_the_link_header():
 
 def test_record_follows_the_json_convention():
     frame = eth(ip4(17, udp(40000, 53, DNS_QUERY)))
-    rec = printer().record(NOON * 10**9, frame, len(frame))
+    rec = decoder().record(NOON * 10**9, frame, len(frame))
     assert (rec["schema"], rec["tool"], rec["type"]) == ("rawtools/1", "sniff", "packet")
     assert (rec["src"], rec["dst"], rec["sport"], rec["dport"]) == \
         ("198.18.0.2", "198.18.1.2", 40000, 53)
@@ -248,7 +305,7 @@ def test_record_follows_the_json_convention():
 
 
 def test_unsupported_link_type_still_gives_a_line():
-    p = Printer(105, ts_style="none")
+    p = Decoder(105, ts_style="none")
     assert p.line(0, b"\x00" * 30, 30) == "link-type 105, length 30"
 
 
@@ -268,7 +325,7 @@ def test_random_damage_never_raises(linktype):
              link.LINKTYPE_LINUX_SLL2: [struct.pack("!H2xiHBB8s", 0x0800, 1, 1, 0, 6, bytes(8))],
              link.LINKTYPE_NULL: [struct.pack("<I", 2), struct.pack("<I", 30)]}
     for verbose in (0, 2):
-        p = Printer(linktype, verbose=verbose, ts_style="none", hexdump="X", link_header=True)
+        p = Decoder(linktype, verbose=verbose, ts_style="none", hexdump="X", link_header=True)
         for _ in range(1500):
             frame = bytearray(rng.choice(heads.get(linktype, [b""])) + rng.choice(seeds))
             for _ in range(rng.randrange(4)):

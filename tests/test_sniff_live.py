@@ -78,7 +78,7 @@ def stat_lines(err: str) -> dict[str, int]:
     out = {}
     for line in err.splitlines():
         for key in ("captured", "received by filter", "dropped by kernel"):
-            if line.endswith(key) or line.endswith(key.replace("packets", "packet")):
+            if line.endswith((key, key.replace("packets", "packet"))):
                 out[key] = int(line.split()[0])
     return out
 

@@ -26,11 +26,13 @@ filter program for the kernel, which is beyond this module.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import mmap
 import socket
 import struct
+from typing import Protocol
 
 import pcapy
 
@@ -41,6 +43,7 @@ from rawtools.io.capture import (
     DEFAULT_TIMEOUT_MS,
     CaptureSource,
     CaptureStats,
+    Direction,
     Packet,
 )
 
@@ -77,6 +80,12 @@ _BLOCK = 1 << 20
 _PAGE = mmap.PAGESIZE
 
 
+class BpfProgram(Protocol):
+    """A filter compiled by pcapy-ng (pcapy.compile): its instructions, for the kernel."""
+
+    def get_bpf(self) -> list[tuple[int, int, int, int]]: ...
+
+
 class PacketCapture(CaptureSource):
     """AF_PACKET capture with the same reading interface as `capture.Capture`."""
 
@@ -84,7 +93,7 @@ class PacketCapture(CaptureSource):
 
     def __init__(self, interface: str, *, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
                  buffer_kib: int | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
-                 direction: str | None = None, immediate: bool = False) -> None:
+                 direction: Direction | None = None, immediate: bool = False) -> None:
         if interface == "any":
             raise UsageError("the packet backend cannot capture on 'any' (libpcap's cooked "
                              "mode); use --backend pcap")
@@ -124,15 +133,14 @@ class PacketCapture(CaptureSource):
         else:
             self._ring_v3(size)
         if self._direction == "in":
-            try:
+            # Kernels before 4.20 refuse it: the pkttype check below still applies.
+            with contextlib.suppress(OSError):
                 self._sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
-            except OSError:
-                pass  # kernels before 4.20: the pkttype check below still applies
         if promisc:
             mreq = struct.pack("=iHH8s", ifindex, PACKET_MR_PROMISC, 0, b"")
             self._sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
         self._sock.setblocking(False)
-        self._bind = (interface, ETH_P_ALL)
+        self._bind: tuple[str, int] | None = (interface, ETH_P_ALL)
 
     def _ring_v3(self, size: int) -> None:
         self._sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
@@ -161,7 +169,7 @@ class PacketCapture(CaptureSource):
         self._cursor = 0
         self._read = self._read_v2
 
-    def _attach(self, program) -> None:
+    def _attach(self, program: BpfProgram) -> None:
         insns = program.get_bpf()
         buf = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *i) for i in insns))
         fprog = struct.pack("@HP", len(insns), ctypes.addressof(buf))
@@ -252,9 +260,7 @@ class PacketCapture(CaptureSource):
         return CaptureStats(self._received, self._dropped, 0)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(AttributeError, BufferError):
             self._map.close()
-        except (AttributeError, BufferError):
-            pass
         self._sock.close()
 

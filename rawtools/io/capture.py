@@ -26,18 +26,20 @@ Three facts about pcapy-ng's bundled libpcap (1.9.1) shape this module:
 
 from __future__ import annotations
 
-import fcntl
 import select
-import socket
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Literal, Protocol, Self
 
 import pcapy
 
 from rawtools.errors import CaptureError, InterfaceError, PermissionNeeded
+from rawtools.io.stop import Stop
 
 Packet = tuple[int, bytes, int]
+# Which packets a live capture keeps: received, sent, or both (tcpdump -Q).
+Direction = Literal["in", "out", "inout"]
 
 DEFAULT_SNAPLEN = 262144
 DEFAULT_TIMEOUT_MS = 50
@@ -47,15 +49,34 @@ BATCH = 1024
 # margin up to libpcap's default of 262144).
 UNTRUNCATED_SNAPLEN = 65535
 
-DIRECTIONS = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT, "inout": pcapy.PCAP_D_INOUT}
-
-SIOCGIFFLAGS = 0x8913
-IFF_UP, IFF_LOOPBACK = 0x1, 0x8
+DIRECTIONS: dict[Direction, int] = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT,
+                                    "inout": pcapy.PCAP_D_INOUT}
 
 _META = struct.Struct("=IIII")
-_PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<",
-                b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}
+_PCAP_MAGICS: dict[bytes, Literal["little", "big"]] = {
+    b"\xd4\xc3\xb2\xa1": "little", b"\x4d\x3c\xb2\xa1": "little",
+    b"\xa1\xb2\xc3\xd4": "big", b"\xa1\xb2\x3c\x4d": "big"}
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+class PcapHeader(Protocol):
+    """What pcapy-ng hands a dispatch() callback with each packet (a Pkthdr)."""
+
+    def getts(self) -> tuple[int, int]: ...
+    def getlen(self) -> int: ...
+
+
+class PcapHandle(Protocol):
+    """The part of a pcapy-ng handle (a Reader) this module uses; pcapy has no types."""
+
+    def datalink(self) -> int: ...
+    def setfilter(self, expression: str) -> None: ...
+    def getfd(self) -> int: ...
+    def next_batch(self, max_n: int) -> tuple[bytes, bytes]: ...
+    def dispatch(self, max_n: int, callback: Callable[[PcapHeader, bytes], None]) -> int: ...
+    def stats(self) -> tuple[int, int, int]: ...
+    def setdirection(self, direction: int) -> None: ...
+    def setnonblock(self, on: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -94,16 +115,14 @@ class CaptureSource:
     def close(self) -> None:
         raise NotImplementedError
 
-    def batches(self, count: int = 0, stopped: Callable[[], bool] = lambda: False,
-                wake_fd: int | None = None) -> Iterator[list[Packet]]:
-        """Batches until EOF, `count` packets, or `stopped()` turns true.
+    def batches(self, count: int = 0, stop: Stop | None = None) -> Iterator[list[Packet]]:
+        """Batches until EOF, `count` packets, or a stop requested on `stop`.
 
-        Live, it sleeps in select() on the capture and on `wake_fd` (a
-        signal.set_wakeup_fd pipe lets a signal handler end the wait at once);
-        without `wake_fd` it wakes twice a second to look at `stopped()`.
+        Live, it sleeps in select() on the capture and on `stop.fd`, so a
+        stop (a signal handled by `stop.on_signals()`) ends the wait at once.
         """
         left = count
-        while not stopped():
+        while stop is None or not stop.requested:
             batch = self.read_batch(min(left, BATCH) if count else BATCH)
             if batch:
                 if count and len(batch) > left:
@@ -116,7 +135,7 @@ class CaptureSource:
             elif not self.live:
                 return
             else:
-                self.wait(None if wake_fd is not None else 0.5, wake_fd)
+                self.wait(None, None if stop is None else stop.fd)
 
     def packets(self, count: int = 0) -> Iterator[Packet]:
         """Every packet, one at a time (see `batches` for the fast form)."""
@@ -128,7 +147,7 @@ class CaptureSource:
         fds = [self.fileno()] if wake_fd is None else [self.fileno(), wake_fd]
         select.select(fds, [], [], timeout)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -143,7 +162,8 @@ class Capture(CaptureSource):
     `fileno()`/`wait()`, or simply iterate `packets()`.
     """
 
-    def __init__(self, handle, name: str, live: bool, snaplen: int, path: str | None = None):
+    def __init__(self, handle: PcapHandle, name: str, live: bool, snaplen: int,
+                 path: str | None = None) -> None:
         self._h = handle
         self.name = name
         self.live = live
@@ -158,8 +178,8 @@ class Capture(CaptureSource):
     # -- opening ------------------------------------------------------------
     @classmethod
     def open_live(cls, interface: str, *, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
-             buffer_kib: int | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
-             direction: str | None = None) -> Capture:
+                  buffer_kib: int | None = None, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                  direction: Direction | None = None) -> Capture:
         """Open `interface` for capture; libpcap's refusal becomes one line."""
         if snaplen <= 0:
             snaplen = DEFAULT_SNAPLEN
@@ -221,10 +241,7 @@ class Capture(CaptureSource):
             msg, self._pending_error = self._pending_error, None
             raise CaptureError(f"{self.name}: {msg}")
         try:
-            if self._exact:
-                out = self._dispatch(max_n)
-            else:
-                out = self._next_batch(max_n)
+            out = self._dispatch(max_n) if self._exact else self._next_batch(max_n)
         except pcapy.PcapError as e:
             if not self.live and not self._exact:
                 # next_batch loses the packets already read in the failing call:
@@ -245,7 +262,7 @@ class Capture(CaptureSource):
         out: list[Packet] = []
         add = out.append
 
-        def take(hdr, data: bytes) -> None:
+        def take(hdr: PcapHeader, data: bytes) -> None:
             sec, usec = hdr.getts()
             add((sec * 1_000_000_000 + usec * 1000, data, hdr.getlen()))
 
@@ -283,8 +300,7 @@ class Capture(CaptureSource):
             close()
 
 
-
-def _ignore(hdr, data) -> None:
+def _ignore(hdr: PcapHeader, data: bytes) -> None:
     """dispatch() callback that skips packets already delivered."""
 
 
@@ -317,27 +333,12 @@ def _file_snaplen(path: str) -> int:
     except OSError:
         return 0
     if head[:4] in _PCAP_MAGICS and len(head) >= 24:
-        return struct.unpack_from(_PCAP_MAGICS[head[:4]] + "I", head, 16)[0]
+        return int.from_bytes(head[16:20], _PCAP_MAGICS[head[:4]])
     if head[:4] == _PCAPNG_MAGIC and len(head) >= 28:
         order = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
         shb_len = struct.unpack_from(order + "I", head, 4)[0]
         if shb_len + 16 <= len(head):
             btype, _, _, _, snap = struct.unpack_from(order + "IIHHI", head, shb_len)
             if btype == 1:  # Interface Description Block; 0 means no limit
-                return snap or DEFAULT_SNAPLEN
+                return int(snap) or DEFAULT_SNAPLEN
     return 0
-
-
-
-def default_interface() -> str:
-    """tcpdump's choice when -i is absent: the first interface up and not loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        for _, name in sorted(socket.if_nameindex()):
-            try:
-                raw = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16s16x", name.encode()))
-            except OSError:
-                continue
-            flags = struct.unpack_from("=H", raw, 16)[0]
-            if flags & IFF_UP and not flags & IFF_LOOPBACK:
-                return name
-    raise InterfaceError("no interface is up to capture on; name one with -i")

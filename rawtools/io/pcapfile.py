@@ -10,7 +10,7 @@ tcpdump, tshark and Wireshark all read the nanosecond magic.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import dpkt
@@ -65,13 +65,14 @@ class PcapWriter(RecordWriter):
         out.flush()
 
     @classmethod
-    def open(cls, path: str, **kw) -> PcapWriter:
+    def open(cls, path: str, linktype: int = LINKTYPE_RAW, snaplen: int = 262144,
+             nanoseconds: bool = True, flush_every: int = 1) -> PcapWriter:
         """Create (truncate) `path`; failures become one-line CaptureErrors."""
         try:
             f = open(path, "wb")  # noqa: SIM115 - lives as long as the writer
         except OSError as e:
             raise CaptureError(f"{path}: {e.strerror}") from None
-        return cls(f, **kw)
+        return cls(f, linktype, snaplen, nanoseconds, flush_every)
 
     def write(self, ts_ns: int, data: bytes, orig_len: int | None = None) -> None:
         """One record stamped `ts_ns` (nanoseconds since the epoch)."""
@@ -131,10 +132,11 @@ def _pcap_records(f: BinaryIO, nano: bool) -> Iterator[tuple[int, bytes]]:
             yield sec * 1_000_000_000 + frac * mult, data
 
 
-def _pcapng_records(f: BinaryIO, reader) -> Iterator[tuple[int, bytes]]:
+def _pcapng_records(f: BinaryIO,
+                    reader: Iterable[tuple[float, bytes]]) -> Iterator[tuple[int, bytes]]:
     with f:
         try:
             for ts, data in reader:
-                yield int(round(ts * 1_000_000_000)), bytes(data)
+                yield round(ts * 1_000_000_000), bytes(data)
         except (dpkt.UnpackError, struct.error, ValueError):
             return

@@ -17,6 +17,7 @@ import netifaces
 
 SIOCGIFFLAGS = 0x8913
 SIOCGIFMTU = 0x8921
+IFF_UP, IFF_LOOPBACK = 0x1, 0x8
 
 # Flag names as `ip link` and ifconfig print them, lowest bit first.
 _FLAGS = ["UP", "BROADCAST", "DEBUG", "LOOPBACK", "POINTOPOINT", "NOTRAILERS", "RUNNING",
@@ -103,8 +104,17 @@ def list_interfaces() -> list[Interface]:
 
 
 def default_interface() -> str | None:
-    """The first interface that is up and not loopback (tcpdump's default)."""
-    for iface in list_interfaces():
-        if iface.up and not iface.loopback:
-            return iface.name
+    """tcpdump's choice when no interface is named: the first up and not loopback.
+
+    In kernel index order, from the kernel's own list and flags (not
+    netifaces', which also lists address labels such as eth0:1).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _, name in sorted(socket.if_nameindex()):
+            raw = _ioctl(s, SIOCGIFFLAGS, name)
+            if raw is None:
+                continue
+            flags = struct.unpack_from("H", raw, 16)[0]
+            if flags & IFF_UP and not flags & IFF_LOOPBACK:
+                return name
     return None

@@ -9,6 +9,9 @@ word loop, and every probe and every verified reply goes through here.
 import socket
 import struct
 
+_PSEUDO4 = struct.Struct("!xBH")
+_PSEUDO6 = struct.Struct("!IxxxB")
+
 
 def ones_sum(data: bytes) -> int:
     """Ones'-complement sum of `data` as 16-bit big-endian words (0..0xffff)."""
@@ -36,9 +39,20 @@ def checksum_ok(data: bytes) -> bool:
 def pseudo_header(src: str, dst: str, proto: int, length: int) -> bytes:
     """The pseudo-header that UDP, TCP and ICMPv6 checksums cover."""
     if ":" in src:
-        return (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
-                + struct.pack("!IxxxB", length, proto))
-    return socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!xBH", proto, length)
+        return pseudo_header_raw(socket.inet_pton(socket.AF_INET6, src),
+                                 socket.inet_pton(socket.AF_INET6, dst), proto, length)
+    return pseudo_header_raw(socket.inet_aton(src), socket.inet_aton(dst), proto, length)
+
+
+def pseudo_header_raw(src: bytes, dst: bytes, proto: int, length: int) -> bytes:
+    """`pseudo_header` of addresses as they sit in the IP header (4 or 16 bytes each).
+
+    For readers of captured packets, which hold the addresses as bytes and
+    would otherwise format them only for this to parse them back.
+    """
+    if len(src) == 16:
+        return src + dst + _PSEUDO6.pack(length, proto)
+    return src + dst + _PSEUDO4.pack(proto, length)
 
 
 def transport_checksum(src: str, dst: str, proto: int, segment: bytes) -> int:

@@ -235,3 +235,15 @@ def parse_ip(packet: bytes) -> Icmp | None:
     if h.version == 4 and h.length < h.offset:
         end = len(packet)  # a zero total length, as captures of offloaded sends show
     return parse_icmp(h.version, h.src, h.dst, h.ttl, packet[h.offset:end])
+
+
+# Appended for the sniff decoder, which names these messages too (dpkt's
+# names; RFC 792 and 950 for ICMP, RFC 4861 and 3810 for ICMPv6).
+ICMP_TSTAMP = 13
+ICMP_TSTAMPREPLY = 14
+ICMP_MASKREPLY = 18
+ICMP6_MLD_QUERY = 130
+ICMP6_ND_NEIGHBOR_SOLICIT = 135
+ICMP6_ND_NEIGHBOR_ADVERT = 136
+ICMP6_ND_REDIRECT = 137
+ICMP6_MLDV2_REPORT = 143

@@ -39,10 +39,37 @@ ETHERTYPE_IPV6 = 0x86DD
 ETHERTYPE_8021Q = 0x8100
 ETHERTYPE_8021AD = 0x88A8
 ETHERTYPE_QINQ_OLD = 0x9100
+# The other EtherTypes tcpdump names in -e output.
+ETHERTYPE_REVARP = 0x8035
+ETHERTYPE_MPLS = 0x8847
+ETHERTYPE_MPLS_MULTI = 0x8848
+ETHERTYPE_PPPOED = 0x8863
+ETHERTYPE_PPPOES = 0x8864
+ETHERTYPE_EAPOL = 0x888E
+ETHERTYPE_LLDP = 0x88CC
+ETHERTYPE_MACSEC = 0x88E5
+ETHERTYPE_PTP = 0x88F7
+ETHERTYPE_LOOPBACK = 0x9000
+ETHERTYPE_SLOW = 0x8809
+ETHERTYPE_TCPCOMP = 0x876B
+ETHERTYPE_ERSPAN = 0x88BE
+ETHERTYPE_NSH = 0x894F
+ETHERTYPE_TRILL = 0x22F3
+ETHERTYPE_IPX = 0x8137
+ETHERTYPE_ATALK = 0x809B
+ETHERTYPE_AARP = 0x80F3
+ETHERTYPE_TEB = 0x6558
 # Linux's pseudo-EtherTypes (if_ether.h), which LINUX_SLL also carries: an
 # 802.3 frame whose type field is a length holds LLC (or Novell's raw IPX).
 ETH_P_802_3 = 0x0001
 ETH_P_802_2 = 0x0004
+
+# The packet types of Linux cooked captures (if_packet.h): who the packet was for.
+PACKET_HOST = 0
+PACKET_BROADCAST = 1
+PACKET_MULTICAST = 2
+PACKET_OTHERHOST = 3
+PACKET_OUTGOING = 4
 
 # BSD address families in NULL/LOOP headers that mean IPv6 differ by OS.
 _AF_INET = 2
@@ -50,24 +77,40 @@ _AF_INET6 = frozenset({10, 24, 28, 30})
 _VLAN_TPIDS = frozenset({ETHERTYPE_8021Q, ETHERTYPE_8021AD, ETHERTYPE_QINQ_OLD})
 _ARPHRD_NETLINK = 824
 
-NAMES = {
-    LINKTYPE_NULL: "NULL",
-    LINKTYPE_ETHERNET: "EN10MB",
-    DLT_RAW: "RAW",
-    DLT_RAW_OPENBSD: "RAW",
-    LINKTYPE_RAW: "RAW",
-    LINKTYPE_LOOP: "LOOP",
-    LINKTYPE_LINUX_SLL: "LINUX_SLL",
-    LINKTYPE_IPV4: "IPV4",
-    LINKTYPE_IPV6: "IPV6",
-    LINKTYPE_LINUX_SLL2: "LINUX_SLL2",
+# tcpdump's name and description of each link type read here, as its header
+# line shows them ("link-type EN10MB (Ethernet)"); the name alone is what the
+# decoders call the link.
+LINK_TYPES: dict[int, tuple[str, str]] = {
+    LINKTYPE_NULL: ("NULL", "BSD loopback"),
+    LINKTYPE_ETHERNET: ("EN10MB", "Ethernet"),
+    DLT_RAW: ("RAW", "Raw IP"),
+    DLT_RAW_OPENBSD: ("RAW", "Raw IP"),
+    LINKTYPE_RAW: ("RAW", "Raw IP"),
+    LINKTYPE_LOOP: ("LOOP", "OpenBSD loopback"),
+    LINKTYPE_LINUX_SLL: ("LINUX_SLL", "Linux cooked v1"),
+    LINKTYPE_IPV4: ("IPV4", "Raw IPv4"),
+    LINKTYPE_IPV6: ("IPV6", "Raw IPv6"),
+    LINKTYPE_LINUX_SLL2: ("LINUX_SLL2", "Linux cooked v2"),
 }
+# The names alone, derived from the table above.
+NAMES = {linktype: name for linktype, (name, _) in LINK_TYPES.items()}
+
+
+def describe(linktype: int) -> str:
+    """tcpdump's `NAME (description)` of a link type, or its number if unknown here."""
+    known = LINK_TYPES.get(linktype)
+    return f"{known[0]} ({known[1]})" if known else str(linktype)
+
 
 _H = struct.Struct("!H")
 _SLL = struct.Struct("!HHH8sH")
 _SLL2 = struct.Struct("!H2xiHBB8s")
 _LE32 = struct.Struct("<I")
 _BE32 = struct.Struct("!I")
+
+
+# (TPID, TCI) of each VLAN tag, outermost first.
+Vlans = tuple[tuple[int, int], ...]
 
 
 class LinkInfo(NamedTuple):
@@ -82,7 +125,7 @@ class LinkInfo(NamedTuple):
 
     src: bytes = b""
     dst: bytes = b""
-    vlans: tuple[tuple[int, int], ...] = ()
+    vlans: Vlans = ()
     pkttype: int = -1
     hatype: int = -1
     ifindex: int = -1
@@ -94,9 +137,9 @@ Decap = tuple[int | None, int, LinkInfo]
 _NO_INFO = LinkInfo()
 
 
-def _vlan_tags(frame: bytes, etype: int, off: int) -> tuple[int, int, tuple] | None:
+def _vlan_tags(frame: bytes, etype: int, off: int) -> tuple[int, int, Vlans] | None:
     """Skip stacked VLAN tags starting at `off`; None if one is cut short."""
-    tags = []
+    tags: list[tuple[int, int]] = []
     while etype in _VLAN_TPIDS:
         if len(frame) < off + 4:
             return None

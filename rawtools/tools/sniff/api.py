@@ -18,18 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from rawtools.io.capture import (
-    DEFAULT_SNAPLEN,
-    Capture,
-    CaptureSource,
-    CaptureStats,
-    default_interface,
-)
+from rawtools.errors import InterfaceError
+from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
+    from rawtools.tools.sniff.decode import Decoder
+
+# libpcap, or an AF_PACKET ring (rawtools.io.afpacket).
+Backend = Literal["pcap", "packet"]
 
 __all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
 
@@ -52,22 +51,22 @@ class SniffedPacket:
     data: bytes
     orig_len: int
     linktype: int
-    _printer: Any = field(repr=False, compare=False)
+    _decoder: Decoder = field(repr=False, compare=False)
 
     @cached_property
     def summary(self) -> str:
         """tcpdump's one-line description, without the timestamp."""
-        return self._printer.line(self.ts_ns, self.data, self.orig_len)
+        return self._decoder.line(self.ts_ns, self.data, self.orig_len)
 
     @cached_property
     def fields(self) -> dict[str, Any]:
         """The decoded fields, as `rawtools sniff --json` prints them."""
-        return self._printer.record(self.ts_ns, self.data, self.orig_len)
+        return self._decoder.record(self.ts_ns, self.data, self.orig_len)
 
 
 def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
           file: str | None = None, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
-          immediate: bool = False, backend: str = "pcap", direction: str | None = None,
+          immediate: bool = False, backend: Backend = "pcap", direction: Direction | None = None,
           buffer_kib: int | None = None, numeric: bool = True,
           verbose: int = 0) -> Iterator[SniffedPacket]:
     """Packets from `interface` (or from `file`, a pcap/pcapng) matching `filter`.
@@ -77,27 +76,27 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
     backend so each packet arrives at once instead of up to 50 ms late.
     Errors are `rawtools.errors` exceptions with one-line messages.
     """
-    from rawtools.tools.sniff.decode import Printer
+    from rawtools.tools.sniff.decode import Decoder
 
     source = open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
                           immediate=immediate, backend=backend, direction=direction,
                           buffer_kib=buffer_kib)
     with source:
-        printer = Printer(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
+        decoder = Decoder(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
         linktype = source.linktype
         for ts, data, orig in source.packets(count):
-            yield SniffedPacket(ts, data, orig, linktype, printer)
+            yield SniffedPacket(ts, data, orig, linktype, decoder)
 
 
 def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,
                  snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True, immediate: bool = False,
-                 backend: str = "pcap", direction: str | None = None,
+                 backend: Backend = "pcap", direction: Direction | None = None,
                  buffer_kib: int | None = None) -> CaptureSource:
     """An open, filtered capture handle: the building block under `sniff`."""
     if file is not None:
         source: CaptureSource = Capture.open_offline(file)
     else:
-        interface = interface or default_interface()
+        interface = interface or _default_interface()
         if immediate or backend == "packet":
             from rawtools.io.afpacket import PacketCapture
 
@@ -113,3 +112,13 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
         source.close()
         raise
     return source
+
+
+def _default_interface() -> str:
+    """tcpdump's choice when no interface is named: the first up and not loopback."""
+    from rawtools.net.interfaces import default_interface
+
+    name = default_interface()
+    if name is None:
+        raise InterfaceError("no interface is up to capture on; name one with -i")
+    return name

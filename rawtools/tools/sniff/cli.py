@@ -3,49 +3,37 @@
 The loop hands whole batches around (a libpcap `next_batch`, a block of the
 AF_PACKET ring) and writes each batch's text with one call, because per-packet
 Python work, not the kernel, is what limits a Python sniffer. SIGINT and
-SIGTERM only set a flag (and wake the select through a pipe), so the loop
-always leaves through the same door: -w file flushed and closed, statistics
-printed.
+SIGTERM only request a stop (`rawtools.io.stop`, which also wakes the
+capture's select), so the loop always leaves through the same door: -w file
+flushed and closed, statistics printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import importlib
 import json
-import marshal
-import os
-import signal
-import struct
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
-from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, Packet
+from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
+from rawtools.io.stop import Stop
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
-from rawtools.tools.sniff.api import open_capture
+from rawtools.tools.sniff.api import Backend, open_capture
+from rawtools.wire import link
 
 if TYPE_CHECKING:
+    from rawtools.tools.sniff.decode import Decoder
     from rawtools.tools.sniff.output import CaptureWriter
 
-# tcpdump's "link-type NAME (description)" for the types people meet.
-LINK_NAMES = {
-    0: ("NULL", "BSD loopback"), 1: ("EN10MB", "Ethernet"), 12: ("RAW", "Raw IP"),
-    101: ("RAW", "Raw IP"), 108: ("LOOP", "OpenBSD loopback"),
-    113: ("LINUX_SLL", "Linux cooked v1"), 228: ("IPV4", "Raw IPv4"),
-    229: ("IPV6", "Raw IPv6"), 276: ("LINUX_SLL2", "Linux cooked v2"),
-}
 # Live handles report platform DLT values; files need the LINKTYPE number.
-DLT_TO_LINKTYPE = {12: 101, 14: 101}
-TS_STYLES = {0: "abs", 1: "none", 2: "epoch", 3: "delta"}
-# Files smaller than this are decoded by one process: a helper's fork and
-# second read of the file cost more than it saves on them.
-SPLIT_MIN_BYTES = 4 << 20
-_LEN = struct.Struct("<I")
+DLT_TO_LINKTYPE = {link.DLT_RAW: link.LINKTYPE_RAW, link.DLT_RAW_OPENBSD: link.LINKTYPE_RAW}
+
+Render = Callable[[list[Packet]], str]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -94,7 +82,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def open_source(args: argparse.Namespace) -> CaptureSource:
     """The capture the flags ask for, filter installed, still with root's rights."""
-    backend = args.backend or ("packet" if args.immediate else "pcap")
+    backend: Backend = args.backend or ("packet" if args.immediate else "pcap")
     if args.immediate and backend == "pcap":
         raise UsageError("--immediate needs --backend packet (pcapy-ng has no immediate mode)")
     return open_capture(args.interface, " ".join(args.expression), file=args.read,
@@ -102,55 +90,22 @@ def open_source(args: argparse.Namespace) -> CaptureSource:
                         backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
 
 
-def link_text(linktype: int) -> str:
-    name = LINK_NAMES.get(linktype)
-    return f"{name[0]} ({name[1]})" if name else str(linktype)
+def _text_output(args: argparse.Namespace, linktype: int) -> tuple[Render, Decoder]:
+    """A function turning a batch into output text, and the decoder behind it."""
+    from rawtools.tools.sniff.decode import Decoder
+    from rawtools.tools.sniff.timestamps import TS_STYLES
 
-
-class Stopper:
-    """SIGINT/SIGTERM end the capture cleanly: a flag plus a wake-up pipe for select."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._r, False)
-        os.set_blocking(self._w, False)
-        self._old_fd = signal.set_wakeup_fd(self._w)
-        self._old = {s: signal.signal(s, self._handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def _handler(self, signum: int, _frame: object) -> None:
-        self.signum = signum
-
-    def stopped(self) -> bool:
-        return self.signum is not None
-
-    @property
-    def fd(self) -> int:
-        return self._r
-
-    def restore(self) -> None:
-        signal.set_wakeup_fd(self._old_fd)
-        for s, h in self._old.items():
-            signal.signal(s, h)
-        os.close(self._r)
-        os.close(self._w)
-
-
-def _printer_output(args: argparse.Namespace, linktype: int) -> tuple[Callable, object]:
-    """A function turning a batch into output text, and the printer behind it."""
-    from rawtools.tools.sniff.decode import Printer
-
-    printer = Printer(linktype, numeric=args.numeric, verbose=args.verbose,
+    decoder = Decoder(linktype, numeric=args.numeric, verbose=args.verbose,
                       link_header=args.link_header, ts_style=TS_STYLES[args.ts],
                       hexdump=args.hexdump)
     if args.json:
-        as_json, rec = json.dumps, printer.record
+        as_json, rec = json.dumps, decoder.record
 
         def render(batch: list[Packet]) -> str:
             return "".join([as_json(rec(*p), separators=(",", ":")) + "\n" for p in batch])
-    else:
-        render = printer.lines
-    return render, printer
+
+        return render, decoder
+    return decoder.lines, decoder
 
 
 def _writer(args: argparse.Namespace, source: CaptureSource) -> CaptureWriter:
@@ -181,175 +136,60 @@ def run(args: argparse.Namespace) -> int:
     try:
         # Everything is imported and built before root is given up: after it
         # the Python installation itself may be out of reach (a root-only prefix).
-        render, printer = (None, None) if args.write else _printer_output(args, source.linktype)
-        if args.write:
-            # Only the module now (it brings dpkt); the file is opened below.
-            importlib.import_module("rawtools.tools.sniff.output")
+        render, decoder = (None, None) if args.write else _text_output(args, source.linktype)
+        # Only the module now (the writer's brings dpkt); the file is opened,
+        # or the helper started, below.
+        importlib.import_module("rawtools.tools.sniff.output" if args.write
+                                else "rawtools.tools.sniff.helper")
         drop_privileges(args.user)
         # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
         writer = _writer(args, source) if args.write else None
-        return _capture(args, source, writer, render, printer)
+        return _capture(args, source, writer, render, decoder)
     finally:
         source.close()
 
 
 def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
-             render: Callable | None, printer: object) -> int:
+             render: Render | None, decoder: Decoder | None) -> int:
+    """Packets to the writer or as text until the end, a count or a stop; then the report."""
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
-    print(f"{where}, link-type {link_text(source.linktype)}, {snap}", file=sys.stderr,
+    print(f"{where}, link-type {link.describe(source.linktype)}, {snap}", file=sys.stderr,
           flush=True)
     out = sys.stdout
     captured = 0
-    helper = _Helper.start(args, printer) if render is not None else None
-    if helper is not None:
-        render = helper.render
-    stopper = Stopper()
-    try:
-        for batch in source.batches(args.count, stopper.stopped, stopper.fd):
-            if writer:
-                captured += writer.write_batch(batch)
-                if writer.finished:
-                    print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
-                    break
-            else:
-                out.write(render(batch))
-                captured += len(batch)
-                if args.line_buffered:
-                    out.flush()
-    finally:
-        stopper.restore()
+    helper = None
+    if decoder is not None and args.read and not args.json:
+        from rawtools.tools.sniff.helper import Helper
+
+        helper = Helper.start(decoder, args.read, " ".join(args.expression), args.count)
         if helper is not None:
-            helper.close()
-        if writer:
-            writer.close()
-        out.flush()
-        _report(args, source, captured, printer)
+            render = helper.render
+    with Stop() as stop, stop.on_signals():
+        try:
+            for batch in source.batches(args.count, stop):
+                if writer:
+                    captured += writer.write_batch(batch)
+                    if writer.finished:
+                        print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
+                        break
+                elif render is not None:
+                    out.write(render(batch))
+                    captured += len(batch)
+                    if args.line_buffered:
+                        out.flush()
+        finally:
+            if helper is not None:
+                helper.close()
+            if writer:
+                writer.close()
+            out.flush()
+            _report(args, source, captured, decoder)
     return 0
 
 
-def _share(mask: list[bool]) -> bytes:
-    """Which packets of a batch the helper decodes (1) and which this process does (0).
-
-    The helper takes stateless packets only, half the batch at most: this
-    process keeps the stateful packets and, when they are fewer than half,
-    the first stateless ones up to half, so that a batch of nothing but
-    stateless packets (`udp port 53`) is shared too. The helper computes it
-    and sends it with its lines, so the two never disagree and this process
-    spends nothing on it.
-    """
-    need = len(mask) // 2 - mask.count(False)
-    if need > 0:
-        i = -1
-        for _ in range(need):
-            i = mask.index(True, i + 1)
-            mask[i] = False
-    return bytes(mask)
-
-
-class _Helper:
-    """A second process decoding the stateless packets of a file, for a second core.
-
-    Decoding, not reading, limits `sniff -r`. The helper is a fork that opens
-    the same file with the same filter and count, so it reads the very same
-    batches; of each it decodes packets `Printer.stateless` picks (ARP,
-    UDP, ICMP: nothing in their lines depends on earlier packets; see
-    `_share`) and sends which ones and their lines back through a pipe,
-    while this process decodes the rest
-    (TCP with its relative sequence numbers, anything unusual) and merges
-    the two in capture order. The output is byte for byte one process's.
-
-    The helper ignores SIGINT/SIGTERM and only lives while it is read from:
-    when this process stops early (Ctrl-C, -c, `| head`) and closes the pipe,
-    the helper's next write kills it (SIGPIPE). If it fails or dies, its
-    packets are simply decoded here, from the first batch it did not send.
-    """
-
-    def __init__(self, pid: int, fd: int, printer) -> None:
-        self._pid = pid
-        self._pipe: object | None = os.fdopen(fd, "rb")
-        self._printer = printer
-
-    @classmethod
-    def start(cls, args: argparse.Namespace, printer) -> _Helper | None:
-        """A running helper, or None where one cannot pay (or cannot work)."""
-        if args.json or not args.read or args.read == "-" or not printer.splittable:
-            return None
-        try:
-            if os.path.getsize(args.read) < SPLIT_MIN_BYTES or len(os.sched_getaffinity(0)) < 2:
-                return None
-        except OSError:
-            return None
-        r, w = os.pipe()
-        try:
-            # Room for a few batches, so the helper runs ahead instead of in lockstep.
-            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except OSError:
-            pass
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the helper: never returns
-            os.close(r)
-            code = 0
-            try:
-                cls._serve(args, printer, w)
-            except BaseException:  # noqa: BLE001 - the parent decodes what is missing
-                code = 1
-            os._exit(code)
-        os.close(w)
-        return cls(pid, r, printer)
-
-    @staticmethod
-    def _serve(args: argparse.Namespace, printer, w: int) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.set_wakeup_fd(-1)
-        stateless, texts, dumps, pack = printer.stateless, printer.texts, marshal.dumps, _LEN.pack
-        with Capture.open_offline(args.read) as cap:
-            cap.set_filter(" ".join(args.expression))
-            for batch in cap.batches(args.count):
-                mask = _share(stateless(batch))
-                blob = dumps((mask, texts([p for p, m in zip(batch, mask, strict=True) if m])))
-                data = memoryview(pack(len(blob)) + blob)
-                while data:
-                    data = data[os.write(w, data):]
-
-    def _receive(self, size: int) -> tuple[bytes, list[str]] | None:
-        """The helper's share of the next batch (see `_share`), its lines; None once failed."""
-        if self._pipe is None:
-            return None
-        try:
-            head = self._pipe.read(4)
-            mask, lines = marshal.loads(self._pipe.read(_LEN.unpack(head)[0]))
-        except (struct.error, EOFError, ValueError, TypeError, OSError):
-            mask = lines = None
-        if not (isinstance(mask, bytes) and isinstance(lines, list) and len(mask) == size
-                and len(lines) == mask.count(1)):
-            self._pipe.close()
-            self._pipe = None
-            return None
-        return mask, lines
-
-    def render(self, batch: list[Packet]) -> str:
-        """The batch's text, like `Printer.lines`: own lines and the helper's, in order."""
-        printer = self._printer
-        got = self._receive(len(batch))
-        if got is None:
-            return printer.lines(batch)
-        mask, theirs = got
-        own = iter(printer.texts([p for p, m in zip(batch, mask, strict=True) if not m])).__next__
-        other = iter(theirs).__next__
-        return "\n".join([other() if m else own() for m in mask]) + "\n"
-
-    def close(self) -> None:
-        if self._pipe is not None:
-            self._pipe.close()
-            self._pipe = None
-        os.waitpid(self._pid, 0)
-
-
-def _report(args: argparse.Namespace, source: CaptureSource, captured: int, printer) -> None:
+def _report(args: argparse.Namespace, source: CaptureSource, captured: int,
+            decoder: Decoder | None) -> None:
     """tcpdump's closing lines on stderr; with --json also the summary object."""
     stats = source.stats()
     if stats is not None:
@@ -357,8 +197,8 @@ def _report(args: argparse.Namespace, source: CaptureSource, captured: int, prin
               f"\n{_plural(stats.dropped, 'dropped by kernel')}", file=sys.stderr)
         if stats.ifdropped:
             print(_plural(stats.ifdropped, "dropped by interface"), file=sys.stderr)
-    if args.json and not (args.write == "-"):
-        fields = {"captured": captured, "malformed": getattr(printer, "malformed", 0)}
+    if args.json and args.write != "-":
+        fields = {"captured": captured, "malformed": decoder.malformed if decoder else 0}
         if stats is not None:
             fields.update(received=stats.received, dropped=stats.dropped,
                           ifdropped=stats.ifdropped)

@@ -13,11 +13,25 @@ from __future__ import annotations
 import socket
 import struct
 
+from rawtools.tools.sniff.walk import Fields
+
+# Record types and the class summaries branch on (dpkt's names), and header flags.
+DNS_A, DNS_NS, DNS_CNAME, DNS_PTR, DNS_MX, DNS_TXT = 1, 2, 5, 12, 15, 16
+DNS_AAAA, DNS_SRV, DNS_DNAME, DNS_OPT = 28, 33, 39, 41
+DNS_IN = 1
+DNS_QR, DNS_AA, DNS_TC, DNS_RD, DNS_RA, DNS_AD, DNS_CD = (
+    0x8000, 0x0400, 0x0200, 0x0100, 0x0080, 0x0020, 0x0010)
+_QR_HIGH = DNS_QR >> 8  # the QR bit in the flags' first byte
+_NAME_DATA = (DNS_NS, DNS_CNAME, DNS_PTR, DNS_DNAME)  # rdata that is one name
+_POINTER = 0xC0  # a label length byte this high starts a compression pointer
+
 _HDR = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
 _QQ = struct.Struct("!HH")
 _H = struct.Struct("!H")
 
+# The names of record types, classes, response codes and opcodes, by number
+# as the IANA registry lists them.
 TYPES = {
     1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB", 8: "MG", 9: "MR",
     10: "NULL", 11: "WKS", 12: "PTR", 13: "HINFO", 14: "MINFO", 15: "MX", 16: "TXT", 17: "RP",
@@ -79,7 +93,7 @@ def name(msg: bytes, off: int) -> tuple[str, int]:
         if ln == 0:
             off += 1
             break
-        if ln >= 0xC0:
+        if ln >= _POINTER:
             if off + 2 > n:
                 raise Truncated
             if end < 0:
@@ -114,7 +128,7 @@ def skip_name(msg: bytes, off: int) -> int:
         ln = msg[off]
         if ln == 0:
             return off + 1
-        if ln >= 0xC0:
+        if ln >= _POINTER:
             if off + 2 > n:
                 raise Truncated
             return off + 2
@@ -152,18 +166,18 @@ def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
     end = off + rdlen
     if end > len(msg):
         raise Truncated
-    if rtype == 1 and rdlen == 4:
+    if rtype == DNS_A and rdlen == 4:
         return " " + socket.inet_ntop(socket.AF_INET, msg[off:end])
-    if rtype == 28 and rdlen == 16:
+    if rtype == DNS_AAAA and rdlen == 16:
         return " " + socket.inet_ntop(socket.AF_INET6, msg[off:end])
-    if rtype in (2, 5, 12, 39):
+    if rtype in _NAME_DATA:
         return " " + name(msg, off)[0]
-    if rtype == 15 and rdlen >= 3:
+    if rtype == DNS_MX and rdlen >= 3:
         return f" {name(msg, off + 2)[0]} {_H.unpack_from(msg, off)[0]}"
-    if rtype == 33 and rdlen >= 7:
+    if rtype == DNS_SRV and rdlen >= 7:
         prio, weight, port = struct.unpack_from("!HHH", msg, off)
         return f" {name(msg, off + 6)[0]}:{port} {prio} {weight}"
-    if rtype == 16:
+    if rtype == DNS_TXT:
         parts = []
         p = off
         while p < end:
@@ -180,24 +194,24 @@ def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
     """The summary's text after the id and before the question: flags and counts."""
     opcode = (flags >> 11) & 0xF
     out = [OPCODES.get(opcode, f" op{opcode}")]
-    if flags & 0x8000:
+    if flags & DNS_QR:
         rcode = flags & 0xF
         out.append(RCODES.get(rcode, f" Resp{rcode}"))
-        if flags & 0x0400:
+        if flags & DNS_AA:
             out.append("*")
-        if not flags & 0x0080:
+        if not flags & DNS_RA:
             out.append("-")
-        if flags & 0x0200:
+        if flags & DNS_TC:
             out.append("|")
-        if flags & 0x0020:
+        if flags & DNS_AD:
             out.append("$")
         if qd != 1:
             out.append(f" [{qd}q]")
         out.append(f" {an}/{ns}/{ar}")
     else:
-        if flags & 0x0100:
+        if flags & DNS_RD:
             out.append("+")
-        if flags & 0x0010:
+        if flags & DNS_CD:
             out.append("%")
         if qd != 1:
             out.append(f" [{qd}q]")
@@ -218,7 +232,7 @@ _CACHE_MAX = 4096
 _ADDRS: dict[bytes, str] = {}
 
 
-def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, bool]:
+def summary(msg: bytes, length: int, fields: Fields | None = None) -> tuple[str, bool]:
     """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
 
     `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
@@ -232,7 +246,7 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
     (`length` is their own) are, as the text ends with that length. Answers
     are not cached: their TTLs make nearly every response new.
     """
-    if fields is None and len(msg) == length and length >= 12 and not msg[2] & 0x80:
+    if fields is None and len(msg) == length and length >= 12 and not msg[2] & _QR_HIGH:
         key = msg[2:]
         hit = _QUERIES.get(key)
         if hit is None:
@@ -246,24 +260,19 @@ def summary(msg: bytes, length: int, fields: dict | None = None) -> tuple[str, b
     return _summary(msg, length, fields)
 
 
-def _summary(msg: bytes, length: int, fields: dict | None) -> tuple[str, bool]:
+def _summary(msg: bytes, length: int, fields: Fields | None) -> tuple[str, bool]:
     """summary(), worked out from the bytes."""
     if len(msg) < 12:
         return "[|domain]", False
     ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
+    dns: Fields | None = None
     if fields is not None:
-        fields["dns"] = dns = {"id": ident, "qr": bool(flags & 0x8000),
+        fields["dns"] = dns = {"id": ident, "qr": bool(flags & DNS_QR),
                                "opcode": (flags >> 11) & 0xF, "rcode": flags & 0xF,
                                "qd": qd, "an": an, "ns": ns, "ar": ar}
-    # Everything between the id and the question depends only on the flags
-    # and counts, and the same few combinations recur: cache the text.
-    raw = msg[2:12]
-    head = _HEADS.get(raw)
+    head = _HEADS.get(msg[2:12])
     if head is None:
-        head = _head_text(flags, qd, an, ns, ar)
-        if len(_HEADS) > _CACHE_MAX:
-            _HEADS.clear()
-        _HEADS[raw] = head
+        head = _head(msg[2:12], flags, qd, an, ns, ar)
     out = [str(ident), head]
     try:
         off = 12
@@ -272,49 +281,72 @@ def _summary(msg: bytes, length: int, fields: dict | None) -> tuple[str, bool]:
             qtype, qclass = _QQ.unpack_from(msg, off)
             off += 4
             if i == 0:
-                if fields is not None:
+                if dns is not None:
                     dns["qname"], dns["qtype"] = qname, type_name(qtype)
-                if not flags & 0x8000:
-                    cls = "" if qclass & 0x7FFF == 1 else " " + (
-                        CLASSES.get(qclass & 0x7FFF) or f"(Class {qclass & 0x7FFF})")
+                if not flags & DNS_QR:
+                    cls = "" if qclass & 0x7FFF == DNS_IN else " " + _class_text(qclass)
                     out.append(f" {type_name(qtype)}{cls}? {qname}")
-        if flags & 0x8000:
-            answers = []
-            n = len(msg)
-            for i in range(an):
-                # The owner name is nearly always one pointer to the question.
-                if off + 2 <= n and msg[off] >= 0xC0:
-                    off += 2
-                else:
-                    off = skip_name(msg, off)
-                rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
-                off += 10
-                end = off + rdlen
-                # The usual answers, addresses, without the general walk.
-                if rclass == 1 and end <= n and (rtype == 1 and rdlen == 4
-                                                 or rtype == 28 and rdlen == 16):
-                    raw = msg[off:end]
-                    text = _ADDRS.get(raw)
-                    if text is None:
-                        if len(_ADDRS) >= _CACHE_MAX:
-                            _ADDRS.clear()
-                        text = _ADDRS[raw] = (" A " + socket.inet_ntop(socket.AF_INET, raw)
-                                              if rdlen == 4 else
-                                              " AAAA " + socket.inet_ntop(socket.AF_INET6, raw))
-                else:
-                    text = " " + type_name(rtype)
-                    if rclass & 0x7FFF != 1 and rtype != 41:
-                        text += " " + (CLASSES.get(rclass & 0x7FFF)
-                                       or f"(Class {rclass & 0x7FFF})")
-                    text += _rdata(msg, rtype, off, rdlen)
-                off = end
-                out.append(text if i == 0 else "," + text)
-                if fields is not None:
-                    answers.append(text.strip())
-            if fields is not None:
+        if flags & DNS_QR:
+            answers: list[str] | None = [] if dns is not None else None
+            _answers(msg, off, an, out, answers)
+            if dns is not None:
                 dns["answers"] = answers
     except (Truncated, struct.error, IndexError, ValueError):
         out.append(" [|domain]")
         return "".join(out), False
     out.append(f" ({length})")
     return "".join(out), True
+
+
+def _head(raw: bytes, flags: int, qd: int, an: int, ns: int, ar: int) -> str:
+    """`_head_text`, cached by `raw`, the header after the id.
+
+    Everything between the id and the question depends only on the flags and
+    counts, and the same few combinations recur.
+    """
+    if len(_HEADS) > _CACHE_MAX:
+        _HEADS.clear()
+    head = _HEADS[raw] = _head_text(flags, qd, an, ns, ar)
+    return head
+
+
+def _class_text(rclass: int) -> str:
+    """A class's name (the top bit, mDNS's unicast/cache-flush bit, left out)."""
+    return CLASSES.get(rclass & 0x7FFF) or f"(Class {rclass & 0x7FFF})"
+
+
+def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None) -> None:
+    """The answers' text into `out` (and each, stripped, into `answers`)."""
+    n = len(msg)
+    for i in range(an):
+        # The owner name is nearly always one pointer to the question.
+        if off + 2 <= n and msg[off] >= _POINTER:
+            off += 2
+        else:
+            off = skip_name(msg, off)
+        rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
+        off += 10
+        end = off + rdlen
+        # The usual answers, addresses, without the general walk.
+        if rclass == DNS_IN and end <= n and ((rtype == DNS_A and rdlen == 4)
+                                              or (rtype == DNS_AAAA and rdlen == 16)):
+            raw = msg[off:end]
+            text = _ADDRS.get(raw) or _address_answer(raw)
+        else:
+            text = " " + type_name(rtype)
+            if rclass & 0x7FFF != DNS_IN and rtype != DNS_OPT:
+                text += " " + _class_text(rclass)
+            text += _rdata(msg, rtype, off, rdlen)
+        off = end
+        out.append(text if i == 0 else "," + text)
+        if answers is not None:
+            answers.append(text.strip())
+
+
+def _address_answer(raw: bytes) -> str:
+    """An A or AAAA answer's text (` A 198.18.0.5`) for a 4- or 16-byte address, cached."""
+    if len(_ADDRS) >= _CACHE_MAX:
+        _ADDRS.clear()
+    text = _ADDRS[raw] = (" A " + socket.inet_ntop(socket.AF_INET, raw) if len(raw) == 4
+                          else " AAAA " + socket.inet_ntop(socket.AF_INET6, raw))
+    return text

@@ -10,6 +10,36 @@ from __future__ import annotations
 import socket
 import struct
 
+from rawtools.wire.icmp import (
+    ICMP6_ECHO,
+    ICMP6_ECHOREPLY,
+    ICMP6_MLD_QUERY,
+    ICMP6_MLDV2_REPORT,
+    ICMP6_ND_NEIGHBOR_ADVERT,
+    ICMP6_ND_NEIGHBOR_SOLICIT,
+    ICMP6_ND_REDIRECT,
+    ICMP6_PACKET_TOO_BIG,
+    ICMP6_PARAM_PROB,
+    ICMP6_TIME_EXCEED_REASSEMBLY,
+    ICMP6_TIME_EXCEEDED,
+    ICMP6_UNREACH,
+    ICMP6_UNREACH_NOPORT,
+    ICMP_ECHO,
+    ICMP_ECHOREPLY,
+    ICMP_MASKREPLY,
+    ICMP_PARAMPROB,
+    ICMP_REDIRECT,
+    ICMP_TIMXCEED,
+    ICMP_TIMXCEED_REASS,
+    ICMP_TSTAMP,
+    ICMP_TSTAMPREPLY,
+    ICMP_UNREACH,
+    ICMP_UNREACH_NEEDFRAG,
+    ICMP_UNREACH_PORT,
+    ICMP_UNREACH_PROTOCOL,
+)
+from rawtools.wire.ip import PROTO_DSTOPTS, PROTO_HOPOPTS, PROTO_ROUTING, PROTO_TCP, PROTO_UDP
+
 _HH = struct.Struct("!HH")
 _H = struct.Struct("!H")
 _I = struct.Struct("!I")
@@ -23,6 +53,7 @@ def ntop6(raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET6, raw)
 
 
+# Names and texts by type or code, as the IANA registries list them.
 _UNREACH4 = {
     0: "net {} unreachable",
     1: "host {} unreachable",
@@ -48,7 +79,13 @@ _SIMPLE4 = {
     16: "information reply",
     17: "address mask request",
 }
-_PROTO_NAMES = {6: "tcp", 17: "udp"}
+_PROTO_NAMES = {PROTO_TCP: "tcp", PROTO_UDP: "udp"}
+_ECHO4 = (ICMP_ECHOREPLY, ICMP_ECHO)
+_TSTAMP4 = (ICMP_TSTAMP, ICMP_TSTAMPREPLY)
+_ECHO6 = (ICMP6_ECHO, ICMP6_ECHOREPLY)
+_NEIGHBOR6 = (ICMP6_ND_NEIGHBOR_SOLICIT, ICMP6_ND_NEIGHBOR_ADVERT)
+# IPv6 extension headers a quoted datagram's port may sit behind.
+_QUOTE_EXT6 = (PROTO_HOPOPTS, PROTO_ROUTING, PROTO_DSTOPTS)
 
 
 def _quoted4(msg: bytes, off: int) -> tuple[str, int, bytes] | None:
@@ -67,39 +104,40 @@ def icmp4(msg: bytes, off: int, length: int) -> str:
     which the caller turns into `[|icmp]`.
     """
     typ, code = msg[off], msg[off + 1]
-    if typ == 0 or typ == 8:
+    if typ in _ECHO4:
         ident, seq = _HH.unpack_from(msg, off + 4)
-        kind = "echo request" if typ == 8 else "echo reply"
+        kind = "echo request" if typ == ICMP_ECHO else "echo reply"
         return f"ICMP {kind}, id {ident}, seq {seq}, length {length}"
-    if typ == 3:
+    if typ == ICMP_UNREACH:
         quote = _quoted4(msg, off)
         dst = quote[0] if quote else "?"
-        if code == 3 and quote and quote[1] in _PROTO_NAMES and len(quote[2]) >= 4:
+        if code == ICMP_UNREACH_PORT and quote and quote[1] in _PROTO_NAMES and len(quote[2]) >= 4:
             port = _H.unpack_from(quote[2], 2)[0]
             text = f"{dst} {_PROTO_NAMES[quote[1]]} port {port} unreachable"
-        elif code == 2 and quote:
+        elif code == ICMP_UNREACH_PROTOCOL and quote:
             text = f"{dst} protocol {quote[1]} unreachable"
-        elif code == 4:
+        elif code == ICMP_UNREACH_NEEDFRAG:
             mtu = _H.unpack_from(msg, off + 6)[0]
             text = f"{dst} unreachable - need to frag" + (f" (mtu {mtu})" if mtu else "")
         else:
             text = _UNREACH4.get(code, "{} unreachable - #" + str(code)).format(dst)
         return f"ICMP {text}, length {length}"
-    if typ == 11:
-        what = "ip reassembly time exceeded" if code == 1 else "time exceeded in-transit"
+    if typ == ICMP_TIMXCEED:
+        what = ("ip reassembly time exceeded" if code == ICMP_TIMXCEED_REASS
+                else "time exceeded in-transit")
         return f"ICMP {what}, length {length}"
-    if typ == 5:
+    if typ == ICMP_REDIRECT:
         quote = _quoted4(msg, off)
         gw = ntop4(msg[off + 4:off + 8]) if len(msg) >= off + 8 else "?"
         kind = _REDIRECT4.get(code, f"#{code}")
         return f"ICMP redirect {quote[0] if quote else '?'} to {kind} {gw}, length {length}"
-    if typ == 12:
+    if typ == ICMP_PARAMPROB:
         return f"ICMP parameter problem - octet {msg[off + 4]}, length {length}"
-    if typ == 13 or typ == 14:
+    if typ in _TSTAMP4:
         ident, seq = _HH.unpack_from(msg, off + 4)
-        kind = "query" if typ == 13 else "reply"
+        kind = "query" if typ == ICMP_TSTAMP else "reply"
         return f"ICMP time stamp {kind} id {ident} seq {seq}, length {length}"
-    if typ == 18:
+    if typ == ICMP_MASKREPLY:
         return f"ICMP address mask is 0x{_I.unpack_from(msg, off + 4)[0]:08x}, length {length}"
     name = _SIMPLE4.get(typ)
     return f"ICMP {name or f'type-#{typ}'}, length {length}"
@@ -128,7 +166,7 @@ def _quoted6_port(msg: bytes, q: int) -> tuple[str, int, int] | None:
     if len(msg) < q + 40:
         return None
     nxt, p = msg[q + 6], q + 40
-    while nxt in (0, 43, 60) and len(msg) >= p + 8:
+    while nxt in _QUOTE_EXT6 and len(msg) >= p + 8:
         nxt, p = msg[p], p + (msg[p + 1] + 1) * 8
     if nxt not in _PROTO_NAMES or len(msg) < p + 4:
         return None
@@ -139,40 +177,45 @@ def icmp6(msg: bytes, off: int, length: int) -> str:
     """The text after "IP6 a > b: " for the ICMPv6 message at `off`."""
     typ, code = msg[off], msg[off + 1]
     head = f"ICMP6, {_TYPES6.get(typ) or f'unknown icmp6 type ({typ})'}"
-    if typ == 128 or typ == 129:
+    if typ in _ECHO6:
         ident, seq = _HH.unpack_from(msg, off + 4)
         return f"{head}, id {ident}, seq {seq}, length {length}"
-    if typ == 135 or typ == 136:
+    if typ in _NEIGHBOR6:
         target = ntop6(msg[off + 8:off + 24]) if len(msg) >= off + 24 else None
         if target is None:
             return f"{head}, length {length} [|icmp6]"
-        what = "who has" if typ == 135 else "tgt is"
+        what = "who has" if typ == ICMP6_ND_NEIGHBOR_SOLICIT else "tgt is"
         return f"{head}, {what} {target}, length {length}"
-    if typ == 1:
-        text = _UNREACH6.get(code, f"unknown unreach code ({code})")
-        if code == 4:
-            quote = _quoted6_port(msg, off + 8)
-            if quote:
-                text += f", {quote[0]} {_PROTO_NAMES[quote[1]]} port {quote[2]}"
-        elif len(msg) >= off + 48:
-            text += " " + ntop6(msg[off + 32:off + 48])
-        return f"{head}, {text}, length {length}"
-    if typ == 2:
+    if typ == ICMP6_UNREACH:
+        return f"{head}, {_unreach6(msg, off, code)}, length {length}"
+    if typ == ICMP6_PACKET_TOO_BIG:
         return f"{head}, mtu {_I.unpack_from(msg, off + 4)[0]}, length {length}"
-    if typ == 3:
-        if code == 1:
+    if typ == ICMP6_TIME_EXCEEDED:
+        if code == ICMP6_TIME_EXCEED_REASSEMBLY:
             return f"{head} (reassembly), length {length}"
         if len(msg) >= off + 48:
             return f"{head} for {ntop6(msg[off + 32:off + 48])}, length {length}"
         return f"{head}, length {length}"
-    if typ == 4:
+    if typ == ICMP6_PARAM_PROB:
         pointer = _I.unpack_from(msg, off + 4)[0]
         return f"{head}, {_PARAM6.get(code, f'code-#{code}')} - octet {pointer}, length {length}"
-    if typ == 137 and len(msg) >= off + 40:
+    if typ == ICMP6_ND_REDIRECT and len(msg) >= off + 40:
         return (f"{head}, {ntop6(msg[off + 8:off + 24])} to {ntop6(msg[off + 24:off + 40])},"
                 f" length {length}")
-    if typ == 143:
+    if typ == ICMP6_MLDV2_REPORT:
         return f"{head}, {_H.unpack_from(msg, off + 6)[0]} group record(s), length {length}"
-    if typ == 130 and length >= 28 and len(msg) >= off + 24:
+    if typ == ICMP6_MLD_QUERY and length >= 28 and len(msg) >= off + 24:
         return f"{head} v2 [gaddr {ntop6(msg[off + 8:off + 24])}], length {length}"
     return f"{head}, length {length}"
+
+
+def _unreach6(msg: bytes, off: int, code: int) -> str:
+    """What a destination unreachable says, with the port or address it quotes."""
+    text = _UNREACH6.get(code, f"unknown unreach code ({code})")
+    if code == ICMP6_UNREACH_NOPORT:
+        quote = _quoted6_port(msg, off + 8)
+        if quote:
+            text += f", {quote[0]} {_PROTO_NAMES[quote[1]]} port {quote[2]}"
+    elif len(msg) >= off + 48:
+        text += " " + ntop6(msg[off + 32:off + 48])
+    return text

@@ -57,6 +57,8 @@ class CaptureWriter:
     closed, so each file's statistics block says how complete it is.
     """
 
+    writer: PcapWriter | PcapngWriter
+
     def __init__(self, path: str, linktype: int, snaplen: int, *, pcapng: bool = False,
                  size: int = 0, seconds: int = 0, files: int = 0, if_name: str | None = None,
                  stats: Callable[[], CaptureStats | None] = lambda: None,
@@ -107,7 +109,7 @@ class CaptureWriter:
             self.writer.close()
 
     def _rotate_if_due(self) -> None:
-        if self.seconds:
+        if self.seconds and self.started is not None:
             now = self.clock()
             if now - self.started >= self.seconds:
                 self.time_count += 1

@@ -14,6 +14,12 @@ _H = struct.Struct("!H")
 _II = struct.Struct("!II")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
 
+# Option kinds (IANA; dpkt's names where it has them).
+TCP_OPT_EOL, TCP_OPT_NOP, TCP_OPT_MSS, TCP_OPT_WSCALE, TCP_OPT_SACKOK = 0, 1, 2, 3, 4
+TCP_OPT_SACK, TCP_OPT_TIMESTAMP, TCP_OPT_MD5, TCP_OPT_UTO = 5, 8, 19, 28
+TCP_OPT_MPTCP, TCP_OPT_TFO = 30, 34
+TCP_OPT_EXP1, TCP_OPT_EXP2 = 253, 254  # RFC 6994 experiments
+
 
 def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
     """(`", options [...]"`, whether every option was well formed).
@@ -30,10 +36,10 @@ def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
     ok = True
     while i < n:
         kind = opts[i]
-        if kind == 0:
+        if kind == TCP_OPT_EOL:
             out.append("eol")
             break
-        if kind == 1:
+        if kind == TCP_OPT_NOP:
             out.append("nop")
             i += 1
             continue
@@ -42,32 +48,35 @@ def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
             ok = False
             break
         ln = opts[i + 1]
-        data = opts[i + 2:i + ln]
-        if kind == 2 and ln == 4:
-            out.append(f"mss {_H.unpack(data)[0]}")
-        elif kind == 3 and ln == 3:
-            out.append(f"wscale {data[0]}")
-        elif kind == 4 and ln == 2:
-            out.append("sackOK")
-        elif kind == 5 and (ln - 2) % 8 == 0:
-            edges = [_II.unpack_from(data, j) for j in range(0, ln - 2, 8)]
-            blocks = "".join(f"{{{(s - sack_base) & 0xFFFFFFFF}:{(e - sack_base) & 0xFFFFFFFF}}}"
-                             for s, e in edges)
-            out.append(f"sack {len(edges)} {blocks}")
-        elif kind == 8 and ln == 10:
-            val, ecr = _II.unpack(data)
-            out.append(f"TS val {val} ecr {ecr}")
-        elif kind == 19 and ln == 18:
-            out.append("md5 shared secret not supplied with -M, can't check - " + data.hex())
-        elif kind == 28 and ln == 4:
-            out.append(f"uto {_H.unpack(data)[0]}")
-        elif kind == 30:
-            out.append(f"mptcp {ln}")
-        elif kind in (253, 254) and ln >= 4:
-            out.append(f"exp-{data[:2].hex()}")
-        elif kind == 34:
-            out.append("tfo cookie " + data.hex() if data else "tfo cookiereq")
-        else:
-            out.append(f"unknown-{kind} 0x{data.hex()}" if data else f"unknown-{kind}")
+        out.append(_option(kind, ln, opts[i + 2:i + ln], sack_base))
         i += ln
     return ", options [" + ",".join(out) + "]", ok
+
+
+def _option(kind: int, ln: int, data: bytes, sack_base: int) -> str:
+    """One option's text; `ln` is its length field, `data` what follows it."""
+    if kind == TCP_OPT_MSS and ln == 4:
+        return f"mss {_H.unpack(data)[0]}"
+    if kind == TCP_OPT_WSCALE and ln == 3:
+        return f"wscale {data[0]}"
+    if kind == TCP_OPT_SACKOK and ln == 2:
+        return "sackOK"
+    if kind == TCP_OPT_SACK and (ln - 2) % 8 == 0:
+        edges = [_II.unpack_from(data, j) for j in range(0, ln - 2, 8)]
+        blocks = "".join(f"{{{(s - sack_base) & 0xFFFFFFFF}:{(e - sack_base) & 0xFFFFFFFF}}}"
+                         for s, e in edges)
+        return f"sack {len(edges)} {blocks}"
+    if kind == TCP_OPT_TIMESTAMP and ln == 10:
+        val, ecr = _II.unpack(data)
+        return f"TS val {val} ecr {ecr}"
+    if kind == TCP_OPT_MD5 and ln == 18:
+        return "md5 shared secret not supplied with -M, can't check - " + data.hex()
+    if kind == TCP_OPT_UTO and ln == 4:
+        return f"uto {_H.unpack(data)[0]}"
+    if kind == TCP_OPT_MPTCP:
+        return f"mptcp {ln}"
+    if kind in (TCP_OPT_EXP1, TCP_OPT_EXP2) and ln >= 4:
+        return f"exp-{data[:2].hex()}"
+    if kind == TCP_OPT_TFO:
+        return "tfo cookie " + data.hex() if data else "tfo cookiereq"
+    return f"unknown-{kind} 0x{data.hex()}" if data else f"unknown-{kind}"

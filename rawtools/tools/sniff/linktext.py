@@ -1,0 +1,199 @@
+"""The link layer in tcpdump's words: -e's header, the JSON link fields, ARP, and the rest.
+
+`rawtools.wire.link` says where the payload starts and what the link header
+held; this turns that into text (`02:00:00:00:00:01 > 02:00:00:00:00:02,
+ethertype IPv4 (0x0800), length 46: `) and hands IPv4 and IPv6 to the IP
+layer. ARP is read here, as its addresses are the link's. Payloads this
+decoder does not know still get a short line that is true.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from rawtools.tools.sniff.iptext import Addresses, IpText
+from rawtools.tools.sniff.walk import Damage, Fields
+from rawtools.wire import link
+
+_ARP = struct.Struct("!HHBBH")
+# ARP operations (RFC 826, RFC 903).
+ARPOP_REQUEST, ARPOP_REPLY, ARPOP_REVREQUEST, ARPOP_REVREPLY = 1, 2, 3, 4
+ETHER_ADDR_LEN, IP4_ADDR_LEN = 6, 4
+
+ETHERTYPE_NAMES = {
+    link.ETHERTYPE_IP: "IPv4", link.ETHERTYPE_ARP: "ARP", link.ETHERTYPE_REVARP: "Reverse ARP",
+    link.ETHERTYPE_IPV6: "IPv6", link.ETHERTYPE_8021Q: "802.1Q",
+    link.ETHERTYPE_8021AD: "802.1Q-QinQ", link.ETHERTYPE_QINQ_OLD: "802.1Q-9100",
+    link.ETHERTYPE_MPLS: "MPLS unicast", link.ETHERTYPE_MPLS_MULTI: "MPLS multicast",
+    link.ETHERTYPE_PPPOED: "PPPoE D", link.ETHERTYPE_PPPOES: "PPPoE S",
+    link.ETHERTYPE_EAPOL: "EAPOL", link.ETHERTYPE_LLDP: "LLDP", link.ETHERTYPE_MACSEC: "MACsec",
+    link.ETHERTYPE_PTP: "PTP", link.ETHERTYPE_LOOPBACK: "Loopback",
+    link.ETHERTYPE_SLOW: "Slow Protocols", link.ETHERTYPE_TCPCOMP: "TCP/IP compression",
+    link.ETHERTYPE_ERSPAN: "ERSPAN", link.ETHERTYPE_NSH: "NSH", link.ETHERTYPE_TRILL: "TRILL",
+    link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
+    link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
+}
+# tcpdump's words for the Linux cooked packet types.
+PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
+                link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
+_ARP_TYPES = (link.ETHERTYPE_ARP, link.ETHERTYPE_REVARP)
+_802_3 = (link.ETH_P_802_2, link.ETH_P_802_3)
+_COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2)
+
+
+def mac(raw: bytes) -> str:
+    return raw.hex(":")
+
+
+def ethertype(etype: int) -> str:
+    """`IPv4 (0x0800)`, as tcpdump names an EtherType."""
+    return f"{ETHERTYPE_NAMES.get(etype, 'Unknown')} (0x{etype:04x})"
+
+
+def names_protocol(linktype: int, link_header: bool) -> bool:
+    """Whether -e's link header already names the protocol, as in tcpdump.
+
+    Then the payload's line does not announce it again ("IP ", "ARP, ").
+    """
+    return link_header and linktype in _COOKED
+
+
+class LinkText:
+    """The whole line of a frame of one link type, but for the timestamp."""
+
+    def __init__(self, linktype: int, ip: IpText, addresses: Addresses, damage: Damage,
+                 link_header: bool) -> None:
+        self.linktype = linktype
+        self.name = link.NAMES.get(linktype, f"link-type {linktype}")
+        self._decap = link.decapsulator(linktype)
+        self._ip = ip
+        self._addresses = addresses
+        self._damage = damage
+        self._link_header = link_header
+        self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
+        self._parp = "" if names_protocol(linktype, link_header) else "ARP, "
+
+    def payload_offset(self, data: bytes) -> int:
+        """Where the link header ends (0 where it cannot tell), for the dumps."""
+        r = self._decap(data) if self._decap else None
+        return r[1] if r else 0
+
+    def frame(self, data: bytes, orig_len: int, f: Fields | None) -> str:
+        """The frame's text; fills `f` with the fields of every layer when given."""
+        if self._plain_ether and f is None:
+            plain = link.untagged_ethertype(data)
+            if plain == link.ETHERTYPE_IP:
+                return self._ip.ip4(data, 14, orig_len - 14, None, 0)
+            if plain == link.ETHERTYPE_IPV6:
+                return self._ip.ip6(data, 14, orig_len - 14, None, 0)
+        if self._decap is None:
+            return f"{self.name}, length {orig_len}"
+        r = self._decap(data)
+        if r is None:
+            self._damage.bad = True
+            return f"[|{self.name.lower()}]"
+        etype, off, info = r
+        if f is not None:
+            _link_fields(f, etype, info)
+        head = self._header(etype, info, orig_len) if self._link_header else ""
+        length = orig_len - off
+        if etype == link.ETHERTYPE_IP:
+            return head + self._ip.ip4(data, off, length, f, 0)
+        if etype == link.ETHERTYPE_IPV6:
+            return head + self._ip.ip6(data, off, length, f, 0)
+        if etype in _ARP_TYPES:
+            return head + self._arp(data, off, length, f)
+        if head:
+            return head.rstrip(": ,")
+        return _other(etype, info, orig_len)
+
+    def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
+        """tcpdump -e's link header, ending where the payload text starts."""
+        if self.linktype == link.LINKTYPE_ETHERNET and etype is not None:
+            if info.length >= 0 and not info.vlans:
+                head = f"{mac(info.src)} > {mac(info.dst)}, 802.3, length {orig_len}: "
+            else:
+                first = info.vlans[0][0] if info.vlans else etype
+                head = (f"{mac(info.src)} > {mac(info.dst)}, ethertype {ethertype(first)}"
+                        f", length {orig_len}: ")
+            return head + _vlan_text(info, etype)
+        if info.pkttype >= 0:
+            kind = PACKET_TYPES.get(info.pkttype, f"pkttype {info.pkttype}")
+            where = f"ifindex {info.ifindex} " if info.ifindex >= 0 else ""
+            addr = f" {mac(info.src)}" if info.src else ""
+            if etype is None:
+                return f"{where}{kind}{addr} hatype {info.hatype}, length {orig_len}: "
+            first = info.vlans[0][0] if info.vlans else etype
+            return (f"{where}{kind}{addr} ethertype {ethertype(first)}, length {orig_len}: "
+                    + _vlan_text(info, etype))
+        if info.family >= 0:
+            return f"AF {info.family}, length {orig_len}: "
+        return ""
+
+    def _arp(self, d: bytes, o: int, length: int, f: Fields | None) -> str:
+        pre = self._parp
+        if len(d) < o + 8:
+            self._damage.bad = True
+            return pre + "[|arp]"
+        hrd, pro, hln, pln, op = _ARP.unpack_from(d, o)
+        if f is not None:
+            f.update(arp_op=op)
+        if hln != ETHER_ADDR_LEN or pln != IP4_ADDR_LEN or pro != link.ETHERTYPE_IP:
+            return f"{pre}hardware {hrd}, protocol 0x{pro:04x}, op {op}, length {length}"
+        if len(d) < o + 28:
+            self._damage.bad = True
+            return pre + "[|arp]"
+        sha, tha = d[o + 8:o + 14], d[o + 18:o + 24]
+        spa = self._addresses.text4(d[o + 14:o + 18])
+        tpa = self._addresses.text4(d[o + 24:o + 28])
+        if f is not None:
+            f.update(src=spa, dst=tpa)
+        if op == ARPOP_REQUEST:
+            who = f" ({mac(tha)})" if any(tha) else ""
+            return f"{pre}Request who-has {tpa}{who} tell {spa}, length {length}"
+        if op == ARPOP_REPLY:
+            return f"{pre}Reply {spa} is-at {mac(sha)}, length {length}"
+        rarp = "" if pre == "" else "RARP, "
+        if op == ARPOP_REVREQUEST:
+            return f"{rarp}Request who-is {mac(tha)} tell {mac(sha)}, length {length}"
+        if op == ARPOP_REVREPLY:
+            return f"{rarp}Reply {mac(tha)} at {tpa}, length {length}"
+        return f"{pre}Unknown ({op}), length {length}"
+
+
+def _link_fields(f: Fields, etype: int | None, info: link.LinkInfo) -> None:
+    f["ethertype"] = etype
+    if info.src:
+        f["link_src"] = mac(info.src)
+    if info.dst:
+        f["link_dst"] = mac(info.dst)
+    if info.vlans:
+        f["vlans"] = [tci & 0xFFF for _, tci in info.vlans]
+    if info.pkttype >= 0:
+        f["pkttype"] = PACKET_TYPES.get(info.pkttype, str(info.pkttype))
+
+
+def _vlan_text(info: link.LinkInfo, etype: int) -> str:
+    parts = []
+    tags = info.vlans
+    for i, (_, tci) in enumerate(tags):
+        inner = tags[i + 1][0] if i + 1 < len(tags) else etype
+        dei = ", DEI" if tci & 0x1000 else ""
+        parts.append(f"vlan {tci & 0xFFF}, p {tci >> 13}{dei}, ethertype {ethertype(inner)}, ")
+    return "".join(parts)
+
+
+def _other(etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
+    """A shorter but correct line for payloads this decoder does not know."""
+    if etype in _802_3:
+        addrs = f"{mac(info.src)} > {mac(info.dst)}, " if info.dst else ""
+        return f"{addrs}802.3, length {orig_len}"
+    if info.dst and etype is not None:
+        return f"{mac(info.src)} > {mac(info.dst)}, ethertype {ethertype(etype)}, length {orig_len}"
+    if etype is not None:
+        return f"ethertype {ethertype(etype)}, length {orig_len}"
+    if info.family >= 0:
+        return f"AF {info.family}, length {orig_len}"
+    if info.hatype >= 0:
+        return f"hatype {info.hatype}, length {orig_len}"
+    return f"unknown network protocol, length {orig_len}"

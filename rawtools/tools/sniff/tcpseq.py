@@ -1,0 +1,59 @@
+"""TCP sequence and ack numbers relative to each connection's first, as tcpdump prints them."""
+
+from __future__ import annotations
+
+from rawtools.tools.sniff.transport import TH_SYN
+
+# Connections remembered before the table is emptied (a scan or a flood must
+# not grow it without bound; tcpdump forgets too).
+MAX_CONNECTIONS = 65536
+
+# One direction of a connection: (source address, as the IP header holds it,
+# source port, destination address, destination port).
+Conn = tuple[bytes, int, bytes, int]
+
+
+class TcpSequences:
+    """The origins of both directions of every connection seen in a capture.
+
+    The first segment with ACK seen for a connection (or any SYN with ACK)
+    sets both origins from its own seq and ack, and prints absolute numbers;
+    later segments print their numbers minus the origins. Callers ask only
+    for segments with ACK set, as tcpdump's relative numbering does.
+
+    Each connection is stored under both of its directions, so that a
+    segment finds its own origins with one lookup of its own 4-tuple: this
+    runs for nearly every TCP segment of a capture.
+    """
+
+    def __init__(self) -> None:
+        # direction -> (origin of its sender's numbers, origin of its receiver's)
+        self._origins: dict[Conn, tuple[int, int]] = {}
+        self._connections = 0
+
+    def relative(self, conn: Conn, seq: int, ack: int, flags: int) -> tuple[int, int, int]:
+        """(seq, ack, origin of the peer's numbers) for a segment sent along `conn`.
+
+        The third is what SACK blocks, which carry the peer's numbers, are
+        made relative to (0 while they print absolute).
+        """
+        state = self._origins.get(conn)
+        if state is None or flags & TH_SYN:
+            self._start(conn, state is None, seq, ack - 1)
+            return seq, ack, 0
+        mine, theirs = state
+        return (seq - mine) & 0xFFFFFFFF, (ack - theirs) & 0xFFFFFFFF, theirs
+
+    def _start(self, conn: Conn, new: bool, mine: int, theirs: int) -> None:
+        """Set a connection's origins from the segment sent along `conn`."""
+        origins = self._origins
+        if self._connections >= MAX_CONNECTIONS:
+            origins.clear()
+            self._connections = 0
+            new = True
+        self._connections += new
+        s, sport, t, dport = conn
+        origins[conn] = (mine, theirs)
+        back = (t, dport, s, sport)
+        if back != conn:  # not a connection with itself (one host, one port)
+            origins[back] = (theirs, mine)
