@@ -9,7 +9,6 @@ seconds into the engine's nanoseconds the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from rawtools.engine import SocketKind
 from rawtools.errors import UsageError

@@ -7,6 +7,7 @@ hop a script reads is the hop the CLI printed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+
 from rawtools.wire.probes import AnswerKind
 
 MS = 1_000_000
