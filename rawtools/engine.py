@@ -26,8 +26,9 @@ both, so neither imports the other for the contract.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 Clock = Literal["kernel", "pcap", "user"]
 """What stamped a received packet: SO_TIMESTAMPNS, a capture file's record, or a
@@ -127,6 +128,20 @@ class Transport(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchTransport(Transport, Protocol):
+    """A transport that sends many packets for the price of one call.
+
+    Where one poll hands over a burst (a capture replayed at top speed), the
+    loop gives it to `send_all` whole, so a memory-mapped ring can take it
+    with one system call instead of one per packet.
+    """
+
+    def send_all(self, sends: Sequence[Send]) -> list[tuple[int, bytes | None]]:
+        """Send every packet of `sends` in order; (timestamp, datagram) for each."""
+        ...
 
 
 class EndOfInput(Exception):

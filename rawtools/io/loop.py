@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from rawtools.engine import EndOfInput, Engine, Received, Transport
+from rawtools.engine import BatchTransport, EndOfInput, Engine, Received, Transport
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.stop import Stop
 
@@ -48,6 +48,7 @@ def run(engine: Engine[E], transport: Transport, recorder: Recorder | None = Non
     so its figures (a run's duration) always have an end.
     """
     wake = stop.fd if stop is not None else None
+    send_all = transport.send_all if isinstance(transport, BatchTransport) else None
 
     def flush() -> None:
         for ev in engine.take_events():
@@ -60,8 +61,12 @@ def run(engine: Engine[E], transport: Transport, recorder: Recorder | None = Non
             if stop is not None and stop.requested:
                 ending = "stopped"
                 break
-            for send in engine.poll(transport.now()):
-                ts, wire = transport.send(send)
+            sends = engine.poll(transport.now())
+            if send_all is not None and len(sends) > 1:
+                done = send_all(sends)
+            else:
+                done = [transport.send(send) for send in sends]
+            for send, (ts, wire) in zip(sends, done, strict=True):
                 engine.sent(send, ts)
                 if recorder:
                     recorder.add(ts, wire)
