@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rawtools.tools.ping.api import PingResult, TargetResult, ping
     from rawtools.tools.sniff.api import SniffedPacket, sniff
     from rawtools.tools.trace.api import Hop, Probe, TraceResult, trace
+    from rawtools.tools.udpcksum.api import UdpCksumResult, udpcksum
 
 _API = {
     "ping": "rawtools.tools.ping.api",
@@ -28,6 +29,8 @@ _API = {
     "TraceResult": "rawtools.tools.trace.api",
     "Hop": "rawtools.tools.trace.api",
     "Probe": "rawtools.tools.trace.api",
+    "udpcksum": "rawtools.tools.udpcksum.api",
+    "UdpCksumResult": "rawtools.tools.udpcksum.api",
     "sniff": "rawtools.tools.sniff.api",
     "SniffedPacket": "rawtools.tools.sniff.api",
     "ifaces": "rawtools.tools.ifaces.api",
@@ -36,7 +39,7 @@ _API = {
 }
 __all__ = [
     "Address", "Hop", "Interface", "PingResult", "Probe", "SniffedPacket", "TargetResult",
-    "TraceResult", "ifaces", "ping", "sniff", "trace",
+    "TraceResult", "UdpCksumResult", "ifaces", "ping", "sniff", "trace", "udpcksum",
 ]
 
 

@@ -19,6 +19,7 @@ from rawtools.errors import RawtoolsError
 TOOLS = {
     "ping": "send ICMP/ICMPv6 echo requests (iputils ping; several targets or a sweep)",
     "trace": "trace the route to a host with UDP, ICMP or TCP probes",
+    "udpcksum": "does a UDP server send checksums? (UNP's prober, on raw IP and libpcap)",
     "sniff": "capture and decode packets with BPF filters, live or from a file",
     "ifaces": "list interfaces with flags, MTU and addresses",
 }

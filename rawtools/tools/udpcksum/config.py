@@ -1,0 +1,153 @@
+"""A udpcksum run as asked for, checked once for the CLI and the Python API alike.
+
+`udpcksum_config` is the only way to a `UdpCksumConfig`: `rawtools udpcksum`
+calls it with the parsed flags, `rawtools.udpcksum()` with its keyword
+arguments, so both refuse the same values with the same words and build the
+same payload.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+
+from rawtools.errors import ResolveError, UsageError
+from rawtools.tools.options import MAX_SECONDS, NS, seconds, whole
+from rawtools.tools.udpcksum.payloads import (
+    DEFAULT_QUERY,
+    NTP_PORT,
+    PayloadKind,
+    check_query,
+    dns_query,
+    ntp_request,
+    parse_hex,
+)
+
+MAX_RETRIES = 30
+_LOCAL_V6 = re.compile(r"\[([^\]]+)\](?:[.:](.*))?")
+_LOCAL_FORMS = "ADDR.PORT, e.g. 198.18.0.1.5353, or [ADDR6]:PORT, e.g. [2001:db8::1]:5353"
+
+
+@dataclass(frozen=True)
+class Local:
+    """-l: our address and port (0: the kernel picks the port)."""
+
+    addr: str
+    port: int
+    version: int
+
+
+@dataclass
+class UdpCksumConfig:
+    """Everything a run is asked to do, validated; times in nanoseconds."""
+
+    host: str | None
+    port: int | None
+    service: str | None
+    kind: PayloadKind
+    query: str | None
+    payload: bytes
+    zero: bool = False
+    wait_ns: int = 3_000_000_000
+    retries: int = 2
+    local: Local | None = None
+    device: str | None = None
+    version: int | None = None
+    record: str | None = None
+    replay: str | None = None
+
+
+def parse_local(text: object) -> Local:
+    """UNP's `-l localname.localport` with a numeric address; IPv6 also as [ADDR]:PORT.
+
+    The port is the part after the last dot, so `2001:db8::1.5353` works
+    too; a port of 0 leaves the choice to the kernel.
+    """
+    if not isinstance(text, str) or not text:
+        raise UsageError(f"-l {text!r}: expected {_LOCAL_FORMS}")
+    m = _LOCAL_V6.fullmatch(text)
+    if m:
+        addr, port = m.group(1), m.group(2)
+    elif "." in text:
+        addr, port = text.rsplit(".", 1)
+    else:
+        addr, port = text, None
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        raise UsageError(f"-l {text}: {addr!r} is not a numeric address; expected "
+                         f"{_LOCAL_FORMS}") from None
+    if port is None or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"-l {text}: a port 0-65535 is needed after the address; expected "
+                         f"{_LOCAL_FORMS}")
+    return Local(str(ip), int(port), ip.version)
+
+
+def service_port(service: object) -> tuple[int, str | None]:
+    """(port, name) of SERVICE: a number, or a name from the services database (UDP)."""
+    if isinstance(service, int) and not isinstance(service, bool):
+        return whole("port", service, 1, 65535), None
+    if not isinstance(service, str) or not service:
+        raise UsageError(f"invalid service: {service!r} (a name or a port number)")
+    if service.isdigit():
+        return whole("port", int(service), 1, 65535), None
+    try:
+        return socket.getservbyname(service, "udp"), service
+    except OSError:
+        raise ResolveError(f"{service}: unknown service (not a UDP service in "
+                           "/etc/services; give a port number)") from None
+
+
+def _payload(port: int | None, query: str | None, ntp: bool,
+             payload: str | bytes | None) -> tuple[PayloadKind, str | None, bytes]:
+    """The question: --payload, --ntp, or a DNS query (-q); NTP unasked on port 123."""
+    if sum((query is not None, payload is not None, ntp)) > 1:
+        raise UsageError("-q, --ntp and --payload each choose the payload: give one")
+    if payload is not None:
+        return "hex", None, parse_hex(payload)
+    if ntp or (query is None and port == NTP_PORT):
+        return "ntp", None, ntp_request()
+    name = check_query(DEFAULT_QUERY if query is None else query)
+    return "dns", name, dns_query(name)
+
+
+def udpcksum_config(host: str | None = None, service: str | int | None = None, *,
+                    query: str | None = None, ntp: bool = False,
+                    payload: str | bytes | None = None, zero: bool = False,
+                    wait: float = 3.0, retries: int = 2, local: str | None = None,
+                    interface: str | None = None, version: int | None = None,
+                    record: str | None = None, replay: str | None = None) -> UdpCksumConfig:
+    """Check every value and build the run; `wait` (seconds) doubles after each try.
+
+    HOST and SERVICE may be left out of a replay, which learns them from the
+    recording; given, they must be the recorded ones.
+    """
+    if host is not None and (not isinstance(host, str) or not host):
+        raise UsageError(f"invalid host: {host!r}")
+    if replay is None and (host is None or service is None):
+        raise UsageError("a host and a service are needed (usage: rawtools udpcksum [options] "
+                         "HOST SERVICE)")
+    port, name = service_port(service) if service is not None else (None, None)
+    if version not in (None, 4, 6):
+        raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
+    loc = parse_local(local) if local is not None else None
+    if loc is not None and version is not None and loc.version != version:
+        raise UsageError(f"-l {local}: not an IPv{version} address")
+    if interface is not None and (not isinstance(interface, str) or not interface):
+        raise UsageError(f"invalid interface: {interface!r}")
+    for flag, value in (("--ntp", ntp), ("-0", zero)):
+        if not isinstance(value, bool):
+            raise UsageError(f"invalid {flag}: {value!r} (True or False)")
+    wait_ns = seconds("wait (-w)", wait)
+    whole("retries (-r)", retries, 0, MAX_RETRIES)
+    if wait_ns << retries > MAX_SECONDS * NS:
+        raise UsageError(f"-w {wait} -r {retries}: the last wait, doubled {retries} times, "
+                         f"would exceed {MAX_SECONDS} seconds")
+    kind, qname, data = _payload(port, query, ntp, payload)
+    return UdpCksumConfig(host=host, port=port, service=name, kind=kind, query=qname,
+                          payload=data, zero=zero, wait_ns=wait_ns, retries=retries,
+                          local=loc, device=interface,
+                          version=version if version is not None else
+                          (loc.version if loc else None), record=record, replay=replay)
