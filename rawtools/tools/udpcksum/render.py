@@ -46,6 +46,10 @@ def _seconds(ns: int) -> str:
     return f"{ns / NS:g} s"
 
 
+def _tries(n: int) -> str:
+    return f"{n} {'try' if n == 1 else 'tries'}"
+
+
 def _ms(ns: int) -> str:
     return f"{ns / 1e6:.3f} ms"
 
@@ -125,7 +129,7 @@ class TextRenderer:
             case Timeout(again=True):
                 self._write(f"no reply in {_seconds(ev.waited_ns)}, trying again")
             case NoResponse():
-                self._write(f"no response ({ev.tries} tries in {ev.elapsed_ns / NS:.1f} s)")
+                self._write(f"no response ({_tries(ev.tries)} in {ev.elapsed_ns / NS:.1f} s)")
             case IcmpError(icmp=i, no_server=True):
                 self._write(f"no server on that port: {describe_error(i)} from {i.src} "
                             f"({_ms(ev.rtt_ns)})")
@@ -143,4 +147,4 @@ class TextRenderer:
         self._write(*verdict_lines(c))
 
     def interrupted(self, tries: int) -> None:
-        self._write(f"interrupted after {tries} {'try' if tries == 1 else 'tries'}")
+        self._write(f"interrupted after {_tries(tries)}")

@@ -8,7 +8,8 @@ privileges, and only then send.
 
 A replay learns our address and port and the IPv4 identification from the
 first recorded datagram and rebuilds the datagram from the options given;
-it must be byte for byte the recorded one, or the replay says where they part.
+every recorded try must be byte for byte that datagram, and the run must
+make as many tries as were recorded, or the replay says where they part.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rawtools.engine import Mechanism, Received, Send
+from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture
 from rawtools.io.ipsend import HeaderMode, IpSender
@@ -100,45 +101,22 @@ def bpf_filter(probe: UdpProbe) -> str:
     return f"({udp}) or ({err})"
 
 
-class _StrictReplay:
-    """A replay that refuses to go on once this run's datagram is not the recorded one."""
-
-    def __init__(self, inner: ReplayTransport) -> None:
-        self.inner = inner
-
-    def send(self, send: Send) -> tuple[int, bytes | None]:
-        ts, recorded = self.inner.send(send)
-        if recorded != send.data:
-            raise ReplayError(f"the recording diverges at try {send.meta}: it sent "
-                              f"{_summary(recorded)}, this run sends {_summary(send.data)}; "
-                              "replay with the options of the recorded run")
-        return ts, recorded
-
-    def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
-        return self.inner.wait(deadline_ns, wake_fd)
-
-    def now(self) -> int:
-        return self.inner.now()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def _summary(datagram: bytes | None) -> str:
+def _summary(datagram: bytes) -> str:
     """A datagram in the few words that tell two tries apart."""
-    h = parse_header(datagram or b"")
-    if datagram is None or h is None or h.proto != PROTO_UDP or len(datagram) < h.offset + 8:
+    h = parse_header(datagram)
+    if h is None or h.proto != PROTO_UDP or len(datagram) < h.offset + 8:
         return "something else than a UDP datagram"
     sport, dport, _ulen, ck = struct.unpack_from("!HHHH", datagram, h.offset)
     return (f"{len(datagram)} bytes from {h.src}.{sport} to {h.dst}.{dport} with checksum "
             f"{ck:#06x}")
 
 
-def _open_replay(cfg: UdpCksumConfig) -> tuple[_StrictReplay, Plan]:
-    inner = ReplayTransport(cfg.replay or "")
-    if not inner.outgoing:
+def _open_replay(cfg: UdpCksumConfig) -> tuple[ReplayTransport, Plan]:
+    """The recording, and the datagram the options rebuild, which every recorded try must be."""
+    transport = ReplayTransport(cfg.replay or "")
+    if not transport.outgoing:
         raise ReplayError(f"{cfg.replay}: no datagram of ours in the recording")
-    first = inner.outgoing[0][1]
+    first = transport.outgoing[0][1]
     h = parse_header(first)
     if h is None or h.proto != PROTO_UDP or len(first) < h.offset + 8:
         raise ReplayError(f"{cfg.replay}: the recording does not start with a UDP datagram; "
@@ -146,11 +124,18 @@ def _open_replay(cfg: UdpCksumConfig) -> tuple[_StrictReplay, Plan]:
     sport, dport = struct.unpack_from("!HH", first, h.offset)
     addr = resolve(cfg.host, h.version)[0] if cfg.host else h.dst
     loc = cfg.local
+    if loc is not None and loc.version != h.version:
+        raise ReplayError(f"the recording is IPv{h.version}; -l {loc.addr} is not")
     probe = UdpProbe(h.version, loc.addr if loc else h.src, addr,
                      loc.port if loc and loc.port else sport, cfg.port or dport, cfg.payload,
                      h.ident, zero_checksum=cfg.zero)
-    return _StrictReplay(inner), Plan(cfg.host or h.dst, probe, cfg.service, cfg.kind,
-                                      cfg.query, "replay")
+    ours = probe.datagram()
+    for n, (_ts, recorded, _dst) in enumerate(transport.outgoing, 1):
+        if recorded != ours:
+            raise ReplayError(f"the recording diverges at try {n}: it sent {_summary(recorded)}, "
+                              f"this run sends {_summary(ours)}; replay with the options of "
+                              "the recorded run")
+    return transport, Plan(cfg.host or h.dst, probe, cfg.service, cfg.kind, cfg.query, "replay")
 
 
 def _open_live(cfg: UdpCksumConfig, stack: contextlib.ExitStack) -> tuple[CaptureTransport, Plan]:
@@ -182,7 +167,7 @@ def execute(cfg: UdpCksumConfig, on_start: Callable[[Plan], None] | None = None,
             on_event: Callable[[UdpCksumEvent], None] | None = None,
             stop: Stop | None = None) -> UdpCksumRun:
     """Run to the end: an answer, an ICMP error, the last timeout, Ctrl-C or the recording's end."""
-    transport: _StrictReplay | CaptureTransport
+    transport: ReplayTransport | CaptureTransport
     if cfg.replay:
         transport, plan = _open_replay(cfg)
     else:
@@ -202,8 +187,8 @@ def execute(cfg: UdpCksumConfig, on_start: Callable[[Plan], None] | None = None,
         transport.close()
         if recorder:
             recorder.writer.close()
-    if isinstance(transport, _StrictReplay):
-        recorded = len(transport.inner.outgoing)
+    if isinstance(transport, ReplayTransport):
+        recorded = len(transport.outgoing)
         if engine.outcome != "interrupted" and engine.tries < recorded:
             raise ReplayError(f"the recording diverges: it holds {recorded} tries, this run "
                               f"made {engine.tries}; replay with the recorded -w and -r")
