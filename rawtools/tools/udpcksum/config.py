@@ -59,6 +59,14 @@ class UdpCksumConfig:
     replay: str | None = None
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_local(text: object) -> Local:
     """UNP's `-l localname.localport` with a numeric address; IPv6 also as [ADDR]:PORT.
 
@@ -70,7 +78,7 @@ def parse_local(text: object) -> Local:
     m = _LOCAL_V6.fullmatch(text)
     if m:
         addr, port = m.group(1), m.group(2)
-    elif "." in text:
+    elif "." in text and not _is_address(text):
         addr, port = text.rsplit(".", 1)
     else:
         addr, port = text, None
