@@ -3,8 +3,8 @@
 The replies are real: recorded on the lab (captures/udpcksum-*.pcap), where
 tcpdump -vv said `[udp sum ok]`, `[bad udp cksum 0x8d74 -> 0xcbb4!]` (the
 offloaded reply) and `[bad udp cksum 0x0000 -> 0x1a78!]` (IPv6, no checksum).
-The reference sum below is the textbook word-by-word loop with end-around
-carries, not the code under test.
+The reference sums (tests/oracles.py) are the textbook word-by-word loop
+with end-around carries, not the code under test.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import socket
 import struct
 
 import pytest
+from oracles import ref_checksum, ref_pseudo, ref_sum
 
 from rawtools.wire.udp import UdpProbe, check_udp
 
@@ -33,33 +34,6 @@ ZERO6 = bytes.fromhex(
     "600648ca003b113f20010db800000001000000000000000220010db8000000000000000000000001"
     "0036b3fb003b0000726177746f6f6c73206563686f3a2004d20100000100000000000001610c726f"
     "6f742d73657276657273036e65740000010001")
-
-
-def ref_sum(data: bytes) -> int:
-    """RFC 1071's loop: 16-bit big-endian words, carries folded back in."""
-    if len(data) % 2:
-        data += b"\0"
-    total = 0
-    for i in range(0, len(data), 2):
-        total += (data[i] << 8) | data[i + 1]
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
-def ref_pseudo(packet: bytes) -> bytes:
-    """The pseudo-header of a UDP datagram, spelled out from RFC 768 and RFC 8200."""
-    if packet[0] >> 4 == 4:
-        ulen = struct.unpack_from("!H", packet, 24)[0]
-        return packet[12:20] + bytes([0, 17]) + struct.pack("!H", ulen)
-    ulen = struct.unpack_from("!H", packet, 44)[0]
-    return packet[8:40] + struct.pack("!I", ulen) + bytes([0, 0, 0, 17])
-
-
-def ref_checksum(packet: bytes) -> int:
-    off = 20 if packet[0] >> 4 == 4 else 40
-    seg = bytearray(packet[off:])
-    seg[6:8] = b"\0\0"
-    return (~ref_sum(ref_pseudo(packet) + bytes(seg)) & 0xFFFF) or 0xFFFF
 
 
 def test_a_server_that_computes_checksums_is_valid():
