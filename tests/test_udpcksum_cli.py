@@ -50,6 +50,7 @@ H = "198.18.1.2"
     (["--payload", "zz", H, "53"], "even number of hex digits"),
     (["--ntp", "-q", "example.net", H, "53"], "not allowed with"),
     (["--replay", "/nonexistent/u.pcap"], "/nonexistent/u.pcap"),
+    (["--replay", ""], "invalid --replay file: ''"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     r = subprocess.run(rawtools_argv("udpcksum", *args), capture_output=True, text=True,
@@ -65,7 +66,7 @@ BAD_API = [
     {"retries": 2.5}, {"retries": True}, {"version": 5}, {"local": "198.18.0.1"},
     {"local": 42}, {"query": ""}, {"query": 7}, {"payload": "xyz"}, {"payload": 12},
     {"payload": bytes(70000)}, {"ntp": "yes"}, {"zero": 1}, {"ntp": True, "payload": "00"},
-    {"interface": ""},
+    {"interface": ""}, {"replay": ""}, {"record": ""}, {"local": "198.18.0.1.\uff15"},
 ]
 
 

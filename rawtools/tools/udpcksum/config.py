@@ -87,7 +87,7 @@ def parse_local(text: object) -> Local:
     except ValueError:
         raise UsageError(f"-l {text}: {addr!r} is not a numeric address; expected "
                          f"{_LOCAL_FORMS}") from None
-    if port is None or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if port is None or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise UsageError(f"-l {text}: a port 0-65535 is needed after the address; expected "
                          f"{_LOCAL_FORMS}")
     return Local(str(ip), int(port), ip.version)
@@ -99,7 +99,7 @@ def service_port(service: object) -> tuple[int, str | None]:
         return whole("port", service, 1, 65535), None
     if not isinstance(service, str) or not service:
         raise UsageError(f"invalid service: {service!r} (a name or a port number)")
-    if service.isdigit():
+    if service.isascii() and service.isdigit():
         return whole("port", int(service), 1, 65535), None
     try:
         return socket.getservbyname(service, "udp"), service
@@ -132,8 +132,10 @@ def udpcksum_config(host: str | None = None, service: str | int | None = None, *
     HOST and SERVICE may be left out of a replay, which learns them from the
     recording; given, they must be the recorded ones.
     """
-    if host is not None and (not isinstance(host, str) or not host):
-        raise UsageError(f"invalid host: {host!r}")
+    for what, text in (("host", host), ("--record file", record), ("--replay file", replay),
+                       ("interface (-i)", interface)):
+        if text is not None and (not isinstance(text, str) or not text):
+            raise UsageError(f"invalid {what}: {text!r}")
     if replay is None and (host is None or service is None):
         raise UsageError("a host and a service are needed (usage: rawtools udpcksum [options] "
                          "HOST SERVICE)")
@@ -143,11 +145,9 @@ def udpcksum_config(host: str | None = None, service: str | int | None = None, *
     loc = parse_local(local) if local is not None else None
     if loc is not None and version is not None and loc.version != version:
         raise UsageError(f"-l {local}: not an IPv{version} address")
-    if interface is not None and (not isinstance(interface, str) or not interface):
-        raise UsageError(f"invalid interface: {interface!r}")
-    for flag, value in (("--ntp", ntp), ("-0", zero)):
-        if not isinstance(value, bool):
-            raise UsageError(f"invalid {flag}: {value!r} (True or False)")
+    for flag, switch in (("--ntp", ntp), ("-0", zero)):
+        if not isinstance(switch, bool):
+            raise UsageError(f"invalid {flag}: {switch!r} (True or False)")
     wait_ns = seconds("wait (-w)", wait)
     whole("retries (-r)", retries, 0, MAX_RETRIES)
     if wait_ns << retries > MAX_SECONDS * NS:

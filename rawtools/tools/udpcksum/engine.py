@@ -13,7 +13,7 @@ further on what it reads:
 - an ICMP error ends the run when it quotes our datagram (addresses,
   protocol, both ports); a port unreachable means no server on that port.
   Redirects and source quenches, which say nothing about delivery, are
-  counted and the wait goes on;
+  counted as unrelated and the wait goes on;
 - every try carries the same datagram, so the answer to any of them counts.
 """
 
