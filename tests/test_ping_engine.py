@@ -4,9 +4,10 @@ import io
 import struct
 
 from rawtools.engine import Received
+from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import MS, NS, PingEngine, PingOptions, Target, rtt_stats
 from rawtools.tools.ping.events import Alive, Corrupt, Reply, RouterError, Unreachable
-from rawtools.tools.ping.render import TextRenderer, describe_error, fmt_rtt
+from rawtools.tools.ping.render import TextRenderer, fmt_rtt
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import build_ipv4

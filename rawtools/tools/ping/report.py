@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rawtools.engine import Mechanism
+from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
 from rawtools.tools.ping.events import (
     Corrupt,
@@ -19,7 +20,6 @@ from rawtools.tools.ping.events import (
     RouterError,
     Unreachable,
 )
-from rawtools.tools.ping.render import describe_error
 from rawtools.tools.ping.session import PingRun
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from rawtools.tools.ping.render import describe_error
+from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.udpcksum.events import (
     Answered,
     IcmpError,

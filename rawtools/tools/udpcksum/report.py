@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from rawtools.engine import Mechanism
 from rawtools.io.ipsend import HeaderMode
-from rawtools.tools.ping.render import describe_error
+from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.udpcksum.engine import Outcome
 from rawtools.tools.udpcksum.events import Sent, Timeout, UdpCksumEvent
 from rawtools.tools.udpcksum.payloads import PayloadKind
