@@ -20,6 +20,7 @@ TOOLS = {
     "ping": "send ICMP/ICMPv6 echo requests (iputils ping; several targets or a sweep)",
     "trace": "trace the route to a host with UDP, ICMP or TCP probes",
     "sniff": "capture and decode packets with BPF filters, live or from a file",
+    "inject": "send the frames of a capture out of an interface (tcpreplay-like)",
     "ifaces": "list interfaces with flags, MTU and addresses",
 }
 
