@@ -42,6 +42,9 @@ class ProgressLine:
 def summary(r: InjectResult, filter_text: str = "") -> str:
     """tcpreplay's closing lines, with what was left out said first."""
     lines = []
+    if r.dmac is not None:
+        lines.append(f"Framing: {r.capture_linktype} frames sent as {r.linktype}, "
+                     f"{r.smac} > {r.dmac}")
     if r.unsendable:
         lines.append(f"Skipped: {r.unsendable} of {r.frames} frames have no "
                      f"{r.linktype} form ({r.capture_linktype} capture)")

@@ -13,6 +13,7 @@ from typing import Any
 from rawtools.io.inject import Backend
 from rawtools.tools.inject.events import InjectEvent, Progress
 from rawtools.tools.inject.session import InjectRun
+from rawtools.wire.ethernet import format_mac
 from rawtools.wire.link import NAMES
 
 
@@ -27,7 +28,8 @@ class InjectResult:
     refused (`failure` says why the first one was), `retried` the sends
     repeated because its queue was full. `seconds` runs from the first frame
     to the last, and `pps`/`mbps` are over it. `passes` counts passes over
-    the capture begun (`--loop`).
+    the capture begun (`--loop`). `dmac`/`smac` are the addresses of the
+    Ethernet header given to a header-less capture (None: sent as captured).
     """
 
     file: str
@@ -48,6 +50,8 @@ class InjectResult:
     passes: int
     interrupted: bool
     failure: str | None
+    dmac: str | None
+    smac: str | None
 
 
 def _name(linktype: int) -> str:
@@ -66,7 +70,9 @@ def build_result(run: InjectRun) -> InjectResult:
         bytes=nbytes, failed=t.failed, retried=t.retried, seconds=seconds,
         pps=packets / seconds if seconds else 0.0,
         mbps=nbytes * 8 / seconds / 1e6 if seconds else 0.0, passes=e.passes,
-        interrupted=run.interrupted, failure=t.failure)
+        interrupted=run.interrupted, failure=t.failure,
+        dmac=format_mac(run.framed[0]) if run.framed else None,
+        smac=format_mac(run.framed[1]) if run.framed else None)
 
 
 def event_record(ev: InjectEvent) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from rawtools.wire import link
 from rawtools.wire.ethernet import ethernet_framer
 
 Frames = list[tuple[int, bytes]]
+Addresses = tuple[bytes, bytes]
 
 
 @dataclass
@@ -36,22 +37,25 @@ class InjectRun:
     capture_linktype: int
     frames: int
     unsendable: int
+    framed: Addresses | None
     interrupted: bool = False
 
 
 def fit_to_link(cfg: InjectConfig, linktype: int, frames: Frames,
-                transport: PcapInjector | RingInjector) -> tuple[Frames, int]:
-    """The frames as the interface takes them, and how many could not be made so.
+                transport: PcapInjector | RingInjector) -> tuple[Frames, int, Addresses | None]:
+    """The frames as the interface takes them, how many could not be made so, and
+    the (destination, source) hardware addresses given to them, if any.
 
     Same link type: unchanged. Header-less or cooked captures onto Ethernet:
     an Ethernet header from --dmac/--smac. Anything else is refused.
     """
     target = transport.linktype
     if linktype == target:
-        return frames, 0
+        return frames, 0, None
     framer = None
+    macs = (cfg.dmac, cfg.smac or transport.facts.mac)
     if target == link.LINKTYPE_ETHERNET:
-        framer = ethernet_framer(linktype, cfg.dmac, cfg.smac or transport.facts.mac)
+        framer = ethernet_framer(linktype, *macs)
     if framer is None:
         raise UsageError(f"{cfg.file}: link type {link.describe(linktype)} cannot be sent on "
                          f"{cfg.interface}, whose link type is {link.describe(target)}")
@@ -60,7 +64,7 @@ def fit_to_link(cfg: InjectConfig, linktype: int, frames: Frames,
         framed = framer(frame)
         if framed is not None:
             out.append((ts, framed))
-    return out, len(frames) - len(out)
+    return out, len(frames) - len(out), macs
 
 
 def execute(cfg: InjectConfig, on_event: Callable[[InjectEvent], None] | None = None,
@@ -71,13 +75,13 @@ def execute(cfg: InjectConfig, on_event: Callable[[InjectEvent], None] | None = 
     try:
         drop_privileges()
         linktype, frames = read_frames(cfg.file)
-        sendable, unsendable = fit_to_link(cfg, linktype, frames, transport)
+        sendable, unsendable, framed = fit_to_link(cfg, linktype, frames, transport)
         keep = bpf_matcher(cfg.filter, transport.linktype)
         engine = InjectEngine(sendable, cfg.opts, keep)
         del frames, sendable  # the engine holds what it sends; let the rest go
         transport.preload(engine.sends)
         result = InjectRun(cfg, engine, transport, linktype, engine.frames + unsendable,
-                           unsendable)
+                           unsendable, framed)
         run(engine, transport, None, stop, on_event)
         result.interrupted = engine.stopped
     finally:
