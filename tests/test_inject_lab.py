@@ -42,8 +42,10 @@ class Receiver:
 
     def __init__(self, lab: Lab, out: Path, expression: str = f"ether src {SRC}") -> None:
         self.out = out
-        argv = ["tcpdump", "-i", lab.dst_if, "-Q", "in", "--immediate-mode", "-U",
-                "--time-stamp-precision=nano", "-w", str(out), expression]
+        # Immediate mode gives each frame a ring slot of the snapshot length:
+        # 2 KiB slots in 32 MiB hold a whole top-speed burst.
+        argv = ["tcpdump", "-i", lab.dst_if, "-Q", "in", "--immediate-mode", "-U", "-s", "2048",
+                "-B", "32768", "--time-stamp-precision=nano", "-w", str(out), expression]
         self.proc = subprocess.Popen(lab.exec_argv("dst", argv), stderr=subprocess.PIPE,
                                      text=True)
         assert self.proc.stderr is not None
@@ -218,3 +220,44 @@ def test_the_api_returns_the_counts_and_a_filter_picks(lab, tmp_path):
     assert res["bytes"] == sum(map(len, picked)) and res["failed"] == 0
     assert res["backend"] == "packet" and res["linktype"] == "EN10MB"
     assert res["interface"] == lab.host_if and res["dmac"] is None
+
+
+@pytest.mark.parametrize("backend", ["packet", "pcap"])
+def test_bursts_that_wrap_around_the_ring_arrive_in_order(lab, tmp_path, backend):
+    """700-frame bursts into a 1024-slot ring: the second straddles its end."""
+    frames = [ether(0x0800, udp4(18 + i % 50, sport=30000 + i)) for i in range(700)]
+    cap = write_pcap(tmp_path / "seven-hundred.pcap", frames)
+    r, got = receive(lab, tmp_path, ["--backend", backend, "--topspeed", "--loop", "3",
+                                     str(cap)], 2100)
+    assert r.returncode == 0, r.stderr
+    assert len(got) == 2100 and [f for _, f in got] == frames * 3
+
+
+RING = """
+import sys
+from rawtools.engine import Send
+from rawtools.io.inject import open_injector
+from injectcaps import mixed_frames, ether, udp4
+t = open_injector(sys.argv[1], "packet")
+frames = mixed_frames()
+t.preload([Send("", f) for f in frames[:2]])  # slots sized for the two shortest frames
+t.send_all([Send("", f) for f in frames])  # other objects, longer frames: a new ring
+t.send(Send("", frames[0]))
+t.send_all([Send("", ether(0x0800, udp4(1473)))])  # one byte more than the MTU allows
+print(t.failed, t.failure)
+t.close()
+"""
+
+
+def test_the_ring_sends_frames_it_was_not_prepared_for(lab, tmp_path):
+    frames = mixed_frames()
+    rx = Receiver(lab, tmp_path / "received.pcap")
+    try:
+        r = lab.run("host", [sys.executable, "-c", RING, lab.host_if], timeout=60,
+                    env={"PYTHONPATH": str(Path(__file__).parent)})
+        got = rx.frames(len(frames) + 1)
+    finally:
+        rx.kill()
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1 Message too long"
+    assert [f for _, f in got] == [*frames, frames[0]]

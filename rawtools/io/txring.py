@@ -37,7 +37,7 @@ import struct
 import time
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 
 from rawtools.engine import Send
 from rawtools.errors import InterfaceError, UsageError
@@ -45,7 +45,6 @@ from rawtools.io.inject import (
     ENOBUFS_PATIENCE_NS,
     ETH_HLEN,
     RETRY_ERRNOS,
-    VLAN_HLEN,
     Backend,
     Injector,
     LinkFacts,
@@ -114,9 +113,17 @@ class RingInjector(Injector):
 
     # -- setting up ----------------------------------------------------------
     def _ensure_ring(self, longest: int) -> None:
-        """Create and map the ring, slots sized for `longest`, unless it exists."""
+        """A ring whose slots hold `longest`-byte frames: the one mapped, or a new one.
+
+        A ring too small is replaced, which happens only between flushes,
+        when every slot is free; the images preloaded for it go with it.
+        """
         if self._mm is not None:
-            return
+            if longest <= self._slot - HDR_LEN:
+                return
+            self._unmap()
+            self._table, self._starts, self._images = [], array("q"), memoryview(b"")
+            self._sock.setsockopt(SOL_PACKET, PACKET_TX_RING, bytes(16))  # frees it
         slot = slot_size(longest)
         block = max(mmap.PAGESIZE, slot)
         per_block = block // slot
@@ -129,7 +136,13 @@ class RingInjector(Injector):
             raise InterfaceError(f"{self.facts.name}: cannot set up a TX ring: "
                                  f"{e.strerror}") from None
         self._ring = memoryview(self._mm)
-        self._slot, self._nslots = slot, per_block * nblocks
+        self._slot, self._nslots, self._cursor = slot, per_block * nblocks, 0
+
+    def _unmap(self) -> None:
+        self._ring.release()
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
 
     def _image_bytes(self, frames: Iterable[bytes]) -> bytes:
         """Slot images of `frames`, back to back, as they lie in the ring."""
@@ -152,14 +165,18 @@ class RingInjector(Injector):
         out with one copy each; anything else is packed when it is sent.
         """
         frames = [s.data for s in sends]
-        ok = list(map(self.facts.fits, frames))
-        good = [f for f, fit in zip(frames, ok, strict=True) if fit]
-        longest = max(map(len, good), default=ETH_HLEN)
-        self._ensure_ring(longest)
-        if len(good) * self._slot > PRELOAD_BYTES or longest > self._slot - HDR_LEN:
+        lengths = list(map(len, frames))
+        shortest, longest = min(lengths, default=ETH_HLEN), max(lengths, default=ETH_HLEN)
+        if shortest >= ETH_HLEN and longest <= self.facts.mtu + ETH_HLEN:
+            good, starts = frames, array("q", range(len(frames) + 1))  # all fit, as usual
+        else:
+            ok = list(map(self.facts.fits, frames))
+            good, starts = list(compress(frames, ok)), array("q", accumulate(ok, initial=0))
+        self._ensure_ring(max(map(len, good), default=ETH_HLEN))
+        if len(good) * self._slot > PRELOAD_BYTES:
             return
         self._images = memoryview(self._image_bytes(good))
-        self._starts = array("q", accumulate(ok, initial=0))
+        self._starts = starts
         self._table = list(sends)
 
     # -- sending -------------------------------------------------------------
@@ -206,14 +223,16 @@ class RingInjector(Injector):
 
     def _send_packed(self, sends: Sequence[Send]) -> None:
         """The general path: any frames, their images built now."""
-        self._ensure_ring(self.facts.mtu + ETH_HLEN + VLAN_HLEN)
-        fits, room = self.facts.fits, self._slot - HDR_LEN
+        fits = self.facts.fits
         good: list[bytes] = []
         for s in sends:
-            if fits(s.data) and len(s.data) <= room:
+            if fits(s.data):
                 good.append(s.data)
             else:
                 self._fail(1, len(s.data), _TOO_LONG)
+        if not good:
+            return
+        self._ensure_ring(max(map(len, good)))
         for i in range(0, len(good), self._nslots):
             chunk = good[i:i + self._nslots]
             self._put(memoryview(self._image_bytes(chunk)), len(chunk))
@@ -267,8 +286,6 @@ class RingInjector(Injector):
         self._cursor = unsent[0] if unsent else (start + m) % self._nslots
 
     def close(self) -> None:
-        self._ring.release()
+        self._unmap()
         self._images.release()
-        if self._mm is not None:
-            self._mm.close()
         self._sock.close()
