@@ -134,3 +134,5 @@ def test_refusals_once_the_interface_is_open(make_lab, tmp_path):
         assert "bad filter expression" in run(*b, str(good), "udp", "port")
         err = run(*b, str(good), privileged=False)
         assert "CAP_NET_RAW" in err and "sudo" in err, err
+    lab.run("host", ["ip", "link", "set", lab.host_if, "down"], check=True)
+    assert run(str(good)).endswith(f"{lab.host_if}: the interface is down\n")

@@ -121,7 +121,6 @@ class LinkFacts:
     """What the kernel says about an interface before we send on it."""
 
     name: str
-    index: int
     hatype: int
     mac: bytes
     mtu: int
@@ -140,9 +139,9 @@ class LinkFacts:
 
 
 def link_facts(interface: str) -> LinkFacts:
-    """Index, hardware type, MAC and MTU of `interface`; refuses one missing or down."""
+    """Hardware type, MAC and MTU of `interface`; refuses one missing or down."""
     try:
-        index = socket.if_nametoindex(interface)
+        socket.if_nametoindex(interface)
     except (OSError, ValueError):
         raise InterfaceError(f"{interface}: No such device exists") from None
     ifr = struct.pack("16s16x", interface.encode())
@@ -156,13 +155,12 @@ def link_facts(interface: str) -> LinkFacts:
     if not flags & IFF_UP:
         raise InterfaceError(f"{interface}: the interface is down")
     hatype = struct.unpack_from("=H", hw, 16)[0]
-    return LinkFacts(interface, index, hatype, hw[18:24], mtu)
+    return LinkFacts(interface, hatype, hw[18:24], mtu)
 
 
 class Injector:
     """What both backends share: the interface, the sleeping, the failure tally."""
 
-    name = ""
     backend: Backend
 
     def __init__(self, facts: LinkFacts, linktype: int) -> None:

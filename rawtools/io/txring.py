@@ -92,6 +92,8 @@ class RingInjector(Injector):
             self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         except PermissionError:
             raise permission_error(facts.name) from None
+        except OSError as e:
+            raise InterfaceError(f"{facts.name}: no AF_PACKET socket: {e.strerror}") from None
         try:
             self._sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
             self._sock.setsockopt(SOL_PACKET, PACKET_LOSS, 1)
