@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from rawtools.tools.ifaces.api import Address, Interface, ifaces
+    from rawtools.tools.inject.api import InjectResult, inject
     from rawtools.tools.ping.api import PingResult, TargetResult, ping
     from rawtools.tools.sniff.api import SniffedPacket, sniff
     from rawtools.tools.trace.api import Hop, Probe, TraceResult, trace
@@ -33,13 +34,16 @@ _API = {
     "UdpCksumResult": "rawtools.tools.udpcksum.api",
     "sniff": "rawtools.tools.sniff.api",
     "SniffedPacket": "rawtools.tools.sniff.api",
+    "inject": "rawtools.tools.inject.api",
+    "InjectResult": "rawtools.tools.inject.api",
     "ifaces": "rawtools.tools.ifaces.api",
     "Interface": "rawtools.tools.ifaces.api",
     "Address": "rawtools.tools.ifaces.api",
 }
 __all__ = [
-    "Address", "Hop", "Interface", "PingResult", "Probe", "SniffedPacket", "TargetResult",
-    "TraceResult", "UdpCksumResult", "ifaces", "ping", "sniff", "trace", "udpcksum",
+    "Address", "Hop", "InjectResult", "Interface", "PingResult", "Probe", "SniffedPacket",
+    "TargetResult", "TraceResult", "UdpCksumResult", "ifaces", "inject", "ping", "sniff",
+    "trace", "udpcksum",
 ]
 
 

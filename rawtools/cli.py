@@ -21,6 +21,7 @@ TOOLS = {
     "trace": "trace the route to a host with UDP, ICMP or TCP probes",
     "udpcksum": "does a UDP server send checksums? (UNP's prober, on raw IP and libpcap)",
     "sniff": "capture and decode packets with BPF filters, live or from a file",
+    "inject": "send the frames of a capture out of an interface (tcpreplay-like)",
     "ifaces": "list interfaces with flags, MTU and addresses",
 }
 
