@@ -22,6 +22,8 @@ TOOLS = {
     "udpcksum": "does a UDP server send checksums? (UNP's prober, on raw IP and libpcap)",
     "sniff": "capture and decode packets with BPF filters, live or from a file",
     "inject": "send the frames of a capture out of an interface (tcpreplay-like)",
+    "icmpd": "hand UDP applications the ICMP errors their datagrams caused (UNP's icmpd)",
+    "udpcli": "UDP client that learns its ICMP errors from icmpd (UNP's dg_cli)",
     "ifaces": "list interfaces with flags, MTU and addresses",
 }
 

@@ -9,6 +9,8 @@ Link k (k = 0..N) joins node k and node k+1 (node 0 is `host`, node N+1 is
 from 198.18.(i-1).2 on its way in, and the destination is 198.18.N.2.
 Routers forward, every node has routes both ways, DAD is off so IPv6 works at
 once, and veth checksum offload is off so the checksums on the wire are real.
+`mtu={k: size}` narrows link k (both ends), so that a router on the way
+answers fragmentation-needed / packet-too-big for what does not fit.
 
 Every namespace name starts with a prefix unique to the run, and `Lab` is a
 context manager whose exit deletes them all, so a failing test leaves nothing
@@ -57,9 +59,15 @@ class Lab:
     """
 
     def __init__(self, routers: int = 3, prefix: str | None = None,
-                 extra_dst4: Iterable[str] = (), extra_dst6: Iterable[str] = ()) -> None:
+                 extra_dst4: Iterable[str] = (), extra_dst6: Iterable[str] = (),
+                 mtu: Mapping[int, int] | None = None) -> None:
         if not 0 <= routers <= 250:
             raise ValueError("routers must be 0..250")
+        self.mtu = dict(mtu or {})
+        for link, size in self.mtu.items():
+            if not 0 <= link <= routers or not 1280 <= size <= 65535:
+                raise ValueError(f"mtu: link {link} of 0..{routers}, size 1280..65535 "
+                                 "(IPv6's minimum)")
         self.n = routers
         self.prefix = prefix or f"rtl{uuid.uuid4().hex[:6]}"
         self.extra_dst4 = list(extra_dst4)
@@ -179,8 +187,10 @@ class Lab:
             end = "1" if side == "left" else "2"
             lines += [f"link set {self.prefix}{short} name {short}",
                       f"addr add 198.18.{k}.{end}/24 dev {short}",
-                      f"addr add 2001:db8:0:{k:x}::{end}/64 dev {short} nodad",
-                      f"link set {short} up"]
+                      f"addr add 2001:db8:0:{k:x}::{end}/64 dev {short} nodad"]
+            if k in self.mtu:
+                lines.append(f"link set {short} mtu {self.mtu[k]}")
+            lines.append(f"link set {short} up")
         if node == "dst":
             lines += [f"addr add {a}/32 dev {self.dst_if}" for a in self.extra_dst4]
             lines += [f"addr add {a}/128 dev {self.dst_if} nodad" for a in self.extra_dst6]
