@@ -10,10 +10,14 @@ inside the lab's host namespace (`ip netns exec PREFIX-host ...`).
 from __future__ import annotations
 
 import importlib.util
+import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rawtools.testing.lab import Lab
 
@@ -26,6 +30,56 @@ def show(lab: Lab, *args: str, node: str = "host", timeout: float = 60) -> None:
     print(f"\n[{node}]$ rawtools {shlex.join(args)}", flush=True)
     argv = lab.exec_argv(node, [sys.executable, "-m", "rawtools", *args])
     subprocess.run(argv, timeout=timeout, check=False)
+
+
+def background(lab: Lab, node: str, *args: str) -> subprocess.Popen[bytes]:
+    """A rawtools command left running while the next one runs (its output interleaves)."""
+    print(f"\n[{node}]$ rawtools {shlex.join(args)} &", flush=True)
+    return subprocess.Popen(lab.exec_argv(node, [sys.executable, "-m", "rawtools", *args]))
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        proc.wait()
+
+
+@contextmanager
+def udp_servers(lab: Lab) -> Iterator[None]:
+    """UDP servers on dst: port 53 with checksums, 54 without (SO_NO_CHECK)."""
+    procs = [subprocess.Popen(lab.exec_argv("dst", [
+        sys.executable, "-m", "rawtools.testing.udpserver", "--port", port, *extra]),
+        stdout=subprocess.PIPE) for port, extra in (("53", []), ("54", ["--no-check"]))]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            proc.stdout.readline()  # "ready"
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait()
+
+
+def capture_then_inject(lab: Lab, work: str) -> None:
+    """sniff -w a ping, read the file back, then inject it while r1 watches the link."""
+    saved = os.path.join(work, "ping.pcap")
+    sniffer = background(lab, "host", "sniff", "-i", lab.host_if, "-c", "4", "--immediate",
+                         "-w", saved, "icmp", "and", "host", lab.dst4)
+    time.sleep(1.0)
+    lab.run("host", [sys.executable, "-m", "rawtools", "ping", "-c", "2", "-i", "0.2",
+                     lab.dst4])
+    finish(sniffer)
+    show(lab, "sniff", "-n", "-r", saved)
+    watcher = background(lab, "r1", "sniff", "-n", "-i", lab.ifname(0, "right"), "-c", "4",
+                         "--immediate", "icmp", "and", "host", lab.dst4)
+    time.sleep(1.0)
+    print("\n(r1 sees the 4 frames sent again, at their recorded pace, and dst answering the "
+          "requests anew)", flush=True)
+    show(lab, "inject", "-i", lab.host_if, saved)
+    finish(watcher)
 
 
 def main() -> int:
@@ -41,20 +95,16 @@ def main() -> int:
         if has_tool("trace"):
             show(lab, "trace", "-n", lab.dst4)
             show(lab, "trace", "-n", "-I", lab.dst6)
-        if has_tool("sniff"):
-            print(f"\n[host]$ rawtools sniff -n -i {lab.host_if} -c 4 icmp and host {lab.dst4}   "
-                  "(while a ping crosses the link)", flush=True)
-            sniffer = subprocess.Popen(lab.exec_argv("host", [
-                sys.executable, "-m", "rawtools", "sniff", "-n", "-i", lab.host_if, "-c", "4",
-                "--immediate", "icmp", "and", "host", lab.dst4]))
-            time.sleep(1.0)
-            lab.run("host", [sys.executable, "-m", "rawtools", "ping", "-c", "2", "-i", "0.2",
-                             lab.dst4])
-            try:
-                sniffer.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sniffer.terminate()
-                sniffer.wait()
+        with udp_servers(lab):
+            show(lab, "udpcksum", lab.dst4, "domain")
+            show(lab, "udpcksum", lab.dst4, "54")
+            show(lab, "udpcksum", "-w", "1", "-r", "0", lab.dst4, "55")
+        work = tempfile.mkdtemp(prefix="rawtools-demo-")
+        os.chmod(work, 0o777)  # the tools write as the invoking user once privileges drop
+        try:
+            capture_then_inject(lab, work)
+        finally:
+            subprocess.run(["rm", "-rf", work], check=False)
     print("\nlab torn down.")
     return 0
 
