@@ -21,13 +21,13 @@ shared with other users, one socket at a time, and a little less latency
 (no hop through another process). It changes the caller's socket, though:
 see its docstring.
 
-`import rawtools.icmpd` stays cheap (no dpkt, no libpcap): a client only
-moves small fixed-layout messages.
+`import rawtools.icmpd` stays cheap (no dpkt, no libpcap, and asyncio only
+once `AsyncClient` is asked for): a client only moves small fixed-layout
+messages.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import select
@@ -35,11 +35,15 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rawtools.errors import IcmpdError, UsageError
 from rawtools.io.errqueue import ErrQueue, require_udp
 from rawtools.wire import icmpdmsg as msg
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET, IcmpError, Registered
+
+if TYPE_CHECKING:
+    from rawtools.icmpdaio import AsyncClient
 
 __all__ = ["DEFAULT_SOCKET", "AsyncClient", "Client", "Closed", "ErrQueue", "IcmpError",
            "IcmpdError", "Refused", "Registered", "Unavailable"]
@@ -70,7 +74,7 @@ class Closed(IcmpdError):
         self.reason = reason
 
 
-def _unavailable(path: str, e: OSError) -> Unavailable:
+def unavailable(path: str, e: OSError) -> Unavailable:
     if isinstance(e, FileNotFoundError | ConnectionRefusedError):
         return Unavailable(f"no icmpd answers on {path}: start it with sudo rawtools icmpd")
     if isinstance(e, PermissionError):
@@ -79,7 +83,7 @@ def _unavailable(path: str, e: OSError) -> Unavailable:
     return Unavailable(f"{path}: {e.strerror or e}")
 
 
-class _Session:
+class Session:
     """The client's side of the protocol without I/O: bytes in, errors and answers out.
 
     Both clients feed it whatever their socket gave, so a message split
@@ -175,7 +179,7 @@ def _send_with_fd(sock: socket.socket, data: bytes, fd: int | None) -> None:
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, "little", signed=True))
                ] if fd is not None else []
         try:
-            sent = sock.sendmsg([view], anc)
+            sent = sock.sendmsg([view], anc, socket.MSG_NOSIGNAL)
         except BlockingIOError:
             select.select([], [sock], [])
             continue
@@ -197,9 +201,9 @@ class Client:
             self._sock.connect(path)
         except OSError as e:
             self._sock.close()
-            raise _unavailable(path, e) from None
+            raise unavailable(path, e) from None
         self._sock.setblocking(False)
-        self._session = _Session()
+        self._session = Session()
 
     def fileno(self) -> int:
         """Readable when the daemon sent something: call `read()` then."""
@@ -284,127 +288,10 @@ class Client:
             self._fill()
 
 
-class AsyncClient:
-    """icmpd for asyncio: the running loop watches the socket, no threads.
-
-    A reader callback drains the socket into the protocol state as data
-    arrives and wakes every coroutine waiting on it, so `next_error` in one
-    task and `register` in another share one connection. Bound waits with
-    `asyncio.timeout()`.
-    """
-
-    def __init__(self, sock: socket.socket, path: str) -> None:
-        self.path = path
-        self._sock = sock
-        self._session = _Session()
-        self._loop = asyncio.get_running_loop()
-        self._waiters: list[asyncio.Future[None]] = []
-        self._closed_by_us = False
-        self._loop.add_reader(sock.fileno(), self._on_readable)
-
-    @classmethod
-    async def connect(cls, path: str = DEFAULT_SOCKET) -> AsyncClient:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            await asyncio.get_running_loop().sock_connect(sock, path)
-        except OSError as e:
-            sock.close()
-            raise _unavailable(path, e) from None
-        return cls(sock, path)
-
-    async def register(self, sock: socket.socket, tag: int | None = None) -> Registered:
-        """As `Client.register`."""
-        require_udp(sock)
-        tag = self._session.tag(tag)
-        await self._send(msg.register(tag), sock.fileno())
-        await self._until(lambda: tag in self._session.registered)
-        return self._session.take_registered(tag)
-
-    async def unregister(self, tag: int) -> None:
-        tag = self._session.tag(tag)
-        await self._send(msg.unregister(tag), None)
-        await self._until(lambda: tag in self._session.unregistered)
-        self._session.take_unregistered(tag)
-
-    async def next_error(self) -> IcmpError:
-        """The next error; `Closed` when the daemon said BYE or went away."""
-        await self._until(lambda: bool(self._session.errors))
-        return self._session.errors.popleft()
-
-    def __aiter__(self) -> AsyncClient:
-        return self
-
-    async def __anext__(self) -> IcmpError:
-        if self._closed_by_us:
-            raise StopAsyncIteration
-        try:
-            return await self.next_error()
-        except Closed:
-            if self._closed_by_us:
-                raise StopAsyncIteration from None
-            raise
-
-    def close(self) -> None:
-        """Close the connection; a pending `async for` ends, other waiters get `Closed`."""
-        if self._closed_by_us:
-            return
-        self._closed_by_us = True
-        self._loop.remove_reader(self._sock.fileno())
-        self._sock.close()
-        self._session.closed = self._session.closed or Closed("the client was closed")
-        self._wake()
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    def _on_readable(self) -> None:
-        while self._session.closed is None:
-            try:
-                data = self._sock.recv(_RECV)
-            except BlockingIOError:
-                break
-            except OSError as e:
-                self._session.closed = Closed(f"icmpd: {e.strerror or e}")
-                break
-            self._session.feed(data)
-        if self._session.closed is not None:
-            self._loop.remove_reader(self._sock.fileno())
-        self._wake()
-
-    def _wake(self) -> None:
-        for fut in self._waiters:
-            if not fut.done():
-                fut.set_result(None)
-        self._waiters.clear()
-
-    async def _until(self, done: Callable[[], bool]) -> None:
-        while not done():
-            self._session.raise_if_closed()
-            fut = self._loop.create_future()
-            self._waiters.append(fut)
-            await fut
-
-    async def _send(self, data: bytes, fd: int | None) -> None:
-        """sendmsg straight on the non-blocking socket, waiting for writability if full."""
-        view = memoryview(data)
-        while view:
-            self._session.raise_if_closed()
-            anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                    fd.to_bytes(4, "little", signed=True))] if fd is not None else []
-            try:
-                sent = self._sock.sendmsg([view], anc)
-            except BlockingIOError:
-                writable = self._loop.create_future()
-                self._loop.add_writer(self._sock.fileno(), writable.set_result, None)
-                try:
-                    await writable
-                finally:
-                    self._loop.remove_writer(self._sock.fileno())
-                continue
-            except OSError as e:
-                raise Closed(f"icmpd: {e.strerror or e}") from None
-            view, fd = view[sent:], None
+def __getattr__(name: str) -> Any:
+    """AsyncClient on first use: a blocking client should not pay for importing asyncio."""
+    if name == "AsyncClient":
+        from rawtools.icmpdaio import AsyncClient
+        globals()[name] = AsyncClient
+        return AsyncClient
+    raise AttributeError(f"module 'rawtools.icmpd' has no attribute {name!r}")

@@ -299,6 +299,13 @@ def test_only_udp_sockets_and_u32_tags(daemon, udp):
                 c.register(udp, tag=tag)
 
 
+def test_importing_the_client_loads_neither_dpkt_nor_asyncio():
+    r = subprocess.run([sys.executable, "-c", "import sys, rawtools.icmpd; "
+                        "print(sorted({'dpkt', 'pcapy', 'asyncio'} & set(sys.modules)))"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout == "[]\n", r.stderr
+
+
 # -- asyncio ---------------------------------------------------------------
 
 def test_async_register_split_errors_and_bye_end_async_for(daemon, udp):
