@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import select
 import socket
 import sys
@@ -105,7 +104,7 @@ def open_socket(cfg: UdpCliConfig) -> socket.socket:
 def error_line(e: IcmpError) -> str:
     """UNP's line; an IPv6 destination is written [ADDR]:PORT, as UNP's sock_ntop does."""
     dest = f"[{e.dst}]:{e.dport}" if e.version == 6 else f"{e.dst}:{e.dport}"
-    return f"ICMP error: dest = {dest}, {os.strerror(e.errno)}, type = {e.type}, code = {e.code}"
+    return f"ICMP error: dest = {dest}, {e.strerror}, type = {e.type}, code = {e.code}"
 
 
 def detail_line(e: IcmpError) -> str:
