@@ -34,3 +34,7 @@ class CaptureError(RawtoolsError):
 
 class ReplayError(RawtoolsError):
     """A replay file that cannot drive the engine (wrong content, truncated)."""
+
+
+class IcmpdError(RawtoolsError):
+    """icmpd cannot be reached, refused a socket, or ended the connection."""

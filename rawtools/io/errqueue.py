@@ -5,16 +5,20 @@ ICMP errors as packets: the kernel matches the error to the socket and
 queues our own datagram with a `sock_extended_err` that names the router
 (the offender), the ICMP type and code. This is how tracepath and
 unprivileged traceroute work; rebuilding a real ICMP error datagram from it
-lets the engines treat both paths alike.
+lets the engines treat both paths alike. `ErrQueue` gives the same queue to
+applications, as the `IcmpError`s icmpd would have sent them
+(`rawtools.icmpd` explains when to prefer which).
 """
 
 from __future__ import annotations
 
+import errno as errnos
 import socket
 import struct
 from dataclasses import dataclass
 
-from rawtools.io.sockopts import parse_ancillary
+from rawtools.errors import UsageError
+from rawtools.io.sockopts import IP_RECVTTL, IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS, parse_ancillary
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import (
     ICMP6_PACKET_TOO_BIG,
@@ -24,6 +28,7 @@ from rawtools.wire.icmp import (
     ICMP_UNREACH_NEEDFRAG,
     with_icmp6_checksum,
 )
+from rawtools.wire.icmpdmsg import IcmpError
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
 IP_RECVERR = 11
@@ -139,3 +144,59 @@ def read_error_queue(sock: socket.socket, family: int, anc_size: int = 512) -> l
         out.append(QueuedError(info.ts_ns, err, data, addr[0].split("%")[0], addr[1],
                                info.ttl))
     return out
+
+
+def require_udp(sock: socket.socket) -> None:
+    """Refuse anything but an IPv4 or IPv6 UDP socket, in one line."""
+    if sock.type != socket.SOCK_DGRAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        raise UsageError(f"not a UDP socket: {sock!r}")
+
+
+class ErrQueue:
+    """The kernel's own error queue of one UDP socket, read as `IcmpError`s.
+
+    Sets on the caller's socket: IP_RECVERR (IPV6_RECVERR for AF_INET6) so
+    that errors are queued even though the socket is unconnected,
+    SO_TIMESTAMPNS for the ICMP error's kernel receive time, and IP_RECVTTL
+    (IPV6_RECVHOPLIMIT) for the TTL it arrived with. Two consequences the
+    caller must know: with IP_RECVERR, a pending error also makes the
+    socket's next recvfrom or sendto fail with that errno, and the socket
+    turns readable for an error as for a datagram. So in a select loop, when
+    the socket is readable call `read()` first (it drains the queue and
+    clears the pending error), then recvfrom. Plain recvmsg callers also
+    get the timestamp and TTL control messages from then on.
+
+    Errors carry tag 0, and no rewrite detection: the kernel hands back only
+    our own payload, not the quote as it came. IPv4 destinations reached
+    through an AF_INET6 socket (IPv4-mapped) are not reported.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        require_udp(sock)
+        self.sock = sock
+        self.version = 6 if sock.family == socket.AF_INET6 else 4
+        if self.version == 6:
+            opts = [(socket.IPPROTO_IPV6, IPV6_RECVERR), (socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT)]
+        else:
+            opts = [(socket.IPPROTO_IP, IP_RECVERR), (socket.IPPROTO_IP, IP_RECVTTL)]
+        for level, opt in [*opts, (socket.SOL_SOCKET, SO_TIMESTAMPNS)]:
+            sock.setsockopt(level, opt, 1)
+
+    def fileno(self) -> int:
+        """The socket's own descriptor: readable for an error as for a datagram."""
+        return self.sock.fileno()
+
+    def read(self) -> list[IcmpError]:
+        """Drain the queue (never waits). `ts_ns` 0 and `ttl` 0 mean the kernel did not say."""
+        family = socket.AF_INET6 if self.version == 6 else socket.AF_INET
+        local, lport = self.sock.getsockname()[:2]
+        unspecified = "::" if self.version == 6 else "0.0.0.0"
+        out = []
+        for q in read_error_queue(self.sock, family):
+            e = q.err
+            out.append(IcmpError(
+                tag=0, version=self.version, type=e.type, code=e.code, errno=e.errno,
+                dst=q.dst, dport=q.dst_port, offender=e.offender or unspecified,
+                ttl=q.reply_ttl or 0, mtu=e.info if e.errno == errnos.EMSGSIZE else None,
+                ts_ns=q.ts_ns or 0, local=local.split("%")[0], lport=lport))
+        return out

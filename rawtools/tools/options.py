@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import socket
 
-from rawtools.errors import UsageError
+from rawtools.errors import ResolveError, UsageError
 
 NS = 1_000_000_000
 MAX_SECONDS = 2_147_483
@@ -62,3 +63,18 @@ def choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
         raise UsageError(f"invalid {name}: {value!r} (one of {', '.join(allowed)})")
     assert isinstance(value, str)
     return value
+
+
+def service_port(service: object) -> tuple[int, str | None]:
+    """(port, name) of SERVICE: a number, or a name from the services database (UDP)."""
+    if isinstance(service, int) and not isinstance(service, bool):
+        return whole("port", service, 1, 65535), None
+    if not isinstance(service, str) or not service:
+        raise UsageError(f"invalid service: {service!r} (a name or a port number)")
+    if service.isascii() and service.isdigit():
+        return whole("port", int(service), 1, 65535), None
+    try:
+        return socket.getservbyname(service, "udp"), service
+    except OSError:
+        raise ResolveError(f"{service}: unknown service (not a UDP service in "
+                           "/etc/services; give a port number)") from None

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 
-from rawtools.errors import ResolveError, UsageError
-from rawtools.tools.options import MAX_SECONDS, NS, seconds, whole
+from rawtools.errors import UsageError
+from rawtools.tools.options import MAX_SECONDS, NS, seconds, service_port, whole
 from rawtools.tools.udpcksum.payloads import (
     DEFAULT_QUERY,
     NTP_PORT,
@@ -91,21 +90,6 @@ def parse_local(text: object) -> Local:
         raise UsageError(f"-l {text}: a port 0-65535 is needed after the address; expected "
                          f"{_LOCAL_FORMS}")
     return Local(str(ip), int(port), ip.version)
-
-
-def service_port(service: object) -> tuple[int, str | None]:
-    """(port, name) of SERVICE: a number, or a name from the services database (UDP)."""
-    if isinstance(service, int) and not isinstance(service, bool):
-        return whole("port", service, 1, 65535), None
-    if not isinstance(service, str) or not service:
-        raise UsageError(f"invalid service: {service!r} (a name or a port number)")
-    if service.isascii() and service.isdigit():
-        return whole("port", int(service), 1, 65535), None
-    try:
-        return socket.getservbyname(service, "udp"), service
-    except OSError:
-        raise ResolveError(f"{service}: unknown service (not a UDP service in "
-                           "/etc/services; give a port number)") from None
 
 
 def _payload(port: int | None, query: str | None, ntp: bool,
