@@ -18,12 +18,24 @@ Types and bodies:
                                     family u8 (4 or 6), pad u8, port u16,
                                     address 16 bytes, then a UTF-8 reason
                                     when status is not 0
-    3 ERROR       daemon -> client  the 84 bytes of `_ERROR` (see `IcmpError`)
+    3 ERROR       daemon -> client  84 bytes, laid out below (see `IcmpError`)
     4 UNREGISTER  client -> daemon  tag u32: forget that socket, close the
                                     daemon's copy of it
     5 UNREGISTERED daemon -> client tag u32, status i32 (0, or ENOENT)
     6 BYE         daemon -> client  status i32 (an errno), UTF-8 reason; the
                                     daemon closes the connection after it
+
+The ERROR body, by offset: 0 tag u32, 4 family u8 (4 or 6), 5 ICMP type
+u8, 6 ICMP code u8, 7 TTL of the ICMP packet u8, 8 errno u32 (Linux
+values), 12 next-hop MTU u32 (0: none), 16 destination port u16, 18 local
+port u16, 20 rewritten u16 (bit 0 source-address, bit 1 udp-length, bit 2
+udp-checksum), 22 two zero bytes, 24 kernel receive time u64 (ns since the
+epoch), 32 destination address, 48 offender address, 64 local address,
+80 dropped u32 (errors this connection lost to a full queue since the
+previous ERROR).
+
+A refused REGISTER still carries family 4 or 6 (4 when the descriptor had
+neither), address and port zero, so a client can always parse it.
 
 Addresses are 16 bytes: an IPv6 address, or an IPv4 address in the first 4
 bytes with 12 zero bytes after it (the family field says which).
