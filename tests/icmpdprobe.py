@@ -21,8 +21,7 @@ import sys
 import time
 
 from rawtools.icmpd import Client, IcmpError
-
-PMTUDISC_PROBE = 3
+from rawtools.io.sockopts import IP_MTU_DISCOVER, IPV6_MTU_DISCOVER, PMTUDISC_PROBE
 
 
 def endpoint(text: str) -> tuple[int, str, int]:
@@ -44,9 +43,9 @@ def main(path: str, flows: list[str]) -> int:
         s.bind((baddr, bport))
         if "df" in o:
             if fam == socket.AF_INET6:
-                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MTU_DISCOVER, PMTUDISC_PROBE)
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_PROBE)
             else:
-                s.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, PMTUDISC_PROBE)
+                s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_PROBE)
         if "ttl" in o:
             if fam == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, int(o["ttl"]))
