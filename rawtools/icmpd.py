@@ -32,6 +32,7 @@ import itertools
 import os
 import select
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -176,12 +177,12 @@ def _send_with_fd(sock: socket.socket, data: bytes, fd: int | None) -> None:
     """Send all of `data` on a non-blocking stream socket, `fd` attached to its first byte."""
     view = memoryview(data)
     while view:
-        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fd.to_bytes(4, "little", signed=True))
-               ] if fd is not None else []
+        rights = fd.to_bytes(4, sys.byteorder, signed=True) if fd is not None else b""
+        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)] if fd is not None else []
         try:
             sent = sock.sendmsg([view], anc, socket.MSG_NOSIGNAL)
         except BlockingIOError:
-            select.select([], [sock], [])
+            _wait_for(sock, select.POLLOUT, None)
             continue
         view, fd = view[sent:], None
 
@@ -284,8 +285,16 @@ class Client:
                 if what is None:
                     return
                 raise IcmpdError(f"icmpd did not answer {what} within {timeout:g} s")
-            select.select([self._sock], [], [], left)
+            _wait_for(self._sock, select.POLLIN, left)
             self._fill()
+
+
+def _wait_for(sock: socket.socket, event: int, timeout: float | None) -> None:
+    """Wait for `event` on `sock`; poll, not select, because a client may hold
+    descriptors above 1023 (a program with a thousand sockets) which select refuses."""
+    p = select.poll()
+    p.register(sock, event)
+    p.poll(None if timeout is None else max(0, int(timeout * 1000) + 1))
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""icmpd through a chain of routers: real kernels' errors reach the client whose datagram caused them.
+"""icmpd through a chain of routers: real kernels' errors reach the client that caused them.
 
     host -> r1 -> r2 -> r3 -> dst      link 2 (r2 -> r3) narrowed to 1280 bytes
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ICMP errors delivered by `rawtools icmpd` to 1,000 clients, beside IP_RECVERR on the same traffic.
+"""ICMP errors delivered by `rawtools icmpd` to 1,000 clients, beside IP_RECVERR, same traffic.
 
 Builds a two-node lab (host -> dst) whose destination answers every datagram
 to a closed port with a port unreachable (its ICMP rate limits lifted in its
@@ -63,7 +63,9 @@ def traffic(socks: list[socket.socket], dst: str, count: int, rate: int,
             socks[sent % n].sendto(b"rawtools-bench", addr)
             sent += 1
         due = start + (sent // batch) * period
-        pump(max(0.0, due - time.monotonic()))
+        pump(0.0)
+        while (left := due - time.monotonic()) > 0:
+            pump(left)
     return sent
 
 
@@ -101,8 +103,9 @@ def measure(socks: list[socket.socket], dst: str, count: int, rate: int,
 def inner(args: argparse.Namespace) -> int:
     """The part that runs inside the lab's host namespace; prints one JSON line per phase."""
     from rawtools.icmpd import Client, ErrQueue
+    from rawtools.io.errqueue import IP_RECVERR
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     socks = []
     for _ in range(args.clients):
@@ -126,7 +129,7 @@ def inner(args: argparse.Namespace) -> int:
                 res = measure(socks, args.dst, args.count, args.rate,
                               [(q.fileno(), q.read) for q in queues])
                 for s in socks:  # back to no error queue for the next icmpd phase
-                    s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVERR, 0)
+                    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 0)
             print(json.dumps({"round": rnd + 1, "phase": phase, **res}), flush=True)
             time.sleep(0.5)
     return 0
@@ -138,9 +141,9 @@ def outer(args: argparse.Namespace) -> int:
                     "net.ipv4.icmp_msgs_burst=10000000", "net.ipv6.icmp.ratelimit=0"):
             lab.run("dst", ["sysctl", "-q", "-w", key])
         path = str(Path(tmp) / "icmpd.sock")
+        log = open(Path(tmp) / "icmpd.log", "w")  # noqa: SIM115 (closed with the directory)
         daemon = subprocess.Popen(lab.exec_argv("host", [
-            sys.executable, "-m", "rawtools", "icmpd", "--socket", path]),
-            stderr=subprocess.PIPE, text=True)
+            sys.executable, "-m", "rawtools", "icmpd", "--socket", path]), stderr=log)
         try:
             deadline = time.monotonic() + 10
             while not os.path.exists(path) and time.monotonic() < deadline:
@@ -165,7 +168,9 @@ def outer(args: argparse.Namespace) -> int:
                 return 1
         finally:
             daemon.terminate()
-            daemon.wait(timeout=10)
+            daemon.wait(timeout=30)
+            log.close()
+            print("daemon: " + (Path(tmp) / "icmpd.log").read_text().splitlines()[-1])
         for phase, rs in rows.items():
             if rs:
                 print(f"median {phase:>8}: {statistics.median(r['per_s'] for r in rs):,.0f} "
