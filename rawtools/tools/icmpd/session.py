@@ -20,6 +20,7 @@ import os
 import pwd
 import resource
 import selectors
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,8 +38,13 @@ from rawtools.tools.icmpd.report import Counts, Event, Notice, Started
 from rawtools.tools.icmpd.server import Server
 from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
 
+SO_RCVBUFFORCE = 33
 ADDRESS_REFRESH_S = 10.0
 """How often the host's addresses are read again (for telling a rewritten source)."""
+RAW_RCVBUF = 8 << 20
+"""Receive buffer of each raw socket: the kernel counts a packet's whole buffer (about
+a kilobyte for a 100-byte error), so the default 208 KiB would hold only a couple of
+hundred errors of a burst while the loop is busy writing to clients."""
 RECORD_FLUSH_EVERY = 1 << 30
 """The recording is flushed after each batch of packets read, not per record."""
 
@@ -71,11 +77,20 @@ def local_addresses() -> set[str]:
     return out
 
 
+def _grow_rcvbuf(sock: socket.socket) -> None:
+    """RAW_RCVBUF, beyond net.core.rmem_max where privileged (SO_RCVBUFFORCE)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RAW_RCVBUF)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RAW_RCVBUF)
+
+
 def _open_raw() -> list[IcmpSocket]:
     socks: list[IcmpSocket] = []
     try:
         for version in (4, 6):
             socks.append(IcmpSocket(version, "raw"))
+            _grow_rcvbuf(socks[-1].sock)
     except PermissionNeeded:
         for s in socks:
             s.close()
