@@ -230,3 +230,8 @@ def test_a_quoted_source_that_is_not_ours_was_rewritten_when_our_addresses_are_k
     assert ev.error.rewritten == ()
     (ev,) = feed(engine(wild, local=(US4,)), err4(3, 3, sent4()))
     assert ev.error.rewritten == ()
+
+
+def test_an_unmatched_fragmentation_needed_keeps_its_mtu():
+    (ev,) = feed(engine(), err4(3, 4, sent4(), struct.pack("!HH", 0, 1280), frm=R1_4))
+    assert isinstance(ev, Unmatched) and (ev.offender, ev.mtu) == (R1_4, 1280)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if cfg.replay:
         names = {i: f"watch {w}" for i, w in enumerate(cfg.watches, 1)}
         log = JsonLog(sys.stdout) if cfg.json else TextLog(sys.stdout, names=names)
-        log.summary(replay(cfg, log), stopped=False)
+        log.replay_summary(replay(cfg, log))
         return 0
     log = JsonLog(sys.stdout, verbose=cfg.verbose) if cfg.json else \
         TextLog(sys.stderr, verbose=cfg.verbose)

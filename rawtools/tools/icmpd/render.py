@@ -83,7 +83,7 @@ class TextLog:
             case Delivered(client=c, error=e):
                 return delivery_text(self.names.get(c) or f"client {c} tag {e.tag}", e)
             case Unmatched():
-                return (f"unmatched: {_words(ev.version, ev.type, ev.code, None)} from "
+                return (f"unmatched: {_words(ev.version, ev.type, ev.code, ev.mtu)} from "
                         f"{ev.offender} for {ev.src}.{ev.sport} > {ev.dst}.{ev.dport}")
             case Malformed():
                 return f"malformed: {ev.reason}"
@@ -111,8 +111,13 @@ class TextLog:
             case Notice():
                 return f"icmpd: {ev.text}"
 
-    def summary(self, counts: Counts, *, stopped: bool = True) -> None:
-        self._line(f"icmpd: {'stopped: ' if stopped else ''}{summary_text(counts)}")
+    def summary(self, counts: Counts) -> None:
+        self._line(f"icmpd: stopped: {summary_text(counts)}")
+
+    def replay_summary(self, c: Counts) -> None:
+        self._line(f"{c.registrations} watches, {c.packets} packets: {c.delivered} errors "
+                   f"delivered, {c.unmatched} unmatched, {c.malformed} malformed, "
+                   f"{c.ignored} not errors")
 
 
 class JsonLog:
@@ -126,8 +131,10 @@ class JsonLog:
         kind, fields = event_record(ev)
         self.lines.emit(kind, **fields)
 
-    def summary(self, counts: Counts, *, stopped: bool = True) -> None:
+    def summary(self, counts: Counts) -> None:
         self.lines.emit("summary", **counts.to_dict())
+
+    replay_summary = summary
 
 
 Log = TextLog | JsonLog
