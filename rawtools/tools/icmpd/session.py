@@ -24,11 +24,11 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rawtools.engine import Received
 from rawtools.errors import PermissionNeeded, RawtoolsError, ReplayError
 from rawtools.io.icmpsock import IcmpSocket
-from rawtools.io.pcapfile import PcapWriter, read_packets
 from rawtools.io.privileges import drop_privileges, drop_target
 from rawtools.io.stop import Stop
 from rawtools.tools.icmpd.config import IcmpdConfig
@@ -37,6 +37,9 @@ from rawtools.tools.icmpd.listener import Listener, open_listener
 from rawtools.tools.icmpd.report import Counts, Event, Notice, Started
 from rawtools.tools.icmpd.server import Server
 from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
+
+if TYPE_CHECKING:  # pcapfile loads dpkt, which a daemon without --record never needs
+    from rawtools.io.pcapfile import PcapWriter
 
 SO_RCVBUFFORCE = 33
 ADDRESS_REFRESH_S = 10.0
@@ -160,8 +163,10 @@ def open_daemon(cfg: IcmpdConfig, log: Callable[[Event], None]) -> Daemon:
         raise
     try:
         user = _become(cfg, listener)
-        writer = PcapWriter.open(cfg.record, flush_every=RECORD_FLUSH_EVERY) \
-            if cfg.record else None
+        writer = None
+        if cfg.record:
+            from rawtools.io.pcapfile import PcapWriter
+            writer = PcapWriter.open(cfg.record, flush_every=RECORD_FLUSH_EVERY)
     except BaseException:
         listener.remove()
         for raw in raws:
@@ -229,6 +234,8 @@ def replay(cfg: IcmpdConfig, log: Callable[[Event], None]) -> Counts:
     Raw IP (--record) and link-layer captures (tcpdump on Ethernet, cooked,
     loopback) are read alike; the link header is stripped per record.
     """
+    from rawtools.io.pcapfile import read_packets
+
     assert cfg.replay is not None
     linktype, records = read_packets(cfg.replay)
     strip = decapsulator(linktype)
