@@ -123,7 +123,7 @@ class IcmpSocket(SelectorWait):
         else:
             self.ident = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
         self._sources: dict[str, str] = {}
-        self.add_reader(s.fileno(), self._drain)
+        self.add_reader(s.fileno(), self.drain)
 
     def _open(self, mechanism: SocketKind | None) -> tuple[socket.socket, SocketKind]:
         order: list[SocketKind] = [mechanism] if mechanism else ["dgram", "raw"]
@@ -193,7 +193,8 @@ class IcmpSocket(SelectorWait):
             data = data[:2] + struct.pack("!H", inet_checksum(data)) + data[4:]
         return ts, build_ip(src, send.dst, self.proto, self.ttl, data)
 
-    def _drain(self) -> list[Received]:
+    def drain(self) -> list[Received]:
+        """Everything waiting on the socket, read until it would block: one wake-up, one call."""
         out: list[Received] = []
         recvmsg = self.sock.recvmsg
         while True:

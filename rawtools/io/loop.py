@@ -12,11 +12,13 @@ import selectors
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from rawtools.engine import BatchTransport, EndOfInput, Engine, Received, Transport
-from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.stop import Stop
+
+if TYPE_CHECKING:  # pcapfile loads dpkt; the loop itself never needs it
+    from rawtools.io.pcapfile import PcapWriter
 
 E = TypeVar("E")
 

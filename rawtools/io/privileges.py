@@ -31,11 +31,11 @@ def has_net_raw() -> bool:
     return os.geteuid() == 0
 
 
-def drop_privileges(user: str | None = None) -> str | None:
-    """Switch to `user`, else to SUDO_UID/SUDO_GID; return who we became.
+def drop_target(user: str | None = None) -> tuple[int, int, str] | None:
+    """(uid, gid, name) `drop_privileges(user)` would switch to, or None to stay as is.
 
-    Does nothing when not root, or when root was not reached through sudo
-    and no user is named (a root shell stays root, as ping and tcpdump do).
+    A daemon asks before dropping, to hand that uid what it must still
+    manage afterwards (the directory of its socket, to unlink it at exit).
     """
     if os.geteuid() != 0:
         return None
@@ -45,14 +45,24 @@ def drop_privileges(user: str | None = None) -> str | None:
         except KeyError:
             from rawtools.errors import UsageError
             raise UsageError(f"unknown user {user!r}") from None
-        uid, gid, name = pw.pw_uid, pw.pw_gid, pw.pw_name
-    else:
-        uid_s, gid_s = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
-        if not uid_s or not uid_s.isdigit() or int(uid_s) == 0:
-            return None
-        uid = int(uid_s)
-        gid = int(gid_s) if gid_s and gid_s.isdigit() else uid
-        name = str(uid)
+        return pw.pw_uid, pw.pw_gid, pw.pw_name
+    uid_s, gid_s = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    if not uid_s or not uid_s.isdigit() or int(uid_s) == 0:
+        return None
+    uid = int(uid_s)
+    return uid, int(gid_s) if gid_s and gid_s.isdigit() else uid, str(uid)
+
+
+def drop_privileges(user: str | None = None) -> str | None:
+    """Switch to `user`, else to SUDO_UID/SUDO_GID; return who we became.
+
+    Does nothing when not root, or when root was not reached through sudo
+    and no user is named (a root shell stays root, as ping and tcpdump do).
+    """
+    target = drop_target(user)
+    if target is None:
+        return None
+    uid, gid, name = target
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)

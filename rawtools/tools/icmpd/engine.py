@@ -178,7 +178,7 @@ class IcmpdEngine:
         if not matches:
             self.unmatched += 1
             self._events.append(Unmatched(pkt.ts_ns, msg.version, msg.type, msg.code, msg.src,
-                                          q.src, sport, q.dst, dport))
+                                          q.src, sport, q.dst, dport, msg.mtu))
             return
         rewritten = self._rewrites(msg)
         err = error_errno(msg.version, msg.type, msg.code)

@@ -33,6 +33,7 @@ class Unmatched:
     sport: int
     dst: str
     dport: int
+    mtu: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
