@@ -10,7 +10,6 @@ assigns, not from the code under test.
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import sys
@@ -148,8 +147,6 @@ def test_unresolvable_host_inside_the_lab(make_lab):
 
 
 @pytest.mark.lab
-@pytest.mark.skipif(importlib.util.find_spec("rawtools.tools.icmpd.cli") is None,
-                    reason="the icmpd daemon (rawtools.tools.icmpd.cli) is not on this branch")
 def test_end_to_end_with_the_daemon(make_lab, tmp_path):
     lab = make_lab(1)
     path = tmp_path / "icmpd.sock"
