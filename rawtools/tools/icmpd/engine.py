@@ -39,12 +39,12 @@ from rawtools.wire.icmp import (
     ICMP_UNREACH,
     ICMP_UNREACH_NEEDFRAG,
     ICMP_UNREACH_PORT,
-    Icmp,
     parse_ip,
 )
 from rawtools.wire.icmpdmsg import IcmpError, Rewrite
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_UDP, parse_header
 from rawtools.wire.udp import check_udp
+from rawtools.wire.udperror import UdpError, quote_checksum_ok, read_udp_error
 
 # The errors forwarded (RFC 792 / 4443 types), per IP version.
 FORWARDED = {4: frozenset({ICMP_UNREACH, ICMP_TIMXCEED, ICMP_SOURCEQUENCH}),
@@ -152,41 +152,56 @@ class IcmpdEngine:
         self.stopped = True
 
     def received(self, pkt: Received) -> None:
+        found = read_udp_error(pkt.packet) or self._general(pkt)
+        if found is None:
+            return
+        matches = self._lookup(found.version, found.src, found.sport)
+        if not matches:
+            self.unmatched += 1
+            self._events.append(Unmatched(pkt.ts_ns, found.version, found.type, found.code,
+                                          found.offender, found.src, found.sport, found.dst,
+                                          found.dport, found.mtu))
+            return
+        rewritten = self._rewrites(found)
+        err = error_errno(found.version, found.type, found.code)
+        for r in matches:
+            e = IcmpError(r.tag, found.version, found.type, found.code, err, found.dst,
+                          found.dport, found.offender, found.ttl, found.mtu, pkt.ts_ns,
+                          found.src, found.sport, rewritten)
+            self.delivered += 1
+            self._events.append(Delivered(r.client, r.reg, e))
+
+    def _general(self, pkt: Received) -> UdpError | None:
+        """The general parser's reading of what the fixed-offset one declined.
+
+        Errors with IP options or IPv6 extension headers are delivered from
+        here; everything else is counted as ignored (not an error icmpd
+        forwards, or not about UDP) or malformed, with the reason.
+        """
         msg = parse_ip(pkt.packet)
         if msg is None:
             h = parse_header(pkt.packet)
             if h is not None and h.proto not in (PROTO_ICMP, PROTO_ICMP6):
                 self.ignored += 1
-                return
+                return None
             self._malformed(pkt.ts_ns, "not a readable ICMP message")
-            return
+            return None
         if msg.type not in FORWARDED[msg.version]:
             self.ignored += 1
-            return
+            return None
         if not msg.cksum_ok:
             self._malformed(pkt.ts_ns, f"bad ICMP checksum from {msg.src}")
-            return
+            return None
         q = msg.quote
         if q is None or q.proto != PROTO_UDP or q.ports is None:
             if q is None:
                 self._malformed(pkt.ts_ns, f"ICMP error from {msg.src} quotes no datagram")
             else:
                 self.ignored += 1
-            return
+            return None
         sport, dport = q.ports
-        matches = self._lookup(q.version, q.src, sport)
-        if not matches:
-            self.unmatched += 1
-            self._events.append(Unmatched(pkt.ts_ns, msg.version, msg.type, msg.code, msg.src,
-                                          q.src, sport, q.dst, dport, msg.mtu))
-            return
-        rewritten = self._rewrites(msg)
-        err = error_errno(msg.version, msg.type, msg.code)
-        for r in matches:
-            e = IcmpError(r.tag, msg.version, msg.type, msg.code, err, q.dst, dport, msg.src,
-                          msg.ttl, msg.mtu, pkt.ts_ns, q.src, sport, rewritten)
-            self.delivered += 1
-            self._events.append(Delivered(r.client, r.reg, e))
+        return UdpError(msg.version, msg.type, msg.code, msg.ttl, msg.src, msg.mtu, q.src, sport,
+                        q.dst, dport, msg.body)
 
     # -- matching ----------------------------------------------------------
     def _lookup(self, version: int, src: str, port: int) -> list[Registration]:
@@ -201,19 +216,19 @@ class IcmpdEngine:
                 found.extend(r for r in bucket.values() if r.version == version or r.dual)
         return found
 
-    def _rewrites(self, msg: Icmp) -> tuple[Rewrite, ...]:
-        q = msg.quote
-        assert q is not None
+    def _rewrites(self, found: UdpError) -> tuple[Rewrite, ...]:
         out: list[Rewrite] = []
-        if self.local_addresses and q.src not in self.local_addresses:
+        if self.local_addresses and found.src not in self.local_addresses:
             out.append("source-address")
-        quoted = msg.body
+        quoted = found.quote
         h = parse_header(quoted)
         if h is not None and len(quoted) >= h.offset + 8:
             ulen = int.from_bytes(quoted[h.offset + 4:h.offset + 6], "big")
             if h.offset + ulen != h.length and not _fragment(quoted, h.version, h.proto):
                 out.append("udp-length")
-            else:
+            elif quote_checksum_ok(quoted) is False:
+                # Wrong, or the sender's partial sum left to offload: only the
+                # full judgement tells a rewrite from an unfinished checksum.
                 check = check_udp(bytes(quoted))
                 if check is not None and check.reason == "mismatch":
                     out.append("udp-checksum")
