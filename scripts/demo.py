@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A short tour of rawtools on a namespace lab: build it, run the tools, tear down.
 
-    host -> r1 -> r2 -> r3 -> dst     (198.18.0.0/15, 2001:db8::/32)
+    host -> r1 -> r2 -> r3 -> dst     (198.18.0.0/15, 2001:db8::/32; r2 -> r3 1280 bytes)
 
 Every command is printed before its output, exactly as you could type it
 inside the lab's host namespace (`ip netns exec PREFIX-host ...`).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,8 +83,29 @@ def capture_then_inject(lab: Lab, work: str) -> None:
     finish(watcher)
 
 
+def icmpd_and_udpcli(lab: Lab, work: str) -> None:
+    """icmpd in the host namespace, and udpcli learning its errors through it."""
+    path = os.path.join(work, "icmpd.sock")
+    daemon = background(lab, "host", "icmpd", "--socket", path)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hello = ("echo hello", "hello\n")
+    big = ("head -c 1400 /dev/zero", "\0" * 1400)  # too big for the 1280-byte link r2 -> r3
+    for args, (shown, text) in ((["-v", lab.dst4, "9"], hello),
+                                (["-v", "--ttl", "2", lab.dst6, "9"], hello),
+                                (["-v", "--df", lab.dst4, "9"], big)):
+        print(f"\n[host]$ {shown} | rawtools udpcli --icmpd {path} {shlex.join(args)}",
+              flush=True)
+        subprocess.run(lab.exec_argv("host", [sys.executable, "-m", "rawtools", "udpcli",
+                                              "--icmpd", path, *args]),
+                       input=text.encode(), timeout=30, check=False)
+    daemon.send_signal(signal.SIGTERM)
+    finish(daemon)
+
+
 def main() -> int:
-    with Lab(3, extra_dst4=["198.18.9.3", "198.18.9.9"]) as lab:
+    with Lab(3, extra_dst4=["198.18.9.3", "198.18.9.9"], mtu={2: 1280}) as lab:
         print(f"lab {lab.prefix}: host {lab.host4} -> r1 -> r2 -> r3 -> dst {lab.dst4} "
               f"/ {lab.dst6}")
         show(lab, "ifaces", lab.host_if)
@@ -103,6 +125,7 @@ def main() -> int:
         os.chmod(work, 0o777)  # the tools write as the invoking user once privileges drop
         try:
             capture_then_inject(lab, work)
+            icmpd_and_udpcli(lab, work)
         finally:
             subprocess.run(["rm", "-rf", work], check=False)
     print("\nlab torn down.")
