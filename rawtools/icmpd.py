@@ -8,12 +8,12 @@ sockets (UNP 8.9). Two ways around that, with the same result type
 `Client` / `AsyncClient` talk to the daemon (`sudo rawtools icmpd`, UNP's
 icmpd, section 28.7): the application passes it a descriptor of its UDP
 socket once, and gets an ERROR message for every ICMP error quoting a
-datagram of that socket. Better when you want what only a raw socket sees:
-the TTL the ICMP error arrived with (how far away its sender is) and whether
-a middlebox rewrote the quoted datagram; one place that logs every error of
-every application; and a way that works for any program able to pass a
-descriptor over a Unix socket, on any kernel the daemon runs on, without
-touching that program's socket options.
+datagram of that socket. Better when you want what only the whole ICMP
+packet shows: whether a middlebox rewrote the quoted datagram (the quote's
+source, UDP length and checksum are checked); one place that logs every
+error of every application; and a way that works for any program able to
+pass a descriptor over a Unix socket, in any language, without touching
+that program's socket options or its read loop.
 
 `ErrQueue` asks the kernel itself (IP_RECVERR / IPV6_RECVERR and the
 socket's error queue, what tracepath uses): no daemon, no root, nothing
