@@ -256,12 +256,14 @@ def test_a_client_that_never_reads_loses_errors_not_the_others(lab, daemon):
             first_loss = seen
         seen += 1
         dropped += d
-    assert dropped > 0 and first_loss is not None and first_loss >= 1024, (seen, dropped)
-    # Errors dropped after the last one delivered are told by the next one delivered,
-    # then the count starts again from 0.
+    # Errors dropped after the last one delivered are told by the next one delivered
+    # (whether the drops came while we read or all before we began), then the count
+    # starts again from 0.
     slow_sock.sendto(b"s", (DST4, CLOSED))
     dropped += slow.error()["dropped"]
-    assert seen + dropped <= sent and seen + dropped > sent * 0.9, (sent, seen, dropped)
+    assert seen >= 1024 and dropped > 0, (sent, seen, dropped)
+    assert first_loss is None or first_loss >= 1024, (first_loss, seen, dropped)
+    assert seen + dropped <= sent + 1 and seen + dropped > sent * 0.9, (sent, seen, dropped)
     slow_sock.sendto(b"s", (DST4, CLOSED))
     assert slow.error()["dropped"] == 0
     for x in (slow, fast, slow_sock, fast_sock):
