@@ -38,3 +38,13 @@ class ReplayError(RawtoolsError):
 
 class IcmpdError(RawtoolsError):
     """icmpd cannot be reached, refused a socket, or ended the connection."""
+
+
+class ReplayDiverged(ReplayError):
+    """A replay whose run parts from its recording (other options, or a cut-short run).
+
+    Its own exit code, 3, tells a script that the file is fine but the replay
+    could not reproduce it: the report would have described another run.
+    """
+
+    exit_code = 3

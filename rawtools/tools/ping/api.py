@@ -11,7 +11,7 @@ __all__ = ["ErrorSeen", "PingResult", "TargetResult", "ping"]
 
 
 def ping(*hosts: str, count: int | None = None, interval: float | None = None,
-         size: int = 56, ttl: int | None = None, timeout: float | None = None,
+         size: int | None = None, ttl: int | None = None, timeout: float | None = None,
          deadline: float | None = None, sweep: str | None = None, version: int | None = None,
          interface: str | None = None, pattern: bytes | str | None = None, retries: int = 2,
          mechanism: SocketKind | None = None, record: str | None = None,

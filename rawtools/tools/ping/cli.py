@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop after COUNT replies (per target with several targets)")
     p.add_argument("-i", dest="interval", type=float, metavar="SEC",
                    help="seconds between probes (default 1; below 0.2 root only)")
-    p.add_argument("-s", dest="size", type=int, default=56, metavar="SIZE",
+    p.add_argument("-s", dest="size", type=int, metavar="SIZE",
                    help="data bytes per probe (default 56)")
     p.add_argument("-t", dest="ttl", type=int, metavar="TTL", help="IP TTL / IPv6 hop limit")
     p.add_argument("-W", dest="timeout", type=float, metavar="SEC",

@@ -40,6 +40,7 @@ class PingConfig:
     record: str | None = None
     replay: str | None = None
     interval_given: bool = True
+    size_given: bool = True
 
 
 def parse_pattern(text: str | bytes | None) -> bytes:
@@ -56,7 +57,7 @@ def parse_pattern(text: str | bytes | None) -> bytes:
 
 
 def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
-                interval: float | None = None, size: int = 56, ttl: int | None = None,
+                interval: float | None = None, size: int | None = None, ttl: int | None = None,
                 timeout: float | None = None, deadline: float | None = None,
                 sweep: str | None = None, version: int | None = None,
                 interface: str | None = None, pattern: str | bytes | None = None,
@@ -66,7 +67,8 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
     """Check every value as iputils does and build the run's configuration.
 
     `interface` is a device name or a source address, as ping's -I; `None`
-    for `interval` means 1 s (10 ms with `flood`), or as recorded in a replay.
+    for `interval` means 1 s (10 ms with `flood`), for `size` 56 bytes, or
+    either as recorded in a replay.
     """
     if isinstance(hosts, str):
         hosts = [hosts]
@@ -79,7 +81,8 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
                                                         allow_zero=True)
     timeout_ns = None if timeout is None else seconds("timeout (-W)", timeout)
     deadline_ns = None if deadline is None else seconds("deadline (-w)", deadline)
-    whole("-s value", size, 0, MAX_SIZE)
+    size_given = size is not None
+    size = whole("-s value", 56 if size is None else size, 0, MAX_SIZE)
     if ttl is not None:
         whole("-t value", ttl, 1, 255)
     whole("--retries", retries, 0, 1000)
@@ -107,4 +110,5 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
             device = interface
     return PingConfig(targets=list(hosts), sweep=sweep or None, version=version, opts=opts,
                       source=source, device=device, mechanism=mechanism, record=record,
-                      replay=replay, interval_given=interval is not None)
+                      replay=replay, interval_given=interval is not None,
+                      size_given=size_given)

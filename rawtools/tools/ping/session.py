@@ -77,7 +77,7 @@ def _options_from_recording(cfg: PingConfig, replay: ReplayTransport) -> None:
         if gap is not None:
             o.interval_ns = gap
     first = parse_ip(replay.first_outgoing)
-    if first is not None and first.kind == "echo-request":
+    if first is not None and first.kind == "echo-request" and not cfg.size_given:
         o.size = len(first.payload)
 
 
@@ -101,6 +101,9 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
             raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
                               "nothing to replay")
         ident = first.ident or 0
+        if cfg.version not in (None, replay.version):
+            raise replay.diverged(f"probe 1: the recording is IPv{replay.version}, this run "
+                                  f"asks for IPv{cfg.version}")
     targets, version = plan_targets(cfg, replay)
     transport: Transport
     mechanism: Mechanism
@@ -118,9 +121,13 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
     engine = PingEngine(targets, cfg.opts, ident, version)
     on_start(targets, source)
     try:
-        run(engine, transport, recorder, stop, on_event)
+        ending = run(engine, transport, recorder, stop, on_event)
     finally:
         transport.close()
         if recorder:
             recorder.writer.close()
+    if replay is not None:
+        if ending == "end-of-input" and replay.cut_at is not None:
+            raise replay.cut_short()
+        replay.finish(interrupted=ending == "stopped")
     return PingRun(engine, mechanism, source)

@@ -65,10 +65,12 @@ class TraceConfig:
     cycle_gap: float = 0.0
     record: str | None = None
     replay: str | None = None
+    max_ttl_given: bool = True
+    method_given: bool = True
 
 
-def trace_config(host: str | None = None, *, method: Method = "udp",
-                 version: int | None = None, first_ttl: int = 1, max_ttl: int = 30,
+def trace_config(host: str | None = None, *, method: Method | None = None,
+                 version: int | None = None, first_ttl: int = 1, max_ttl: int | None = None,
                  nqueries: int = 3, wait: float = 5.0, inflight: int = 16, pause: float = 0.0,
                  port: int | None = None, paris: bool | None = None, source: str | None = None,
                  interface: str | None = None, mechanism: SocketKind | None = None,
@@ -78,9 +80,14 @@ def trace_config(host: str | None = None, *, method: Method = "udp",
 
     `wait` is traceroute's -w and `pause` its -z, both in seconds; several
     `cycles` are spaced a second apart, mtr's pace, so that routers' ICMP
-    budgets refill between rounds.
+    budgets refill between rounds. `method` (UDP) and `max_ttl` (30) left
+    None are, in a replay, what the recording shows.
     """
-    choice("method", method, METHODS)
+    method_given, max_ttl_given = method is not None, max_ttl is not None
+    if method is not None:
+        choice("method", method, METHODS)
+    method = method if method is not None else "udp"
+    max_ttl = 30 if max_ttl is None else max_ttl
     if host is not None and (not isinstance(host, str) or not host):
         raise UsageError(f"invalid host: {host!r}")
     if host is None and replay is None:
@@ -107,4 +114,4 @@ def trace_config(host: str | None = None, *, method: Method = "udp",
                        timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
                        source=source, device=interface, mechanism=mechanism, cycles=cycles,
                        explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0, record=record,
-                       replay=replay)
+                       replay=replay, max_ttl_given=max_ttl_given, method_given=method_given)
