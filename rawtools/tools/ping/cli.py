@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from rawtools.io.stop import Stop
@@ -114,12 +115,18 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         text.summary(engine)
     elif multi_text:
         multi_text.summary(engine)
+    if stop.signum == signal.SIGTERM:
+        return stop.exit_code()
     return exit_code(engine)
 
 
 def exit_code(engine: PingEngine) -> int:
     """iputils: 0 if any reply; 1 if none, or if -c and -w both given and fewer
-    than count replies came before the deadline."""
+    than count replies came before the deadline.
+
+    Ctrl-C is how ping is meant to end, so it keeps this code, as iputils
+    does; SIGTERM, which iputils does not catch, gives 143 as its death would.
+    """
     received = engine.total_received
     if not received:
         return 1

@@ -133,4 +133,4 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
         out.emit(rec.pop("type"), **rec)
     elif report:
         print(report_table(tr.host, report_stats(tr.rounds), names))
-    return 130 if tr.interrupted and stop.requested else 0
+    return stop.exit_code() if tr.interrupted and stop.requested else 0
