@@ -69,6 +69,23 @@ class TraceConfig:
     method_given: bool = True
 
 
+def _check_port_range(method: Method, port: int, paris: bool | None, max_ttl: int,
+                      nqueries: int) -> None:
+    """Classic UDP probes go to rising ports: every one of them must exist.
+
+    traceroute's reckoning, base + max_ttl * nqueries, here with one more for
+    the scout (tag 0 at the base port): a base so high that the last probes
+    would pass 65535 is refused now rather than failing at sendto midway.
+    """
+    if method != "udp" or paris:
+        return
+    top = 65535 - max_ttl * nqueries
+    if port > top:
+        raise UsageError(f"invalid port (-p): '{port}': UDP probes use ports {port} to "
+                         f"{port + max_ttl * nqueries} with -m {max_ttl} -q {nqueries}; "
+                         f"at most {top}")
+
+
 def trace_config(host: str | None = None, *, method: Method | None = None,
                  version: int | None = None, first_ttl: int = 1, max_ttl: int | None = None,
                  nqueries: int = 3, wait: float = 5.0, inflight: int = 16, pause: float = 0.0,
@@ -102,6 +119,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
     pause_ns = seconds("pause (-z)", pause, allow_zero=True)
     if port is not None:
         whole("port (-p)", port, 1, 65535)
+        _check_port_range(method, port, paris, max_ttl, nqueries)
     whole("cycles (-c)", cycles, 1, MAX_CYCLES)
     if version not in (None, 4, 6):
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
