@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 
+from rawtools.io.icmpsock import is_broadcast
 from rawtools.io.stop import Stop
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
@@ -44,6 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="print a UNIX timestamp before each line")
     p.add_argument("-O", dest="outstanding", action="store_true",
                    help="report probes still unanswered when the next is sent")
+    p.add_argument("-b", dest="broadcast", action="store_true",
+                   help="allow pinging a broadcast address")
     p.add_argument("-f", dest="flood", action="store_true", help="flood ping (root only)")
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="verbose: say which socket type is used")
@@ -64,7 +67,7 @@ def config_from_args(args: argparse.Namespace) -> PingConfig:
                        sweep=args.sweep, version=args.version, interface=args.interface,
                        pattern=args.pattern, flood=args.flood, outstanding=args.outstanding,
                        retries=args.retries, mechanism=args.mechanism, record=args.record,
-                       replay=args.replay)
+                       replay=args.replay, broadcast=args.broadcast)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +94,8 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         names = ReverseNames(enabled=not args.numeric and not is_numeric(targets[0].name))
         text = TextRenderer(quiet=args.quiet, timestamps=args.timestamps, flood=args.flood,
                             name_of=names)
+        if cfg.broadcast and is_broadcast(targets[0].addr):  # iputils warns for those only
+            print("WARNING: pinging broadcast address", file=sys.stderr)
         text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
 
     def on_event(ev: PingEvent) -> None:

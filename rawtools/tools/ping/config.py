@@ -41,6 +41,7 @@ class PingConfig:
     replay: str | None = None
     interval_given: bool = True
     size_given: bool = True
+    broadcast: bool = False
 
 
 def parse_pattern(text: str | bytes | None) -> bytes:
@@ -63,12 +64,13 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
                 interface: str | None = None, pattern: str | bytes | None = None,
                 flood: bool = False, outstanding: bool = False, retries: int = 2,
                 mechanism: SocketKind | None = None, record: str | None = None,
-                replay: str | None = None) -> PingConfig:
+                replay: str | None = None, broadcast: bool = False) -> PingConfig:
     """Check every value as iputils does and build the run's configuration.
 
     `interface` is a device name or a source address, as ping's -I; `None`
     for `interval` means 1 s (10 ms with `flood`), for `size` 56 bytes, or
-    either as recorded in a replay.
+    either as recorded in a replay. `broadcast` is -b: without it, the
+    kernel refuses to send to a broadcast address, and ping says so.
     """
     if isinstance(hosts, str):
         hosts = [hosts]
@@ -90,6 +92,8 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
     if mechanism is not None:
         choice("socket", mechanism, SOCKETS)
+    if not isinstance(broadcast, bool):
+        raise UsageError(f"invalid broadcast (-b): {broadcast!r} (True or False)")
     fast = flood or (interval_ns is not None and interval_ns < USER_MIN_INTERVAL_NS)
     if fast and replay is None and not has_net_raw():
         raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
@@ -111,4 +115,4 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
     return PingConfig(targets=list(hosts), sweep=sweep or None, version=version, opts=opts,
                       source=source, device=device, mechanism=mechanism, record=record,
                       replay=replay, interval_given=interval is not None,
-                      size_given=size_given)
+                      size_given=size_given, broadcast=broadcast)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, UsageError
-from rawtools.io.icmpsock import IcmpSocket
+from rawtools.io.icmpsock import IcmpSocket, is_broadcast
 from rawtools.io.loop import Recorder, run
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
@@ -113,7 +113,12 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
         transport = replay
         mechanism, source = "replay", replay.local
     else:
-        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl)
+        if not cfg.broadcast and not cfg.opts.multi and is_broadcast(targets[0].addr):
+            # iputils asks before its header; a sweep meets it at the send instead.
+            raise UsageError(f"{targets[0].addr} is a broadcast address: give -b to ping it "
+                             "(if it is not, check the local firewall rules)")
+        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
+                          cfg.broadcast)
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source
