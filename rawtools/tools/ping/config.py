@@ -16,7 +16,7 @@ from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.privileges import has_net_raw
 from rawtools.net.resolve import is_numeric
-from rawtools.tools.options import NS, choice, seconds, whole
+from rawtools.tools.options import NS, choice, seconds, texts, whole
 from rawtools.tools.ping.engine import MS, PingOptions
 
 SOCKETS: tuple[SocketKind, ...] = ("raw", "dgram")
@@ -77,6 +77,7 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
     for h in hosts:
         if not isinstance(h, str) or not h:
             raise UsageError(f"invalid host: {h!r}")
+    texts(interface=interface, sweep=sweep, record_file=record, replay_file=replay)
     if count is not None:
         whole("count (-c)", count, 1, MAX_COUNT)
     interval_ns = None if interval is None else seconds("interval (-i)", interval,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
-from rawtools.tools.options import choice, seconds, whole
+from rawtools.tools.options import choice, seconds, texts, whole
 from rawtools.tools.trace.hops import MS
 from rawtools.wire.probes import METHODS, Method
 
@@ -107,6 +107,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
     max_ttl = 30 if max_ttl is None else max_ttl
     if host is not None and (not isinstance(host, str) or not host):
         raise UsageError(f"invalid host: {host!r}")
+    texts(source=source, interface=interface, record_file=record, replay_file=replay)
     if host is None and replay is None:
         raise UsageError("a host to trace is needed")
     whole("max hops (-m)", max_ttl, 1, 255)
