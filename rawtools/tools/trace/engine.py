@@ -217,15 +217,6 @@ class TraceEngine:
         return [Hop(t, [s.probe for s in self.hops[t]])
                 for t in range(self.first_ttl, self._next_print)]
 
-    def surviving_hops(self) -> list[Hop]:
-        """Hops not printed yet that have answers, with only the answered probes."""
-        out = []
-        for t in range(self._next_print, self.max_ttl + 1):
-            answered = [s.probe for s in self.hops[t] if s.probe.addr is not None]
-            if answered:
-                out.append(Hop(t, answered))
-        return out
-
     @property
     def next_tag(self) -> int:
         """The tag the next probe would carry (where a following round starts)."""

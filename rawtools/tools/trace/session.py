@@ -198,7 +198,10 @@ def _surviving(engine: TraceEngine, transport: ReplayTransport, rnd: int,
     """
     for pkt in transport.remaining():
         engine.received(pkt)
+    printed = engine.first_ttl + len(engine.all_hops())
     if on_hop:
-        for hop in engine.surviving_hops():
-            on_hop(rnd, hop)
+        for ttl in range(printed, engine.max_ttl + 1):
+            answered = [s.probe for s in engine.hops[ttl] if s.probe.addr is not None]
+            if answered:
+                on_hop(rnd, Hop(ttl, answered))
     raise transport.cut_short()
