@@ -46,7 +46,7 @@ text_values = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=40),
                         st.floats().map(repr), st.integers().map(str))
 py_values = st.one_of(
     st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1, 0, -0.0, 2**64, 2**1000,
-                     "", "x", "nan", "😀", "a" * 5000, None, True, False, b"", b"\xff" * 40,
+                     "", "x", "nan", "a\0b", "😀", "a" * 5000, None, True, False, b"", b"\xff" * 40,
                      [], {}]),
     st.floats(), st.integers(), st.text(max_size=40))
 

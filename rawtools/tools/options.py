@@ -86,6 +86,6 @@ def service_port(service: object) -> tuple[int, str | None]:
         return whole("port", int(service), 1, 65535), None
     try:
         return socket.getservbyname(service, "udp"), service
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name, which no service has
         raise ResolveError(f"{service}: unknown service (not a UDP service in "
                            "/etc/services; give a port number)") from None
