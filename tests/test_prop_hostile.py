@@ -17,8 +17,10 @@ option (default 100) for a longer hunt.
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -57,7 +59,8 @@ SNIFF_FILE = str(CORPUS / "IGMP_V1.pcap")
 INJECT_FILE = str(CAPTURES / "icmpd-errors-eth.pcap")
 NO_IFACE = "rtfz0"  # no such interface: inject refuses before it sends anything
 NO_DAEMON = "/nonexistent/rawtools-icmpd.sock"
-OUT_DIR = tempfile.mkdtemp(prefix="rawtools-prop-")
+OUT_DIR = tempfile.mkdtemp(prefix="rawtools-prop-")  # sniff -w's target for -C, -G, -W
+atexit.register(shutil.rmtree, OUT_DIR, True)
 
 
 def _flag(tool: str, flag: str, base: list[str], *, after: list[str] = ()) -> tuple:
