@@ -7,9 +7,20 @@ letting an OSError or a library exception reach the user as a traceback.
 
 
 class RawtoolsError(Exception):
-    """Base of every error the CLI turns into one line and exit code 2."""
+    """Base of every error the CLI turns into one line and exit code 2.
+
+    Messages quote what the user typed, which may hold a newline, a carriage
+    return or an escape sequence; they are shown escaped, so the error stays
+    one line and cannot rewrite the terminal.
+    """
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if text.isprintable():
+            return text
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class UsageError(RawtoolsError):
@@ -38,3 +49,13 @@ class ReplayError(RawtoolsError):
 
 class IcmpdError(RawtoolsError):
     """icmpd cannot be reached, refused a socket, or ended the connection."""
+
+
+class ReplayDiverged(ReplayError):
+    """A replay whose run parts from its recording (other options, or a cut-short run).
+
+    Its own exit code, 3, tells a script that the file is fine but the replay
+    could not reproduce it: the report would have described another run.
+    """
+
+    exit_code = 3

@@ -43,6 +43,14 @@ def one_line_error(r, *words):
     (["-g", "not-a-net"], ["-g"]),
     ([], ["no target"]),
     (["198.18.0.1", "2001:db8::1"], ["mix"]),
+    # issue 11, defect 1: nan and inf got past the range checks into int() (a traceback)
+    (["-i", "nan", "198.18.0.1"], ["interval (-i)", "nan"]),
+    (["-i", "inf", "198.18.0.1"], ["interval (-i)", "inf"]),
+    (["-W", "nan", "198.18.0.1"], ["timeout (-W)", "nan"]),
+    (["-W", "inf", "198.18.0.1"], ["timeout (-W)", "inf"]),
+    (["-w", "nan", "198.18.0.1"], ["deadline (-w)", "nan"]),
+    (["-w", "inf", "198.18.0.1"], ["deadline (-w)", "inf"]),
+    (["-w", "1e300", "198.18.0.1"], ["deadline (-w)", "at most 2147483 seconds"]),
 ])
 def test_bad_arguments(args, words):
     one_line_error(run(*args), *words)

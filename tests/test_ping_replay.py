@@ -34,7 +34,7 @@ def test_replay_with_other_options_is_refused_clearly():
     pcap = CAPTURES / "ping-sweep-v4.pcap"
     r = subprocess.run(rawtools_argv("ping", "--replay", str(pcap), "-g", "198.18.9.16/28"),
                        capture_output=True, text=True, timeout=30)
-    assert r.returncode == 2 and "diverges" in r.stderr
+    assert r.returncode == 3 and "diverges" in r.stderr
 
 
 def test_replayed_rtts_are_timed_by_the_pcap_clock():

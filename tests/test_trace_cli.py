@@ -7,6 +7,8 @@ import subprocess
 import pytest
 from conftest import rawtools_argv
 
+from rawtools.errors import UsageError
+from rawtools.tools.trace.config import trace_config
 from rawtools.tools.trace.hops import Hop, Probe
 from rawtools.tools.trace.render import hop_line, report_table
 from rawtools.tools.trace.report import report_stats
@@ -26,6 +28,13 @@ MS = 1_000_000
     (["-4", "2001:db8::1"], "not an IPv4 address"),
     ([], "host"),
     (["--replay", "/nonexistent/trace.pcap"], "/nonexistent/trace.pcap"),
+    # issue 11, defect 1: nan and inf got past the range checks (a traceback)
+    (["-w", "inf", "198.18.0.1"], "invalid wait (-w): 'inf'"),
+    (["-w", "nan", "198.18.0.1"], "invalid wait (-w): 'nan'"),
+    (["-z", "nan", "198.18.0.1"], "invalid pause (-z): 'nan'"),
+    (["-z", "inf", "198.18.0.1"], "invalid pause (-z): 'inf'"),
+    # defect 7: the probes' ports run from -p upwards; 65535 passed, then sendto failed
+    (["-p", "65535", "198.18.0.1"], "port"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
@@ -34,6 +43,19 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     assert r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and needle in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("max_ttl,nqueries", [(30, 3), (5, 1), (255, 10), (1, 1)])
+def test_udp_ports_stay_within_65535(max_ttl, nqueries):
+    # Arithmetic oracle: a round uses tags 0 (the scout) to max_ttl * nqueries, one port
+    # each from -p up, so the highest base port allowed is 65535 - max_ttl * nqueries.
+    top = 65535 - max_ttl * nqueries
+    trace_config("198.18.0.1", port=top, max_ttl=max_ttl, nqueries=nqueries)
+    with pytest.raises(UsageError, match=f"at most {top}"):
+        trace_config("198.18.0.1", port=top + 1, max_ttl=max_ttl, nqueries=nqueries)
+    # The fixed port of TCP, ICMP's none and Paris' fixed flow may be anything.
+    trace_config("198.18.0.1", port=65535, method="tcp", max_ttl=max_ttl, nqueries=nqueries)
+    trace_config("198.18.0.1", port=65535, paris=True, max_ttl=max_ttl, nqueries=nqueries)
 
 
 def probe(ttl, i, addr, rtt_ms=None, note=""):

@@ -104,13 +104,13 @@ def test_verbose_replay_shows_the_bytes_sent_and_both_checksums():
 ])
 def test_a_replay_with_other_options_says_where_it_diverges(args, needle):
     r = replay(CAPTURES / "udpcksum-on4.pcap", *args)
-    assert r.returncode == 2 and r.stdout == ""
+    assert r.returncode == 3 and r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and needle in r.stderr
 
 
 def test_fewer_retries_than_recorded_diverge():
     r = replay(CAPTURES / "udpcksum-timeout4.pcap", "-w", "0.5", "-r", "0")
-    assert r.returncode == 2
+    assert r.returncode == 3  # ReplayDiverged
     assert "it holds 3 tries, this run made 1" in r.stderr.splitlines()[-1]
 
 

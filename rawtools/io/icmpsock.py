@@ -20,7 +20,7 @@ import struct
 import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
-from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
+from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError, UsageError
 from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
@@ -52,6 +52,8 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
     """
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        if fam == socket.AF_INET:  # a broadcast (allowed by -b) has a route and a source too
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if device:
             with contextlib.suppress(OSError):
                 s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
@@ -62,6 +64,23 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
         except OSError as e:
             raise RawtoolsError(f"connect: {e.strerror}") from None
         return str(s.getsockname()[0])
+
+
+def is_broadcast(dst: str) -> bool:
+    """Whether the kernel routes `dst` as a broadcast (nothing is sent).
+
+    iputils' test: connecting a UDP socket without SO_BROADCAST to a
+    broadcast address fails with EACCES, whatever the firewall says, so a
+    refused send can be told from a rule that drops it.
+    """
+    if ":" in dst:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect((dst, 9))
+        except OSError as e:
+            return e.errno == errno.EACCES
+    return False
 
 
 def _icmp6_filter(passed: tuple[int, ...]) -> bytes:
@@ -82,7 +101,8 @@ class IcmpSocket(SelectorWait):
 
     def __init__(self, version: int, mechanism: SocketKind | None = None,
                  source: str | None = None,
-                 device: str | None = None, ttl: int | None = None) -> None:
+                 device: str | None = None, ttl: int | None = None,
+                 broadcast: bool = False) -> None:
         super().__init__()
         self.version = version
         self.family = socket.AF_INET6 if version == 6 else socket.AF_INET
@@ -93,6 +113,8 @@ class IcmpSocket(SelectorWait):
         s = self.sock
         s.setblocking(False)
         s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        if broadcast:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         bind_device(s, device)
         if source:
             try:
@@ -178,6 +200,9 @@ class IcmpSocket(SelectorWait):
         except OSError as e:
             # Local refusals (no route, ENOBUFS, EMSGSIZE) are what ping reports
             # as "sendmsg: ..." and goes on; the engine sees an unanswered probe.
+            if e.errno == errno.EACCES and is_broadcast(send.dst):
+                raise UsageError(f"{send.dst} is a broadcast address: give -b to ping it "
+                                 "(if it is not, check the local firewall rules)") from None
             if e.errno in (errno.EPERM, errno.EACCES):
                 raise PermissionNeeded(f"sendmsg: {e.strerror} (a firewall rule?)") from None
             self.last_send_error = e.strerror

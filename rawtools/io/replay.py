@@ -6,18 +6,35 @@ send is matched, in order, with the next recorded outgoing datagram and
 takes that datagram's timestamp; received datagrams are delivered when the
 virtual clock reaches theirs; timers fire at their scheduled instant. So
 the report comes out identical, with no socket and no privilege.
+
+A replay must never describe a run other than the recorded one. Each probe
+the engine sends is checked against the recorded one (destination, TTL when
+the tool sets it, the fields that name the probe, the time it left), and
+asking for a probe the recording does not hold, or ending with recorded
+probes unsent, is a divergence too: `ReplayDiverged`, one line, exit 3. A
+file cut short (an interrupted capture) replays up to its last whole record;
+a damaged one (a record of length 0, garbage in a raw-IP file) is refused.
 """
 
 from __future__ import annotations
 
 import itertools
+import struct
 
 from rawtools.engine import EndOfInput, Received, Send
-from rawtools.errors import ReplayError
+from rawtools.errors import ReplayDiverged, ReplayError
 from rawtools.io.pcapfile import read_packets
 from rawtools.wire.icmp import parse_ip
-from rawtools.wire.ip import IpHeader, parse_header
-from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
+from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, IpHeader, parse_header
+from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, LINKTYPE_RAW, NAMES, decapsulator
+
+PCAP_MAGICS = (0xA1B2C3D4, 0xA1B23C4D)
+MAX_RECORD = 262144
+"""The largest record libpcap writes (its MAXIMUM_SNAPLEN); a longer one is damage."""
+SEND_SLACK_NS = 50_000_000
+"""How far a probe's recorded departure may lie from the instant the replayed engine
+sends it: live, a send leaves a little after the engine asked (a loop turn, a
+busy machine); a gap larger than this means the run keeps another schedule."""
 
 
 def _is_answer(pkt: bytes) -> bool:
@@ -27,17 +44,71 @@ def _is_answer(pkt: bytes) -> bool:
     return icmp is not None and (icmp.kind == "echo-reply" or icmp.quote is not None)
 
 
+def identity(proto: int, transport: bytes) -> tuple[int, ...]:
+    """The fields that tell one probe from another: what a replay compares.
+
+    ICMP: type, code, identifier, sequence and length (not the checksum, which
+    covers a ping's timestamp). UDP: ports, length and checksum (Paris traceroute's
+    tag). TCP: ports and sequence number (the tag of a TCP trace).
+    """
+    if proto in (PROTO_ICMP, PROTO_ICMP6):
+        t = transport[:8].ljust(8, b"\0")
+        return (proto, t[0], t[1], *struct.unpack_from("!HH", t, 4), len(transport))
+    if proto in (PROTO_UDP, PROTO_TCP):
+        return (proto, *struct.unpack("!HHI", transport[:8].ljust(8, b"\0")))
+    return (proto,)
+
+
+def describe(proto: int, transport: bytes, ttl: int | None) -> str:
+    """A probe in the few words that tell two apart."""
+    ident = identity(proto, transport)
+    hops = "" if ttl is None else f"TTL {ttl}, "
+    if proto in (PROTO_ICMP, PROTO_ICMP6):
+        return f"{hops}ICMP type {ident[1]} id {ident[3]} seq {ident[4]}, {ident[5]} bytes"
+    if proto == PROTO_UDP:
+        return f"{hops}UDP {ident[1]} > {ident[2]} checksum {ident[3] & 0xFFFF:#06x}"
+    if proto == PROTO_TCP:
+        return f"{hops}TCP {ident[1]} > {ident[2]} seq {ident[3]}"
+    return f"{hops}protocol {proto}"
+
+
+def _after_last_record(path: str, consumed: int) -> int | None:
+    """What follows the `consumed` bytes of a classic pcap that were read as whole records.
+
+    None: the file ends there (or is pcapng, whose reader says nothing more).
+    Otherwise the length the next record claims, -1 if not even its header is
+    whole: a record cut short, or a length no libpcap writes.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            f.seek(consumed)
+            rec = f.read(16)
+    except OSError:
+        return None
+    if len(head) < 4 or not rec:
+        return None
+    for endian in "<>":
+        if struct.unpack(endian + "I", head)[0] in PCAP_MAGICS:
+            return struct.unpack(endian + "I", rec[8:12])[0] if len(rec) == 16 else -1
+    return None
+
+
 class ReplayTransport:
     """A Transport over a capture of a run: `--record`'s raw IP, or tcpdump's.
 
     A tcpdump capture taken on the sending host while the tool ran works as
     well, once its link headers are stripped; the first IP datagram must be
-    the run's first probe, which tells which address was ours.
+    the run's first probe, which tells which address was ours. With
+    `probes`, what the engine sends is the probe from its transport header
+    on (ping, trace), and each is checked against the recorded one.
     """
 
     mechanism = "replay"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, probes: bool = True) -> None:
+        self.path = path
+        self.probes = probes
         linktype, records = read_packets(path)
         strip = decapsulator(linktype)
         if strip is None:
@@ -45,13 +116,25 @@ class ReplayTransport:
                               "replayed (raw IP from --record, or Ethernet/Linux cooked/"
                               "loopback captures from tcpdump)")
         recs: list[tuple[int, bytes, IpHeader]] = []
+        consumed, count = 24, 0
         for ts, frame in records:
+            count += 1
+            consumed += 16 + len(frame)
             d = strip(frame)
+            h = None
             if d is not None and d[0] in (ETHERTYPE_IP, ETHERTYPE_IPV6):
-                pkt = frame[d[1]:]
-                h = parse_header(pkt)
-                if h is not None:
-                    recs.append((ts, pkt, h))
+                h = parse_header(frame[d[1]:])
+            if not frame or (h is None and linktype == LINKTYPE_RAW):
+                what = "a record of length 0" if not frame else "not an IP datagram"
+                raise ReplayError(f"{path}: corrupt at record {count} ({what})")
+            if h is not None and d is not None:
+                recs.append((ts, frame[d[1]:], h))
+        claimed = _after_last_record(path, consumed)
+        if claimed is not None and claimed > MAX_RECORD:
+            raise ReplayError(f"{path}: corrupt at record {count + 1} (it claims {claimed} "
+                              "bytes)")
+        # The first record that is not whole, if the file was cut short.
+        self.cut_at = None if claimed is None else count + 1
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
         self.local = recs[0][2].src
@@ -68,6 +151,12 @@ class ReplayTransport:
         self._out = 0
         self._in = 0
 
+    @property
+    def version(self) -> int:
+        """The IP version of the recorded run."""
+        h = parse_header(self.first_outgoing)
+        return h.version if h is not None else 4
+
     def destinations(self) -> list[str]:
         """Destinations of the recorded probes, first appearance order."""
         return list(dict.fromkeys(dst for _, _, dst in self.outgoing))
@@ -83,17 +172,57 @@ class ReplayTransport:
     def now(self) -> int:
         return self.clock
 
+    def diverged(self, what: str) -> ReplayDiverged:
+        return ReplayDiverged(f"{self.path}: the replay diverges at {what}; replay with the "
+                              "options of the recorded run")
+
     def send(self, send: Send) -> tuple[int, bytes | None]:
+        n = self._out + 1
         if self._out >= len(self.outgoing):
-            raise EndOfInput
+            if self.cut_at is not None:
+                raise EndOfInput
+            raise self.diverged(f"probe {n}: the recording ends after probe {n - 1}, this "
+                                f"run sends another to {send.dst}")
         ts, pkt, recorded = self.outgoing[self._out]
         if recorded != send.dst:
-            raise ReplayError(f"the recording diverges at probe {self._out + 1}: it went to "
-                              f"{recorded}, this run sends to {send.dst}; replay with the "
-                              "options of the recorded run")
+            raise self.diverged(f"probe {n}: it went to {recorded}, this run sends to "
+                                f"{send.dst}")
+        if self.probes:
+            self._check(n, send, pkt)
+        if abs(ts - self.clock) > SEND_SLACK_NS and n > 1:
+            raise self.diverged(f"probe {n}: it left {(ts - self.clock) / 1e9:+.3f} s from "
+                                "when this run sends it")
         self._out += 1
         self.clock = max(self.clock, ts)
         return ts, pkt
+
+    def _check(self, n: int, send: Send, pkt: bytes) -> None:
+        h = parse_header(pkt)
+        assert h is not None  # only IP datagrams are kept
+        theirs = pkt[h.offset:]
+        ttl = h.ttl if send.ttl is not None else None
+        if send.ttl not in (None, h.ttl) or identity(h.proto, theirs) != identity(h.proto,
+                                                                                   send.data):
+            raise self.diverged(f"probe {n}: the recording sent {describe(h.proto, theirs, ttl)}"
+                                f", this run sends {describe(h.proto, send.data, send.ttl)}")
+
+    def finish(self, interrupted: bool) -> None:
+        """After a run that ended by itself: every recorded probe must have been sent."""
+        left = len(self.outgoing) - self._out
+        if not interrupted and left > 0:
+            raise self.diverged(f"the end: this run sent {self._out} probes, the recording "
+                                f"holds {len(self.outgoing)}")
+
+    def cut_short(self) -> ReplayError:
+        """What to say when the run needed more than a truncated file kept."""
+        return ReplayError(f"{self.path}: cut short at record {self.cut_at} (a truncated "
+                           f"file): the replay stops at its end")
+
+    def remaining(self) -> list[Received]:
+        """The recorded arrivals not delivered yet (what survives past the last probe)."""
+        rest = [Received(ts, pkt, "pcap") for ts, pkt in self.incoming[self._in:]]
+        self._in = len(self.incoming)
+        return rest
 
     def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
         """The next recorded arrival, unless the engine's next probe came first.
@@ -117,3 +246,4 @@ class ReplayTransport:
 
     def close(self) -> None:
         pass
+

@@ -44,6 +44,15 @@ class Stop:
         with contextlib.suppress(OSError):
             os.write(self._w, b"\0")
 
+    def exit_code(self) -> int:
+        """The shell's code for a run cut short by a signal: 128 + its number.
+
+        130 for Ctrl-C (SIGINT) and 143 for SIGTERM, as for a C tool killed by
+        it, so a script or a service manager can tell a user's Ctrl-C from a
+        termination; a stop requested without a signal counts as Ctrl-C.
+        """
+        return 128 + (self.signum if self.signum is not None else signal.SIGINT)
+
     def sleep(self, seconds: float) -> None:
         """Sleep `seconds`, or less if a stop is requested meanwhile."""
         if not self.requested:

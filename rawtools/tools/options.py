@@ -57,6 +57,17 @@ def seconds(name: str, value: object, *, allow_zero: bool = False) -> int:
     return int(value * NS)
 
 
+def texts(**named: object) -> None:
+    """Each value None or a non-empty string (a host, an interface, a file name).
+
+    From Python anything may come (nan, bytes, a list); the CLI only gives
+    strings, but an empty one is as meaningless there.
+    """
+    for name, value in named.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise UsageError(f"invalid {name.replace('_', ' ')}: {value!r}")
+
+
 def choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     """One of `allowed` (None is for the caller to handle before)."""
     if value not in allowed:
@@ -75,6 +86,6 @@ def service_port(service: object) -> tuple[int, str | None]:
         return whole("port", int(service), 1, 65535), None
     try:
         return socket.getservbyname(service, "udp"), service
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name, which no service has
         raise ResolveError(f"{service}: unknown service (not a UDP service in "
                            "/etc/services; give a port number)") from None

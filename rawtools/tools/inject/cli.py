@@ -70,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary(result, cfg.filter), flush=True)
     if result.interrupted:
-        return 130
+        return stop.exit_code()
     return 1 if result.failed else 0

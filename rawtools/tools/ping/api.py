@@ -11,18 +11,18 @@ __all__ = ["ErrorSeen", "PingResult", "TargetResult", "ping"]
 
 
 def ping(*hosts: str, count: int | None = None, interval: float | None = None,
-         size: int = 56, ttl: int | None = None, timeout: float | None = None,
+         size: int | None = None, ttl: int | None = None, timeout: float | None = None,
          deadline: float | None = None, sweep: str | None = None, version: int | None = None,
          interface: str | None = None, pattern: bytes | str | None = None, retries: int = 2,
          mechanism: SocketKind | None = None, record: str | None = None,
-         replay: str | None = None) -> PingResult:
+         replay: str | None = None, broadcast: bool = False) -> PingResult:
     """Ping one or more hosts (or a CIDR `sweep`) and return typed results.
 
     The arguments are ping's flags by name (`interval` -i in seconds, 1 by
     default; `timeout` -W; `deadline` -w; `interface` -I, a device or a
-    source address; `pattern` -p; `mechanism` --socket). With one host and
-    no count or deadline ping would run forever, so the API defaults to
-    `count=3` then. Several hosts or a sweep are probed concurrently from
+    source address; `pattern` -p; `mechanism` --socket; `broadcast` -b).
+    With one host and no count or deadline ping would run forever, so the
+    API defaults to `count=3` then. Several hosts or a sweep are probed concurrently from
     one socket; each TargetResult says whether it answered. Raises
     `rawtools.errors.UsageError` for values the CLI would refuse, and other
     `rawtools.errors.RawtoolsError` subclasses for what fails later.
@@ -33,5 +33,6 @@ def ping(*hosts: str, count: int | None = None, interval: float | None = None,
     cfg = ping_config(hosts, count=count, interval=interval, size=size, ttl=ttl,
                       timeout=timeout, deadline=deadline, sweep=sweep, version=version,
                       interface=interface, pattern=pattern, retries=retries,
-                      mechanism=mechanism, record=record, replay=replay)
+                      mechanism=mechanism, record=record, replay=replay,
+                      broadcast=broadcast)
     return build_result(execute(cfg, lambda _targets, _source: None, lambda _ev: None))

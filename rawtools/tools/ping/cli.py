@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
+from rawtools.io.icmpsock import is_broadcast
 from rawtools.io.stop import Stop
 from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
@@ -27,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop after COUNT replies (per target with several targets)")
     p.add_argument("-i", dest="interval", type=float, metavar="SEC",
                    help="seconds between probes (default 1; below 0.2 root only)")
-    p.add_argument("-s", dest="size", type=int, default=56, metavar="SIZE",
+    p.add_argument("-s", dest="size", type=int, metavar="SIZE",
                    help="data bytes per probe (default 56)")
     p.add_argument("-t", dest="ttl", type=int, metavar="TTL", help="IP TTL / IPv6 hop limit")
     p.add_argument("-W", dest="timeout", type=float, metavar="SEC",
@@ -43,6 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="print a UNIX timestamp before each line")
     p.add_argument("-O", dest="outstanding", action="store_true",
                    help="report probes still unanswered when the next is sent")
+    p.add_argument("-b", dest="broadcast", action="store_true",
+                   help="allow pinging a broadcast address")
     p.add_argument("-f", dest="flood", action="store_true", help="flood ping (root only)")
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="verbose: say which socket type is used")
@@ -63,7 +67,7 @@ def config_from_args(args: argparse.Namespace) -> PingConfig:
                        sweep=args.sweep, version=args.version, interface=args.interface,
                        pattern=args.pattern, flood=args.flood, outstanding=args.outstanding,
                        retries=args.retries, mechanism=args.mechanism, record=args.record,
-                       replay=args.replay)
+                       replay=args.replay, broadcast=args.broadcast)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +94,8 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         names = ReverseNames(enabled=not args.numeric and not is_numeric(targets[0].name))
         text = TextRenderer(quiet=args.quiet, timestamps=args.timestamps, flood=args.flood,
                             name_of=names)
+        if cfg.broadcast and is_broadcast(targets[0].addr):  # iputils warns for those only
+            print("WARNING: pinging broadcast address", file=sys.stderr)
         text.header(targets[0], cfg.opts.size, cfg.opts.pattern, cfg.source, cfg.device)
 
     def on_event(ev: PingEvent) -> None:
@@ -114,12 +120,18 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         text.summary(engine)
     elif multi_text:
         multi_text.summary(engine)
+    if stop.signum == signal.SIGTERM:
+        return stop.exit_code()
     return exit_code(engine)
 
 
 def exit_code(engine: PingEngine) -> int:
     """iputils: 0 if any reply; 1 if none, or if -c and -w both given and fewer
-    than count replies came before the deadline."""
+    than count replies came before the deadline.
+
+    Ctrl-C is how ping is meant to end, so it keeps this code, as iputils
+    does; SIGTERM, which iputils does not catch, gives 143 as its death would.
+    """
     received = engine.total_received
     if not received:
         return 1

@@ -16,7 +16,7 @@ from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.privileges import has_net_raw
 from rawtools.net.resolve import is_numeric
-from rawtools.tools.options import NS, choice, seconds, whole
+from rawtools.tools.options import NS, choice, seconds, texts, whole
 from rawtools.tools.ping.engine import MS, PingOptions
 
 SOCKETS: tuple[SocketKind, ...] = ("raw", "dgram")
@@ -40,6 +40,8 @@ class PingConfig:
     record: str | None = None
     replay: str | None = None
     interval_given: bool = True
+    size_given: bool = True
+    broadcast: bool = False
 
 
 def parse_pattern(text: str | bytes | None) -> bytes:
@@ -56,30 +58,34 @@ def parse_pattern(text: str | bytes | None) -> bytes:
 
 
 def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
-                interval: float | None = None, size: int = 56, ttl: int | None = None,
+                interval: float | None = None, size: int | None = None, ttl: int | None = None,
                 timeout: float | None = None, deadline: float | None = None,
                 sweep: str | None = None, version: int | None = None,
                 interface: str | None = None, pattern: str | bytes | None = None,
                 flood: bool = False, outstanding: bool = False, retries: int = 2,
                 mechanism: SocketKind | None = None, record: str | None = None,
-                replay: str | None = None) -> PingConfig:
+                replay: str | None = None, broadcast: bool = False) -> PingConfig:
     """Check every value as iputils does and build the run's configuration.
 
     `interface` is a device name or a source address, as ping's -I; `None`
-    for `interval` means 1 s (10 ms with `flood`), or as recorded in a replay.
+    for `interval` means 1 s (10 ms with `flood`), for `size` 56 bytes, or
+    either as recorded in a replay. `broadcast` is -b: without it, the
+    kernel refuses to send to a broadcast address, and ping says so.
     """
     if isinstance(hosts, str):
         hosts = [hosts]
     for h in hosts:
         if not isinstance(h, str) or not h:
             raise UsageError(f"invalid host: {h!r}")
+    texts(interface=interface, sweep=sweep, record_file=record, replay_file=replay)
     if count is not None:
         whole("count (-c)", count, 1, MAX_COUNT)
     interval_ns = None if interval is None else seconds("interval (-i)", interval,
                                                         allow_zero=True)
     timeout_ns = None if timeout is None else seconds("timeout (-W)", timeout)
     deadline_ns = None if deadline is None else seconds("deadline (-w)", deadline)
-    whole("-s value", size, 0, MAX_SIZE)
+    size_given = size is not None
+    size = whole("-s value", 56 if size is None else size, 0, MAX_SIZE)
     if ttl is not None:
         whole("-t value", ttl, 1, 255)
     whole("--retries", retries, 0, 1000)
@@ -87,6 +93,8 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
     if mechanism is not None:
         choice("socket", mechanism, SOCKETS)
+    if not isinstance(broadcast, bool):
+        raise UsageError(f"invalid broadcast (-b): {broadcast!r} (True or False)")
     fast = flood or (interval_ns is not None and interval_ns < USER_MIN_INTERVAL_NS)
     if fast and replay is None and not has_net_raw():
         raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
@@ -107,4 +115,5 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
             device = interface
     return PingConfig(targets=list(hosts), sweep=sweep or None, version=version, opts=opts,
                       source=source, device=device, mechanism=mechanism, record=record,
-                      replay=replay, interval_given=interval is not None)
+                      replay=replay, interval_given=interval is not None,
+                      size_given=size_given, broadcast=broadcast)

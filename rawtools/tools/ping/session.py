@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, UsageError
-from rawtools.io.icmpsock import IcmpSocket
+from rawtools.io.icmpsock import IcmpSocket, is_broadcast
 from rawtools.io.loop import Recorder, run
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
@@ -77,7 +77,7 @@ def _options_from_recording(cfg: PingConfig, replay: ReplayTransport) -> None:
         if gap is not None:
             o.interval_ns = gap
     first = parse_ip(replay.first_outgoing)
-    if first is not None and first.kind == "echo-request":
+    if first is not None and first.kind == "echo-request" and not cfg.size_given:
         o.size = len(first.payload)
 
 
@@ -101,6 +101,9 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
             raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
                               "nothing to replay")
         ident = first.ident or 0
+        if cfg.version not in (None, replay.version):
+            raise replay.diverged(f"probe 1: the recording is IPv{replay.version}, this run "
+                                  f"asks for IPv{cfg.version}")
     targets, version = plan_targets(cfg, replay)
     transport: Transport
     mechanism: Mechanism
@@ -110,7 +113,12 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
         transport = replay
         mechanism, source = "replay", replay.local
     else:
-        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl)
+        if not cfg.broadcast and not cfg.opts.multi and is_broadcast(targets[0].addr):
+            # iputils asks before its header; a sweep meets it at the send instead.
+            raise UsageError(f"{targets[0].addr} is a broadcast address: give -b to ping it "
+                             "(if it is not, check the local firewall rules)")
+        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
+                          cfg.broadcast)
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source
@@ -118,9 +126,13 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
     engine = PingEngine(targets, cfg.opts, ident, version)
     on_start(targets, source)
     try:
-        run(engine, transport, recorder, stop, on_event)
+        ending = run(engine, transport, recorder, stop, on_event)
     finally:
         transport.close()
         if recorder:
             recorder.writer.close()
+    if replay is not None:
+        if ending == "end-of-input" and replay.cut_at is not None:
+            raise replay.cut_short()
+        replay.finish(interrupted=ending == "stopped")
     return PingRun(engine, mechanism, source)

@@ -12,8 +12,8 @@ from rawtools.wire.probes import Method
 __all__ = ["Counters", "Hop", "Probe", "TraceResult", "trace"]
 
 
-def trace(host: str | None = None, method: Method = "udp", version: int | None = None,
-          first_ttl: int = 1, max_ttl: int = 30, nqueries: int = 3, wait: float = 5.0,
+def trace(host: str | None = None, method: Method | None = None, version: int | None = None,
+          first_ttl: int = 1, max_ttl: int | None = None, nqueries: int = 3, wait: float = 5.0,
           inflight: int = 16, pause: float = 0.0, port: int | None = None,
           paris: bool | None = None, source: str | None = None, interface: str | None = None,
           mechanism: SocketKind | None = None, cycles: int = 1, record: str | None = None,
@@ -22,9 +22,12 @@ def trace(host: str | None = None, method: Method = "udp", version: int | None =
 
     Arguments mirror the CLI flags (-I/-T via `method`, -m, -f, -q, -w, -N
     `inflight`, -z `pause`, -p, --paris, -s, -i `interface`, --socket
-    `mechanism`, -c); times in seconds. Raises `rawtools.errors.UsageError`
-    for values the CLI would refuse, and other `rawtools.errors.RawtoolsError`
-    subclasses for unknown hosts or missing rights.
+    `mechanism`, -c); times in seconds. `method` (UDP by default) and
+    `max_ttl` (30) left None are taken from the recording in a replay.
+    Raises `rawtools.errors.UsageError` for values the CLI would refuse,
+    `rawtools.errors.ReplayDiverged` for a replay that parts from its
+    recording, and other `rawtools.errors.RawtoolsError` subclasses for
+    unknown hosts or missing rights.
     """
     cfg = trace_config(host, method=method, version=version, first_ttl=first_ttl,
                        max_ttl=max_ttl, nqueries=nqueries, wait=wait, inflight=inflight,

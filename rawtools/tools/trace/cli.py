@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fam = p.add_mutually_exclusive_group()
     fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
     fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
-    p.add_argument("-m", dest="max_ttl", type=int, default=30, metavar="MAX_TTL",
+    p.add_argument("-m", dest="max_ttl", type=int, metavar="MAX_TTL",
                    help="max hops (default 30)")
     p.add_argument("-f", dest="first_ttl", type=int, default=1, metavar="FIRST_TTL",
                    help="start from this hop (default 1)")
@@ -83,7 +83,7 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
     pause = args.pause / 1000 if args.pause > 10 else args.pause
     cycles = args.cycles if args.cycles is not None else (10 if args.report else 1)
     nqueries = args.nqueries if args.nqueries is not None else (1 if cycles > 1 else 3)
-    return trace_config(args.host, method=args.method or "udp", version=args.version,
+    return trace_config(args.host, method=args.method, version=args.version,
                         first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=nqueries,
                         wait=_wait_seconds(args.wait), inflight=args.inflight, pause=pause,
                         port=args.port, paris=True if args.paris else None,
@@ -133,4 +133,4 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
         out.emit(rec.pop("type"), **rec)
     elif report:
         print(report_table(tr.host, report_stats(tr.rounds), names))
-    return 130 if tr.interrupted and stop.requested else 0
+    return stop.exit_code() if tr.interrupted and stop.requested else 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
-from rawtools.tools.options import choice, seconds, whole
+from rawtools.tools.options import choice, seconds, texts, whole
 from rawtools.tools.trace.hops import MS
 from rawtools.wire.probes import METHODS, Method
 
@@ -65,10 +65,29 @@ class TraceConfig:
     cycle_gap: float = 0.0
     record: str | None = None
     replay: str | None = None
+    max_ttl_given: bool = True
+    method_given: bool = True
 
 
-def trace_config(host: str | None = None, *, method: Method = "udp",
-                 version: int | None = None, first_ttl: int = 1, max_ttl: int = 30,
+def _check_port_range(method: Method, port: int, paris: bool | None, max_ttl: int,
+                      nqueries: int) -> None:
+    """Classic UDP probes go to rising ports: every one of them must exist.
+
+    traceroute's reckoning, base + max_ttl * nqueries, here with one more for
+    the scout (tag 0 at the base port): a base so high that the last probes
+    would pass 65535 is refused now rather than failing at sendto midway.
+    """
+    if method != "udp" or paris:
+        return
+    top = 65535 - max_ttl * nqueries
+    if port > top:
+        raise UsageError(f"invalid port (-p): '{port}': UDP probes use ports {port} to "
+                         f"{port + max_ttl * nqueries} with -m {max_ttl} -q {nqueries}; "
+                         f"at most {top}")
+
+
+def trace_config(host: str | None = None, *, method: Method | None = None,
+                 version: int | None = None, first_ttl: int = 1, max_ttl: int | None = None,
                  nqueries: int = 3, wait: float = 5.0, inflight: int = 16, pause: float = 0.0,
                  port: int | None = None, paris: bool | None = None, source: str | None = None,
                  interface: str | None = None, mechanism: SocketKind | None = None,
@@ -78,11 +97,17 @@ def trace_config(host: str | None = None, *, method: Method = "udp",
 
     `wait` is traceroute's -w and `pause` its -z, both in seconds; several
     `cycles` are spaced a second apart, mtr's pace, so that routers' ICMP
-    budgets refill between rounds.
+    budgets refill between rounds. `method` (UDP) and `max_ttl` (30) left
+    None are, in a replay, what the recording shows.
     """
-    choice("method", method, METHODS)
+    method_given, max_ttl_given = method is not None, max_ttl is not None
+    if method is not None:
+        choice("method", method, METHODS)
+    method = method if method is not None else "udp"
+    max_ttl = 30 if max_ttl is None else max_ttl
     if host is not None and (not isinstance(host, str) or not host):
         raise UsageError(f"invalid host: {host!r}")
+    texts(source=source, interface=interface, record_file=record, replay_file=replay)
     if host is None and replay is None:
         raise UsageError("a host to trace is needed")
     whole("max hops (-m)", max_ttl, 1, 255)
@@ -95,6 +120,7 @@ def trace_config(host: str | None = None, *, method: Method = "udp",
     pause_ns = seconds("pause (-z)", pause, allow_zero=True)
     if port is not None:
         whole("port (-p)", port, 1, 65535)
+        _check_port_range(method, port, paris, max_ttl, nqueries)
     whole("cycles (-c)", cycles, 1, MAX_CYCLES)
     if version not in (None, 4, 6):
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
@@ -107,4 +133,4 @@ def trace_config(host: str | None = None, *, method: Method = "udp",
                        timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
                        source=source, device=interface, mechanism=mechanism, cycles=cycles,
                        explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0, record=record,
-                       replay=replay)
+                       replay=replay, max_ttl_given=max_ttl_given, method_given=method_given)

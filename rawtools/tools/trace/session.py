@@ -19,7 +19,7 @@ from rawtools.io.loop import Recorder, run
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.probesock import ProbeSocket
-from rawtools.io.replay import ReplayTransport
+from rawtools.io.replay import ReplayTransport, describe, identity
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, TraceConfig
@@ -64,21 +64,37 @@ def spec_from_recording(first: bytes, second: bytes | None) -> ProbeSpec:
     if h.proto in (PROTO_ICMP, PROTO_ICMP6):
         ident = struct.unpack_from("!H", t, 4)[0]
         return ProbeSpec("icmp", v, src, dst, port=0, paris=True, ident=ident, size=size)
-    raise ReplayError(f"the recording does not start with a trace probe (protocol {h.proto})")
+    raise ReplayError(f"not a trace recording: it starts with protocol {h.proto}, not a UDP, "
+                      "ICMP or TCP probe")
 
 
 def _open_replay(cfg: TraceConfig) -> tuple[ReplayTransport, ProbeSpec]:
+    """The recording and the probe identity it shows, refused unless it is a trace's.
+
+    A trace's first probe carries tag 0 (the scout, with the highest TTL: the
+    recorded -m); anything else (a ping, some other capture) is not a trace
+    recording, however much it looks like ICMP or UDP.
+    """
     transport = ReplayTransport(cfg.replay or "")
     if not transport.outgoing:
         raise ReplayError(f"{cfg.replay}: no probes in the recording")
     first = transport.outgoing[0][1]
     second = transport.outgoing[1][1] if len(transport.outgoing) > 1 else None
     spec = spec_from_recording(first, second)
-    # The scout goes first with the highest TTL: that is the recorded -m.
     h = parse_header(first)
-    scout_ttl = h.ttl if h is not None else cfg.max_ttl
-    if cfg.max_ttl != scout_ttl and scout_ttl >= cfg.first_ttl:
-        cfg.max_ttl = scout_ttl
+    assert h is not None  # spec_from_recording refused anything else
+    if identity(h.proto, first[h.offset:]) != identity(h.proto, spec.build(0)):
+        raise ReplayError(f"{cfg.replay}: not a trace recording (its first datagram, "
+                          f"{describe(h.proto, first[h.offset:], h.ttl)}, is not a trace's "
+                          "first probe)")
+    if cfg.version not in (None, h.version):
+        raise transport.diverged(f"probe 1: the recording is IPv{h.version}, this run asks "
+                                 f"for IPv{cfg.version}")
+    if spec.method != cfg.method and cfg.method_given:
+        raise transport.diverged(f"probe 1: the recording sent {spec.method.upper()} probes, "
+                                 f"this run sends {cfg.method.upper()}")
+    if not cfg.max_ttl_given:
+        cfg.max_ttl = max(h.ttl, cfg.first_ttl)
     return transport, spec
 
 
@@ -157,6 +173,9 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
                 on_hop(rnd, ev.hop)
 
         ending = run(engine, transport, recorder, stop, hop_done)
+        if ending == "end-of-input" and isinstance(transport, ReplayTransport) \
+                and transport.cut_at is not None:
+            _surviving(engine, transport, rnd, on_hop)
         result.rounds.append(engine.all_hops())
         result.reached = result.reached or engine.reached
         result.counters.add(engine.counters)
@@ -164,4 +183,25 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
         if ending != "done":
             result.interrupted = True
             break
+    if isinstance(transport, ReplayTransport):
+        transport.finish(interrupted=result.interrupted)
     return tag
+
+
+def _surviving(engine: TraceEngine, transport: ReplayTransport, rnd: int,
+               on_hop: Callable[[int, Hop], None] | None) -> None:
+    """A truncated recording: show each unsettled hop's answers that survive, then say so.
+
+    The answers recorded after the last whole probe are still whole; each
+    probe they answer gets its RTT, and the probes whose answers were cut
+    off are left out rather than shown as lost.
+    """
+    for pkt in transport.remaining():
+        engine.received(pkt)
+    printed = engine.first_ttl + len(engine.all_hops())
+    if on_hop:
+        for ttl in range(printed, engine.max_ttl + 1):
+            answered = [s.probe for s in engine.hops[ttl] if s.probe.addr is not None]
+            if answered:
+                on_hop(rnd, Hop(ttl, answered))
+    raise transport.cut_short()

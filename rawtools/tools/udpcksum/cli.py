@@ -81,5 +81,5 @@ def _run(args: argparse.Namespace, cfg: UdpCksumConfig, stop: Stop) -> int:
     elif text and result.outcome == "interrupted":
         text.interrupted(result.tries)
     if result.outcome == "interrupted" and stop.requested:
-        return 130
+        return stop.exit_code()
     return 0 if result.outcome == "reply" else 1

@@ -113,7 +113,7 @@ def _summary(datagram: bytes) -> str:
 
 def _open_replay(cfg: UdpCksumConfig) -> tuple[ReplayTransport, Plan]:
     """The recording, and the datagram the options rebuild, which every recorded try must be."""
-    transport = ReplayTransport(cfg.replay or "")
+    transport = ReplayTransport(cfg.replay or "", probes=False)
     if not transport.outgoing:
         raise ReplayError(f"{cfg.replay}: no datagram of ours in the recording")
     first = transport.outgoing[0][1]
@@ -121,6 +121,9 @@ def _open_replay(cfg: UdpCksumConfig) -> tuple[ReplayTransport, Plan]:
     if h is None or h.proto != PROTO_UDP or len(first) < h.offset + 8:
         raise ReplayError(f"{cfg.replay}: the recording does not start with a UDP datagram; "
                           "not a udpcksum recording")
+    if cfg.version not in (None, h.version):
+        raise transport.diverged(f"try 1: the recording is IPv{h.version}, this run asks for "
+                                 f"IPv{cfg.version}")
     sport, dport = struct.unpack_from("!HH", first, h.offset)
     addr = resolve(cfg.host, h.version)[0] if cfg.host else h.dst
     loc = cfg.local
@@ -132,9 +135,8 @@ def _open_replay(cfg: UdpCksumConfig) -> tuple[ReplayTransport, Plan]:
     ours = probe.datagram()
     for n, (_ts, recorded, _dst) in enumerate(transport.outgoing, 1):
         if recorded != ours:
-            raise ReplayError(f"the recording diverges at try {n}: it sent {_summary(recorded)}, "
-                              f"this run sends {_summary(ours)}; replay with the options of "
-                              "the recorded run")
+            raise transport.diverged(f"try {n}: it sent {_summary(recorded)}, this run "
+                                     f"sends {_summary(ours)}")
     return transport, Plan(cfg.host or h.dst, probe, cfg.service, cfg.kind, cfg.query, "replay")
 
 
@@ -190,6 +192,6 @@ def execute(cfg: UdpCksumConfig, on_start: Callable[[Plan], None] | None = None,
     if isinstance(transport, ReplayTransport):
         recorded = len(transport.outgoing)
         if engine.outcome != "interrupted" and engine.tries < recorded:
-            raise ReplayError(f"the recording diverges: it holds {recorded} tries, this run "
-                              f"made {engine.tries}; replay with the recorded -w and -r")
+            raise transport.diverged(f"the end: it holds {recorded} tries, this run made "
+                                     f"{engine.tries} (give the recorded -w and -r)")
     return UdpCksumRun(plan, engine)
