@@ -57,22 +57,21 @@ class PcapngWriter(RecordWriter):
         idb += _option(IF_TSRESOL, b"\x09") + _option(OPT_END, b"")
         head = _block(SHB, shb) + _block(IDB, idb)
         self.bytes = len(head)
-        out.write(head)
-        out.flush()
+        self._put(head)
+        self.flush()
 
     def write(self, ts_ns: int, data: bytes, orig_len: int | None = None) -> None:
         """One Enhanced Packet Block for interface 0."""
         n = len(data)
         pad = -n % 4
         total = 32 + n + pad
-        self.out.write(_EPB_HEAD.pack(EPB, total, 0, ts_ns >> 32, ts_ns & 0xFFFFFFFF, n,
-                                      orig_len or n) + data + b"\0" * pad
-                       + total.to_bytes(4, "little"))
         self.bytes += total
         if not self.count:
             self.first_ns = ts_ns
         self.last_ns = ts_ns
-        self._wrote()
+        self._wrote(_EPB_HEAD.pack(EPB, total, 0, ts_ns >> 32, ts_ns & 0xFFFFFFFF, n,
+                                   orig_len or n) + data + b"\0" * pad
+                    + total.to_bytes(4, "little"))
 
     def write_statistics(self, stats: CaptureStats | None, now_ns: int) -> None:
         """The Interface Statistics Block: what the kernel saw and what we kept."""
@@ -87,4 +86,4 @@ class PcapngWriter(RecordWriter):
         opts += _option(ISB_USRDELIV, struct.pack("<Q", self.count)) + _option(OPT_END, b"")
         block = _block(ISB, struct.pack("<I", 0) + _ts(now_ns) + opts)
         self.bytes += len(block)
-        self.out.write(block)
+        self._put(block)

@@ -23,7 +23,7 @@ from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
-from rawtools.tools.sniff.api import Backend, open_capture
+from rawtools.tools.sniff.api import Backend, check_capture, open_capture
 from rawtools.wire import link
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with -w: new file when this one exceeds SIZE million bytes (k/m/g)")
     p.add_argument("-G", dest="rotate_seconds", type=int, default=0, metavar="SEC",
                    help="with -w: new file every SEC seconds (FILE may hold strftime %%-codes)")
-    p.add_argument("-W", dest="file_count", type=int, default=0, metavar="N",
+    p.add_argument("-W", dest="file_count", type=int, metavar="N",
                    help="with -C: reuse N files in a ring; with -G: stop after N files")
     p.add_argument("-n", dest="numeric", action="store_true", help="don't resolve addresses")
     p.add_argument("-e", dest="link_header", action="store_true", help="print the link header")
@@ -124,12 +124,19 @@ def _plural(n: int, what: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.count < 0 or args.snaplen < 0 or (args.buffer_kib or 0) < 0:
-        raise UsageError("-c, -s and -B take non-negative numbers")
+    check_capture(args.count, args.snaplen, args.buffer_kib)
     if args.pcapng and not args.write:
         raise UsageError("--pcapng needs -w FILE")
-    if (args.file_size or args.rotate_seconds or args.file_count) and not args.write:
+    if (args.file_size or args.rotate_seconds or args.file_count is not None) \
+            and not args.write:
         raise UsageError("-C, -G and -W need -w FILE")
+    if args.write:
+        from rawtools.tools.sniff.output import check_rotation, parse_size
+
+        # Refused before a capture is opened; `_writer` parses -C again to use it.
+        if args.file_size:
+            parse_size(args.file_size)
+        check_rotation(args.rotate_seconds, args.file_count)
     if args.ts > 3:
         raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
     source = open_source(args)

@@ -1,0 +1,160 @@
+"""`rawtools sniff` against a careless or hostile user (issue 11): full disks, absurd flag
+values, pipes, Ctrl-C during a slow filter, impossible timestamps, too few descriptors.
+
+The oracles are tcpdump (its messages, limits and output on the same file) and the
+device itself (/dev/full, a file size limit).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import rawtools_argv
+from test_capture import mixed, write_pcap
+from test_sniff_cli import one_line_error, sniff
+
+import rawtools
+from rawtools.errors import CaptureError, UsageError
+from rawtools.io.pcapfile import PcapWriter
+from rawtools.io.pcapng import PcapngWriter
+
+needs_tcpdump = pytest.mark.skipif(shutil.which("tcpdump") is None, reason="needs tcpdump")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root")
+
+
+@pytest.fixture
+def capfile(tmp_path):
+    return write_pcap(tmp_path / "m.pcap", mixed(3000))
+
+
+def limited(limit_cmd: str, *args: str) -> subprocess.CompletedProcess:
+    """rawtools run by a shell that first applies `limit_cmd` (a ulimit) to itself."""
+    script = f"{limit_cmd}; exec \"$@\""
+    return subprocess.run(["bash", "-c", script, "bash", *rawtools_argv(*args)],
+                          capture_output=True, timeout=120)
+
+
+def tcpdump_lines(path) -> tuple[list[str], str]:
+    res = subprocess.run(["tcpdump", "-n", "-r", str(path)], capture_output=True, text=True,
+                         timeout=120)
+    return res.stdout.splitlines(), res.stderr
+
+
+# -- 2: a full disk ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [[], ["--pcapng"]])
+def test_sniff_write_to_a_full_device_is_one_line(capfile, fmt):
+    line = one_line_error(sniff("-r", str(capfile), "-w", "/dev/full", *fmt))
+    assert line == "rawtools sniff: /dev/full: No space left on device"
+
+
+def test_sniff_write_to_standard_output_on_a_full_device_is_one_line(capfile):
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(rawtools_argv("sniff", "-r", str(capfile), "-w", "-"),
+                              stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert one_line_error(proc) == "rawtools sniff: standard output: No space left on device"
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("fmt", [[], ["--pcapng"]])
+def test_sniff_write_cut_by_the_device_leaves_only_whole_records(capfile, tmp_path, fmt):
+    # `ulimit -f 64`: 64 KiB (bash counts KiB) and no more, then EFBIG, as a disk filling up gives ENOSPC;
+    # the file must end at a record boundary so that tcpdump reads it without complaint.
+    out = tmp_path / "cut.pcap"
+    proc = limited("ulimit -f 64", "sniff", "-r", str(capfile), "-w", str(out), *fmt)
+    # Like tcpdump: the banner, then the error that ended the capture.
+    err = proc.stderr.decode().splitlines()
+    assert proc.returncode == 2 and err[0].startswith("reading from file "), err
+    assert err[1:] == [f"rawtools sniff: {out}: File too large"]
+    size = out.stat().st_size
+    assert 0 < size <= 64 * 1024
+    got, err = tcpdump_lines(out)
+    want, _ = tcpdump_lines(capfile)
+    assert "truncated" not in err and "error" not in err.lower(), err
+    assert got and got == want[:len(got)]
+
+
+def test_writers_raise_a_capture_error_on_a_full_device():
+    with pytest.raises(CaptureError, match="No space left on device"):
+        PcapWriter.open("/dev/full")
+    with open("/dev/full", "wb", buffering=0) as f, pytest.raises(CaptureError, match="/dev/full"):
+        PcapngWriter(f, 1)
+
+
+@pytest.mark.lab
+@needs_tcpdump
+@pytest.mark.parametrize("tool", [["ping", "-c", "30", "-i", "0.01"], ["trace", "-q", "3"]])
+def test_record_to_a_full_device_is_one_line(make_lab, tmp_path, tool):
+    lab = make_lab(1)
+    proc = lab.run("host", rawtools_argv(*tool, "--record", "/dev/full", lab.dst4))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"rawtools {tool[0]}: /dev/full: No space left on device\n"
+    # Filled during the run (1 KiB allowed): the recording keeps its whole packets.
+    rec = tmp_path / "rec.pcap"
+    argv = ["bash", "-c", 'ulimit -f 1; exec "$@"', "bash",
+            *rawtools_argv(*tool, "--record", str(rec), lab.dst4)]
+    proc = lab.run("host", argv)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"rawtools {tool[0]}: {rec}: File too large\n"
+    got, err = tcpdump_lines(rec)
+    assert got and "truncated" not in err, err
+
+
+# -- 3: values no capture can take --------------------------------------------------------
+
+HUGE = "1099511627776"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-s", HUGE], f"invalid snaplen {HUGE} (must be >= 0 and <= 262144)"),
+    (["-s", "-1"], "invalid snaplen -1 (must be >= 0 and <= 262144)"),
+    (["-B", HUGE], f"invalid packet buffer size {HUGE}"),
+    (["-B", "0"], "invalid packet buffer size 0"),
+    (["-B", HUGE, "--backend", "packet"], f"invalid packet buffer size {HUGE}"),
+    (["-s", HUGE, "--backend", "packet"], f"invalid snaplen {HUGE}"),
+    (["-c", "-1"], "invalid packet count -1"),
+])
+def test_capture_sizes_out_of_range_are_refused_as_tcpdump_does(args, needle):
+    # On a live interface, so the value would really reach libpcap or the kernel.
+    assert needle in one_line_error(sniff("-i", "lo", *args))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-C", "inf"], "invalid file size inf"),
+    (["-C", "1e400"], "invalid file size 1e400"),
+    (["-C", "nan"], "invalid file size nan"),
+    (["-C", "0"], "invalid file size 0"),
+    (["-C", "9223372036855"], "file size 9223372036855 is too large"),
+    (["-G", "-1"], "invalid number of seconds -1"),
+    (["-G", "2147483648"], "invalid number of seconds 2147483648"),
+    (["-W", "-1", "-C", "1"], "invalid number of output files -1"),
+    (["-W", "0", "-C", "1"], "invalid number of output files 0"),
+])
+def test_rotation_values_tcpdump_refuses_are_refused(capfile, tmp_path, args, needle):
+    out = tmp_path / "out.pcap"
+    line = one_line_error(sniff("-r", str(capfile), "-w", str(out), *args))
+    assert needle in line
+    assert not out.exists()
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("args", [["-s", "-1"], ["-B", "0"], ["-C", "inf"], ["-G", "-1"],
+                                  ["-W", "-1", "-C", "1"], ["-c", "-1"]])
+def test_tcpdump_refuses_the_same_values(capfile, tmp_path, args):
+    res = subprocess.run(["tcpdump", "-r", str(capfile), "-w", str(tmp_path / "o"), *args],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0 and "invalid" in res.stderr
+
+
+@pytest.mark.parametrize("kw", [dict(snaplen=2**40), dict(snaplen=-1), dict(snaplen=1.5),
+                                dict(buffer_kib=2**40), dict(buffer_kib=0),
+                                dict(buffer_kib=float("nan")), dict(count=-1),
+                                dict(count=float("inf")), dict(snaplen=True)])
+@pytest.mark.parametrize("backend", ["pcap", "packet"])
+def test_the_api_refuses_the_same_values_before_any_packet(kw, backend):
+    with pytest.raises(UsageError):
+        rawtools.sniff("lo", backend=backend, **kw)
