@@ -62,8 +62,8 @@ def test_sniff_write_to_standard_output_on_a_full_device_is_one_line(capfile):
 @needs_tcpdump
 @pytest.mark.parametrize("fmt", [[], ["--pcapng"]])
 def test_sniff_write_cut_by_the_device_leaves_only_whole_records(capfile, tmp_path, fmt):
-    # `ulimit -f 64`: 64 KiB (bash counts KiB) and no more, then EFBIG, as a disk filling up gives ENOSPC;
-    # the file must end at a record boundary so that tcpdump reads it without complaint.
+    # `ulimit -f 64`: 64 KiB (bash counts KiB), then EFBIG, as a filling disk gives
+    # ENOSPC; the file must end at a record boundary, so tcpdump reads it without complaint.
     out = tmp_path / "cut.pcap"
     proc = limited("ulimit -f 64", "sniff", "-r", str(capfile), "-w", str(out), *fmt)
     # Like tcpdump: the banner, then the error that ended the capture.
