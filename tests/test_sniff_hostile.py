@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import rawtools_argv
+from conftest import CORPUS, rawtools_argv
 from test_capture import mixed, write_pcap
 from test_sniff_cli import one_line_error, sniff
 
@@ -38,9 +38,10 @@ def limited(limit_cmd: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def tcpdump_lines(path) -> tuple[list[str], str]:
+    """tcpdump's line for each packet (not the indented lines some protocols add), stderr."""
     res = subprocess.run(["tcpdump", "-n", "-r", str(path)], capture_output=True, text=True,
                          timeout=120)
-    return res.stdout.splitlines(), res.stderr
+    return [ln for ln in res.stdout.splitlines() if not ln[:1].isspace()], res.stderr
 
 
 # -- 2: a full disk ---------------------------------------------------------------------
@@ -158,3 +159,45 @@ def test_tcpdump_refuses_the_same_values(capfile, tmp_path, args):
 def test_the_api_refuses_the_same_values_before_any_packet(kw, backend):
     with pytest.raises(UsageError):
         rawtools.sniff("lo", backend=backend, **kw)
+
+
+# -- 4: pipes -----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=[65535, 262144], ids=["snap65535", "snap262144"])
+def long_capture(request, tmp_path):
+    """A corpus capture's 137 records repeated to 3,014, its header's snapshot length set
+    to the parameter (65535 and 262144 take the reader's two paths)."""
+    raw = (CORPUS / "of10_s4810.pcap").read_bytes()
+    head = raw[:16] + request.param.to_bytes(4, "little") + raw[20:24]
+    path = tmp_path / "long.pcap"
+    path.write_bytes(head + raw[24:] * 22)
+    return path
+
+
+def _banner_snaplen(stderr: str) -> str:
+    return stderr.splitlines()[0].rsplit("snapshot length ", 1)[1]
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("how", ["fifo", "stdin", "process-substitution"])
+def test_a_pipe_is_read_to_the_end_as_tcpdump_reads_it(long_capture, tmp_path, how):
+    want, want_err = tcpdump_lines(long_capture)
+    assert len(want) == 3014
+    if how == "fifo":
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        feeder = subprocess.Popen(["cp", str(long_capture), str(fifo)])
+        proc = sniff("-n", "-r", str(fifo))
+        assert feeder.wait(timeout=60) == 0
+    elif how == "stdin":
+        with open(long_capture, "rb") as f:
+            proc = sniff("-n", "-r", "-", stdin=f)
+    else:
+        proc = subprocess.run(["bash", "-c", 'exec "$@" <(cat "$0")', str(long_capture),
+                               *rawtools_argv("sniff", "-n", "-r")], capture_output=True,
+                              timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert len(proc.stdout.splitlines()) == len(want)
+    assert _banner_snaplen(err) == _banner_snaplen(want_err)
