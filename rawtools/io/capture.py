@@ -54,7 +54,8 @@ UNTRUNCATED_SNAPLEN = 65535
 DIRECTIONS: dict[Direction, int] = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT,
                                     "inout": pcapy.PCAP_D_INOUT}
 
-_META = struct.Struct("=IIII")
+# Seconds signed, as libpcap's dispatch path hands them (and tcpdump sees them).
+_META = struct.Struct("=iIII")
 _PCAP_MAGICS: dict[bytes, Literal["little", "big"]] = {
     b"\xd4\xc3\xb2\xa1": "little", b"\x4d\x3c\xb2\xa1": "little",
     b"\xa1\xb2\xc3\xd4": "big", b"\xa1\xb2\x3c\x4d": "big"}

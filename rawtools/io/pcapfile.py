@@ -130,7 +130,9 @@ class PcapWriter(RecordWriter):
         if not self.ns:
             frac //= 1000
         n = len(data)
-        self._wrote(struct.pack("<IIII", sec, frac, n, orig_len or n) + data)
+        # The field holds 32 bits: a time read as before 1970 (a record's seconds
+        # with bit 31 set) goes back as the bits it came from.
+        self._wrote(struct.pack("<IIII", sec & 0xFFFFFFFF, frac, n, orig_len or n) + data)
 
 
 def read_packets(path: str) -> tuple[int, Iterator[tuple[int, bytes]]]:

@@ -23,6 +23,7 @@ ISB_STARTTIME, ISB_ENDTIME, ISB_IFDROP = 2, 3, 5
 ISB_FILTERACCEPT, ISB_OSDROP, ISB_USRDELIV = 6, 7, 8
 
 _EPB_HEAD = struct.Struct("<IIIIIII")
+_TS_BITS = (1 << 64) - 1
 
 
 def _pad(data: bytes) -> bytes:
@@ -64,6 +65,7 @@ class PcapngWriter(RecordWriter):
         """One Enhanced Packet Block for interface 0."""
         n = len(data)
         pad = -n % 4
+        ts_ns &= _TS_BITS  # a time before 1970 as the 64-bit field's two's complement
         total = 32 + n + pad
         self.bytes += total
         if not self.count:
