@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 from conftest import CORPUS, rawtools_argv
@@ -244,3 +246,29 @@ def test_such_timestamps_are_saved_by_w_without_a_traceback(tmp_path, fmt):
     assert len(got) == len(want) == len(_SECONDS)
     if not fmt:  # classic pcap keeps the very bits: tcpdump prints the same times
         assert got == want
+
+
+# -- 8: Ctrl-C during a long compile ------------------------------------------------------
+
+
+def _interrupted_while_compiling(argv: list[str]) -> tuple[float, int, str]:
+    """(seconds from SIGINT to exit, exit status, stderr) of `argv` interrupted 1.5 s in."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert proc.poll() is None, "the filter compiled too fast to interrupt"
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    return time.monotonic() - start, proc.returncode, err
+
+
+@needs_tcpdump
+def test_ctrl_c_stops_a_long_filter_compile_at_once_as_in_tcpdump():
+    # 400 hosts: libpcap 1.9.1 compiles it in about five seconds.
+    expression = " or ".join(f"host 198.18.{i // 250}.{i % 250 + 1}" for i in range(400))
+    path = str(CORPUS / "of10_s4810.pcap")
+    took, status, err = _interrupted_while_compiling(rawtools_argv("sniff", "-r", path,
+                                                                   expression))
+    _, tcpdump_status, _ = _interrupted_while_compiling(["tcpdump", "-r", path, expression])
+    assert took < 1.0 and "Traceback" not in err
+    assert status == tcpdump_status == -signal.SIGINT  # the shell's 130

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rawtools.errors import UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
-from rawtools.io.stop import Stop
+from rawtools.io.stop import Stop, killable
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
 from rawtools.tools.sniff.api import Backend, check_capture, open_capture
@@ -85,9 +85,12 @@ def open_source(args: argparse.Namespace) -> CaptureSource:
     backend: Backend = args.backend or ("packet" if args.immediate else "pcap")
     if args.immediate and backend == "pcap":
         raise UsageError("--immediate needs --backend packet (pcapy-ng has no immediate mode)")
-    return open_capture(args.interface, " ".join(args.expression), file=args.read,
-                        snaplen=args.snaplen, promisc=args.promisc, immediate=args.immediate,
-                        backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
+    # Ctrl-C must not wait for a long filter to compile (tcpdump stops at once).
+    with killable():
+        return open_capture(args.interface, " ".join(args.expression), file=args.read,
+                            snaplen=args.snaplen, promisc=args.promisc,
+                            immediate=args.immediate, backend=backend,
+                            direction=args.direction, buffer_kib=args.buffer_kib)
 
 
 def _text_output(args: argparse.Namespace, linktype: int) -> tuple[Render, Decoder]:
