@@ -272,3 +272,38 @@ def test_ctrl_c_stops_a_long_filter_compile_at_once_as_in_tcpdump():
     _, tcpdump_status, _ = _interrupted_while_compiling(["tcpdump", "-r", path, expression])
     assert took < 1.0 and "Traceback" not in err
     assert status == tcpdump_status == -signal.SIGINT  # the shell's 130
+
+
+# -- 12: too few descriptors ----------------------------------------------------------------
+
+
+def _no_traceback_with_few_descriptors(proc: subprocess.CompletedProcess) -> str:
+    """stderr of a run under `ulimit -n`: it worked, or said why in one line with exit 2."""
+    err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode()
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert proc.returncode in (0, 2) and (proc.returncode == 0 or len(lines) == 1), err
+    return err
+
+
+@pytest.mark.parametrize("limit", [5, 6, 7, 8])
+@pytest.mark.parametrize("args", [["sniff", "-n", "-r", "{F}"], ["sniff", "-r", "{F}", "-w", "{O}"],
+                                  ["sniff", "--json", "-r", "{F}"], ["ifaces"], ["ping", "--help"],
+                                  ["trace", "--help"]], ids=lambda a: "-".join(a[:2]))
+def test_too_few_descriptors_is_one_line(tmp_path, limit, args):
+    fill = {"{F}": str(CORPUS / "of10_s4810.pcap"), "{O}": str(tmp_path / "o.pcap")}
+    err = _no_traceback_with_few_descriptors(limited(f"ulimit -n {limit}",
+                                                     *[fill.get(a, a) for a in args]))
+    if limit == 5 and args[0] == "sniff":
+        [line] = err.splitlines()
+        assert line.startswith("rawtools sniff: ") and "Too many open files" in line
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("tool", [["ping", "-c", "1"], ["trace", "-q", "1", "-m", "2"]])
+def test_too_few_descriptors_is_one_line_for_ping_and_trace(make_lab, tool):
+    lab = make_lab(1)
+    for limit in (5, 6, 7, 8):
+        argv = ["bash", "-c", f'ulimit -n {limit}; exec "$@"', "bash",
+                *rawtools_argv(*tool, lab.dst4)]
+        _no_traceback_with_few_descriptors(lab.run("host", argv))

@@ -142,25 +142,28 @@ def run(args: argparse.Namespace) -> int:
         check_rotation(args.rotate_seconds, args.file_count)
     if args.ts > 3:
         raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
-    source = open_source(args)
-    try:
-        # Everything is imported and built before root is given up: after it
-        # the Python installation itself may be out of reach (a root-only prefix).
-        render, decoder = (None, None) if args.write else _text_output(args, source.linktype)
-        # Only the module now (the writer's brings dpkt); the file is opened,
-        # or the helper started, below.
-        importlib.import_module("rawtools.tools.sniff.output" if args.write
-                                else "rawtools.tools.sniff.helper")
-        drop_privileges(args.user)
-        # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
-        writer = _writer(args, source) if args.write else None
-        return _capture(args, source, writer, render, decoder)
-    finally:
-        source.close()
+    # The stop pipe first: with too few descriptors the run fails before any output.
+    with Stop() as stop:
+        source = open_source(args)
+        try:
+            # Everything is imported and built before root is given up: after it the
+            # Python installation itself may be out of reach (a root-only prefix).
+            render, decoder = ((None, None) if args.write
+                               else _text_output(args, source.linktype))
+            # Only the module now (the writer's brings dpkt); the file is opened,
+            # or the helper started, below.
+            importlib.import_module("rawtools.tools.sniff.output" if args.write
+                                    else "rawtools.tools.sniff.helper")
+            drop_privileges(args.user)
+            # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
+            writer = _writer(args, source) if args.write else None
+            return _capture(args, source, writer, render, decoder, stop)
+        finally:
+            source.close()
 
 
 def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
-             render: Render | None, decoder: Decoder | None) -> int:
+             render: Render | None, decoder: Decoder | None, stop: Stop) -> int:
     """Packets to the writer or as text until the end, a count or a stop; then the report."""
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
@@ -175,7 +178,7 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
         helper = Helper.start(decoder, args.read, " ".join(args.expression), args.count)
         if helper is not None:
             render = helper.render
-    with Stop() as stop, stop.on_signals():
+    with stop.on_signals():
         try:
             for batch in source.batches(args.count, stop):
                 if writer:
