@@ -62,6 +62,16 @@ def test_sniff_write_to_standard_output_on_a_full_device_is_one_line(capfile):
     assert one_line_error(proc) == "rawtools sniff: standard output: No space left on device"
 
 
+@pytest.mark.parametrize("fmt", [[], ["--json"]])
+def test_sniff_text_to_a_full_device_is_one_line(capfile, fmt):
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(rawtools_argv("sniff", *fmt, "-r", str(capfile)),
+                              stdout=full, stderr=subprocess.PIPE, timeout=120)
+    err = proc.stderr.decode().splitlines()
+    assert proc.returncode == 2 and err[0].startswith("reading from file "), err
+    assert err[1:] == ["rawtools sniff: standard output: No space left on device"]
+
+
 @needs_tcpdump
 @pytest.mark.parametrize("fmt", [[], ["--pcapng"]])
 def test_sniff_write_cut_by_the_device_leaves_only_whole_records(capfile, tmp_path, fmt):

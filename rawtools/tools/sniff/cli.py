@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rawtools.errors import UsageError
+from rawtools.errors import CaptureError, UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop, killable
@@ -178,27 +179,44 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
         helper = Helper.start(decoder, args.read, " ".join(args.expression), args.count)
         if helper is not None:
             render = helper.render
-    with stop.on_signals():
-        try:
-            for batch in source.batches(args.count, stop):
+    try:
+        with stop.on_signals():
+            try:
+                for batch in source.batches(args.count, stop):
+                    if writer:
+                        captured += writer.write_batch(batch)
+                        if writer.finished:
+                            print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
+                            break
+                    elif render is not None:
+                        out.write(render(batch))
+                        captured += len(batch)
+                        if args.line_buffered:
+                            out.flush()
+            finally:
+                if helper is not None:
+                    helper.close()
                 if writer:
-                    captured += writer.write_batch(batch)
-                    if writer.finished:
-                        print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
-                        break
-                elif render is not None:
-                    out.write(render(batch))
-                    captured += len(batch)
-                    if args.line_buffered:
-                        out.flush()
-        finally:
-            if helper is not None:
-                helper.close()
-            if writer:
-                writer.close()
-            out.flush()
-            _report(args, source, captured, decoder)
+                    writer.close()
+                out.flush()
+                _report(args, source, captured, decoder)
+    except OSError as e:
+        # Only standard output is written here unwrapped (the -w writers and the
+        # capture raise CaptureError): a full disk under `> file`, or EIO.
+        raise _stdout_refused(e) from None
     return 0
+
+
+def _stdout_refused(e: OSError) -> CaptureError:
+    """The one line for a refused standard output.
+
+    What is still buffered would fail again as the interpreter exits, with a
+    message of its own; pointed at /dev/null, that last flush goes nowhere.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CaptureError(f"standard output: {e.strerror or e}")
 
 
 def _report(args: argparse.Namespace, source: CaptureSource, captured: int,
