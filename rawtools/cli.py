@@ -8,6 +8,7 @@ mistyped flag answer without loading dpkt or libpcap. Each tool lives in
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import signal
 import sys
@@ -63,9 +64,26 @@ def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, ToolCli | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `rawtools` script; returns the process exit code."""
+    """Entry point of the `rawtools` script; returns the process exit code.
+
+    Descriptors can run out anywhere (`ulimit -n 5`): while a module loads,
+    a pipe or a capture opens. That is said in one line wherever it strikes.
+    """
     argv = sys.argv[1:] if argv is None else argv
     tool = argv[0] if argv and argv[0] in TOOLS else None
+    try:
+        return _run(argv, tool)
+    except OSError as e:
+        if e.errno not in (errno.EMFILE, errno.ENFILE):
+            raise
+        print(f"rawtools{' ' + tool if tool else ''}: too few file descriptors "
+              f"({e.strerror}; raise ulimit -n)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(argv: list[str], tool: str | None) -> int:
     parser, module = build_parser(tool)
     args = parser.parse_args(argv)
     assert module is not None  # argparse exits unless a known tool was named
@@ -76,5 +94,3 @@ def main(argv: list[str] | None = None) -> int:
     except RawtoolsError as e:
         print(f"rawtools {args.tool}: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        return 130

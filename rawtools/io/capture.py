@@ -26,8 +26,10 @@ Three facts about pcapy-ng's bundled libpcap (1.9.1) shape this module:
 
 from __future__ import annotations
 
+import os
 import select
 import struct
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, Self
@@ -52,7 +54,8 @@ UNTRUNCATED_SNAPLEN = 65535
 DIRECTIONS: dict[Direction, int] = {"in": pcapy.PCAP_D_IN, "out": pcapy.PCAP_D_OUT,
                                     "inout": pcapy.PCAP_D_INOUT}
 
-_META = struct.Struct("=IIII")
+# Seconds signed, as libpcap's dispatch path hands them (and tcpdump sees them).
+_META = struct.Struct("=iIII")
 _PCAP_MAGICS: dict[bytes, Literal["little", "big"]] = {
     b"\xd4\xc3\xb2\xa1": "little", b"\x4d\x3c\xb2\xa1": "little",
     b"\xa1\xb2\xc3\xd4": "big", b"\xa1\xb2\x3c\x4d": "big"}
@@ -66,6 +69,12 @@ class PcapHeader(Protocol):
     def getlen(self) -> int: ...
 
 
+class PcapDumper(Protocol):
+    """A pcapy-ng Dumper, of which only closing is used."""
+
+    def close(self) -> None: ...
+
+
 class PcapHandle(Protocol):
     """The part of a pcapy-ng handle (a Reader) this module uses; pcapy has no types."""
 
@@ -74,6 +83,7 @@ class PcapHandle(Protocol):
     def getfd(self) -> int: ...
     def next_batch(self, max_n: int) -> tuple[bytes, bytes]: ...
     def dispatch(self, max_n: int, callback: Callable[[PcapHeader, bytes], None]) -> int: ...
+    def dump_open(self, path: str) -> PcapDumper: ...
     def stats(self) -> tuple[int, int, int]: ...
     def setdirection(self, direction: int) -> None: ...
     def setnonblock(self, on: int) -> None: ...
@@ -206,13 +216,23 @@ class Capture(CaptureSource):
 
     @classmethod
     def open_offline(cls, path: str) -> Capture:
-        """Open a pcap or pcapng file ('-' is standard input)."""
+        """Open a pcap or pcapng file ('-' is standard input, and a FIFO or pipe will do).
+
+        The file is opened once, by libpcap: a pipe can be read only once.
+        What cannot be reopened (see `read_batch`) is read on the exact path.
+        """
         try:
             h = pcapy.open_offline(path)
         except pcapy.PcapError as e:
             msg = str(e)
             raise CaptureError(msg if msg.startswith(path) else f"{path}: {msg}") from None
-        return cls(h, path, False, _file_snaplen(path), path)
+        regular = path != "-" and os.path.isfile(path)
+        snaplen = _snapshot(h)
+        if snaplen is None:
+            snaplen = _file_snaplen(path) if regular else 0
+        cap = cls(h, path, False, snaplen, path)
+        cap._exact = cap._exact or not regular
+        return cap
 
     # -- configuring ----------------------------------------------------------
     def set_filter(self, expression: str) -> None:
@@ -320,6 +340,28 @@ def _activate_error(interface: str, rc: int, snaplen: int, promisc: bool) -> Exc
     if rc in (-5, -9):  # PCAP_ERROR_NO_SUCH_DEVICE, PCAP_ERROR_IFACE_NOT_UP
         return InterfaceError(msg)
     return CaptureError(msg)
+
+
+def _snapshot(h: PcapHandle) -> int | None:
+    """libpcap's pcap_snapshot() of an open file, which tcpdump's banner prints.
+
+    pcapy-ng does not offer it, but a dumper starts its file with a pcap header
+    holding it (in host byte order): asked of libpcap, not read from the file,
+    because a pipe can be read only once. None where no dumper can be made
+    (link types libpcap 1.9.1 cannot save, no descriptor left).
+    """
+    try:
+        fd = os.memfd_create("snapshot")
+    except OSError:
+        return None
+    try:
+        h.dump_open(f"/proc/self/fd/{fd}").close()
+        head = os.pread(fd, 24, 0)
+    except (pcapy.PcapError, OSError):
+        return None
+    finally:
+        os.close(fd)
+    return int.from_bytes(head[16:20], sys.byteorder) if len(head) == 24 else None
 
 
 def _file_snaplen(path: str) -> int:

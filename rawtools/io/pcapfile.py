@@ -9,6 +9,7 @@ tcpdump, tshark and Wireshark all read the nanosecond magic.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -22,12 +23,20 @@ MAGIC_US = 0xA1B2C3D4
 MAGIC_NS = 0xA1B23C4D
 
 
-
 class RecordWriter:
     """What pcap and pcapng writers share: counting records and flushing in time.
 
     `flush_every` trades system calls for how much an abrupt end may cut:
     1 (the default) leaves a whole file after every record.
+
+    Records are gathered here and handed to `out` whole, so that when the
+    device refuses more (a full disk, a file size limit) the writer knows
+    exactly which bytes arrived: it cuts the file back to the last whole
+    record, so what was written stays a valid capture, and raises a
+    `CaptureError` (`FILE: No space left on device`) that every tool prints
+    as one line. After that the writer writes nothing more. `out` is best
+    unbuffered (`buffering=0`): a buffered stream hides how much reached
+    the device, and keeps what it could not write to fail again at exit.
     """
 
     def __init__(self, out: BinaryIO, flush_every: int = 1) -> None:
@@ -35,20 +44,57 @@ class RecordWriter:
         self.flush_every = max(1, flush_every)
         self.pending = 0
         self.count = 0
+        self.failed = False
+        self._buf = bytearray()
+        self._ends: list[int] = []  # where each record (or file header) ends in _buf
+        self._kept = 0  # bytes of `out` holding whole records, all written
 
-    def _wrote(self) -> None:
+    def _put(self, block: bytes) -> None:
+        self._buf += block
+        self._ends.append(len(self._buf))
+
+    def _wrote(self, record: bytes) -> None:
+        self._put(record)
         self.count += 1
         self.pending += 1
         if self.pending >= self.flush_every:
             self.flush()
 
     def flush(self) -> None:
+        """Hand every whole record gathered to `out`; a refusal raises CaptureError."""
         self.pending = 0
-        self.out.flush()
+        if self.failed or not self._buf:
+            return
+        done = 0
+        try:
+            with memoryview(self._buf) as view:
+                while done < len(view):
+                    n = self.out.write(view[done:])
+                    done = len(view) if n is None else done + n
+            self.out.flush()
+        except OSError as e:
+            self.failed = True
+            self._cut_to_whole(done)
+            raise CaptureError(f"{self._name()}: {e.strerror or e}") from None
+        finally:
+            self._buf.clear()
+            self._ends.clear()
+        self._kept += done
+
+    def _cut_to_whole(self, done: int) -> None:
+        """Truncate a partly written record off the file, where the file can be cut."""
+        whole = max((end for end in self._ends if end <= done), default=0)
+        if whole < done:
+            with contextlib.suppress(OSError, ValueError):
+                self.out.truncate(self._kept + whole)
+
+    def _name(self) -> str:
+        name = getattr(self.out, "name", None)
+        return name if isinstance(name, str) else "standard output"
 
     def close(self) -> None:
         try:
-            self.out.flush()
+            self.flush()
         finally:
             self.out.close()
 
@@ -61,18 +107,22 @@ class PcapWriter(RecordWriter):
         super().__init__(out, flush_every)
         self.ns = nanoseconds
         magic = MAGIC_NS if nanoseconds else MAGIC_US
-        out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
-        out.flush()
+        self._put(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        self.flush()
 
     @classmethod
     def open(cls, path: str, linktype: int = LINKTYPE_RAW, snaplen: int = 262144,
              nanoseconds: bool = True, flush_every: int = 1) -> PcapWriter:
         """Create (truncate) `path`; failures become one-line CaptureErrors."""
         try:
-            f = open(path, "wb")  # noqa: SIM115 - lives as long as the writer
+            f = open(path, "wb", buffering=0)  # noqa: SIM115 - lives as long as the writer
         except OSError as e:
             raise CaptureError(f"{path}: {e.strerror}") from None
-        return cls(f, linktype, snaplen, nanoseconds, flush_every)
+        try:
+            return cls(f, linktype, snaplen, nanoseconds, flush_every)
+        except BaseException:
+            f.close()
+            raise
 
     def write(self, ts_ns: int, data: bytes, orig_len: int | None = None) -> None:
         """One record stamped `ts_ns` (nanoseconds since the epoch)."""
@@ -80,8 +130,9 @@ class PcapWriter(RecordWriter):
         if not self.ns:
             frac //= 1000
         n = len(data)
-        self.out.write(struct.pack("<IIII", sec, frac, n, orig_len or n) + data)
-        self._wrote()
+        # The field holds 32 bits: a time read as before 1970 (a record's seconds
+        # with bit 31 set) goes back as the bits it came from.
+        self._wrote(struct.pack("<IIII", sec & 0xFFFFFFFF, frac, n, orig_len or n) + data)
 
 
 def read_packets(path: str) -> tuple[int, Iterator[tuple[int, bytes]]]:

@@ -23,6 +23,7 @@ ISB_STARTTIME, ISB_ENDTIME, ISB_IFDROP = 2, 3, 5
 ISB_FILTERACCEPT, ISB_OSDROP, ISB_USRDELIV = 6, 7, 8
 
 _EPB_HEAD = struct.Struct("<IIIIIII")
+_TS_BITS = (1 << 64) - 1
 
 
 def _pad(data: bytes) -> bytes:
@@ -57,22 +58,22 @@ class PcapngWriter(RecordWriter):
         idb += _option(IF_TSRESOL, b"\x09") + _option(OPT_END, b"")
         head = _block(SHB, shb) + _block(IDB, idb)
         self.bytes = len(head)
-        out.write(head)
-        out.flush()
+        self._put(head)
+        self.flush()
 
     def write(self, ts_ns: int, data: bytes, orig_len: int | None = None) -> None:
         """One Enhanced Packet Block for interface 0."""
         n = len(data)
         pad = -n % 4
+        ts_ns &= _TS_BITS  # a time before 1970 as the 64-bit field's two's complement
         total = 32 + n + pad
-        self.out.write(_EPB_HEAD.pack(EPB, total, 0, ts_ns >> 32, ts_ns & 0xFFFFFFFF, n,
-                                      orig_len or n) + data + b"\0" * pad
-                       + total.to_bytes(4, "little"))
         self.bytes += total
         if not self.count:
             self.first_ns = ts_ns
         self.last_ns = ts_ns
-        self._wrote()
+        self._wrote(_EPB_HEAD.pack(EPB, total, 0, ts_ns >> 32, ts_ns & 0xFFFFFFFF, n,
+                                   orig_len or n) + data + b"\0" * pad
+                    + total.to_bytes(4, "little"))
 
     def write_statistics(self, stats: CaptureStats | None, now_ns: int) -> None:
         """The Interface Statistics Block: what the kernel saw and what we kept."""
@@ -87,4 +88,4 @@ class PcapngWriter(RecordWriter):
         opts += _option(ISB_USRDELIV, struct.pack("<Q", self.count)) + _option(OPT_END, b"")
         block = _block(ISB, struct.pack("<I", 0) + _ts(now_ns) + opts)
         self.bytes += len(block)
-        self.out.write(block)
+        self._put(block)

@@ -84,3 +84,20 @@ class Stop:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def killable(signums: Iterable[int] = SIGNALS) -> Iterator[None]:
+    """Within the block, these signals end the process at once, as they end a C program.
+
+    For a long C call that holds the interpreter while nothing needs cleaning
+    up yet (libpcap compiling a filter of a thousand terms takes a minute):
+    Python would act on Ctrl-C only once the call returned. The process dies
+    of the signal, as tcpdump does then (the shell says 130). Main thread only.
+    """
+    old = {s: signal.signal(s, signal.SIG_DFL) for s in signums}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

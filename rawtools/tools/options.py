@@ -89,3 +89,29 @@ def service_port(service: object) -> tuple[int, str | None]:
     except (OSError, ValueError):  # ValueError: a NUL in the name, which no service has
         raise ResolveError(f"{service}: unknown service (not a UDP service in "
                            "/etc/services; give a port number)") from None
+
+
+INT_MAX = 2**31 - 1
+"""The largest value a C int holds: where tcpdump's and libpcap's integer flags stop."""
+
+
+def bounded(value: object, lo: int, hi: int, refusal: str) -> int:
+    """`value` as an int within lo..hi, else `refusal` as the UsageError.
+
+    For flags whose refusal should read as the peer tool's does
+    (`invalid snaplen -1 (must be >= 0 and <= 262144)`, tcpdump's words).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise UsageError(refusal)
+    return value
+
+
+def positive(value: float, refusal: str) -> float:
+    """`value` if finite and above zero, else `refusal` as the UsageError.
+
+    float() reads "inf", "nan" and "1e400" without complaint; refused here,
+    they never reach an int() that would raise OverflowError or ValueError.
+    """
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(refusal)
+    return value

@@ -15,6 +15,7 @@ handles re-exported here: `Capture` (libpcap, live or offline) and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from rawtools.errors import InterfaceError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
+from rawtools.tools.options import INT_MAX, bounded
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
@@ -74,8 +76,17 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
     Stops after `count` packets (0: at end of file, or never when live; the
     caller breaks out of the loop). `immediate=True` uses the AF_PACKET
     backend so each packet arrives at once instead of up to 50 ms late.
-    Errors are `rawtools.errors` exceptions with one-line messages.
+    Errors are `rawtools.errors` exceptions with one-line messages; a value
+    out of range is refused by this call, before the first packet is asked for.
     """
+    check_capture(count, snaplen, buffer_kib)
+    return _sniffed(interface, filter, count, file, snaplen, promisc, immediate, backend,
+                    direction, buffer_kib, numeric, verbose)
+
+
+def _sniffed(interface: str | None, filter: str, count: int, file: str | None, snaplen: int,
+             promisc: bool, immediate: bool, backend: Backend, direction: Direction | None,
+             buffer_kib: int | None, numeric: bool, verbose: int) -> Iterator[SniffedPacket]:
     from rawtools.tools.sniff.decode import Decoder
 
     source = open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
@@ -93,6 +104,7 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
                  backend: Backend = "pcap", direction: Direction | None = None,
                  buffer_kib: int | None = None) -> CaptureSource:
     """An open, filtered capture handle: the building block under `sniff`."""
+    check_capture(0, snaplen, buffer_kib)
     if file is not None:
         source: CaptureSource = Capture.open_offline(file)
     else:
@@ -112,6 +124,19 @@ def open_capture(interface: str | None = None, filter: str = "", *, file: str | 
         source.close()
         raise
     return source
+
+
+def check_capture(count: object, snaplen: object, buffer_kib: object) -> None:
+    """tcpdump's limits on -c, -s and -B, refused in its words, for the CLI and the API.
+
+    libpcap and the kernel take C ints and 32-bit fields: a larger value would
+    end as an OverflowError or struct.error deep in a backend.
+    """
+    bounded(count, 0, sys.maxsize, f"invalid packet count {count}")
+    bounded(snaplen, 0, DEFAULT_SNAPLEN,
+            f"invalid snaplen {snaplen} (must be >= 0 and <= {DEFAULT_SNAPLEN})")
+    if buffer_kib is not None:
+        bounded(buffer_kib, 1, INT_MAX // 1024, f"invalid packet buffer size {buffer_kib}")
 
 
 def _default_interface() -> str:

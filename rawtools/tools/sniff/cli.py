@@ -13,17 +13,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rawtools.errors import UsageError
+from rawtools.errors import CaptureError, UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
-from rawtools.io.stop import Stop
+from rawtools.io.stop import Stop, killable
 from rawtools.jsonout import record
 from rawtools.tools.options import add_json_flag
-from rawtools.tools.sniff.api import Backend, open_capture
+from rawtools.tools.sniff.api import Backend, check_capture, open_capture
 from rawtools.wire import link
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with -w: new file when this one exceeds SIZE million bytes (k/m/g)")
     p.add_argument("-G", dest="rotate_seconds", type=int, default=0, metavar="SEC",
                    help="with -w: new file every SEC seconds (FILE may hold strftime %%-codes)")
-    p.add_argument("-W", dest="file_count", type=int, default=0, metavar="N",
+    p.add_argument("-W", dest="file_count", type=int, metavar="N",
                    help="with -C: reuse N files in a ring; with -G: stop after N files")
     p.add_argument("-n", dest="numeric", action="store_true", help="don't resolve addresses")
     p.add_argument("-e", dest="link_header", action="store_true", help="print the link header")
@@ -85,9 +86,12 @@ def open_source(args: argparse.Namespace) -> CaptureSource:
     backend: Backend = args.backend or ("packet" if args.immediate else "pcap")
     if args.immediate and backend == "pcap":
         raise UsageError("--immediate needs --backend packet (pcapy-ng has no immediate mode)")
-    return open_capture(args.interface, " ".join(args.expression), file=args.read,
-                        snaplen=args.snaplen, promisc=args.promisc, immediate=args.immediate,
-                        backend=backend, direction=args.direction, buffer_kib=args.buffer_kib)
+    # Ctrl-C must not wait for a long filter to compile (tcpdump stops at once).
+    with killable():
+        return open_capture(args.interface, " ".join(args.expression), file=args.read,
+                            snaplen=args.snaplen, promisc=args.promisc,
+                            immediate=args.immediate, backend=backend,
+                            direction=args.direction, buffer_kib=args.buffer_kib)
 
 
 def _text_output(args: argparse.Namespace, linktype: int) -> tuple[Render, Decoder]:
@@ -124,33 +128,43 @@ def _plural(n: int, what: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.count < 0 or args.snaplen < 0 or (args.buffer_kib or 0) < 0:
-        raise UsageError("-c, -s and -B take non-negative numbers")
+    check_capture(args.count, args.snaplen, args.buffer_kib)
     if args.pcapng and not args.write:
         raise UsageError("--pcapng needs -w FILE")
-    if (args.file_size or args.rotate_seconds or args.file_count) and not args.write:
+    if (args.file_size or args.rotate_seconds or args.file_count is not None) \
+            and not args.write:
         raise UsageError("-C, -G and -W need -w FILE")
+    if args.write:
+        from rawtools.tools.sniff.output import check_rotation, parse_size
+
+        # Refused before a capture is opened; `_writer` parses -C again to use it.
+        if args.file_size:
+            parse_size(args.file_size)
+        check_rotation(args.rotate_seconds, args.file_count)
     if args.ts > 3:
         raise UsageError("-tttt and beyond are not supported (use -t, -tt or -ttt)")
-    source = open_source(args)
-    try:
-        # Everything is imported and built before root is given up: after it
-        # the Python installation itself may be out of reach (a root-only prefix).
-        render, decoder = (None, None) if args.write else _text_output(args, source.linktype)
-        # Only the module now (the writer's brings dpkt); the file is opened,
-        # or the helper started, below.
-        importlib.import_module("rawtools.tools.sniff.output" if args.write
-                                else "rawtools.tools.sniff.helper")
-        drop_privileges(args.user)
-        # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
-        writer = _writer(args, source) if args.write else None
-        return _capture(args, source, writer, render, decoder)
-    finally:
-        source.close()
+    # The stop pipe first: with too few descriptors the run fails before any output.
+    with Stop() as stop:
+        source = open_source(args)
+        try:
+            # Everything is imported and built before root is given up: after it the
+            # Python installation itself may be out of reach (a root-only prefix).
+            render, decoder = ((None, None) if args.write
+                               else _text_output(args, source.linktype))
+            # Only the module now (the writer's brings dpkt); the file is opened,
+            # or the helper started, below.
+            importlib.import_module("rawtools.tools.sniff.output" if args.write
+                                    else "rawtools.tools.sniff.helper")
+            drop_privileges(args.user)
+            # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
+            writer = _writer(args, source) if args.write else None
+            return _capture(args, source, writer, render, decoder, stop)
+        finally:
+            source.close()
 
 
 def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
-             render: Render | None, decoder: Decoder | None) -> int:
+             render: Render | None, decoder: Decoder | None, stop: Stop) -> int:
     """Packets to the writer or as text until the end, a count or a stop; then the report."""
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
@@ -165,27 +179,44 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
         helper = Helper.start(decoder, args.read, " ".join(args.expression), args.count)
         if helper is not None:
             render = helper.render
-    with Stop() as stop, stop.on_signals():
-        try:
-            for batch in source.batches(args.count, stop):
+    try:
+        with stop.on_signals():
+            try:
+                for batch in source.batches(args.count, stop):
+                    if writer:
+                        captured += writer.write_batch(batch)
+                        if writer.finished:
+                            print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
+                            break
+                    elif render is not None:
+                        out.write(render(batch))
+                        captured += len(batch)
+                        if args.line_buffered:
+                            out.flush()
+            finally:
+                if helper is not None:
+                    helper.close()
                 if writer:
-                    captured += writer.write_batch(batch)
-                    if writer.finished:
-                        print(f"Maximum file limit reached: {args.file_count}", file=sys.stderr)
-                        break
-                elif render is not None:
-                    out.write(render(batch))
-                    captured += len(batch)
-                    if args.line_buffered:
-                        out.flush()
-        finally:
-            if helper is not None:
-                helper.close()
-            if writer:
-                writer.close()
-            out.flush()
-            _report(args, source, captured, decoder)
+                    writer.close()
+                out.flush()
+                _report(args, source, captured, decoder)
+    except OSError as e:
+        # Only standard output is written here unwrapped (the -w writers and the
+        # capture raise CaptureError): a full disk under `> file`, or EIO.
+        raise _stdout_refused(e) from None
     return 0
+
+
+def _stdout_refused(e: OSError) -> CaptureError:
+    """The one line for a refused standard output.
+
+    What is still buffered would fail again as the interpreter exits, with a
+    message of its own; pointed at /dev/null, that last flush goes nowhere.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CaptureError(f"standard output: {e.strerror or e}")
 
 
 def _report(args: argparse.Namespace, source: CaptureSource, captured: int,

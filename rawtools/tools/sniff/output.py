@@ -22,24 +22,38 @@ from rawtools.errors import CaptureError, UsageError
 from rawtools.io.capture import CaptureStats, Packet
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.pcapng import PcapngWriter
+from rawtools.tools.options import INT_MAX, bounded, positive
 
 _SUFFIX = {"k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
-_BUFFER = 1 << 20
+# tcpdump's limit: the size must fit a signed 64-bit file offset.
+_MAX_FILE_SIZE = 2**63 - 1
 
 
 def parse_size(text: str) -> int:
-    """-C's argument in bytes: millions of bytes, or k/m/g (KiB/MiB/GiB) as tcpdump."""
+    """-C's argument in bytes: millions of bytes, or k/m/g (KiB/MiB/GiB) as tcpdump.
+
+    Refused in tcpdump's words: nothing, zero, below zero, inf or nan is an
+    `invalid file size`; more bytes than a file offset holds is `too large`.
+    """
     t = text.strip().lower()
+    unit = _SUFFIX.get(t[-1:], 1_000_000)
     try:
-        if t and t[-1] in _SUFFIX:
-            value = int(float(t[:-1]) * _SUFFIX[t[-1]])
-        else:
-            value = int(float(t) * 1_000_000)
+        number = float(t[:-1] if t[-1:] in _SUFFIX else t)
     except ValueError:
-        raise UsageError(f"-C: invalid file size {text!r}") from None
+        raise UsageError(f"invalid file size {text}") from None
+    value = int(positive(number, f"invalid file size {text}") * unit)
+    if value > _MAX_FILE_SIZE:
+        raise UsageError(f"file size {text} is too large")
     if value <= 0:
-        raise UsageError(f"-C: file size must be positive (got {text!r})")
+        raise UsageError(f"invalid file size {text}")
     return value
+
+
+def check_rotation(seconds: int, files: int | None) -> None:
+    """-G and -W as tcpdump takes them: -G 0 (no rotation) up to INT_MAX, -W from 1."""
+    bounded(seconds, 0, INT_MAX, f"invalid number of seconds {seconds}")
+    if files is not None:
+        bounded(files, 1, INT_MAX, f"invalid number of output files {files}")
 
 
 def rotated_name(pattern: str, count: int, width: int, when: float | None) -> str:
@@ -60,21 +74,23 @@ class CaptureWriter:
     writer: PcapWriter | PcapngWriter
 
     def __init__(self, path: str, linktype: int, snaplen: int, *, pcapng: bool = False,
-                 size: int = 0, seconds: int = 0, files: int = 0, if_name: str | None = None,
+                 size: int = 0, seconds: int = 0, files: int | None = None,
+                 if_name: str | None = None,
                  stats: Callable[[], CaptureStats | None] = lambda: None,
                  clock: Callable[[], float] = time.time) -> None:
         if path == "-" and (size or seconds):
             raise UsageError("-C and -G need a file name, not '-' (standard output)")
+        check_rotation(seconds, files)
         if files and not (size or seconds):
             raise UsageError("-W needs -C or -G")
         self.path = path
         self.linktype, self.snaplen, self.pcapng = linktype, snaplen, pcapng
-        self.size, self.seconds, self.files = size, seconds, files
+        self.size, self.seconds, self.files = size, seconds, files or 0
         self.if_name = if_name
         self.stats = stats
         self.clock = clock
         # tcpdump numbers -C files with as many digits as -W's largest index.
-        self.width = len(str(files - 1)) if size and files > 1 else 0
+        self.width = len(str(self.files - 1)) if size and self.files > 1 else 0
         self.size_count = 0
         self.time_count = 0
         self.started = clock() if seconds else None
@@ -83,30 +99,35 @@ class CaptureWriter:
         self._open()
 
     def _open(self) -> None:
+        # Unbuffered: the writers gather each batch themselves, and must learn exactly
+        # how much a full device took (see `RecordWriter`).
         if self.path == "-":
-            out: BinaryIO = sys.stdout.buffer
+            sys.stdout.flush()
+            out: BinaryIO = open(sys.stdout.fileno(), "wb", buffering=0,  # noqa: SIM115
+                                 closefd=False)
         else:
             name = rotated_name(self.path, self.size_count, self.width, self.started)
             try:
-                out = open(name, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed in _close
+                out = open(name, "wb", buffering=0)  # noqa: SIM115 - closed in _close
             except OSError as e:
                 raise CaptureError(f"{name}: {e.strerror}") from None
         never = 1 << 62  # flushed per batch by write_batch, not per record
-        if self.pcapng:
-            self.writer = PcapngWriter(out, self.linktype, self.snaplen, self.if_name,
-                                       flush_every=never)
-            self.bytes = self.writer.bytes
-        else:
-            self.writer = PcapWriter(out, self.linktype, self.snaplen, flush_every=never)
-            self.bytes = 24
+        try:
+            if self.pcapng:
+                self.writer = PcapngWriter(out, self.linktype, self.snaplen, self.if_name,
+                                           flush_every=never)
+                self.bytes = self.writer.bytes
+            else:
+                self.writer = PcapWriter(out, self.linktype, self.snaplen, flush_every=never)
+                self.bytes = 24
+        except BaseException:
+            out.close()
+            raise
 
     def _close(self) -> None:
-        if isinstance(self.writer, PcapngWriter):
+        if isinstance(self.writer, PcapngWriter) and not self.writer.failed:
             self.writer.write_statistics(self.stats(), time.time_ns())
-        if self.path == "-":
-            self.writer.flush()
-        else:
-            self.writer.close()
+        self.writer.close()
 
     def _rotate_if_due(self) -> None:
         if self.seconds and self.started is not None:

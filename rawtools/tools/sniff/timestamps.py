@@ -4,6 +4,11 @@ One `Timestamps` per capture serves both the per-packet and the batch path:
 the default style keeps the last second it formatted, because consecutive
 packets nearly always share it and `strftime` is then needed once a second,
 not once a packet; `-ttt` keeps the previous packet's time.
+
+A time whose seconds have bit 31 set (before 1970, or a file's 32-bit field
+past 2038, which readers take as negative) prints as tcpdump prints it,
+`[Error converting time]`; and like tcpdump, -ttt shows hours of the day
+(a delta of 25 hours is `01:00:00`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ _NS = 1_000_000_000
 # "000" to "999": the microseconds are printed as two of these, which is
 # quicker than formatting the number (this runs for every packet).
 _DIGITS3 = tuple(map("{:03d}".format, range(1000)))
+# tcpdump tests `(unsigned)tv_sec & 0x80000000`; Python's & on a negative number agrees.
+_BAD_SECONDS = 0x80000000
+_ERROR = "[Error converting time] "
 
 
 class Timestamps:
@@ -46,6 +54,8 @@ class Timestamps:
     @staticmethod
     def _epoch(ts_ns: int) -> str:
         sec, ns = divmod(ts_ns, _NS)
+        if sec & _BAD_SECONDS:
+            return _ERROR
         return f"{sec}.{_DIGITS3[ns // 1_000_000]}{_DIGITS3[ns // 1000 % 1000]} "
 
     def _delta(self, ts_ns: int) -> str:
@@ -54,7 +64,9 @@ class Timestamps:
         delta = ts_ns - prev
         sign = "-" if delta < 0 else " "
         d_sec, d_ns = divmod(abs(delta), _NS)
-        h, rest = divmod(d_sec, 3600)
+        if d_sec & _BAD_SECONDS:
+            return sign + _ERROR
+        h, rest = divmod(d_sec % 86400, 3600)
         return f"{sign}{h:02d}:{rest // 60:02d}:{rest % 60:02d}.{d_ns // 1000:06d} "
 
 
@@ -75,6 +87,8 @@ def _clock_time(clock: Callable[[float | None], time.struct_time]) -> Callable[[
         ns = ts_ns - second_ns
         if ns >= _NS or ns < 0:
             sec = ts_ns // _NS
+            if sec & _BAD_SECONDS:
+                return _ERROR
             second_ns = sec * _NS
             ns = ts_ns - second_ns
             hms = strftime("%H:%M:%S", clock(sec)) + "."
