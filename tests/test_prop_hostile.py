@@ -102,16 +102,8 @@ CLI_CASES = [
 ]
 
 
-# Found by these tests in sniff's half of issue 11, fixed on the hostile-sniff branch;
-# not strict, so they pass here once that work is merged.
-SNIFF_HALF = {"sniff:-C": "-C inf / 1e400: OverflowError (issue 11, defect 3)",
-              "sniff:filter": "rawtools.sniff(filter=nan): TypeError from setfilter",
-              "sniff:count": "rawtools.sniff(count='0' or nan): TypeError in capture.py"}
-
-
 def _params(cases: list[tuple], ids: list[str]) -> list[Any]:
-    return [pytest.param(*c, id=i, marks=[pytest.mark.xfail(reason=SNIFF_HALF[i])]
-                         if i in SNIFF_HALF else []) for c, i in zip(cases, ids, strict=True)]
+    return [pytest.param(*c, id=i) for c, i in zip(cases, ids, strict=True)]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from rawtools.errors import InterfaceError
+from rawtools.errors import InterfaceError, UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
 from rawtools.tools.options import INT_MAX, bounded
 
@@ -80,6 +80,8 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
     out of range is refused by this call, before the first packet is asked for.
     """
     check_capture(count, snaplen, buffer_kib)
+    if not isinstance(filter, str) or "\0" in filter:
+        raise UsageError(f"filter: expected a BPF expression (a string), not {filter!r}")
     return _sniffed(interface, filter, count, file, snaplen, promisc, immediate, backend,
                     direction, buffer_kib, numeric, verbose)
 

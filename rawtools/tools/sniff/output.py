@@ -41,9 +41,10 @@ def parse_size(text: str) -> int:
         number = float(t[:-1] if t[-1:] in _SUFFIX else t)
     except ValueError:
         raise UsageError(f"invalid file size {text}") from None
-    value = int(positive(number, f"invalid file size {text}") * unit)
-    if value > _MAX_FILE_SIZE:
+    scaled = positive(number, f"invalid file size {text}") * unit
+    if scaled > _MAX_FILE_SIZE:  # also a finite number whose product overflows to inf
         raise UsageError(f"file size {text} is too large")
+    value = int(scaled)
     if value <= 0:
         raise UsageError(f"invalid file size {text}")
     return value
