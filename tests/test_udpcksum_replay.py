@@ -8,6 +8,7 @@ recorded run says where the two part.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 
@@ -124,3 +125,34 @@ def test_a_recording_of_something_else_is_one_line(tmp_path):
     bad.write_bytes(b"this is not a pcap at all")
     r = replay(bad)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+
+
+# tcpdump -vv judges the same reply independently: "udp sum ok", "[no cksum]", or
+# "[bad udp cksum FIELD -> EXPECTED!]". The fixture's text must say the same.
+TCPDUMP_VERDICTS = {
+    "udpcksum-on4": ("ok", "valid"),
+    "udpcksum-on6": ("ok", "valid"),
+    "udpcksum-ntp4": ("ok", "valid"),
+    "udpcksum-off4": ("none", "the checksum field is 0 (not computed)"),
+    "udpcksum-zero6": ("bad", "invalid in IPv6"),
+    "udpcksum-offload4": ("bad", "unverifiable"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TCPDUMP_VERDICTS))
+def test_the_recorded_verdict_is_tcpdumps(name):
+    out = subprocess.run(["tcpdump", "-vv", "-n", "-r", str(CAPTURES / f"{name}.pcap"), "udp"],
+                         capture_output=True, text=True, check=True).stdout
+    reply = out.strip().splitlines()[-1]          # the server's answer comes last
+    text = (CAPTURES / f"{name}.txt").read_text()
+    kind, words = TCPDUMP_VERDICTS[name]
+    assert words in text
+    if kind == "ok":
+        assert "udp sum ok" in reply and "UDP checksums on: 0x" in text
+    elif kind == "none":
+        assert "[no cksum]" in reply and "UDP checksums off" in text
+    else:
+        m = re.search(r"\[bad udp cksum (0x[0-9a-f]+) -> (0x[0-9a-f]+)!\]", reply)
+        assert m, reply
+        field = int(m.group(1), 16)
+        assert f"0x{field:04x}" in text or field == 0, (m.group(0), text)
