@@ -10,7 +10,9 @@ the command line gives.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
+import re
 import socket
 
 from rawtools.errors import ResolveError, UsageError
@@ -115,3 +117,54 @@ def positive(value: float, refusal: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise UsageError(refusal)
     return value
+
+
+_BRACKETED = re.compile(r"\[([^\]]+)\](?:[.:](.*))?")
+
+
+def endpoint(flag: str, text: object, forms: str, *, sep: str = ":",
+             ports: tuple[int, int] | None = None) -> tuple[str, int | None, int]:
+    """A numeric address and port as a flag takes it: (address, port, IP version).
+
+    `[ADDR6]:PORT` always works; otherwise the port follows `sep`: ":" (one
+    colon only, so a bare IPv6 address keeps its colons) or "." (UNP's
+    `198.18.0.1.5353`, the last dot, unless the whole is an address).
+    `ports` (lo, hi) makes the port required within that range; without it
+    the port is optional (None) and any of 0-65535.
+    """
+    if not isinstance(text, str) or not text:
+        raise UsageError(f"{flag} {text!r}: expected {forms}")
+    m = _BRACKETED.fullmatch(text)
+    if m:
+        addr, port = m.group(1), m.group(2)
+    elif sep == "." and "." in text and not _is_address(text):
+        addr, port = text.rsplit(".", 1)
+    elif sep == ":" and text.count(":") == 1:
+        addr, port = text.split(":")
+    else:
+        addr, port = text, None
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        raise UsageError(f"{flag} {text}: {addr!r} is not a numeric address; expected "
+                         f"{forms}") from None
+    lo, hi = ports or (0, 65535)
+    valid = port is not None and port.isascii() and port.isdigit() and lo <= int(port) <= hi
+    if ports is None:
+        if port is not None and not valid:
+            raise UsageError(f"{flag} {text}: the port must be 0-65535")
+        return str(ip), int(port) if valid and port else None, ip.version
+    if ip.version == 6 and not m and sep == ":":
+        raise UsageError(f"{flag} {text}: put an IPv6 address in brackets, [{addr}]:PORT")
+    if not valid:
+        raise UsageError(f"{flag} {text}: a port {lo}-{hi} is needed after the address; "
+                         f"expected {forms}")
+    return str(ip), int(port or 0), ip.version
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -9,7 +9,6 @@ refused with the same single line either way, before any socket is opened.
 from __future__ import annotations
 
 import grp
-import ipaddress
 import os
 import pwd
 import re
@@ -17,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rawtools.errors import UsageError
+from rawtools.tools.options import endpoint
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET
 
 SUN_PATH_MAX = 107
 """sockaddr_un holds 108 bytes, the last for the terminating NUL."""
 DEFAULT_MODE = 0o660
-_WATCH6 = re.compile(r"\[([^\]]+)\]:(.*)")
 _WATCH_FORMS = "ADDR:PORT, e.g. 198.18.0.1:5000, or [ADDR6]:PORT, e.g. [2001:db8::1]:5000"
 
 
@@ -69,20 +68,8 @@ def parse_mode(value: object) -> int:
 
 def parse_watch(text: object) -> Watch:
     """--watch ADDR:PORT, IPv6 in brackets; a wildcard address stands for any of ours."""
-    if not isinstance(text, str) or not text:
-        raise UsageError(f"--watch {text!r}: expected {_WATCH_FORMS}")
-    m = _WATCH6.fullmatch(text)
-    addr, port = (m.group(1), m.group(2)) if m else text.rpartition(":")[::2]
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise UsageError(f"--watch {text}: {addr!r} is not a numeric address; expected "
-                         f"{_WATCH_FORMS}") from None
-    if ip.version == 6 and not m:
-        raise UsageError(f"--watch {text}: put an IPv6 address in brackets, [{addr}]:PORT")
-    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
-        raise UsageError(f"--watch {text}: a port 1-65535 is needed after the address")
-    return Watch(ip.version, str(ip), int(port))
+    addr, port, version = endpoint("--watch", text, _WATCH_FORMS, ports=(1, 65535))
+    return Watch(version, addr, port or 0)
 
 
 def _gid(group: object) -> int | None:

@@ -8,12 +8,10 @@ same payload.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass
 
 from rawtools.errors import UsageError
-from rawtools.tools.options import MAX_SECONDS, NS, seconds, service_port, whole
+from rawtools.tools.options import MAX_SECONDS, NS, endpoint, seconds, service_port, whole
 from rawtools.tools.udpcksum.payloads import (
     DEFAULT_QUERY,
     NTP_PORT,
@@ -25,7 +23,6 @@ from rawtools.tools.udpcksum.payloads import (
 )
 
 MAX_RETRIES = 30
-_LOCAL_V6 = re.compile(r"\[([^\]]+)\](?:[.:](.*))?")
 _LOCAL_FORMS = "ADDR.PORT, e.g. 198.18.0.1.5353, or [ADDR6]:PORT, e.g. [2001:db8::1]:5353"
 
 
@@ -58,38 +55,14 @@ class UdpCksumConfig:
     replay: str | None = None
 
 
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def parse_local(text: object) -> Local:
     """UNP's `-l localname.localport` with a numeric address; IPv6 also as [ADDR]:PORT.
 
     The port is the part after the last dot, so `2001:db8::1.5353` works
     too; a port of 0 leaves the choice to the kernel.
     """
-    if not isinstance(text, str) or not text:
-        raise UsageError(f"-l {text!r}: expected {_LOCAL_FORMS}")
-    m = _LOCAL_V6.fullmatch(text)
-    if m:
-        addr, port = m.group(1), m.group(2)
-    elif "." in text and not _is_address(text):
-        addr, port = text.rsplit(".", 1)
-    else:
-        addr, port = text, None
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise UsageError(f"-l {text}: {addr!r} is not a numeric address; expected "
-                         f"{_LOCAL_FORMS}") from None
-    if port is None or not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        raise UsageError(f"-l {text}: a port 0-65535 is needed after the address; expected "
-                         f"{_LOCAL_FORMS}")
-    return Local(str(ip), int(port), ip.version)
+    addr, port, version = endpoint("-l", text, _LOCAL_FORMS, sep=".", ports=(0, 65535))
+    return Local(addr, port or 0, version)
 
 
 def _payload(port: int | None, query: str | None, ntp: bool,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass
 
 from rawtools.errors import UsageError
 from rawtools.net.resolve import resolve
-from rawtools.tools.options import seconds, service_port, whole
+from rawtools.tools.options import endpoint, seconds, service_port, whole
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET
 
-_BRACKETED = re.compile(r"\[([^\]]+)\](?::(.*))?")
 _LOCAL_FORMS = "ADDR or ADDR:PORT, e.g. 198.18.0.1:5353, or [ADDR6]:PORT"
 
 
@@ -36,23 +33,8 @@ def parse_local(text: object) -> tuple[str, int, int]:
     A bare IPv6 address (no brackets) has no port: its colons are the
     address's own. Port 0, or none, lets the kernel choose.
     """
-    if not isinstance(text, str) or not text:
-        raise UsageError(f"-l {text!r}: expected {_LOCAL_FORMS}")
-    m = _BRACKETED.fullmatch(text)
-    if m:
-        addr, port = m.group(1), m.group(2)
-    elif text.count(":") == 1:
-        addr, port = text.split(":")
-    else:
-        addr, port = text, None
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise UsageError(f"-l {text}: {addr!r} is not a numeric address; expected "
-                         f"{_LOCAL_FORMS}") from None
-    if port is not None and (not (port.isascii() and port.isdigit()) or int(port) > 65535):
-        raise UsageError(f"-l {text}: the port must be 0-65535")
-    return str(ip), int(port or 0), ip.version
+    addr, port, version = endpoint("-l", text, _LOCAL_FORMS)
+    return addr, port or 0, version
 
 
 def udpcli_config(host: str, port: str | int, *, icmpd: str | None = DEFAULT_SOCKET,
