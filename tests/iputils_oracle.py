@@ -94,7 +94,7 @@ def time_to_us(text: str) -> int:
     return int(whole) * 1000 + int(frac)
 
 
-REPLY = re.compile(r"^(\d+) bytes from ([^:]+): icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms"
+REPLY = re.compile(r"^(\d+) bytes from (\S+): icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms"
                    r"( \(DUP!\))?$")
 COUNTS = re.compile(r"^(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?"
                     r"(?:, \+(\d+) corrupted)?(?:, \+(\d+) errors)?, ([\d.]+)% packet loss")
