@@ -69,6 +69,7 @@ class Target:
     errors: int = 0
     corrupted: int = 0
     rtts_ns: list[int] = field(default_factory=list)
+    dup_rtts_ns: list[int] = field(default_factory=list)
     clocks: dict[str, int] = field(default_factory=dict)
     probes_left: int = 0
     next_send_ns: int = 0
@@ -77,6 +78,11 @@ class Target:
     @property
     def version(self) -> int:
         return 6 if ":" in self.addr else 4
+
+    @property
+    def stat_rtts_ns(self) -> list[int]:
+        """The samples iputils' min/avg/max/mdev are taken over: replies and duplicates."""
+        return self.rtts_ns + self.dup_rtts_ns
 
     @property
     def loss_pct(self) -> float:
@@ -314,6 +320,7 @@ class PingEngine:
         dup = probe.answered
         if dup:
             t.duplicates += 1
+            t.dup_rtts_ns.append(rtt)  # iputils sums a duplicate's RTT into the statistics
         else:
             self._answer(probe)
             if not t.received and not t.errors:
@@ -395,11 +402,40 @@ def rtt_stats(rtts_ns: list[int]) -> RttStats | None:
     """iputils' integer-microsecond arithmetic, so that figures match digit for digit."""
     if not rtts_ns:
         return None
-    us = [r // 1000 for r in rtts_ns]
-    n = len(us)
+    return rtt_stats_us([r // 1000 for r in rtts_ns])
+
+
+INT_MAX = 2**31 - 1
+
+
+def rtt_stats_us(us: list[int]) -> RttStats | None:
+    """min/avg/max/mdev of whole-microsecond RTTs as iputils ping's summary has them.
+
+    iputils (ping_common.c, where the statistics are printed) keeps the sum
+    and the sum of squares of every RTT in microseconds, duplicates included,
+    and divides by `total` (replies + duplicates) only at the end: the
+    variance is `(tsum2 - tsum*tsum/total) / total` in integers, subtracting
+    before the second division so that small RTTs keep their digits; only
+    when the sum reaches INT_MAX does it fall back to `tsum2/total - avg*avg`.
+    avg is the truncated quotient. mdev is the square root as iputils' llsqrt()
+    finds it: Newton's iteration stopped once it stops falling, which returns
+    the truncated root except just below a perfect square, where it has
+    stepped back up (a variance of 3 gives 2, 8 gives 3, 224 gives 15).
+    """
+    if not us:
+        return None
+    total = len(us)
     tsum = sum(us)
     tsum2 = sum(u * u for u in us)
-    avg = tsum // n
-    var = tsum2 // n - avg * avg
-    mdev = math.isqrt(var) if var > 0 else 0
-    return RttStats(min(us), avg, max(us), mdev)
+    avg = tsum // total
+    small = tsum < INT_MAX
+    var = (tsum2 - tsum * tsum // total) // total if small else tsum2 // total - avg * avg
+    return RttStats(min(us), avg, max(us), _llsqrt(var))
+
+
+def _llsqrt(v: int) -> int:
+    """iputils' integer square root: floor(sqrt(v)), or one more when v + 1 is a square."""
+    if v <= 0:
+        return 0
+    root = math.isqrt(v)
+    return root + 1 if (root + 1) * (root + 1) == v + 1 else root

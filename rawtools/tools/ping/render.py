@@ -128,7 +128,7 @@ class TextRenderer:
         parts.append(f"{loss}% packet loss")
         parts.append(f"time {elapsed_ms}ms")
         self.out.write(", ".join(parts) + "\n")
-        st = rtt_stats(t.rtts_ns)
+        st = rtt_stats(t.stat_rtts_ns)
         if st is not None:
             line = (f"rtt min/avg/max/mdev = {fmt_ms3(st.min_us)}/{fmt_ms3(st.avg_us)}/"
                     f"{fmt_ms3(st.max_us)}/{fmt_ms3(st.mdev_us)} ms")

@@ -38,6 +38,9 @@ class ErrorSeen:
 class TargetResult:
     """Per-target figures; times in milliseconds, `clocks` counts RTT sources.
 
+    `rtts_ms` holds the first reply to each probe; min/avg/max/mdev are taken,
+    as iputils takes them, over those and the duplicates' RTTs too.
+
     `clocks` maps "kernel" (SO_TIMESTAMPNS), "pcap" (replayed file) or "user"
     to how many RTTs that clock produced.
     """
@@ -83,7 +86,7 @@ class PingResult:
 
 
 def _target_result(t: Target) -> TargetResult:
-    st = rtt_stats(t.rtts_ns)
+    st = rtt_stats(t.stat_rtts_ns)
 
     def ms(us: int | None) -> float | None:
         return None if us is None else us / 1000
