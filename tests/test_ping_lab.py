@@ -275,7 +275,15 @@ def test_duplicates_are_marked_and_counted_like_iputils(make_lab):
     # duplicates' RTTs count in the statistics, as in iputils
     assert a.rtt_line == iputils_rtt_line(printed_us(a))
     if shutil.which("ping"):
-        b = iputils_run(lab, "-c", "3", "-i", "0.2", lab.dst4)
+        # About once in a hundred runs with duplicates iputils prints an mdev its own
+        # formula does not give from the RTTs it printed (seen, not explained): such a
+        # run cannot serve as the oracle, so it is run again, three times at most.
+        for _ in range(3):
+            b = iputils_run(lab, "-c", "3", "-i", "0.2", lab.dst4)
+            if iputils_rtt_line(printed_us(b)) == b.rtt_line:
+                break
+        else:
+            pytest.fail(f"iputils' rtt line never matched its printed RTTs: {b.rtt_line}")
         assert (b.transmitted, b.received, b.duplicates) == (3, 3, 2)
         assert [(x[2], x[5]) for x in a.replies] == [(x[2], x[5]) for x in b.replies]
         assert rawtools_rtt_line(printed_us(b)) == b.rtt_line
