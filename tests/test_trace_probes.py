@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import struct
 
+import dpkt
 import pytest
-from oracles import ref_sum
+from oracles import dpkt_checksum, ref_sum
 from tracesim import icmp_error
 
-from rawtools.wire.checksum import checksum_ok, transport_checksum
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP, build_ip
 from rawtools.wire.probes import ProbeSpec
@@ -51,7 +51,8 @@ def test_paris_udp_keeps_the_flow_and_tags_the_checksum(version: int) -> None:
         seen_ports.add((sport, dport))
         assert ck == tag + 1
         zeroed = dgram[:6] + b"\0\0" + dgram[8:]
-        assert transport_checksum(s.src, s.dst, PROTO_UDP, zeroed) == ck
+        # The checksum a receiver computes (dpkt's, not ours) is the tag's.
+        assert dpkt_checksum(s.src, s.dst, PROTO_UDP, zeroed) == ck
         assert length == len(dgram) == s.size - s.header_len
     assert seen_ports == {(41000, 33434)}
 
@@ -69,20 +70,27 @@ def test_icmp_checksum_is_constant_and_valid(version: int) -> None:
     for tag in range(0, 500, 13):
         msg = s.build(tag)
         assert struct.unpack_from("!HH", msg, 4) == (0x1234, tag)
+        assert msg[:2] == (bytes([8, 0]) if version == 4 else bytes([128, 0]))
         if version == 4:
-            assert checksum_ok(msg)
+            assert ref_sum(msg) == 0xFFFF  # RFC 1071: valid as sent
+            assert dpkt.in_cksum(msg[:2] + b"\0\0" + msg[4:]) == struct.unpack_from("!H", msg, 2)[0]
             cks.add(struct.unpack_from("!H", msg, 2)[0])
         else:
-            # The kernel fills the ICMPv6 checksum: it must come out constant.
-            cks.add(transport_checksum(s.src, s.dst, PROTO_ICMP6, msg))
+            # The kernel fills the ICMPv6 checksum: as dpkt computes it, it must come out
+            # constant.
+            assert msg[2:4] == b"\0\0"
+            cks.add(dpkt_checksum(s.src, s.dst, PROTO_ICMP6, msg))
     assert len(cks) == 1
 
 
 def test_tcp_syn_is_valid_and_answers_match() -> None:
     s = spec("tcp")
     seg = s.build(42)
-    assert transport_checksum(s.src, s.dst, PROTO_TCP, seg[:16] + b"\0\0" + seg[18:]) == \
+    assert dpkt_checksum(s.src, s.dst, PROTO_TCP, seg[:16] + b"\0\0" + seg[18:]) == \
         struct.unpack_from("!H", seg, 16)[0]
+    syn = dpkt.tcp.TCP(seg)  # dpkt's reading of the header, not ours
+    assert (syn.sport, syn.dport, syn.flags, syn.off) == (41000, 80, dpkt.tcp.TH_SYN, 10)
+    assert syn.seq == 0xBEEF << 16 | 42
     assert len(seg) + 20 == 60
     seq = struct.unpack_from("!I", seg, 4)[0]
     synack = struct.pack("!HHIIBBHHH", 80, 41000, 9, seq + 1, 0x50, 0x12, 100, 0, 0)
