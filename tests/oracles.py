@@ -105,3 +105,27 @@ def ref_checksum(packet: bytes) -> int:
     seg = bytearray(packet[off:])
     seg[6:8] = b"\0\0"
     return (~ref_sum(ref_pseudo(packet) + bytes(seg)) & 0xFFFF) or 0xFFFF
+
+
+def dpkt_checksum(src: str, dst: str, proto: int, segment: bytes) -> int:
+    """dpkt's own checksum for a TCP, UDP or ICMPv6 `segment` whose checksum field is zero.
+
+    dpkt fills a zero checksum in while serialising the IP datagram around it, with its
+    own pseudo-header code (ip.py, ip6.py): an implementation independent of ours.
+    """
+    import socket
+
+    cls = {6: dpkt.tcp.TCP, 17: dpkt.udp.UDP, 58: dpkt.icmp6.ICMP6}[proto]
+    seg = cls(segment)
+    if ":" in src:
+        ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src),
+                           dst=socket.inet_pton(socket.AF_INET6, dst), nxt=proto,
+                           plen=len(segment), hlim=64, data=seg)
+        ip6.extension_hdrs = {}
+        out = bytes(ip6)[40:]
+    else:
+        ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, data=seg)
+        out = bytes(ip)[20:]
+    assert len(out) == len(segment)
+    at = {6: 16, 17: 6, 58: 2}[proto]
+    return int(struct.unpack_from("!H", out, at)[0])

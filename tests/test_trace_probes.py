@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import struct
 
+import dpkt
 import pytest
+from oracles import dpkt_checksum, ref_sum
 from tracesim import icmp_error
 
-from rawtools.wire.checksum import checksum_ok, transport_checksum
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP, build_ip
 from rawtools.wire.probes import ProbeSpec
@@ -50,7 +51,8 @@ def test_paris_udp_keeps_the_flow_and_tags_the_checksum(version: int) -> None:
         seen_ports.add((sport, dport))
         assert ck == tag + 1
         zeroed = dgram[:6] + b"\0\0" + dgram[8:]
-        assert transport_checksum(s.src, s.dst, PROTO_UDP, zeroed) == ck
+        # The checksum a receiver computes (dpkt's, not ours) is the tag's.
+        assert dpkt_checksum(s.src, s.dst, PROTO_UDP, zeroed) == ck
         assert length == len(dgram) == s.size - s.header_len
     assert seen_ports == {(41000, 33434)}
 
@@ -68,20 +70,27 @@ def test_icmp_checksum_is_constant_and_valid(version: int) -> None:
     for tag in range(0, 500, 13):
         msg = s.build(tag)
         assert struct.unpack_from("!HH", msg, 4) == (0x1234, tag)
+        assert msg[:2] == (bytes([8, 0]) if version == 4 else bytes([128, 0]))
         if version == 4:
-            assert checksum_ok(msg)
+            assert ref_sum(msg) == 0xFFFF  # RFC 1071: valid as sent
+            assert dpkt.in_cksum(msg[:2] + b"\0\0" + msg[4:]) == struct.unpack_from("!H", msg, 2)[0]
             cks.add(struct.unpack_from("!H", msg, 2)[0])
         else:
-            # The kernel fills the ICMPv6 checksum: it must come out constant.
-            cks.add(transport_checksum(s.src, s.dst, PROTO_ICMP6, msg))
+            # The kernel fills the ICMPv6 checksum: as dpkt computes it, it must come out
+            # constant.
+            assert msg[2:4] == b"\0\0"
+            cks.add(dpkt_checksum(s.src, s.dst, PROTO_ICMP6, msg))
     assert len(cks) == 1
 
 
 def test_tcp_syn_is_valid_and_answers_match() -> None:
     s = spec("tcp")
     seg = s.build(42)
-    assert transport_checksum(s.src, s.dst, PROTO_TCP, seg[:16] + b"\0\0" + seg[18:]) == \
+    assert dpkt_checksum(s.src, s.dst, PROTO_TCP, seg[:16] + b"\0\0" + seg[18:]) == \
         struct.unpack_from("!H", seg, 16)[0]
+    syn = dpkt.tcp.TCP(seg)  # dpkt's reading of the header, not ours
+    assert (syn.sport, syn.dport, syn.flags, syn.off) == (41000, 80, dpkt.tcp.TH_SYN, 10)
+    assert syn.seq == 0xBEEF << 16 | 42
     assert len(seg) + 20 == 60
     seq = struct.unpack_from("!I", seg, 4)[0]
     synack = struct.pack("!HHIIBBHHH", 80, 41000, 9, seq + 1, 0x50, 0x12, 100, 0, 0)
@@ -101,3 +110,58 @@ def test_foreign_quotes_are_not_ours() -> None:
     elsewhere = ProbeSpec("udp", 4, V4[0], "198.18.9.9", 33434, False, sport=41000)
     icmp = parse_ip(time_exceeded(elsewhere, elsewhere.build(3), "198.18.3.2"))
     assert icmp is not None and s.match_quote(icmp) is None
+
+
+# -- hand-packed answers: the identifier is what tells two -I traces apart ------------------
+# Two `trace -I` runs to one destination differ only in the ICMP identifier; an answer
+# quoting the other run's identifier must not be taken. The packets below are packed
+# field by field (RFC 791 / RFC 792), checksums by RFC 1071's textbook loop, not by the
+# code under test.
+
+def _v4_header(src: bytes, dst: bytes, proto: int, ttl: int, payload_len: int) -> bytes:
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_len, 0, 0, ttl, proto, 0, src, dst)
+    return hdr[:10] + struct.pack("!H", ~ref_sum(hdr) & 0xFFFF) + hdr[12:]
+
+
+def _icmp(typ: int, code: int, rest: bytes, body: bytes) -> bytes:
+    msg = struct.pack("!BBH", typ, code, 0) + rest + body
+    return msg[:2] + struct.pack("!H", ~ref_sum(msg) & 0xFFFF) + msg[4:]
+
+
+HOST, TARGET, ROUTER = bytes([198, 18, 0, 1]), bytes([198, 18, 8, 2]), bytes([198, 18, 3, 2])
+
+
+def _quoted_echo(ident: int, seq: int) -> bytes:
+    """The first 28 bytes of an echo request as a router quotes them (RFC 792)."""
+    echo = _icmp(8, 0, struct.pack("!HH", ident, seq), b"")
+    return _v4_header(HOST, TARGET, 1, 1, 8 + 32) + echo
+
+
+def _time_exceeded_quoting(ident: int, seq: int) -> bytes:
+    msg = _icmp(11, 0, b"\0\0\0\0", _quoted_echo(ident, seq))
+    return _v4_header(ROUTER, HOST, 1, 63, len(msg)) + msg
+
+
+def _echo_reply(ident: int, seq: int) -> bytes:
+    msg = _icmp(0, 0, struct.pack("!HH", ident, seq), b"\0" * 32)
+    return _v4_header(TARGET, HOST, 1, 60, len(msg)) + msg
+
+
+def test_icmp_quote_with_another_identifier_is_not_ours() -> None:
+    mine = ProbeSpec("icmp", 4, V4[0], V4[1], 0, True, ident=0x1234)
+    theirs = ProbeSpec("icmp", 4, V4[0], V4[1], 0, True, ident=0x4321)
+    ours_quoted = parse_ip(_time_exceeded_quoting(0x1234, 5))
+    other_quoted = parse_ip(_time_exceeded_quoting(0x4321, 5))
+    assert ours_quoted is not None and other_quoted is not None
+    assert mine.match_quote(ours_quoted) == 5
+    assert mine.match_quote(other_quoted) is None
+    assert theirs.match_quote(other_quoted) == 5
+    assert theirs.match_quote(ours_quoted) is None
+
+
+def test_echo_reply_with_another_identifier_is_not_ours() -> None:
+    mine = ProbeSpec("icmp", 4, V4[0], V4[1], 0, True, ident=0x1234)
+    ours, other = parse_ip(_echo_reply(0x1234, 9)), parse_ip(_echo_reply(0x4321, 9))
+    assert ours is not None and other is not None and ours.cksum_ok and other.cksum_ok
+    assert mine.match_echo_reply(ours) == 9
+    assert mine.match_echo_reply(other) is None

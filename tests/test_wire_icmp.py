@@ -1,10 +1,12 @@
 """Wire layer: checksums, echo build/parse, errors traced to the probe they quote."""
 
 import random
+import socket
 import struct
 
 import dpkt
 import pytest
+from oracles import dpkt_checksum, ref_checksum, ref_sum
 
 from rawtools.io.errqueue import ExtendedError, parse_extended_err, rebuild_icmp_error
 from rawtools.wire.checksum import checksum_ok, inet_checksum, transport_checksum
@@ -40,13 +42,26 @@ def test_echo_v4_roundtrip_and_corruption_detected():
 
 
 def test_echo_v6_checksum_over_pseudo_header():
-    echo = with_icmp6_checksum("2001:db8::1", "2001:db8:0:3::2",
-                               build_echo(6, 99, 1, b"x" * 16))
-    pkt = build_ipv6("2001:db8::1", "2001:db8:0:3::2", 58, 64, echo)
-    msg = parse_ip(pkt)
+    """The ICMPv6 checksum is dpkt's (ip6.py) and RFC 1071's over RFC 8200's pseudo-header."""
+    src, dst = "2001:db8::1", "2001:db8:0:3::2"
+    bare = build_echo(6, 99, 1, b"x" * 16)
+    assert bare == bytes([128, 0, 0, 0, 0, 99, 0, 1]) + b"x" * 16  # RFC 4443 section 4.1
+    echo = with_icmp6_checksum(src, dst, bare)
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+              + len(bare).to_bytes(4, "big") + b"\0\0\0\x3a")
+    want = ~ref_sum(pseudo + bare) & 0xFFFF
+    assert echo == bare[:2] + struct.pack("!H", want) + bare[4:]
+    assert want == dpkt_checksum(src, dst, 58, bare)
+    # Parsed from a datagram dpkt built and checksummed itself: the verdict is "ok".
+    ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src),
+                       dst=socket.inet_pton(socket.AF_INET6, dst), nxt=58, hlim=64,
+                       plen=len(bare), data=dpkt.icmp6.ICMP6(bare))
+    ip6.extension_hdrs = {}
+    msg = parse_ip(bytes(ip6))
     assert msg.version == 6 and msg.kind == "echo-request" and msg.cksum_ok
+    assert (msg.ident, msg.seq) == (99, 1)
     # The same bytes claimed by another source fail: the pseudo-header counts.
-    other = build_ipv6("2001:db8::9", "2001:db8:0:3::2", 58, 64, echo)
+    other = build_ipv6("2001:db8::9", dst, 58, 64, echo)
     assert parse_ip(other).cksum_ok is False
 
 
@@ -106,6 +121,16 @@ def test_errqueue_rebuild_is_parsed_like_a_real_error():
 
 
 def test_transport_checksum_verifies_udp():
-    udp = bytearray(struct.pack("!HHHH", 1, 2, 12, 0) + b"abcd")
-    udp[6:8] = struct.pack("!H", transport_checksum("198.18.0.1", "198.18.1.2", 17, bytes(udp)))
-    assert transport_checksum("198.18.0.1", "198.18.1.2", 17, bytes(udp)) in (0, 0xFFFF)
+    """UDP over IPv4: RFC 768's pseudo-header summed by RFC 1071's loop, and dpkt's."""
+    seg = struct.pack("!HHHH", 1, 2, 12, 0) + b"abcd"
+    ck = transport_checksum("198.18.0.1", "198.18.1.2", 17, seg)
+    pseudo = bytes([198, 18, 0, 1, 198, 18, 1, 2, 0, 17, 0, 12])
+    assert ck == ~ref_sum(pseudo + seg) & 0xFFFF
+    assert ck == dpkt_checksum("198.18.0.1", "198.18.1.2", 17, seg)
+    # Worked by hand: c612 + 0001 + c612 + 0102 (addresses) + 0011 + 000c (protocol,
+    # length) + 0001 + 0002 + 000c + 0000 (header) + 6162 + 6364 ("abcd") = 0x2_5219,
+    # folded 0x521b, complemented 0xade4.
+    assert ck == 0xADE4
+    datagram = build_ipv4("198.18.0.1", "198.18.1.2", 17, 64,
+                          seg[:6] + struct.pack("!H", ck) + seg[8:])
+    assert ref_checksum(datagram) == ck
