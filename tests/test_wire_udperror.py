@@ -121,3 +121,59 @@ def test_every_recorded_packet_reads_as_the_general_parser_reads_it(name):
             (slow.version, slow.type, slow.code, slow.ttl, slow.src, slow.mtu)
         assert (fast.src, fast.sport, fast.dst, fast.dport) == \
             (slow.quote.src, slow.quote.ports[0], slow.quote.dst, slow.quote.ports[1])
+
+
+def ip6(src: str, dst: str, nxt: int, payload: bytes, hlim: int = 64) -> bytes:
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nxt, hlim,
+                       socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def udp6(src: str, dst: str, sport: int, dport: int, data: bytes) -> bytes:
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+              + struct.pack("!I3xB", len(seg), 17))
+    return ip6(src, dst, 17, seg[:6] + struct.pack("!H", csum(pseudo + seg)) + seg[8:])
+
+
+def icmp6(typ: int, code: int, word: int, quote: bytes, frm: str, to: str) -> bytes:
+    msg = struct.pack("!BBHI", typ, code, 0, word) + quote
+    pseudo = (socket.inet_pton(socket.AF_INET6, frm) + socket.inet_pton(socket.AF_INET6, to)
+              + struct.pack("!I3xB", len(msg), 58))
+    msg = msg[:2] + struct.pack("!H", csum(pseudo + msg)) + msg[4:]
+    return ip6(frm, to, 58, msg, 62)
+
+
+def test_a_source_quench_is_forwarded_too():
+    q = udp4("198.18.0.1", "198.18.3.2", 40000, 9, b"hello")
+    e = read_udp_error(icmp4(4, 0, 0, q, "198.18.1.2"))
+    assert e is not None and (e.type, e.code, e.mtu) == (4, 0, None)
+
+
+def test_quotes_of_exactly_a_header_and_8_bytes_are_read_in_both_families():
+    q4 = udp4("198.18.0.1", "198.18.3.2", 40000, 9, b"")      # 20 + 8 bytes, nothing more
+    pkt4 = icmp4(3, 3, 0, q4, "198.18.3.2")
+    assert len(pkt4) == 20 + 8 + 20 + 8
+    assert read_udp_error(pkt4) is not None
+    q6 = udp6("2001:db8::1", "2001:db8:0:3::2", 40000, 9, b"")
+    pkt6 = icmp6(1, 4, 0, q6, "2001:db8:0:3::2", "2001:db8::1")
+    assert len(pkt6) == 40 + 8 + 40 + 8
+    e = read_udp_error(pkt6)
+    assert e is not None
+    assert e[:10] == (6, 1, 4, 62, "2001:db8:0:3::2", None, "2001:db8::1", 40000,
+                      "2001:db8:0:3::2", 9)
+    assert quote_checksum_ok(e.quote) is True
+
+
+def test_link_padding_after_the_datagram_is_not_part_of_the_message():
+    q = udp4("198.18.0.1", "198.18.3.2", 40000, 9, b"")
+    pkt = icmp4(3, 3, 0, q, "198.18.3.2") + b"\x01\x02\x03\x04"  # Ethernet pads short frames
+    e = read_udp_error(pkt)
+    assert e is not None and e.quote == q
+
+
+def test_packet_too_big_carries_its_32_bit_mtu():
+    q6 = udp6("2001:db8::1", "2001:db8:0:3::2", 40000, 9, b"x" * 1400)[:1232]
+    e = read_udp_error(icmp6(2, 0, 1280, q6, "2001:db8:0:1::2", "2001:db8::1"))
+    assert e is not None and (e.type, e.mtu, e.offender) == (2, 1280, "2001:db8:0:1::2")
+    assert quote_checksum_ok(e.quote) is None  # cut short: nothing to judge
