@@ -146,6 +146,18 @@ class Session:
         else:
             raise msg.ProtocolError(f"message type {kind} goes to the daemon, not from it")
 
+    def drain(self, sock: socket.socket) -> None:
+        """Feed everything the non-blocking `sock` holds now; a failed read ends the session."""
+        while self.closed is None:
+            try:
+                data = sock.recv(_RECV)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                self.closed = Closed(f"icmpd: {e.strerror or e}")
+                return
+            self.feed(data)
+
     def raise_if_closed(self) -> None:
         if self.closed is not None:
             raise self.closed
@@ -264,15 +276,7 @@ class Client:
 
     def _fill(self) -> None:
         """Read whatever the socket holds now into the session."""
-        while self._session.closed is None:
-            try:
-                data = self._sock.recv(_RECV)
-            except BlockingIOError:
-                return
-            except OSError as e:
-                self._session.closed = Closed(f"icmpd: {e.strerror or e}")
-                return
-            self._session.feed(data)
+        self._session.drain(self._sock)
 
     def _until(self, done: Callable[[], bool], timeout: float | None, what: str | None) -> None:
         """Read until `done()`; on timeout raise for `what`, or return quietly if None."""

@@ -16,8 +16,6 @@ from rawtools.io.errqueue import require_udp
 from rawtools.wire import icmpdmsg as msg
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET, IcmpError, Registered
 
-_RECV = 65536
-
 
 class AsyncClient:
     """icmpd for asyncio: the running loop watches the socket, no threads.
@@ -97,15 +95,7 @@ class AsyncClient:
         self.close()
 
     def _on_readable(self) -> None:
-        while self._session.closed is None:
-            try:
-                data = self._sock.recv(_RECV)
-            except BlockingIOError:
-                break
-            except OSError as e:
-                self._session.closed = Closed(f"icmpd: {e.strerror or e}")
-                break
-            self._session.feed(data)
+        self._session.drain(self._sock)
         if self._session.closed is not None:
             self._loop.remove_reader(self._sock.fileno())
         self._wake()

@@ -129,7 +129,7 @@ def _addresses(packet: bytes, version: int) -> tuple[bytes, bytes]:
     return packet[12:16], packet[16:20]
 
 
-def _fragment(packet: bytes, version: int) -> tuple[int, bool]:
+def fragment(packet: bytes, version: int) -> tuple[int, bool]:
     """(fragment offset, more fragments) of an IPv4 datagram or an IPv6 fragment header."""
     if version == 4:
         word = struct.unpack_from("!H", packet, 6)[0]
@@ -154,7 +154,7 @@ def check_udp(packet: bytes) -> UdpCheck | None:
     h = parse_header(packet)
     if h is None or h.proto != PROTO_UDP or len(packet) < h.offset + UDP_HEADER_LEN:
         return None
-    frag_offset, more = _fragment(packet, h.version)
+    frag_offset, more = fragment(packet, h.version)
     if frag_offset:
         return None
     sport, dport, ulen, field = _UDP.unpack_from(packet, h.offset)

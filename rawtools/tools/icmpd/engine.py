@@ -43,7 +43,7 @@ from rawtools.wire.icmp import (
 )
 from rawtools.wire.icmpdmsg import IcmpError, Rewrite
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_UDP, parse_header
-from rawtools.wire.udp import check_udp
+from rawtools.wire.udp import check_udp, fragment
 from rawtools.wire.udperror import UdpError, quote_checksum_ok, read_udp_error
 
 # The errors forwarded (RFC 792 / 4443 types), per IP version.
@@ -85,13 +85,6 @@ class Registration:
 
 def _mapped(addr: str) -> str:
     return f"::ffff:{addr}"
-
-
-def _fragment(quoted: bytes, version: int, proto: int) -> bool:
-    """Whether the quote is a fragment (its UDP length then spans other packets too)."""
-    if version == 4:
-        return bool(quoted[6] & 0x20) or bool(int.from_bytes(quoted[6:8], "big") & 0x1FFF)
-    return quoted[6] != proto  # extension headers: a fragment header among them, or not
 
 
 class IcmpdEngine:
@@ -224,7 +217,7 @@ class IcmpdEngine:
         h = parse_header(quoted)
         if h is not None and len(quoted) >= h.offset + 8:
             ulen = int.from_bytes(quoted[h.offset + 4:h.offset + 6], "big")
-            if h.offset + ulen != h.length and not _fragment(quoted, h.version, h.proto):
+            if h.offset + ulen != h.length and fragment(quoted, h.version) == (0, False):
                 out.append("udp-length")
             elif quote_checksum_ok(quoted) is False:
                 # Wrong, or the sender's partial sum left to offload: only the

@@ -135,9 +135,7 @@ class Daemon:
         self.selector.close()
         if self.writer is not None:
             self.writer.close()
-        e, c = self.engine, self.counts
-        c.delivered, c.unmatched = e.delivered - c.dropped, e.unmatched
-        c.malformed, c.ignored = e.malformed, e.ignored
+        _engine_totals(self.counts, self.engine)
 
 
 def _become(cfg: IcmpdConfig, listener: Listener) -> str:
@@ -264,6 +262,12 @@ def replay(cfg: IcmpdConfig, log: Callable[[Event], None]) -> Counts:
         engine.received(Received(ts, frame[d[1]:], "pcap"))
         for ev in engine.take_events():
             log(ev)
-    counts.delivered, counts.unmatched = engine.delivered, engine.unmatched
-    counts.malformed, counts.ignored = engine.malformed, engine.ignored
+    _engine_totals(counts, engine)
     return counts
+
+
+def _engine_totals(c: Counts, e: IcmpdEngine) -> None:
+    """The engine's tallies into the run's counts: an error dropped for a slow
+    client was matched by the engine but never delivered."""
+    c.delivered, c.unmatched = e.delivered - c.dropped, e.unmatched
+    c.malformed, c.ignored = e.malformed, e.ignored
