@@ -3,56 +3,38 @@
 # thing at a time (an operator, a constant, a comparison) and runs the tests that
 # concern it; a mutant the tests still pass "survived" and shows where they are blind.
 #
-#   bash scripts/mutation.sh [TARGET ...]
+#   bash scripts/mutation.sh [-j JOBS] [TARGET ...]
 #
-# TARGET: wire (rawtools/wire/), engines (rawtools/tools/*/engine.py), privileges
-# (rawtools/io/privileges.py), or one file under rawtools/; default: wire.
-# It takes long (seconds a mutant, thousands of mutants for all of wire/ on two
-# cores): a script to run by hand, not part of CI. mutmut is installed into .venv
-# here, not as a test dependency. The mutants are made in a scratch copy of the
-# tree, so the worktree is never touched, and lab tests never run (-m "not lab").
+# TARGET: wire (rawtools/wire/), engines (every tool's engine.py and the contract
+# rawtools/engine.py), privileges (rawtools/io/privileges.py), all (the three), or
+# one file under rawtools/; default: all. Each file is mutated in its own scratch
+# copy of the tree, JOBS files at a time (default: the number of CPUs), with only
+# the tests that concern that file, fast ones first, so a killed mutant costs
+# about a second. It still takes an hour or more on two cores: a script to run by
+# hand, not part of CI. mutmut is installed into .venv here, not as a test
+# dependency; the worktree is never touched, and lab tests never run (-m "not lab").
+# The per-file reports and the totals are left in $MUTATION_OUT (default
+# .mutation/, ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-[ -x .venv/bin/python ] || bash scripts/setup.sh
-# mutmut 2: it runs any test command on mutants written in place (in the copy);
-# mutmut 3's own test runner finds no test for any mutant in this layout.
-[ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mutmut"))' \
-    2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
+OUT=${MUTATION_OUT:-$ROOT/.mutation}
 
-WIRE_TESTS="tests/test_wire_icmp.py tests/test_wire_checksum.py tests/test_wire_ethernet.py
-  tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
-  tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
-  tests/test_icmpd_engine.py"
-ENGINE_TESTS="tests/test_trace_engine.py tests/test_ping_engine.py tests/test_ping_stats.py
-  tests/test_udpcksum_engine.py tests/test_icmpd_engine.py tests/test_inject_engine.py
-  tests/test_trace_replay.py tests/test_ping_replay.py tests/test_udpcksum_replay.py"
-
-targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire)
-for t in "${targets[@]}"; do
-    case $t in
-    wire) paths=rawtools/wire/ tests=$WIRE_TESTS ;;
-    engines) paths=$(ls rawtools/tools/*/engine.py | paste -sd,) tests=$ENGINE_TESTS ;;
-    privileges) paths=rawtools/io/privileges.py
-                tests="tests/test_ping_cli.py tests/test_ping_replay.py" ;;
-    rawtools/wire/*.py) paths=$t tests=$WIRE_TESTS ;;
-    rawtools/*.py) paths=$t tests="$WIRE_TESTS $ENGINE_TESTS" ;;
-    *) echo "mutation.sh: unknown target $t (wire, engines, privileges or rawtools/...py)" >&2
-       exit 2 ;;
-    esac
+if [ "${1:-}" = --one ]; then
+    # One file, in its own copy: the worker the parallel run below starts.
+    file=$2 tests=$3
     work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
     git ls-files -z | xargs -0 cp --parents -t "$work"
-    echo "== $t: mutating $paths in $work (mutmut show ID there gives a survivor's diff)" >&2
-    (
-        cd "$work"
-        # The copy is what the tests import (PYTHONPATH first), not the editable install.
-        export PYTHONPATH=$work
-        # shellcheck disable=SC2086  # $tests is a list of paths
-        "$ROOT/.venv/bin/mutmut" run --paths-to-mutate "$paths" --tests-dir tests \
-            --runner "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not lab' $(echo $tests)" \
-            --no-progress >/dev/null 2>&1 || true   # its exit code is a bit mask of outcomes
-        "$ROOT/.venv/bin/python" - "$t" <<'EOF'
+    cd "$work"
+    # The copy is what the tests import (PYTHONPATH first), not the editable install.
+    export PYTHONPATH=$work
+    # shellcheck disable=SC2086  # $tests is a list of paths
+    "$ROOT/.venv/bin/python" -m mutmut run --paths-to-mutate "$file" --tests-dir tests \
+        --runner "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests" \
+        --no-progress >/dev/null 2>&1 || true   # its exit code is a bit mask of outcomes
+    report="$OUT/$(echo "$file" | tr / _).txt"
+    "$ROOT/.venv/bin/python" - "$file" > "$report" <<'EOF'
 import sqlite3
 import sys
 
@@ -61,11 +43,91 @@ rows = sqlite3.connect(".mutmut-cache").execute(
     " ORDER BY m.id").fetchall()
 killed = sum(1 for _, st, _, _ in rows if st in ("ok_killed", "bad_timeout"))
 survived = [(i, n, line) for i, st, n, line in rows if st in ("bad_survived", "ok_suspicious")]
-tested = killed + len(survived)
-print(f"{sys.argv[1]}: {killed}/{tested} mutants killed"
-      + (f" = {100 * killed / tested:.1f}%" if tested else ""))
+print(f"{sys.argv[1]} {killed} {killed + len(survived)}")
 for i, n, line in survived:
-    print(f"  survived #{i} (line {n + 1}): {line.strip()}")
+    print(f"  survived #{i} line {n + 1}: {line.strip()}")
 EOF
-    )
+    head -1 "$report" >&2
+    exit 0
+fi
+
+jobs=$(nproc)
+if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
+[ -x .venv/bin/python ] || bash scripts/setup.sh
+# mutmut 2: it runs any test command on mutants written in place (in the copy);
+# mutmut 3's own test runner finds no test for any mutant in this layout.
+[ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mutmut"))' \
+    2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
+
+WIRE_TESTS="tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+  tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
+  tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
+  tests/test_icmpd_engine.py"
+
+# The tests that concern a file, the quick unit tests before the replays.
+tests_for() {
+    case $1 in
+    rawtools/wire/*) echo $WIRE_TESTS ;;
+    rawtools/tools/trace/engine.py)
+        echo tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
+             tests/test_trace_replay.py ;;
+    rawtools/tools/ping/engine.py)
+        echo tests/test_ping_engine.py tests/test_ping_stats.py tests/test_ping_replay.py ;;
+    rawtools/tools/udpcksum/engine.py)
+        echo tests/test_udpcksum_engine.py tests/test_udpcksum_replay.py ;;
+    rawtools/tools/icmpd/engine.py)
+        echo tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
+    rawtools/tools/inject/engine.py) echo tests/test_inject_engine.py ;;
+    rawtools/engine.py)
+        echo tests/test_contract.py tests/test_ping_engine.py tests/test_trace_engine.py ;;
+    rawtools/io/privileges.py) echo tests/test_privileges.py ;;
+    *) echo $WIRE_TESTS tests/test_trace_engine.py tests/test_ping_engine.py ;;
+    esac
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(all)
+files=()
+for t in "${targets[@]}"; do
+    case $t in
+    all) files+=(rawtools/wire/[a-z]*.py rawtools/tools/*/engine.py rawtools/engine.py
+                 rawtools/io/privileges.py) ;;
+    wire) files+=(rawtools/wire/[a-z]*.py) ;;
+    engines) files+=(rawtools/tools/*/engine.py rawtools/engine.py) ;;
+    privileges) files+=(rawtools/io/privileges.py) ;;
+    rawtools/*.py) [ -f "$t" ] || { echo "mutation.sh: no file $t" >&2; exit 2; }
+                   files+=("$t") ;;
+    *) echo "mutation.sh: unknown target $t (wire, engines, privileges, all or rawtools/...py)" >&2
+       exit 2 ;;
+    esac
 done
+
+mkdir -p "$OUT"
+echo "== mutating ${#files[@]} files, $jobs at a time; reports in $OUT" >&2
+for f in "${files[@]}"; do
+    printf '%s\0%s\0' "$f" "$(tests_for "$f" | tr '\n' ' ')"
+done | xargs -0 -n 2 -P "$jobs" bash "$0" --one
+
+# Totals per group, then every survivor, from the per-file reports.
+"$ROOT/.venv/bin/python" - "$OUT" "${files[@]}" <<'EOF'
+import pathlib
+import sys
+
+out, files = pathlib.Path(sys.argv[1]), sys.argv[2:]
+groups: dict[str, list[int]] = {}
+survivors = []
+for f in files:
+    lines = (out / (f.replace("/", "_") + ".txt")).read_text().splitlines()
+    _, killed, tested = lines[0].split()
+    group = ("wire" if f.startswith("rawtools/wire/") else
+             "engines" if f.endswith("engine.py") else f)
+    g = groups.setdefault(group, [0, 0])
+    g[0] += int(killed)
+    g[1] += int(tested)
+    print(f"{f}: {killed}/{tested}")
+    survivors += [f"{f}{s}" for s in lines[1:]]
+for group, (killed, tested) in groups.items():
+    share = f" = {100 * killed / tested:.1f}%" if tested else ""
+    print(f"{group}: {killed}/{tested} mutants killed{share}")
+print("\n".join(survivors))
+EOF
