@@ -29,9 +29,13 @@ if [ "${1:-}" = --one ]; then
     cd "$work"
     # The copy is what the tests import (PYTHONPATH first), not the editable install.
     export PYTHONPATH=$work
-    # shellcheck disable=SC2086  # $tests is a list of paths
+    # mutmut 2 counts only exit code 1 as "the tests failed"; a mutant that breaks
+    # the import makes pytest exit 2 or 4, which it would count as a survivor.
+    cat > .mutation-runner.sh <<RUNNER
+"$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests || exit 1
+RUNNER
     "$ROOT/.venv/bin/python" -m mutmut run --paths-to-mutate "$file" --tests-dir tests \
-        --runner "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests" \
+        --runner "bash $work/.mutation-runner.sh" \
         --no-progress >/dev/null 2>&1 || true   # its exit code is a bit mask of outcomes
     report="$OUT/$(echo "$file" | tr / _).txt"
     "$ROOT/.venv/bin/python" - "$file" > "$report" <<'EOF'
@@ -47,6 +51,12 @@ print(f"{sys.argv[1]} {killed} {killed + len(survived)}")
 for i, n, line in survived:
     print(f"  survived #{i} line {n + 1}: {line.strip()}")
 EOF
+    # Each survivor's diff, to judge it: a missing test, or a change that cannot matter.
+    for id in $(sed -n 's/^  survived #\([0-9]*\) .*/\1/p' "$report"); do
+        echo "  #$id" >> "$report.diff"
+        "$ROOT/.venv/bin/python" -m mutmut show "$id" 2>/dev/null | sed -n '/^@@/,$p' \
+            | sed 's/^/      /' >> "$report.diff" || true
+    done
     head -1 "$report" >&2
     exit 0
 fi
