@@ -38,7 +38,6 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import math
 from dataclasses import dataclass
@@ -57,14 +56,17 @@ _ROOT = ""
 """Where every flow is before the first hop probed."""
 
 
-@functools.cache
+_TABLES: dict[int, list[int]] = {}
+"""n_1, n_2, ... per confidence, as far as they were asked for."""
+
+
 def stopping_point(k: int, confidence: int = 95) -> int:
     """n_k: flows to probe through a node with k next hops seen, to rule out k+1.
 
     With k+1 next hops sharing the flows evenly, n flows miss at least one
     of them with probability (inclusion-exclusion over the hops missed)
 
-        P(n) = sum over i = 1..k+1 of (-1)^(i+1) C(k+1, i) ((k+1-i)/(k+1))^n
+        P(n) = sum over i = 1..k of (-1)^(i+1) C(k+1, i) ((k+1-i)/(k+1))^n
 
     and n_k is the least n with P(n) <= 1 - confidence. It is computed in
     integers, P(n)(k+1)^n against (100 - confidence)(k+1)^n / 100: the
@@ -72,15 +74,19 @@ def stopping_point(k: int, confidence: int = 95) -> int:
     """
     if k < 1 or not 0 < confidence < 100:
         raise ValueError(f"stopping_point: k={k} (1 or more), confidence={confidence} (1..99)")
-    hops = k + 1
-    n = hops  # fewer flows than next hops cannot see them all
-    while True:
+    table = _TABLES.setdefault(confidence, [])
+    while len(table) < k:
+        hops = len(table) + 2
+        # n_k grows with k, and fewer flows than next hops cannot see them all.
+        n = max(hops, table[-1] if table else 0)
+        terms = [(-1) ** (i + 1) * math.comb(hops, i) * (hops - i) ** n for i in range(1, hops)]
         total = hops**n
-        missed = sum((-1) ** (i + 1) * math.comb(hops, i) * (hops - i) ** n
-                     for i in range(1, hops + 1))
-        if 100 * missed <= (100 - confidence) * total:
-            return n
-        n += 1
+        while 100 * sum(terms) > (100 - confidence) * total:
+            terms = [t * (hops - i) for i, t in enumerate(terms, 1)]
+            total *= hops
+            n += 1
+        table.append(n)
+    return table[k - 1]
 
 
 # -- results ------------------------------------------------------------------
@@ -414,8 +420,10 @@ class MdaEngine:
                 if every_flow:
                     want += [None] * short
                 else:
-                    # New flows at h-1 land on this node in proportion to its share.
-                    control = max(control, math.ceil(short * known / len(flows)))
+                    # Fresh flows at h-1 land on this node in proportion to its
+                    # share so far, or (a small sample) evenly among the nodes.
+                    control = max(control, min(math.ceil(short * known / len(flows)),
+                                               short * len(preds)))
         pending = self._outstanding(h - 1)
         return met, want, max(0, control - pending)
 
