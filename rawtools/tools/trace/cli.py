@@ -12,6 +12,7 @@ from rawtools.net.resolve import ReverseNames
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
 from rawtools.tools.trace.config import TraceConfig, trace_config
 from rawtools.tools.trace.hops import Hop
+from rawtools.tools.trace.mdacli import run_mda
 from rawtools.tools.trace.render import header, hop_line, hop_record, report_table
 from rawtools.tools.trace.report import build_result, report_stats, summary_record
 from rawtools.tools.trace.session import TraceRun, execute
@@ -61,6 +62,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="repeat the trace CYCLES times and report mtr-like statistics")
     p.add_argument("--report", action="store_true",
                    help="mtr-like statistics per hop (10 cycles unless -c)")
+    p.add_argument("--mda", action="store_true",
+                   help="find every path through per-flow load balancers (Multipath "
+                        "Detection Algorithm): the interfaces of each hop and the links "
+                        "between them; -q is not used")
+    p.add_argument("--confidence", type=int, default=95, metavar="PCT",
+                   help="--mda: rule out a missed next hop with this confidence (default 95)")
+    p.add_argument("--dot", metavar="FILE", help="--mda: also write the paths as Graphviz DOT")
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="say which sockets are used")
     p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
@@ -89,7 +97,8 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
                         port=args.port, paris=True if args.paris else None,
                         source=args.source, interface=args.interface,
                         mechanism=args.mechanism, cycles=cycles, explain=args.explain,
-                        record=args.record, replay=args.replay)
+                        record=args.record, replay=args.replay, mda=args.mda,
+                        confidence=args.confidence, dot=args.dot)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
+    if cfg.mda:
+        return run_mda(args, cfg, stop)
     report = args.report or (args.cycles is not None and args.cycles > 1)
     numeric = args.numeric or cfg.replay is not None
     names = ReverseNames(enabled=not numeric)
