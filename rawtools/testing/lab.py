@@ -23,11 +23,13 @@ addresses and routes and see one another as on a plain wire: every address
 helper and test works unchanged, and a traceroute sees no extra hop. The
 relay starts in `up()` (which waits for it to be ready) and is ended in
 `down()` (SIGTERM, then SIGKILL), whose counts line it leaves in
-`relay_reports[k]`. Measured on a loaded two-core VM: the round trip across
-an impaired link is twice its delay plus 0.05-0.1 ms (median; the lab's own
-round trip is 0.04 ms), a descheduled relay can make single frames a few ms
-late, never early; the relay keeps up with about 90,000 frames/s one way,
-and loses none up to 50,000/s (`scripts/bench/delayline.py`).
+`relay_reports[k]`. Measured on the lab's loaded two-core VM: a round trip
+across an impaired link takes twice the delay plus 0.05-0.15 ms (the lab's
+own round trip is 0.05 ms), never less, and now and then a sample a few ms
+more when a CPU is stolen; the relay runs at real-time priority so that busy
+neighbours do not stretch every delay. It relayed 75,000-80,000 frames/s one
+way without losing one, past which the sender, on the same two cores, is the
+limit (`scripts/bench/delayline.py`).
 
 Every namespace name starts with a prefix unique to the run, and `Lab` is a
 context manager whose exit deletes them all, so a failing test leaves nothing
