@@ -3,9 +3,10 @@
 
 Builds host -> dst with the link between them impaired (a delay line spliced
 in, 1 ms of delay by default), sends small UDP datagrams from host at each
-given rate, and reads the relay's own counts when the lab comes down: how
-many frames it relayed, and how many the kernel dropped because the relay's
-ring was full (it fell behind). The destination drops the datagrams in
+given rate (after one ping, which resolves ARP), and reads the relay's own
+counts when the lab comes down: how many frames it relayed (the datagrams
+and the few frames of that ping and its ARP), and how many the kernel
+dropped because the relay's ring was full (it fell behind). The destination drops the datagrams in
 nftables, so no ICMP errors come back. Needs root; CPU is shared (the
 sender, the relay and the kernel work of both veths all run on this
 machine), so run it more than once before drawing conclusions.
@@ -48,6 +49,9 @@ print(sent, round(time.monotonic() - start, 3))
 def run_one(rate: int, seconds: float, delay_ms: float, size: int) -> None:
     with Lab(0, impair={0: Impairment(delay_ms=delay_ms)}) as lab:
         lab.firewall_dst("udp")  # no ICMP port-unreachable storm back to host
+        # ARP first: while it crosses the delay line the host's neighbour queue
+        # would drop most of the first delay's worth of datagrams.
+        lab.run("host", ["ping", "-c", "1", "-W", "5", lab.dst4])
         res = lab.run("host", [sys.executable, "-c", SENDER, lab.dst4, str(rate),
                                str(seconds), str(PORT), str(size)], timeout=seconds * 10 + 30)
         sent, took = res.stdout.split() if res.returncode == 0 else ("?", "?")
