@@ -134,12 +134,12 @@ def test_jitter_spreads_round_trips_and_reorders_replies(make_lab):
 
 def pin_neighbours(lab: Lab) -> None:
     """Permanent ARP entries on host and dst: only ping's own packets cross the lossy link."""
-    for node, peer, addr, dev in (("host", "dst", lab.dst4, lab.host_if),
-                                  ("dst", "host", lab.host4, lab.dst_if)):
-        peer_if = lab.dst_if if peer == "dst" else lab.host_if
+    ends = {"host": (lab.host4, lab.host_if), "dst": (lab.dst4, lab.dst_if)}
+    for node, peer in (("host", "dst"), ("dst", "host")):
+        addr, peer_if = ends[peer]
         info = json.loads(lab.run(peer, ["ip", "-j", "link", "show", peer_if], check=True).stdout)
-        lab.run(node, ["ip", "neigh", "replace", addr, "lladdr", info[0]["address"], "dev", dev,
-                       "nud", "permanent"], check=True)
+        lab.run(node, ["ip", "neigh", "replace", addr, "lladdr", info[0]["address"], "dev",
+                       ends[node][1], "nud", "permanent"], check=True)
 
 
 def within(k: int, n: int, p: float, sds: float = 4.0) -> bool:
