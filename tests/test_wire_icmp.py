@@ -134,3 +134,59 @@ def test_transport_checksum_verifies_udp():
     datagram = build_ipv4("198.18.0.1", "198.18.1.2", 17, 64,
                           seg[:6] + struct.pack("!H", ck) + seg[8:])
     assert ref_checksum(datagram) == ck
+
+
+def _dpkt_error_v4(icmp_type: int, code: int, inner: object) -> bytes:
+    """An ICMP error built by dpkt (its own layout and checksum) quoting a UDP probe."""
+    udp = struct.pack("!HHHH", 40000, 33434, 16, 0) + b"12345678"
+    probe = build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, udp)
+    inner.data = probe[:28]
+    msg = dpkt.icmp.ICMP(type=icmp_type, code=code, data=inner)
+    return build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, bytes(msg))
+
+
+@pytest.mark.parametrize("icmp_type, code, inner, kind, pointer", [
+    (dpkt.icmp.ICMP_PARAMPROB, 0, dpkt.icmp.ICMP.ParamProbe(ptr=9), "param-problem", 9),
+    (dpkt.icmp.ICMP_SRCQUENCH, 0, dpkt.icmp.ICMP.Quench(), "source-quench", None),
+    (dpkt.icmp.ICMP_REDIRECT, 1, dpkt.icmp.ICMP.Redirect(gw=0xC6120203), "redirect", None),
+    (dpkt.icmp.ICMP_TIMEXCEED, 1, dpkt.icmp.ICMP.TimeExceed(), "time-exceeded", None),
+])
+def test_every_ipv4_error_kind_quotes_its_datagram(icmp_type, code, inner, kind, pointer):
+    msg = parse_ip(_dpkt_error_v4(icmp_type, code, inner))
+    assert (msg.kind, msg.type, msg.code, msg.cksum_ok) == (kind, icmp_type, code, True)
+    assert msg.pointer == pointer and msg.mtu is None
+    assert msg.quote.ports == (40000, 33434)
+
+
+def _dpkt_error_v6(icmp_type: int, inner: object) -> bytes:
+    udp = struct.pack("!HHHH", 5000, 33435, 8, 0)
+    inner.data = build_ipv6("2001:db8::1", "2001:db8:0:3::2", 17, 1, udp)
+    msg = dpkt.icmp6.ICMP6(type=icmp_type, code=0, data=inner)
+    # dpkt leaves the ICMPv6 checksum to its IP6 packer; the pseudo-header sum here is
+    # the one test_echo_v6_checksum_over_pseudo_header holds to dpkt's.
+    return build_ipv6("2001:db8:0:2::1", "2001:db8::1", 58, 62,
+                      with_icmp6_checksum("2001:db8:0:2::1", "2001:db8::1", bytes(msg)))
+
+
+@pytest.mark.parametrize("icmp_type, inner, kind, pointer, mtu", [
+    (dpkt.icmp6.ICMP6_PARAM_PROB, dpkt.icmp6.ICMP6.ParamProb(ptr=0x1234), "param-problem",
+     0x1234, None),
+    (dpkt.icmp6.ICMP6_PACKET_TOO_BIG, dpkt.icmp6.ICMP6.TooBig(mtu=1280), "packet-too-big",
+     None, 1280),
+    (dpkt.icmp6.ICMP6_TIME_EXCEEDED, dpkt.icmp6.ICMP6.TimeExceed(), "time-exceeded", None,
+     None),
+])
+def test_every_ipv6_error_kind_quotes_its_datagram(icmp_type, inner, kind, pointer, mtu):
+    msg = parse_ip(_dpkt_error_v6(icmp_type, inner))
+    assert (msg.kind, msg.type, msg.cksum_ok) == (kind, icmp_type, True)
+    assert (msg.pointer, msg.mtu) == (pointer, mtu)
+    assert msg.quote.ports == (5000, 33435)
+
+
+def test_a_type_with_no_meaning_here_is_other_and_keeps_its_body():
+    msg = parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62,
+                              bytes(dpkt.icmp.ICMP(type=dpkt.icmp.ICMP_TSTAMP, code=0,
+                                                   data=b"\x00\x01\x00\x02" + b"abcdefghijkl"))))
+    assert (msg.kind, msg.quote, msg.ident, msg.cksum_ok) == ("other", None, None, True)
+    # The body starts after the 8-byte header (type, code, checksum, 4 bytes of its own).
+    assert msg.body == b"abcdefghijkl" and msg.length == 20
