@@ -190,3 +190,49 @@ def test_a_type_with_no_meaning_here_is_other_and_keeps_its_body():
     assert (msg.kind, msg.quote, msg.ident, msg.cksum_ok) == ("other", None, None, True)
     # The body starts after the 8-byte header (type, code, checksum, 4 bytes of its own).
     assert msg.body == b"abcdefghijkl" and msg.length == 20
+
+
+def test_an_echo_reply_has_no_error_fields():
+    reply = bytes(dpkt.icmp.ICMP(type=0, code=0, data=dpkt.icmp.ICMP.Echo(id=7, seq=8,
+                                                                          data=b"pay")))
+    msg = parse_ip(build_ipv4("198.18.3.2", "198.18.0.1", 1, 61, reply))
+    assert (msg.kind, msg.ident, msg.seq, msg.payload, msg.length) == ("echo-reply", 7, 8,
+                                                                      b"pay", 11)
+    assert (msg.quote, msg.mtu, msg.pointer, msg.body) == (None, None, None, b"")
+
+
+def test_an_echo_request_is_type_8_code_0_as_dpkt_reads_it():
+    parsed = dpkt.icmp.ICMP(build_echo(4, 0x1234, 0x5678, b"abc"))
+    assert (parsed.type, parsed.code) == (8, 0)
+    assert (parsed.data.id, parsed.data.seq, parsed.data.data) == (0x1234, 0x5678, b"abc")
+
+
+def test_the_shortest_messages_and_quotes():
+    # Exactly the 8-byte header: a message; 7 bytes: not one.
+    hdr = bytes(dpkt.icmp.ICMP(type=dpkt.icmp.ICMP_TSTAMP, code=0, data=b"\0\0\0\0"))
+    assert len(hdr) == 8 and parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, hdr))
+    assert parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, hdr[:7])) is None
+    # A quote of the bare IP header still names the datagram, with no transport bytes.
+    bare = build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, b"")
+    q = parse_quote(bare)
+    assert (q.proto, q.transport, q.ports, q.echo) == (17, b"", None, None)
+    # Four transport bytes give the ports; an echo needs all eight.
+    q = parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, b"\x9c\x40\x82\x9a"))
+    assert q.ports == (40000, 33434)
+    echo = build_echo(4, 0xBEEF, 42, b"")
+    q = parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 1, 1, echo))
+    assert q.echo == (0xBEEF, 42)
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 1, 1, echo[:7])).echo is None
+    # Only UDP and TCP have ports; only ICMP echo requests have an identifier.
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 47, 1, bytes(8))).ports is None
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, echo)).echo is None
+
+
+def test_an_icmpv6_checksum_of_either_zero_is_good():
+    # A correct sum over the message and pseudo-header reads 0xffff (or its twin 0
+    # in ones' complement); one flipped bit gives neither.
+    src, dst = "2001:db8:0:2::1", "2001:db8::1"
+    good = with_icmp6_checksum(src, dst, struct.pack("!BBHHH", 129, 0, 0, 1, 1) + b"x")
+    assert parse_ip(build_ipv6(src, dst, 58, 64, good)).cksum_ok
+    bad = good[:2] + bytes([good[2] ^ 1]) + good[3:]
+    assert not parse_ip(build_ipv6(src, dst, 58, 64, bad)).cksum_ok
