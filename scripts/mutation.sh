@@ -70,7 +70,7 @@ if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
 [ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mutmut"))' \
     2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
 
-WIRE_TESTS="tests/test_wire_constants.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
   tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
   tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
   tests/test_icmpd_engine.py"
@@ -80,17 +80,20 @@ tests_for() {
     case $1 in
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/engine.py)
-        echo tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
+        echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
-        echo tests/test_ping_engine.py tests/test_ping_stats.py tests/test_ping_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_stats.py \
+             tests/test_ping_replay.py ;;
     rawtools/tools/udpcksum/engine.py)
-        echo tests/test_udpcksum_engine.py tests/test_udpcksum_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_udpcksum_engine.py \
+             tests/test_udpcksum_replay.py ;;
     rawtools/tools/icmpd/engine.py)
-        echo tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
-    rawtools/tools/inject/engine.py) echo tests/test_inject_engine.py ;;
+        echo tests/test_frozen_values.py tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
+    rawtools/tools/inject/engine.py) echo tests/test_frozen_values.py tests/test_inject_engine.py ;;
     rawtools/engine.py)
-        echo tests/test_contract.py tests/test_ping_engine.py tests/test_trace_engine.py ;;
+        echo tests/test_frozen_values.py tests/test_contract.py tests/test_ping_engine.py \
+             tests/test_trace_engine.py ;;
     rawtools/io/privileges.py) echo tests/test_privileges.py ;;
     *) echo $WIRE_TESTS tests/test_trace_engine.py tests/test_ping_engine.py ;;
     esac
