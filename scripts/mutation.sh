@@ -5,7 +5,7 @@
 #
 #   bash scripts/mutation.sh [-j JOBS] [TARGET ...]
 #
-# TARGET: wire (rawtools/wire/), engines (every tool's engine.py and the contract
+# TARGET: wire (rawtools/wire/), engines (every tool's engine.py, trace's mda.py, the contract
 # rawtools/engine.py), privileges (rawtools/io/privileges.py), all (the three), or
 # one file under rawtools/; default: all. Each file is mutated in its own scratch
 # copy of the tree, JOBS files at a time (default: the number of CPUs), with only
@@ -78,7 +78,9 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 # The tests that concern a file, the quick unit tests before the replays.
 tests_for() {
     case $1 in
+    rawtools/wire/flows.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
+    rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
         echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
@@ -104,10 +106,10 @@ targets=("$@")
 files=()
 for t in "${targets[@]}"; do
     case $t in
-    all) files+=(rawtools/wire/[a-z]*.py rawtools/tools/*/engine.py rawtools/engine.py
-                 rawtools/io/privileges.py) ;;
+    all) files+=(rawtools/wire/[a-z]*.py rawtools/tools/*/engine.py rawtools/tools/trace/mda.py
+                 rawtools/engine.py rawtools/io/privileges.py) ;;
     wire) files+=(rawtools/wire/[a-z]*.py) ;;
-    engines) files+=(rawtools/tools/*/engine.py rawtools/engine.py) ;;
+    engines) files+=(rawtools/tools/*/engine.py rawtools/tools/trace/mda.py rawtools/engine.py) ;;
     privileges) files+=(rawtools/io/privileges.py) ;;
     rawtools/*.py) [ -f "$t" ] || { echo "mutation.sh: no file $t" >&2; exit 2; }
                    files+=("$t") ;;
@@ -134,7 +136,7 @@ for f in files:
     lines = (out / (f.replace("/", "_") + ".txt")).read_text().splitlines()
     _, killed, tested = lines[0].split()
     group = ("wire" if f.startswith("rawtools/wire/") else
-             "engines" if f.endswith("engine.py") else f)
+             "engines" if f.endswith(("engine.py", "mda.py")) else f)
     g = groups.setdefault(group, [0, 0])
     g[0] += int(killed)
     g[1] += int(tested)
