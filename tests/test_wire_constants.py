@@ -3,9 +3,10 @@
 A wrong constant (an ICMP code one off, an EtherType mistyped) would make a
 printer name the wrong thing or a matcher miss answers, and unit tests built
 on the same constant cannot see it. The oracles here are the Linux kernel's
-own UAPI headers (linux-libc-dev, installed with gcc), the socket module, and
-dpkt's independent tables; a constant with none of those is named in
-NO_ORACLE with the reason, and a new constant must join one list or the other.
+own UAPI headers (linux-libc-dev, installed with gcc), the socket module,
+netbase's copies of IANA's registries, and dpkt's independent tables; a
+constant with none of those is named in NO_ORACLE with the reason, and a new
+constant must join one list or the other.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ def _oracles() -> dict[str, tuple[str, object]]:
     })
     for ours, theirs in {"PROTO_OSPF": "IP_PROTO_OSPF", "PROTO_VRRP": "IP_PROTO_VRRP"}.items():
         pairs[ours] = (f"dpkt.ip {theirs}", getattr(dpkt.ip, theirs))
+    # IANA's registries as Debian's netbase ships them (/etc/protocols, /etc/ethertypes).
+    for ours, theirs in {"PROTO_HIP": "hip", "PROTO_SHIM6": "shim6"}.items():
+        pairs[ours] = (f"/etc/protocols {theirs}", socket.getprotobyname(theirs))
+    ethertypes = {f[0]: int(f[1], 16) for f in (
+        line.split() for line in Path("/etc/ethertypes").read_text().splitlines())
+        if len(f) >= 2 and not f[0].startswith("#")}
+    pairs["ETHERTYPE_TRILL"] = ("/etc/ethertypes TRILL", ethertypes["TRILL"])
     for ours, theirs in {"LINKTYPE_NULL": "DLT_NULL", "LINKTYPE_ETHERNET": "DLT_EN10MB",
                          "DLT_RAW": "DLT_RAW", "LINKTYPE_LOOP": "DLT_LOOP",
                          "LINKTYPE_LINUX_SLL": "DLT_LINUX_SLL", "LINKTYPE_IPV4": "DLT_IPV4",
@@ -121,10 +129,8 @@ def _oracles() -> dict[str, tuple[str, object]]:
 
 
 NO_ORACLE = {
-    # IANA's protocol numbers; neither the kernel headers nor dpkt name them.
-    "PROTO_HIP", "PROTO_SHIM6",
-    # IEEE EtherTypes the kernel does not define (tcpdump's ethertype.h does).
-    "ETHERTYPE_TRILL", "ETHERTYPE_TCPCOMP",
+    # RFC 1144 compressed TCP/IP: in tcpdump's ethertype.h, not in any file here.
+    "ETHERTYPE_TCPCOMP",
     # pcap LINKTYPE values with no DLT twin in dpkt: checked by reading the tcpdump
     # corpus files of that type in test_link.py.
     "LINKTYPE_RAW", "DLT_RAW_OPENBSD",
