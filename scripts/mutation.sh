@@ -71,7 +71,7 @@ if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
     2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
 
 WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_ip.py
-  tests/test_wire_udp.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+  tests/test_wire_udp.py tests/test_wire_link.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
   tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
   tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
   tests/test_icmpd_engine.py"
