@@ -79,7 +79,7 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 # The tests that concern a file, the quick unit tests before the replays.
 tests_for() {
     case $1 in
-    rawtools/wire/flows.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
+    rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
