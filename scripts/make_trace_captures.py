@@ -66,6 +66,37 @@ table ip rtlab_dup {
         lab.nft("r1", "delete table ip rtlab_dup\n")
 
 
+def rate_limited(lab: Lab) -> None:
+    """The third of three traces run back to back: the routers' burst of 6 errors
+    is spent, so most probes go unanswered and hops are known from retries."""
+    for _ in range(2):
+        lab.run("host", [sys.executable, "-m", "rawtools", "trace", "-n", lab.dst4],
+                timeout=120)
+    record(lab, "trace-udp4-ratelimited", "-n", lab.dst4)
+
+
+# A tenth of what crosses the host's link dropped, each way (drawn per packet),
+# and no ICMP rate limits: every star is a loss on the wire.
+LOSSY = """
+table inet rtlab_loss {
+  chain pre { type filter hook prerouting priority -300; policy accept;
+    iifname "l0b" numgen random mod 100 < 10 drop
+  }
+  chain post { type filter hook postrouting priority 300; policy accept;
+    oifname "l0b" numgen random mod 100 < 10 drop
+  }
+}
+"""
+
+
+def lossy(lab: Lab) -> None:
+    lab.nft("r1", LOSSY)
+    for node in lab.nodes[1:]:
+        lab.run(node, ["sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0",
+                       "net.ipv6.icmp.ratelimit=0"], check=True)
+    record(lab, "trace-udp4-lossy", "-n", lab.dst4)
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     with Lab(8) as lab:
@@ -78,8 +109,14 @@ def main() -> int:
         record(lab, "trace-udp4-paris-dgram", "-n", "--paris", lab.dst4, unprivileged=True)
         record(lab, "trace-icmp6-dgram", "-n", "-I", lab.dst6, unprivileged=True)
         noisy(lab)
+        rate_limited(lab)
+        lab.firewall_dst("udp")
+        record(lab, "trace-udp4-gap", "-n", lab.dst4)
+        lab.nft("dst", "delete table inet rtlab_fw\n")
         lab.silence(4)
         record(lab, "trace-udp4-silent4", "-n", lab.dst4)
+    with Lab(2) as lab:
+        lossy(lab)
     with Lab(4) as lab:
         lab.unreachable_from_last("198.19.7.0/24", "2001:db8:77::/64", "unreachable")
         record(lab, "trace-udp4-unreach-h", "-n", "198.19.7.7")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 
 import pytest
@@ -10,7 +11,7 @@ from conftest import rawtools_argv
 from rawtools.errors import UsageError
 from rawtools.tools.trace.config import trace_config
 from rawtools.tools.trace.hops import Hop, Probe
-from rawtools.tools.trace.render import hop_line, report_table
+from rawtools.tools.trace.render import hop_line, hop_record, report_table
 from rawtools.tools.trace.report import report_stats
 
 MS = 1_000_000
@@ -35,6 +36,14 @@ MS = 1_000_000
     (["-z", "inf", "198.18.0.1"], "invalid pause (-z): 'inf'"),
     # defect 7: the probes' ports run from -p upwards; 65535 passed, then sendto failed
     (["-p", "65535", "198.18.0.1"], "port"),
+    # issue 13: the gap limit
+    (["--gap", "0", "198.18.0.1"], "invalid gap limit (--gap): '0'"),
+    (["--gap", "256", "198.18.0.1"], "invalid gap limit (--gap): '256'"),
+    (["--gap", str(10**30), "198.18.0.1"], "gap limit (--gap)"),
+    (["--gap", "nan", "198.18.0.1"], "--gap"),
+    (["--gap", "inf", "198.18.0.1"], "--gap"),
+    (["--gap", "", "198.18.0.1"], "--gap"),
+    (["--gap", "2.5", "198.18.0.1"], "--gap"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
@@ -58,9 +67,17 @@ def test_udp_ports_stay_within_65535(max_ttl, nqueries):
     trace_config("198.18.0.1", port=65535, paris=True, max_ttl=max_ttl, nqueries=nqueries)
 
 
-def probe(ttl, i, addr, rtt_ms=None, note=""):
+@pytest.mark.parametrize("gap", [0, -1, 256, 10**30, 2.5, math.nan, math.inf, "5", "", None,
+                                 True, b"5"])
+def test_the_api_refuses_a_bad_gap_as_the_cli_does(gap):
+    with pytest.raises(UsageError, match="gap limit"):
+        trace_config("198.18.0.1", gap=gap)
+
+
+def probe(ttl, i, addr, rtt_ms=None, note="", tries=1):
     return Probe(ttl, i, addr, None if rtt_ms is None else int(rtt_ms * MS),
-                 "time-exceeded" if addr else None, note, 1)
+                 "time-exceeded" if addr else None, note, tries,
+                 answered_try=tries if addr else None)
 
 
 def test_line_prints_the_address_again_only_when_it_changes():
@@ -89,3 +106,15 @@ def test_report_statistics_over_rounds():
     assert f["stdev_ms"] == 1.0
     table = report_table("198.18.0.9", report_stats(rounds))
     assert "198.18.0.2" in table.splitlines()[1] and "33.3%" in table
+
+
+def test_a_star_stays_where_a_retry_answered_and_the_report_counts_every_try():
+    # Hop 5: the three probes lost (a router out of ICMP budget), the second
+    # retry of the last one answered: 5 tries, 1 answer.
+    hop = Hop(5, [probe(5, 0, None), probe(5, 1, None), probe(5, 2, "198.18.4.2", 0.25, tries=3)])
+    assert hop_line(hop) == " 5  * * * 198.18.4.2  0.250 ms (retry)"
+    rec = hop_record(hop)
+    assert [(p["tries"], p["answered_try"]) for p in rec["probes"]] == [(1, None), (1, None),
+                                                                          (3, 3)]
+    (stats,) = report_stats([[hop]])
+    assert stats.figures()["sent"] == 5 and stats.figures()["loss_pct"] == 80.0

@@ -138,16 +138,20 @@ class ReplayTransport:
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
         self.local = recs[0][2].src
-        # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram).
+        # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram),
+        # and for each, how many outgoing datagrams the file holds before it.
         self.outgoing: list[tuple[int, bytes, str]] = []
         self.incoming: list[tuple[int, bytes]] = []
+        self._sent_before: list[int] = []
         for ts, pkt, h in recs:
             if h.src == self.local and not _is_answer(pkt):
                 self.outgoing.append((ts, pkt, h.dst))
             else:
                 self.incoming.append((ts, pkt))
+                self._sent_before.append(len(self.outgoing))
         self.first_outgoing = self.outgoing[0][1] if self.outgoing else recs[0][1]
         self.clock = recs[0][0]
+        self.end = max(ts for ts, _, _ in recs)
         self._out = 0
         self._in = 0
 
@@ -225,21 +229,35 @@ class ReplayTransport:
         return rest
 
     def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
-        """The next recorded arrival, unless the engine's next probe came first.
+        """The recorded arrivals up to the engine's next probe or deadline, together.
 
-        Arrivals recorded after the next outgoing probe are held back until the
-        engine has sent it: live, that reply could not have come earlier, and
-        delivering it first would make it look unsolicited. A replay never
+        A recording holds what the tool sent and received in the order it did
+        so (a capture, in the order of the wire): an arrival that follows the
+        next outgoing probe in the file is held back until the engine has sent
+        it. Live, the tool handled that reply only after sending the probe,
+        even when the reply's stamp is earlier (it came in while the tool was
+        sending), and delivering it first would change what the engine knew
+        when it chose that probe. The arrivals before it come in one batch:
+        live, the engine sent nothing between them (or its probe would lie
+        between them), and seeing them one at a time it might send, after the
+        first, a probe that all of them together rule out. A replay never
         sleeps, so `wake_fd` has nothing to interrupt.
         """
-        if self._in < len(self.incoming):
+        out: list[Received] = []
+        while self._in < len(self.incoming):
             ts, pkt = self.incoming[self._in]
-            probe_first = self._out < len(self.outgoing) and self.outgoing[self._out][0] <= ts
-            if not probe_first and (deadline_ns is None or ts <= deadline_ns):
-                self._in += 1
-                self.clock = max(self.clock, ts)
-                return [Received(ts, pkt, "pcap")]
-        if deadline_ns is None:
+            probe_first = self._out < self._sent_before[self._in]
+            if probe_first or (deadline_ns is not None and ts > deadline_ns):
+                break
+            self._in += 1
+            self.clock = max(self.clock, ts)
+            out.append(Received(ts, pkt, "pcap"))
+        if out:
+            return out
+        if deadline_ns is None or (self.cut_at is not None and self._in == len(self.incoming)
+                                   and deadline_ns > self.end):
+            # Past the last whole record of a file cut short nothing is known:
+            # a probe whose answer was cut off must not time out as if lost.
             raise EndOfInput
         self.clock = max(self.clock, deadline_ns)
         return []
