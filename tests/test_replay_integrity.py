@@ -177,7 +177,7 @@ def test_a_truncated_trace_recording_shows_the_hops_whose_answers_survive(tmp_pa
     # Each surviving answer is an RTT the live run printed for that hop; the probe
     # whose answer was cut off is left out, not shown as lost.
     assert lines[1:] == [first["1"][:len(lines[1])]]
-    assert lines[1].endswith("0.082 ms  0.023 ms")
+    assert lines[1].count(" ms") == 2 and lines[1].endswith(" ms")
 
 
 def test_a_ping_recording_with_a_zeroed_record_length_is_corrupt(tmp_path):

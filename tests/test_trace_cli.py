@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
 
 import pytest
 from conftest import rawtools_argv
@@ -13,6 +14,7 @@ from rawtools.tools.trace.config import trace_config
 from rawtools.tools.trace.hops import Hop, Probe
 from rawtools.tools.trace.render import hop_line, hop_record, report_table
 from rawtools.tools.trace.report import report_stats
+from rawtools.wire.ip import build_ipv4, build_ipv6
 
 MS = 1_000_000
 
@@ -118,3 +120,44 @@ def test_a_star_stays_where_a_retry_answered_and_the_report_counts_every_try():
                                                                           (3, 3)]
     (stats,) = report_stats([[hop]])
     assert stats.figures()["sent"] == 5 and stats.figures()["loss_pct"] == 80.0
+
+
+def test_a_live_trace_starts_without_dpkt_json_or_the_extension_decoder():
+    """Start-up is most of a short trace's time: what only recordings, replays, --json
+    and -e need stays unloaded, and so does dpkt when a probe's datagram is built
+    (live, one is built for every probe sent, and loading dpkt then held the
+    second probe back by some 50 ms, a round trip on a real path)."""
+    code = (
+        "import sys, rawtools.cli, rawtools.tools.trace.cli\n"
+        "from rawtools.io.probesock import ProbeSocket\n"
+        "from rawtools.wire.ip import build_ip\n"
+        "from rawtools.wire.probes import ProbeSpec\n"
+        "spec = ProbeSpec('udp', 4, '198.18.0.1', '198.18.8.2', 33434, False, sport=4000)\n"
+        "build_ip(spec.src, spec.dst, 17, 1, spec.build(0))\n"
+        "build_ip('2001:db8::1', '2001:db8::2', 58, 1, b'x')\n"
+        "print(sorted(m for m in ('dpkt', 'json', 'rawtools.wire.icmpext', "
+        "'rawtools.io.pcapfile') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert r.stdout.strip() == "[]", r.stderr
+
+
+@pytest.mark.parametrize("src,dst,proto,ttl,size,ident", [
+    ("198.18.0.1", "198.18.8.2", 17, 1, 32, 0), ("10.0.0.1", "10.0.0.2", 1, 255, 0, 65535),
+    ("2001:db8::1", "2001:db8:0:8::2", 58, 64, 40, 0), ("::1", "::2", 6, 1, 1400, 0)])
+def test_ip_headers_built_without_dpkt_are_dpkts_byte_for_byte(src, dst, proto, ttl, size,
+                                                                 ident):
+    import socket
+
+    import dpkt
+
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    if ":" in src:
+        ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src),
+                           dst=socket.inet_pton(socket.AF_INET6, dst), nxt=proto, hlim=ttl,
+                           plen=size)
+        assert build_ipv6(src, dst, proto, ttl, payload) == bytes(ip6.pack_hdr()) + payload
+    else:
+        ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, ttl=ttl,
+                        id=ident, data=payload)
+        ip.len = 20 + size
+        assert build_ipv4(src, dst, proto, ttl, payload, ident) == bytes(ip)

@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 from tracesim import SimNet, icmp_error
 
+from rawtools.engine import Received, Send
 from rawtools.io.loop import run
 from rawtools.tools.trace.engine import TraceEngine
 from rawtools.tools.trace.hops import MS
@@ -108,6 +109,66 @@ def test_firewalled_destination_ends_after_the_gap() -> None:
     assert got == [[r] * 3 for r in net.routers] + [[None] * 3] * 5
     assert max(s.ttl for s in net.sent if s.ttl != 30) == 13
     assert net.clock - start < 1000 * MS  # virtual time: the gap's budget, well under 1 s
+
+
+def test_a_destination_out_of_budget_on_a_rate_limited_path_is_waited_for() -> None:
+    # As on the third of traces run back to back: each router has one error left,
+    # the destination none, for another 0.9 s. A firewalled destination looks the
+    # same until then; the routers' own losses say rate limits are at work here.
+    net, spec = chain(4, "udp", refill_ns=1000 * MS)
+    net._tokens = {i: (1.0, net.clock) for i in range(1, 9)} | {9: (0.1, net.clock)}
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    assert engine.end == "reached"
+    assert hop_line(engine.all_hops()[-1]).startswith(f" 9  * * * {net.dst}  ")
+    assert 900 * MS <= net.clock - start < 1100 * MS
+
+
+@pytest.mark.parametrize("late_ms", [3, 30, 300])
+def test_a_loop_that_wakes_late_loses_no_answer_and_still_ends(late_ms) -> None:
+    # The answers it sleeps through are read before any timeout past its
+    # deadline is decided, so none turns into a star; and an answer stamped
+    # after that deadline still ends the trace (it once hung there).
+    net, spec = chain(4, "udp", refill_ns=1000 * MS, late=late_ms * MS, send_ns=MS // 5)
+    net._tokens = {i: (1.0, net.clock) for i in range(1, 9)} | {9: (0.1, net.clock)}
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert engine.done and engine.end == "reached"
+    for hop in engine.all_hops():
+        mine = [f for s, f in zip(net.sent, net.fate, strict=True) if s.ttl == hop.ttl]
+        assert [p.answered_try == 1 for p in hop.probes] == [f == "answered" for f in mine[:3]]
+
+
+def test_an_answer_stamped_past_the_deadline_waited_for_still_ends_the_trace() -> None:
+    # Live, a loop woken late reads a datagram stamped after the deadline it
+    # waited for; the poll that follows may not look past that deadline, yet
+    # the destination's answer must end the trace there (it once hung).
+    net, spec = chain(4, "udp", n=1)  # r1 at hop 1, the destination at hop 2
+    engine = TraceEngine(spec, nqueries=1)
+    t = net.clock
+    sends = engine.poll(t)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    for i, s in enumerate(sends):
+        engine.sent(s, t + i * MS // 5)  # 0.2 ms a send
+
+    def answer(send: Send, src: str, typ: int, code: int, ts: int) -> None:
+        quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+        engine.received(Received(ts, icmp_error(4, src, spec.src, typ, code, quoted), "pcap"))
+
+    answer(sends[0], net.routers[0], 11, 0, t + MS // 10)  # the destination is out of budget
+    retry = None
+    while retry is None:
+        now = engine.next_deadline()
+        assert now is not None
+        retry = next((s for s in engine.poll(now) if s.ttl == 2), None)
+    engine.sent(retry, now)
+    waited = engine.next_deadline()
+    assert waited is not None and waited < now + MS  # another hop's timeout, sooner
+    answer(retry, spec.dst, 3, 3, now + MS)  # read late, with its later stamp
+    engine.poll(now + 3 * MS)
+    assert engine.done and engine.end == "reached"
+    assert [h.ttl for h in engine.all_hops()] == [1, 2]
 
 
 @pytest.mark.parametrize("gap,rows", [(1, 9), (2, 10), (None, 20)])

@@ -76,14 +76,16 @@ def _flow(ip: dpkt.ip.IP | dpkt.ip6.IP6) -> tuple[object, ...]:
     return ("echo", bytes(t)[4:6])
 
 
-def wire_runs(path: Path, ours: str | None = None) -> list[Wire]:
+def wire_runs(path: Path, ours: str | None = None,
+              starts: list[float] | None = None) -> list[Wire]:
     """Each run recorded in `path` (a trace's --record, or tcpdump on the sending host),
     in the order the runs began: what became of every probe, read from the packets.
 
     Probes are ours (`ours`, else the first packet's source); keys are unique per
-    probe within a recording: ports rise, sequences rise, and a Paris flow's tag
-    sits in the checksum, all within the first 8 bytes, and runs differ in source
-    port or echo identifier."""
+    probe within a run: ports rise, sequences rise, and a Paris flow's tag sits in
+    the checksum, all within the first 8 bytes. Runs are told apart by when they
+    began (`starts`, wall-clock seconds, for runs one after the other), else by
+    source port or echo identifier."""
     with open(path, "rb") as f:
         reader = dpkt.pcap.Reader(f)
         ethernet = reader.datalink() == dpkt.pcap.DLT_EN10MB
@@ -107,12 +109,17 @@ def wire_runs(path: Path, ours: str | None = None) -> list[Wire]:
         if _addr(ip.src) == ours:
             keys = _keys_of_probe(ip)
             n = len(sent)
+            # A key names its run already (source port, identifier), except
+            # across runs told apart by time, which may reuse them.
+            run = (sum(1 for t in starts if t <= ts),) if starts else _flow(ip)
             for key in keys:
-                sent[key] = (n, ttl, ts)
+                sent[(*run, *key) if starts else key] = (n, ttl, ts)
             if keys:
-                runs.setdefault(_flow(ip), defaultdict(list))[ttl].append(n)
+                runs.setdefault(run, defaultdict(list))[ttl].append(n)
             continue
         key = _quoted(ip)
+        if key is not None and starts:
+            key = (sum(1 for t in starts if t <= ts), *key)
         if key is None or key not in sent:
             continue
         n, _ttl, sent_ts = sent[key]

@@ -101,14 +101,22 @@ class ReplayTransport:
     well, once its link headers are stripped; the first IP datagram must be
     the run's first probe, which tells which address was ours. With
     `probes`, what the engine sends is the probe from its transport header
-    on (ping, trace), and each is checked against the recorded one.
+    on (ping, trace), and each is checked against the recorded one. With
+    `end_at_cut`, a file cut short ends the run at its last whole record.
+    With `eager`, arrivals come as soon as the file's order allows, even past
+    the deadline the engine waits for: a live loop that woke late read them
+    before anything else, and an engine that decides every timeout by the
+    stamps of what it is handed (trace's) reaches the same state either way.
     """
 
     mechanism = "replay"
 
-    def __init__(self, path: str, probes: bool = True) -> None:
+    def __init__(self, path: str, probes: bool = True, end_at_cut: bool = False,
+                 eager: bool = False) -> None:
         self.path = path
         self.probes = probes
+        self.end_at_cut = end_at_cut
+        self.eager = eager
         linktype, records = read_packets(path)
         strip = decapsulator(linktype)
         if strip is None:
@@ -247,17 +255,19 @@ class ReplayTransport:
         while self._in < len(self.incoming):
             ts, pkt = self.incoming[self._in]
             probe_first = self._out < self._sent_before[self._in]
-            if probe_first or (deadline_ns is not None and ts > deadline_ns):
+            if probe_first or (deadline_ns is not None and ts > deadline_ns and not self.eager):
                 break
             self._in += 1
             self.clock = max(self.clock, ts)
             out.append(Received(ts, pkt, "pcap"))
         if out:
             return out
-        if deadline_ns is None or (self.cut_at is not None and self._in == len(self.incoming)
+        if deadline_ns is None or (self.end_at_cut and self.cut_at is not None
+                                   and self._in == len(self.incoming)
                                    and deadline_ns > self.end):
             # Past the last whole record of a file cut short nothing is known:
-            # a probe whose answer was cut off must not time out as if lost.
+            # with `end_at_cut`, a probe whose answer was cut off does not time
+            # out as if lost (a tool that counts it lost, as ping does, goes on).
             raise EndOfInput
         self.clock = max(self.clock, deadline_ns)
         return []

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
 from rawtools.io.stop import Stop
-from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
 from rawtools.tools.trace.config import DEFAULT_GAP, TraceConfig, trace_config
 from rawtools.tools.trace.hops import Hop
-from rawtools.tools.trace.render import gap_line, header, hop_line, hop_record, report_table
+from rawtools.tools.trace.render import (
+    gap_line,
+    header,
+    hop_line,
+    hop_record,
+    load_extensions,
+    report_table,
+)
 from rawtools.tools.trace.report import build_result, report_stats, summary_record
 from rawtools.tools.trace.session import TraceRun, execute
+
+if TYPE_CHECKING:
+    from rawtools.jsonout import JsonLines
 
 _MECH_TEXT = {"raw": "answers read on raw sockets",
               "dgram": "answers read from the error queue (no privileges)",
@@ -105,7 +115,15 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
     report = args.report or (args.cycles is not None and args.cycles > 1)
     numeric = args.numeric or cfg.replay is not None
     names = ReverseNames(enabled=not numeric)
-    out = JsonLines("trace") if args.json else None
+    # What only some runs need is loaded for those alone (start-up is most of
+    # a short trace's time), and before the sockets open and root is given up.
+    out: JsonLines | None = None
+    if args.json:
+        from rawtools.jsonout import JsonLines
+
+        out = JsonLines("trace")
+    if args.extensions:
+        load_extensions()
 
     def on_start(tr: TraceRun) -> None:
         if args.verbose:

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rawtools.engine import Received, Send
-from rawtools.tools.trace.config import Timing
+from rawtools.tools.trace.config import DEFAULT_GAP, Timing
 from rawtools.tools.trace.hops import Counters, EndReason, Hop, Probe
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
@@ -88,7 +88,7 @@ class TraceEngine:
 
     def __init__(self, spec: ProbeSpec, first_ttl: int = 1, max_ttl: int = 30,
                  nqueries: int = 3, inflight: int = 16, timing: Timing | None = None,
-                 scout: bool = True, first_tag: int = 0, gap: int | None = 5,
+                 scout: bool = True, first_tag: int = 0, gap: int | None = DEFAULT_GAP,
                  retry: bool = True, dst_ttl: int | None = None) -> None:
         self.spec = spec
         self.first_ttl = first_ttl
@@ -126,6 +126,7 @@ class TraceEngine:
         self._retry_at: dict[int, int] = {}  # ttl -> when a hop not identified may retry
         self._first_answer: int | None = None
         self._last_answer: int | None = None
+        self._horizon: int | None = None  # the deadline the loop last waited for
         if dst_ttl is not None and first_ttl <= dst_ttl <= max_ttl:
             self._place(dst_ttl)
 
@@ -170,9 +171,10 @@ class TraceEngine:
         self.counters.sent += 1
 
     def received(self, pkt: Received) -> None:
-        # Timeouts that fell before this datagram are decided first, as a
-        # replay (which wakes exactly at each deadline) would decide them.
-        self._advance(pkt.ts_ns)
+        # Timeouts that fell before this datagram are decided first, by its
+        # stamp: whatever arrived before it on its socket has been handed
+        # over already, and a replay, handed it early or late, decides the same.
+        self._advance(pkt.ts_ns, capped=False)
         data = pkt.packet
         if not data:
             self.counters.malformed += 1
@@ -222,7 +224,8 @@ class TraceEngine:
         # What is due now was handled by poll or waits for a probe in flight,
         # whose own timeout is in the future: past times would only spin.
         times = [t for t in times if t > self._now]
-        return min(times) if times else None
+        self._horizon = min(times) if times else None
+        return self._horizon
 
     def take_events(self) -> list[TraceEvent]:
         """Hops completed since the last call, in TTL order."""
@@ -288,7 +291,9 @@ class TraceEngine:
         elif self._scout_open() and self.hint is None:
             cap = min(cap, max(self.last_heard + 1, self.first_ttl + FIRST_WINDOW_HOPS - 1))
         if self.gap is not None and self.dst_ttl is None and not self._alive_past_gap():
-            cap = min(cap, self.last_heard + self.gap)
+            # Nothing past the gap is printed: probing there would only load the path.
+            cap = min(cap, max(self.last_heard + self.gap,
+                               self.first_ttl + FIRST_WINDOW_HOPS - 1))
         return cap
 
     def _next_slot(self, now: int) -> _Slot | None:
@@ -347,12 +352,23 @@ class TraceEngine:
                 t = max(self.t.beyond, 3 * max(self._rtt_at.values(), default=0))
         return min(self.t.wait, max(self.t.floor, t))
 
-    def _advance(self, now: int) -> None:
-        if now < self._now:
-            return
-        self._now = now
-        self._expire(now)
-        self._settle(now)
+    def _advance(self, now: int, capped: bool = True) -> None:
+        """Decide what the time `now` settles; `capped`, no later than the loop waited.
+
+        The loop waits until the deadline it was given, reading what arrives
+        meanwhile; a probe whose deadline is past that (the process was
+        descheduled, or printing a hop took long) may have its answer unread
+        in the socket. Its fate waits for the next wait, which reads that
+        answer first: a live run never turns an answer it has into a star.
+        """
+        if capped and self._horizon is not None:
+            now = min(now, self._horizon)
+        if now > self._now:
+            self._now = now
+            self._expire(now)
+        # An answer handled since the last call may settle a hop even when the
+        # time does not move on (a poll capped short of a datagram's stamp).
+        self._settle(self._now)
         self._release()
 
     def _expire(self, now: int) -> None:
@@ -399,9 +415,11 @@ class TraceEngine:
         is what routers out of ICMP budget look like. A hop alone in its
         silence, with answers beyond it, is a router that sends no errors:
         the short grace, counted from the latest answer (which is when it
-        was left alone). Past the last hop that answered, once something
-        answered at all, `gap_grace`: a destination that drops the probes
-        should not hold the trace for a refill period.
+        was left alone). Past the last hop that answered, a destination that
+        drops the probes looks just like one out of budget until its budget
+        would have refilled; if every hop before answered every probe, no
+        rate limit is at work on this path and `gap_grace` (short of a
+        refill period) ends the trace; if some lost one, the long grace.
         """
         slots = self.hops[ttl]
         if any(s.first_ns is None for s in slots):
@@ -417,12 +435,17 @@ class TraceEngine:
                 budget = self._grace()
             else:
                 budget = self.t.long_grace
-        elif self._first_answer is not None:
+        elif self._first_answer is not None and not self._lossy():
             start = max(start, self._first_answer)
             budget = self.t.gap_grace
         else:
             budget = self.t.long_grace
         return start + min(self.t.wait, budget)
+
+    def _lossy(self) -> bool:
+        """A hop that answered lost a probe (to a rate limit, or on the way)."""
+        return any(s.done and s.probe.answered_try != 1
+                   for ttl in self._rtt_at for s in self.hops[ttl])
 
     def _settle(self, now: int) -> None:
         """Give up the hops that have not answered and whose budget is spent."""

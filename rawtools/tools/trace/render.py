@@ -2,9 +2,11 @@
 
 The text keeps traceroute's exact spacing and habits (address printed again
 only when it changes within a line, `*` for no answer, `!X` annotations after
-the RTT) so that scripts and eyes used to it read ours unchanged. Everything is
-imported up front, not when -e first needs it: by then root may have been
-dropped and the interpreter's prefix be out of the user's reach.
+the RTT) so that scripts and eyes used to it read ours unchanged. The ICMP
+extension decoder (-e) is loaded only for -e, a start-up cost most traces
+never need; `load_extensions` loads it before the sockets open, since root
+may be given up by the time the first hop is printed and the interpreter's
+files be out of the user's reach then.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from typing import Any
 
 from rawtools.tools.trace.hops import MS, Hop
 from rawtools.tools.trace.report import HopStats, TraceResult
-from rawtools.wire.icmpext import as_json, describe, parse_extensions
 
 NameOf = Callable[[str], str]
+
+
+def load_extensions() -> None:
+    """Load the ICMP extension decoder now, while the interpreter's files are readable."""
+    import rawtools.wire.icmpext  # noqa: F401
 
 # What else to try when the destination never answered: another kind of probe
 # (a firewall that drops one may pass the other), and --explain's verdict.
@@ -46,6 +52,8 @@ def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) 
         if p.addr != last:
             parts.append(" " + (name_of(p.addr) if name_of else p.addr))
             if extensions and p.packet:
+                from rawtools.wire.icmpext import describe, parse_extensions
+
                 ext = parse_extensions(p.packet)
                 if ext:
                     parts.append(" " + describe(ext))
@@ -70,6 +78,8 @@ def hop_record(hop: Hop, rnd: int | None = None, extensions: bool = False) -> di
                                "note": p.note or None, "tries": p.tries,
                                "answered_try": p.answered_try, "reply_ttl": p.reply_ttl}
         if extensions and p.packet:
+            from rawtools.wire.icmpext import as_json, parse_extensions
+
             ext = parse_extensions(p.packet)
             if ext:
                 rec["extensions"] = as_json(ext)

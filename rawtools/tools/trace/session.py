@@ -82,7 +82,7 @@ def _open_replay(cfg: TraceConfig) -> tuple[ReplayTransport, ProbeSpec]:
     """
     from rawtools.io.replay import ReplayTransport, describe, identity
 
-    transport = ReplayTransport(cfg.replay or "")
+    transport = ReplayTransport(cfg.replay or "", end_at_cut=True, eager=True)
     if not transport.outgoing:
         raise ReplayError(f"{cfg.replay}: no probes in the recording")
     first = transport.outgoing[0][1]
