@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rawtools.tools.ping.api import PingResult, TargetResult, ping
     from rawtools.tools.sniff.api import SniffedPacket, sniff
     from rawtools.tools.trace.api import Hop, Probe, TraceResult, trace
+    from rawtools.tools.trace.mdaapi import MdaResult, trace_mda
     from rawtools.tools.udpcksum.api import UdpCksumResult, udpcksum
 
 _API = {
@@ -30,6 +31,8 @@ _API = {
     "TraceResult": "rawtools.tools.trace.api",
     "Hop": "rawtools.tools.trace.api",
     "Probe": "rawtools.tools.trace.api",
+    "trace_mda": "rawtools.tools.trace.mdaapi",
+    "MdaResult": "rawtools.tools.trace.mdaapi",
     "udpcksum": "rawtools.tools.udpcksum.api",
     "UdpCksumResult": "rawtools.tools.udpcksum.api",
     "sniff": "rawtools.tools.sniff.api",
@@ -41,9 +44,9 @@ _API = {
     "Address": "rawtools.tools.ifaces.api",
 }
 __all__ = [
-    "Address", "Hop", "InjectResult", "Interface", "PingResult", "Probe", "SniffedPacket",
-    "TargetResult", "TraceResult", "UdpCksumResult", "ifaces", "inject", "ping", "sniff",
-    "trace", "udpcksum",
+    "Address", "Hop", "InjectResult", "Interface", "MdaResult", "PingResult", "Probe",
+    "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "ifaces", "inject",
+    "ping", "sniff", "trace", "trace_mda", "udpcksum",
 ]
 
 

@@ -5,7 +5,7 @@
 #
 #   bash scripts/mutation.sh [-j JOBS] [TARGET ...]
 #
-# TARGET: wire (rawtools/wire/), engines (every tool's engine.py and the contract
+# TARGET: wire (rawtools/wire/), engines (every tool's engine.py, trace's mda.py, the contract
 # rawtools/engine.py), privileges (rawtools/io/privileges.py), all (the three), or
 # one file under rawtools/; default: all. Each file is mutated in its own scratch
 # copy of the tree, JOBS files at a time (default: the number of CPUs), with only
@@ -29,9 +29,13 @@ if [ "${1:-}" = --one ]; then
     cd "$work"
     # The copy is what the tests import (PYTHONPATH first), not the editable install.
     export PYTHONPATH=$work
-    # shellcheck disable=SC2086  # $tests is a list of paths
+    # mutmut 2 counts only exit code 1 as "the tests failed"; a mutant that breaks
+    # the import makes pytest exit 2 or 4, which it would count as a survivor.
+    cat > .mutation-runner.sh <<RUNNER
+"$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests || exit 1
+RUNNER
     "$ROOT/.venv/bin/python" -m mutmut run --paths-to-mutate "$file" --tests-dir tests \
-        --runner "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests" \
+        --runner "bash $work/.mutation-runner.sh" \
         --no-progress >/dev/null 2>&1 || true   # its exit code is a bit mask of outcomes
     report="$OUT/$(echo "$file" | tr / _).txt"
     "$ROOT/.venv/bin/python" - "$file" > "$report" <<'EOF'
@@ -41,12 +45,19 @@ import sys
 rows = sqlite3.connect(".mutmut-cache").execute(
     "SELECT m.id, m.status, l.line_number, l.line FROM Mutant m JOIN Line l ON m.line = l.id"
     " ORDER BY m.id").fetchall()
-killed = sum(1 for _, st, _, _ in rows if st in ("ok_killed", "bad_timeout"))
-survived = [(i, n, line) for i, st, n, line in rows if st in ("bad_survived", "ok_suspicious")]
+# "suspicious" is killed, only slower than the unmutated run (a loaded machine).
+killed = sum(1 for _, st, _, _ in rows if st in ("ok_killed", "ok_suspicious", "bad_timeout"))
+survived = [(i, n, line) for i, st, n, line in rows if st == "bad_survived"]
 print(f"{sys.argv[1]} {killed} {killed + len(survived)}")
 for i, n, line in survived:
     print(f"  survived #{i} line {n + 1}: {line.strip()}")
 EOF
+    # Each survivor's diff, to judge it: a missing test, or a change that cannot matter.
+    for id in $(sed -n 's/^  survived #\([0-9]*\) .*/\1/p' "$report"); do
+        echo "  #$id" >> "$report.diff"
+        "$ROOT/.venv/bin/python" -m mutmut show "$id" 2>/dev/null | sed -n '/^@@/,$p' \
+            | sed 's/^/      /' >> "$report.diff" || true
+    done
     head -1 "$report" >&2
     exit 0
 fi
@@ -59,7 +70,7 @@ if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
 [ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mutmut"))' \
     2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
 
-WIRE_TESTS="tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_ip.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
   tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
   tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
   tests/test_icmpd_engine.py"
@@ -67,19 +78,24 @@ WIRE_TESTS="tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_
 # The tests that concern a file, the quick unit tests before the replays.
 tests_for() {
     case $1 in
+    rawtools/wire/flows.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
+    rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
-        echo tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
+        echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
-        echo tests/test_ping_engine.py tests/test_ping_stats.py tests/test_ping_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_stats.py \
+             tests/test_ping_replay.py ;;
     rawtools/tools/udpcksum/engine.py)
-        echo tests/test_udpcksum_engine.py tests/test_udpcksum_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_udpcksum_engine.py \
+             tests/test_udpcksum_replay.py ;;
     rawtools/tools/icmpd/engine.py)
-        echo tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
-    rawtools/tools/inject/engine.py) echo tests/test_inject_engine.py ;;
+        echo tests/test_frozen_values.py tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
+    rawtools/tools/inject/engine.py) echo tests/test_frozen_values.py tests/test_inject_engine.py ;;
     rawtools/engine.py)
-        echo tests/test_contract.py tests/test_ping_engine.py tests/test_trace_engine.py ;;
+        echo tests/test_frozen_values.py tests/test_contract.py tests/test_ping_engine.py \
+             tests/test_trace_engine.py ;;
     rawtools/io/privileges.py) echo tests/test_privileges.py ;;
     *) echo $WIRE_TESTS tests/test_trace_engine.py tests/test_ping_engine.py ;;
     esac
@@ -90,10 +106,10 @@ targets=("$@")
 files=()
 for t in "${targets[@]}"; do
     case $t in
-    all) files+=(rawtools/wire/[a-z]*.py rawtools/tools/*/engine.py rawtools/engine.py
-                 rawtools/io/privileges.py) ;;
+    all) files+=(rawtools/wire/[a-z]*.py rawtools/tools/*/engine.py rawtools/tools/trace/mda.py
+                 rawtools/engine.py rawtools/io/privileges.py) ;;
     wire) files+=(rawtools/wire/[a-z]*.py) ;;
-    engines) files+=(rawtools/tools/*/engine.py rawtools/engine.py) ;;
+    engines) files+=(rawtools/tools/*/engine.py rawtools/tools/trace/mda.py rawtools/engine.py) ;;
     privileges) files+=(rawtools/io/privileges.py) ;;
     rawtools/*.py) [ -f "$t" ] || { echo "mutation.sh: no file $t" >&2; exit 2; }
                    files+=("$t") ;;
@@ -120,7 +136,7 @@ for f in files:
     lines = (out / (f.replace("/", "_") + ".txt")).read_text().splitlines()
     _, killed, tested = lines[0].split()
     group = ("wire" if f.startswith("rawtools/wire/") else
-             "engines" if f.endswith("engine.py") else f)
+             "engines" if f.endswith(("engine.py", "mda.py")) else f)
     g = groups.setdefault(group, [0, 0])
     g[0] += int(killed)
     g[1] += int(tested)

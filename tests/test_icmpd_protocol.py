@@ -8,6 +8,11 @@ document a client in another language would be written from.
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import os
+import pathlib
+
 import pytest
 
 from rawtools.wire import icmpdmsg as m
@@ -106,3 +111,75 @@ def test_headers_that_are_not_the_protocol(raw, words):
 
 def test_the_largest_body_is_accepted():
     assert m.parse_header(h("4945 01 06 00000400")) == (m.BYE, 1024)
+
+
+def test_the_udp_length_rewrite_is_bit_1():
+    e = m.unpack_error(ERROR6_BODY[:20] + h("0002") + ERROR6_BODY[22:])
+    assert e.rewritten == ("udp-length",)
+    assert m.error(e, dropped=3)[8:] == ERROR6_BODY[:20] + h("0002") + ERROR6_BODY[22:]
+
+
+def test_an_ipv4_address_is_padded_to_16_bytes():
+    assert m.pack_address(4, "198.18.0.1") == h(V4)
+    assert m.unpack_address(4, h(V4)) == "198.18.0.1"
+
+
+# Every refusal in full: these lines reach the user (a daemon's BYE reason, a
+# client's exception), so a garbled message is a bug too.
+@pytest.mark.parametrize("call, body, message", [
+    (m.parse_header, "4946 01 01 00000004", "not an icmpd message (bad magic)"),
+    (m.parse_header, "4945 02 01 00000004", "protocol version 2 is not supported (this is 1)"),
+    (m.parse_header, "4945 01 09 00000004", "unknown message type 9"),
+    (m.parse_header, "4945 01 01 00000401", "message body of 1025 bytes is over 1024"),
+    (m.unpack_tag, "000000", "a tag is 4 bytes, not 3"),
+    (m.unpack_registered, "00000001 00000000 06 00", "REGISTERED body too short"),
+    (m.unpack_registered, "00000001 00000000 05 00 0035" + V6, "REGISTERED: family 5"),
+    (m.unpack_unregistered, "00000007", "UNREGISTERED body is 8 bytes"),
+    (m.unpack_bye, "000047", "BYE body too short"),
+    (m.unpack_error, "00" * 83, "ERROR body of 83 bytes, not 84"),
+    (m.unpack_error, "00000009 05" + "00" * 79, "ERROR: family 5"),
+])
+def test_each_refusal_says_what_was_wrong(call, body, message):
+    with pytest.raises(m.ProtocolError) as exc:
+        call(h(body))
+    assert str(exc.value) == message
+
+
+def test_a_bye_without_a_reason():
+    assert m.unpack_bye(h("00000000")) == (0, "")
+
+
+def test_reasons_are_cut_to_fit_the_largest_body():
+    # MAX_BODY (1024) less the fixed part: 28 bytes for REGISTERED, 4 for BYE.
+    msg = m.registered(1, 22, reason="x" * 5000)
+    assert m.parse_header(msg[:8]) == (m.REGISTERED, 1024)
+    assert m.unpack_registered(msg[8:]).reason == "x" * (1024 - 28)
+    msg = m.bye(71, "y" * 5000)
+    assert m.parse_header(msg[:8]) == (m.BYE, 1024)
+    assert m.unpack_bye(msg[8:]) == (71, "y" * 1020)
+
+
+def test_a_reason_that_is_not_utf8_is_still_read():
+    assert m.unpack_bye(h("00000047 ff41")) == (71, "\ufffdA")
+    body = h("00000001 00000058 04 00 0000") + bytes(16) + b"\xfeB"
+    assert m.unpack_registered(body).reason == "\ufffdB"
+
+
+def test_error_defaults_and_errno_text():
+    e = m.IcmpError(1, 4, 3, 3, errno.ECONNREFUSED, "198.18.1.2", 9, "198.18.1.2", 64, None,
+                    0, "198.18.0.1", 40000)
+    assert (e.rewritten, e.dropped) == ((), 0)
+    assert e.strerror == os.strerror(errno.ECONNREFUSED) == "Connection refused"
+    assert e.errno_name == "ECONNREFUSED"
+    for value in (e, m.Registered(1, 0, 4, "198.18.0.1", 9, "")):
+        # Frozen and slotted: events handed to callers cannot be changed under them.
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.tag = 2  # type: ignore[misc]
+        assert not hasattr(value, "__dict__")
+
+
+def test_the_default_socket_is_where_the_service_listens():
+    unit = pathlib.Path(__file__).parent.parent / "scripts/icmpd/rawtools-icmpd.service"
+    exec_start = next(ln for ln in unit.read_text().splitlines() if ln.startswith("ExecStart="))
+    argv = exec_start.split()
+    assert argv[argv.index("--socket") + 1] == m.DEFAULT_SOCKET

@@ -20,8 +20,8 @@ def sll(proto: int, payload: bytes, hatype: int = 1, pkttype: int = 0) -> bytes:
     return struct.pack("!HHH8sH", pkttype, hatype, 6, SRC + b"\0\0", proto) + payload
 
 
-def sll2(proto: int, payload: bytes, hatype: int = 1) -> bytes:
-    return struct.pack("!H2xiHBB8s", proto, 3, hatype, 0, 6, SRC + b"\0\0") + payload
+def sll2(proto: int, payload: bytes, hatype: int = 1, pkttype: int = 0) -> bytes:
+    return struct.pack("!H2xiHBB8s", proto, 3, hatype, pkttype, 6, SRC + b"\0\0") + payload
 
 
 @pytest.mark.parametrize("linktype", [link.LINKTYPE_RAW, link.DLT_RAW, link.DLT_RAW_OPENBSD])
@@ -75,6 +75,41 @@ def test_cooked_llc_becomes_an_802_3_length_field():
 ])
 def test_frames_without_an_ethernet_form_convert_to_none(frame):
     assert ethernet_framer(link.LINKTYPE_LINUX_SLL, DST, SRC)(frame) is None
+
+
+def test_cooked_v2_reads_its_own_offsets():
+    # SLL2 (LINKTYPE_LINUX_SLL2): protocol at 0, ARPHRD type at 8, 20-byte header.
+    put = ethernet_framer(link.LINKTYPE_LINUX_SLL2, DST, SRC)
+    assert put(sll2(0x0800, IP4, hatype=824)) is None  # netlink, found at offset 8
+    # ARPHRD 3 then packet type 0x38: read one byte late, they would say 824 (netlink).
+    assert put(sll2(0x0800, IP4, hatype=3, pkttype=0x38)) == DST + SRC + b"\x08\x00" + IP4
+    assert put(sll2(0x0800, IP4)[:19]) is None
+    llc = b"\xaa\xaa\x03" + bytes(5)
+    assert put(sll2(link.ETH_P_802_2, llc)) == DST + SRC + struct.pack("!H", 8) + llc
+
+
+@pytest.mark.parametrize("linktype, frame", [
+    (link.LINKTYPE_LINUX_SLL, sll(0x0800, b"")),
+    (link.LINKTYPE_LINUX_SLL2, sll2(0x0800, b"")),
+])
+def test_a_cooked_header_alone_is_an_empty_frame(linktype, frame):
+    assert len(frame) in (16, 20)
+    assert ethernet_framer(linktype, DST, SRC)(frame) == DST + SRC + b"\x08\x00"
+
+
+@pytest.mark.parametrize("size, framed", [(1500, True), (1501, False)])
+def test_an_802_3_length_fits_1500_bytes_at_most(size, framed):
+    # IEEE 802.3: a type/length field up to 1500 is a length; longer LLC has no form.
+    frame = sll(link.ETH_P_802_3, bytes(size))
+    out = ethernet_framer(link.LINKTYPE_LINUX_SLL, DST, SRC)(frame)
+    assert out == (DST + SRC + size.to_bytes(2, "big") + bytes(size) if framed else None)
+
+
+@pytest.mark.parametrize("proto, framed", [(0x05FF, False), (0x0600, True), (0x0601, True)])
+def test_ethertypes_start_at_0x0600(proto, framed):
+    # Values 1501..1535 are neither lengths nor types; 0x0600 (XNS) is the first type.
+    out = ethernet_framer(link.LINKTYPE_LINUX_SLL, DST, SRC)(sll(proto, b"xy"))
+    assert out == (DST + SRC + proto.to_bytes(2, "big") + b"xy" if framed else None)
 
 
 def test_link_types_it_cannot_frame():

@@ -134,3 +134,105 @@ def test_transport_checksum_verifies_udp():
     datagram = build_ipv4("198.18.0.1", "198.18.1.2", 17, 64,
                           seg[:6] + struct.pack("!H", ck) + seg[8:])
     assert ref_checksum(datagram) == ck
+
+
+def _dpkt_error_v4(icmp_type: int, code: int, inner: object) -> bytes:
+    """An ICMP error built by dpkt (its own layout and checksum) quoting a UDP probe."""
+    udp = struct.pack("!HHHH", 40000, 33434, 16, 0) + b"12345678"
+    probe = build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, udp)
+    inner.data = probe[:28]
+    msg = dpkt.icmp.ICMP(type=icmp_type, code=code, data=inner)
+    return build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, bytes(msg))
+
+
+@pytest.mark.parametrize("icmp_type, code, inner, kind, pointer", [
+    (dpkt.icmp.ICMP_PARAMPROB, 0, dpkt.icmp.ICMP.ParamProbe(ptr=9), "param-problem", 9),
+    (dpkt.icmp.ICMP_SRCQUENCH, 0, dpkt.icmp.ICMP.Quench(), "source-quench", None),
+    (dpkt.icmp.ICMP_REDIRECT, 1, dpkt.icmp.ICMP.Redirect(gw=0xC6120203), "redirect", None),
+    (dpkt.icmp.ICMP_TIMEXCEED, 1, dpkt.icmp.ICMP.TimeExceed(), "time-exceeded", None),
+])
+def test_every_ipv4_error_kind_quotes_its_datagram(icmp_type, code, inner, kind, pointer):
+    msg = parse_ip(_dpkt_error_v4(icmp_type, code, inner))
+    assert (msg.kind, msg.type, msg.code, msg.cksum_ok) == (kind, icmp_type, code, True)
+    assert msg.pointer == pointer and msg.mtu is None
+    assert msg.quote.ports == (40000, 33434)
+
+
+def _dpkt_error_v6(icmp_type: int, inner: object) -> bytes:
+    udp = struct.pack("!HHHH", 5000, 33435, 8, 0)
+    inner.data = build_ipv6("2001:db8::1", "2001:db8:0:3::2", 17, 1, udp)
+    msg = dpkt.icmp6.ICMP6(type=icmp_type, code=0, data=inner)
+    # dpkt leaves the ICMPv6 checksum to its IP6 packer; the pseudo-header sum here is
+    # the one test_echo_v6_checksum_over_pseudo_header holds to dpkt's.
+    return build_ipv6("2001:db8:0:2::1", "2001:db8::1", 58, 62,
+                      with_icmp6_checksum("2001:db8:0:2::1", "2001:db8::1", bytes(msg)))
+
+
+@pytest.mark.parametrize("icmp_type, inner, kind, pointer, mtu", [
+    (dpkt.icmp6.ICMP6_PARAM_PROB, dpkt.icmp6.ICMP6.ParamProb(ptr=0x1234), "param-problem",
+     0x1234, None),
+    (dpkt.icmp6.ICMP6_PACKET_TOO_BIG, dpkt.icmp6.ICMP6.TooBig(mtu=1280), "packet-too-big",
+     None, 1280),
+    (dpkt.icmp6.ICMP6_TIME_EXCEEDED, dpkt.icmp6.ICMP6.TimeExceed(), "time-exceeded", None,
+     None),
+])
+def test_every_ipv6_error_kind_quotes_its_datagram(icmp_type, inner, kind, pointer, mtu):
+    msg = parse_ip(_dpkt_error_v6(icmp_type, inner))
+    assert (msg.kind, msg.type, msg.cksum_ok) == (kind, icmp_type, True)
+    assert (msg.pointer, msg.mtu) == (pointer, mtu)
+    assert msg.quote.ports == (5000, 33435)
+
+
+def test_a_type_with_no_meaning_here_is_other_and_keeps_its_body():
+    msg = parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62,
+                              bytes(dpkt.icmp.ICMP(type=dpkt.icmp.ICMP_TSTAMP, code=0,
+                                                   data=b"\x00\x01\x00\x02" + b"abcdefghijkl"))))
+    assert (msg.kind, msg.quote, msg.ident, msg.cksum_ok) == ("other", None, None, True)
+    # The body starts after the 8-byte header (type, code, checksum, 4 bytes of its own).
+    assert msg.body == b"abcdefghijkl" and msg.length == 20
+
+
+def test_an_echo_reply_has_no_error_fields():
+    reply = bytes(dpkt.icmp.ICMP(type=0, code=0, data=dpkt.icmp.ICMP.Echo(id=7, seq=8,
+                                                                          data=b"pay")))
+    msg = parse_ip(build_ipv4("198.18.3.2", "198.18.0.1", 1, 61, reply))
+    assert (msg.kind, msg.ident, msg.seq, msg.payload, msg.length) == ("echo-reply", 7, 8,
+                                                                      b"pay", 11)
+    assert (msg.quote, msg.mtu, msg.pointer, msg.body) == (None, None, None, b"")
+
+
+def test_an_echo_request_is_type_8_code_0_as_dpkt_reads_it():
+    parsed = dpkt.icmp.ICMP(build_echo(4, 0x1234, 0x5678, b"abc"))
+    assert (parsed.type, parsed.code) == (8, 0)
+    assert (parsed.data.id, parsed.data.seq, parsed.data.data) == (0x1234, 0x5678, b"abc")
+
+
+def test_the_shortest_messages_and_quotes():
+    # Exactly the 8-byte header: a message; 7 bytes: not one.
+    hdr = bytes(dpkt.icmp.ICMP(type=dpkt.icmp.ICMP_TSTAMP, code=0, data=b"\0\0\0\0"))
+    assert len(hdr) == 8 and parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, hdr))
+    assert parse_ip(build_ipv4("198.18.2.1", "198.18.0.1", 1, 62, hdr[:7])) is None
+    # A quote of the bare IP header still names the datagram, with no transport bytes.
+    bare = build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, b"")
+    q = parse_quote(bare)
+    assert (q.proto, q.transport, q.ports, q.echo) == (17, b"", None, None)
+    # Four transport bytes give the ports; an echo needs all eight.
+    q = parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, b"\x9c\x40\x82\x9a"))
+    assert q.ports == (40000, 33434)
+    echo = build_echo(4, 0xBEEF, 42, b"")
+    q = parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 1, 1, echo))
+    assert q.echo == (0xBEEF, 42)
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 1, 1, echo[:7])).echo is None
+    # Only UDP and TCP have ports; only ICMP echo requests have an identifier.
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 47, 1, bytes(8))).ports is None
+    assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, echo)).echo is None
+
+
+def test_an_icmpv6_checksum_of_either_zero_is_good():
+    # A correct sum over the message and pseudo-header reads 0xffff (or its twin 0
+    # in ones' complement); one flipped bit gives neither.
+    src, dst = "2001:db8:0:2::1", "2001:db8::1"
+    good = with_icmp6_checksum(src, dst, struct.pack("!BBHHH", 129, 0, 0, 1, 1) + b"x")
+    assert parse_ip(build_ipv6(src, dst, 58, 64, good)).cksum_ok
+    bad = good[:2] + bytes([good[2] ^ 1]) + good[3:]
+    assert not parse_ip(build_ipv6(src, dst, 58, 64, bad)).cksum_ok

@@ -12,26 +12,54 @@ once, and veth checksum offload is off so the checksums on the wire are real.
 `mtu={k: size}` narrows link k (both ends), so that a router on the way
 answers fragmentation-needed / packet-too-big for what does not fit.
 
+`impair={k: Impairment(delay_ms=25, jitter_ms=5, loss_pct=1, seed=7)}` gives
+link k the latency, jitter, loss and reordering of a real path; this kernel
+has no netem, so it is done in user space. A namespace `{prefix}-dl{k}` is
+spliced into the link (node k <-> `left` | dl{k} | `right` <-> node k+1) and
+runs `rawtools.testing.delayline`, which copies every frame between its two
+veths, late, in both directions. It has no addresses and sends nothing of
+its own (IPv6 is off there), so the nodes keep the same interface names,
+addresses and routes and see one another as on a plain wire: every address
+helper and test works unchanged, and a traceroute sees no extra hop. The
+relay starts in `up()` (which waits for it to be ready) and is ended in
+`down()` (SIGTERM, then SIGKILL), whose counts line it leaves in
+`relay_reports[k]`. Measured on the lab's loaded two-core VM: a round trip
+across an impaired link takes twice the delay plus 0.05-0.15 ms (the lab's
+own round trip is 0.05 ms), never less, and now and then a sample a few ms
+more when a CPU is stolen; the relay runs at real-time priority so that busy
+neighbours do not stretch every delay. It relayed 75,000-80,000 frames/s one
+way without losing one, past which the sender, on the same two cores, is the
+limit (`scripts/bench/delayline.py`).
+
 Every namespace name starts with a prefix unique to the run, and `Lab` is a
 context manager whose exit deletes them all, so a failing test leaves nothing
 behind. The same code serves the pytest fixture (`rawtools.testing.plugin`),
 the demo and the benchmarks:
 
     sudo python3 -m rawtools.testing.lab up --routers 3      # prints the prefix
-    sudo python3 -m rawtools.testing.lab down PREFIX
+    sudo python3 -m rawtools.testing.lab up --routers 1 --delay-ms 1:25 --loss-pct 1:2
+    sudo python3 -m rawtools.testing.lab down PREFIX         # relays too
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import ipaddress
 import os
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rawtools.testing.delayline import Impairment
 
 
 def _run(cmd: Sequence[str], input_text: str | None = None, check: bool = True) -> str:
@@ -60,9 +88,15 @@ class Lab:
 
     def __init__(self, routers: int = 3, prefix: str | None = None,
                  extra_dst4: Iterable[str] = (), extra_dst6: Iterable[str] = (),
-                 mtu: Mapping[int, int] | None = None) -> None:
+                 mtu: Mapping[int, int] | None = None,
+                 impair: Mapping[int, Impairment] | None = None) -> None:
         if not 0 <= routers <= 250:
             raise ValueError("routers must be 0..250")
+        self.impair = dict(impair or {})
+        for link, imp in self.impair.items():
+            if not 0 <= link <= routers or not isinstance(imp, Impairment):
+                raise ValueError(f"impair: link {link} of 0..{routers}, each an Impairment "
+                                 f"(got {imp!r})")
         self.mtu = dict(mtu or {})
         for link, size in self.mtu.items():
             if not 0 <= link <= routers or not 1280 <= size <= 65535:
@@ -74,11 +108,26 @@ class Lab:
         self.extra_dst6 = list(extra_dst6)
         self.nodes = ["host"] + [f"r{i}" for i in range(1, routers + 1)] + ["dst"]
         self.built = False
+        self._relays: dict[int, subprocess.Popen[str]] = {}
+        self.relay_reports: dict[int, str] = {}
 
     # -- naming -----------------------------------------------------------
     def ns(self, node: str) -> str:
         """Namespace name of `node` ('host', 'r1', ..., 'dst')."""
         return f"{self.prefix}-{node}"
+
+    def dl_ns(self, link: int) -> str:
+        """Namespace of the delay line spliced into impaired link `link`."""
+        return f"{self.prefix}-dl{link}"
+
+    def namespaces(self) -> list[str]:
+        """Every namespace of this lab: the nodes', then the delay lines'."""
+        return [self.ns(n) for n in self.nodes] + [self.dl_ns(k) for k in sorted(self.impair)]
+
+    @property
+    def relay_pids(self) -> dict[int, int]:
+        """Process id of each running delay line, by link."""
+        return {k: p.pid for k, p in self._relays.items() if p.poll() is None}
 
     def index(self, node: str) -> int:
         return self.nodes.index(node)
@@ -152,7 +201,10 @@ class Lab:
 
     def _build(self) -> None:
         last = self.n + 1
-        _run(["ip", "-batch", "-"], "".join(f"netns add {self.ns(n)}\n" for n in self.nodes))
+        if self.impair and shutil.which("ethtool") is None:
+            raise RuntimeError("impaired links need ethtool (Debian package ethtool): merged "
+                               "(GRO/TSO) frames could not cross the delay line")
+        _run(["ip", "-batch", "-"], "".join(f"netns add {ns}\n" for ns in self.namespaces()))
         for i, node in enumerate(self.nodes):
             # Before any interface exists, so that every veth inherits "no DAD":
             # a tentative link-local address delays neighbour discovery by 1 s.
@@ -161,11 +213,24 @@ class Lab:
             if 0 < i < last:
                 conf.update({"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"})
             self._sysctl(self.ns(node), conf)
+        for k in self.impair:
+            # A wire has no addresses: IPv6 off before the veths exist, so the
+            # delay line's own kernel sends nothing (no RS, MLD or DAD).
+            self._sysctl(self.dl_ns(k), {"net.ipv6.conf.all.disable_ipv6": "1",
+                                         "net.ipv6.conf.default.disable_ipv6": "1"})
         root = []
         for k in range(last):
             a, b = self.ifname(k, "left"), self.ifname(k, "right")
-            root.append(f"link add {self.prefix}{a} netns {self.ns(self.nodes[k])} type veth "
-                        f"peer name {self.prefix}{b} netns {self.ns(self.nodes[k + 1])}")
+            left, right = self.ns(self.nodes[k]), self.ns(self.nodes[k + 1])
+            if k in self.impair:
+                dl = self.dl_ns(k)
+                root += [f"link add {self.prefix}{a} netns {left} type veth "
+                         f"peer name {self.prefix}d{k}l netns {dl}",
+                         f"link add {self.prefix}d{k}r netns {dl} type veth "
+                         f"peer name {self.prefix}{b} netns {right}"]
+            else:
+                root.append(f"link add {self.prefix}{a} netns {left} type veth "
+                            f"peer name {self.prefix}{b} netns {right}")
         self._batch(None, root)
         for i, node in enumerate(self.nodes):
             self._batch(self.ns(node), self._node_lines(i, node))
@@ -174,7 +239,66 @@ class Lab:
                     if 0 <= k < last:
                         _run(["ip", "netns", "exec", self.ns(node), "ethtool", "-K",
                               self.ifname(k, side), "tx", "off"], check=False)
+        for k in sorted(self.impair):
+            self._splice(k)
         self._settle()
+        self._await_relays()
+
+    def _splice(self, k: int) -> None:
+        """Bring up delay line k's veths (`left` towards node k, `right` towards k+1), start it.
+
+        Offloads go off on both: GRO would merge TCP segments into frames
+        longer than the MTU, which no socket can send on, and checksum
+        offload would hand on frames whose checksums are still to be filled.
+        """
+        dl = self.dl_ns(k)
+        lines = [f"link set {self.prefix}d{k}l name left",
+                 f"link set {self.prefix}d{k}r name right"]
+        for name in ("left", "right"):
+            if k in self.mtu:
+                lines.append(f"link set {name} mtu {self.mtu[k]}")
+            lines.append(f"link set {name} up")
+        self._batch(dl, lines)
+        for name in ("left", "right"):
+            _run(["ip", "netns", "exec", dl, "ethtool", "-K", name, "tx", "off", "sg", "off",
+                  "tso", "off", "gso", "off", "gro", "off"])
+        argv = [sys.executable, "-m", "rawtools.testing.delayline", "--a", "left", "--b",
+                "right", *self.impair[k].argv()]
+        # A session of its own: a lab left up by the CLI keeps its relays when
+        # the terminal goes; `down` (cleanup_stale) ends them.
+        self._relays[k] = subprocess.Popen(
+            ["ip", "netns", "exec", dl, *argv], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def _await_relays(self, timeout: float = 20.0) -> None:
+        """Wait for every delay line's `ready`, so that no test's first frame is lost."""
+        deadline = time.monotonic() + timeout
+        for k, proc in list(self._relays.items()):
+            assert proc.stdout is not None
+            wait = max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([proc.stdout], [], [], wait)
+            if ready and proc.stdout.readline().strip() == "ready":
+                proc.stdout.close()
+                continue
+            proc.kill()
+            _, err = proc.communicate()
+            del self._relays[k]
+            raise RuntimeError(f"delay line of link {k} did not start: "
+                               f"{err.strip() or f'not ready within {timeout:g} s'}")
+
+    def _stop_relays(self) -> None:
+        """SIGTERM every delay line (SIGKILL if it lingers) and keep its counts line."""
+        for proc in self._relays.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for k, proc in self._relays.items():
+            try:
+                _, err = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+            self.relay_reports[k] = (err or "").strip()
+        self._relays.clear()
 
     def _node_lines(self, i: int, node: str) -> list[str]:
         """`ip -batch` lines giving node i its interfaces, addresses and routes."""
@@ -247,9 +371,12 @@ class Lab:
         """Delete every namespace of this lab; safe to call more than once."""
         if not self.built:
             return
-        for node in self.nodes:
-            _run(["ip", "netns", "del", self.ns(node)], check=False)
-        self.built = False
+        try:
+            self._stop_relays()
+        finally:
+            for ns in self.namespaces():
+                _run(["ip", "netns", "del", ns], check=False)
+            self.built = False
 
     def __enter__(self) -> Lab:
         return self.up()
@@ -344,21 +471,73 @@ table inet rtlab_fw {{
             self._batch(self.ns(node), extra)
 
 
+_DELAY_LINE_NS = re.compile(r"-dl\d+$")
+
+
 def cleanup_stale(prefix: str = "rtl") -> list[str]:
-    """Delete namespaces left by a killed run whose names start with `prefix`."""
+    """Delete namespaces left by a killed run whose names start with `prefix`.
+
+    The relay of a delay line namespace is ended first: deleting the name
+    alone would leave the process (and its namespace) running unseen.
+    """
     gone = []
     for line in _run(["ip", "netns", "list"], check=False).splitlines():
         name = line.split()[0] if line.strip() else ""
         if name.startswith(prefix):
+            if _DELAY_LINE_NS.search(name):
+                _end_processes_in(name)
             _run(["ip", "netns", "del", name], check=False)
             gone.append(name)
     return gone
+
+
+def _end_processes_in(ns: str, grace: float = 2.0) -> None:
+    """SIGTERM what runs in namespace `ns`, and SIGKILL what is still there after `grace` s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = _netns_pids(ns)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pids = _netns_pids(ns)
+        if not pids:
+            return
+
+
+def _netns_pids(ns: str) -> list[int]:
+    return [int(p) for p in _run(["ip", "netns", "pids", ns], check=False).split()]
 
 
 def _is_lab_address(addr: str) -> bool:
     ip = ipaddress.ip_address(addr)
     return ip in ipaddress.ip_network("198.18.0.0/15") or ip in ipaddress.ip_network(
         "2001:db8::/32")
+
+
+def _link_value(text: str) -> tuple[int, str]:
+    """`LINK:VALUE` of the impairment options, the value checked later by Impairment."""
+    link, sep, value = text.partition(":")
+    if not sep or not link.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not LINK:VALUE (e.g. 1:25)")
+    return int(link), value
+
+
+def _impairments(args: argparse.Namespace) -> dict[int, Impairment]:
+    """The `impair` of Lab from the CLI options: one Impairment per link named."""
+    out: dict[int, Impairment] = {}
+    for option, field, kind in ((args.delay_ms, "delay_ms", float),
+                                (args.jitter_ms, "jitter_ms", float),
+                                (args.loss_pct, "loss_pct", float),
+                                (args.impair_seed, "seed", int)):
+        for link, value in option:
+            try:
+                change: dict[str, Any] = {field: kind(value)}
+                out[link] = dataclasses.replace(out.get(link, Impairment()), **change)
+            except ValueError as e:
+                raise ValueError(f"link {link}: {field} {value!r}: {e}") from None
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,13 +549,23 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--silence", type=int, action="append", default=[],
                    help="silence router N (repeatable)")
     u.add_argument("--firewall-dst", choices=["all", "udp", "tcp", "icmp"])
+    for flag, what in (("--delay-ms", "delay each frame on link LINK by VALUE ms"),
+                       ("--jitter-ms", "add a random 0..VALUE ms to each frame's delay"),
+                       ("--loss-pct", "drop VALUE percent of the frames on link LINK"),
+                       ("--impair-seed", "seed the random draws of link LINK's delay line")):
+        u.add_argument(flag, type=_link_value, action="append", default=[],
+                       metavar="LINK:VALUE", help=what + " (repeatable, both directions)")
     d = sub.add_parser("down", help="delete a lab's namespaces")
     d.add_argument("prefix")
     args = p.parse_args(argv)
     if args.cmd == "down":
         print("\n".join(cleanup_stale(args.prefix)))
         return 0
-    lab = Lab(args.routers, args.prefix).up()
+    try:
+        lab = Lab(args.routers, args.prefix, impair=_impairments(args))
+    except ValueError as e:
+        p.error(str(e))
+    lab.up()
     for r in args.silence:
         lab.silence(r)
     if args.firewall_dst:

@@ -74,6 +74,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="repeat the trace CYCLES times and report mtr-like statistics")
     p.add_argument("--report", action="store_true",
                    help="mtr-like statistics per hop (10 cycles unless -c)")
+    p.add_argument("--mda", action="store_true",
+                   help="find every path through per-flow load balancers (Multipath "
+                        "Detection Algorithm): the interfaces of each hop and the links "
+                        "between them; -q is not used")
+    p.add_argument("--confidence", type=int, default=95, metavar="PCT",
+                   help="--mda: rule out a missed next hop with this confidence (default 95)")
+    p.add_argument("--dot", metavar="FILE", help="--mda: also write the paths as Graphviz DOT")
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="say which sockets are used")
     p.add_argument("--socket", dest="mechanism", choices=["raw", "dgram"],
@@ -102,12 +109,18 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
                         port=args.port, paris=True if args.paris else None,
                         source=args.source, interface=args.interface,
                         mechanism=args.mechanism, cycles=cycles, explain=args.explain,
-                        record=args.record, replay=args.replay, gap=args.gap)
+                        record=args.record, replay=args.replay, mda=args.mda,
+                        confidence=args.confidence, dot=args.dot, gap=args.gap)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     with Stop() as stop, stop.on_signals():
+        if cfg.mda:
+            # --mda's modules (dpkt among them) would cost every other trace start-up time.
+            from rawtools.tools.trace.mdacli import run_mda
+
+            return run_mda(args, cfg, stop)
         return _run(args, cfg, stop)
 
 

@@ -21,6 +21,8 @@ MAX_CYCLES = 1_000_000
 DEFAULT_GAP = 5
 """Silent hops past the last that answered after which a trace gives up (scamper's
 gap limit): a destination that drops the probes ends the trace there."""
+MDA_FLOWS = 4096
+"""The most flows --mda numbers: UDP flows take the ports from -p up, one each."""
 
 
 @dataclass(slots=True)
@@ -37,7 +39,8 @@ class Timing:
     destination is known to be there, and `gap_grace` past the last hop that
     answered (a destination that drops the probes). `beyond` is the timeout
     of probes past the last answering hop, `pause` the gap between two
-    sends (-z).
+    sends (-z). --mda paces the retries of a hop that answers now and then
+    with gaps growing from `backoff` up to `backoff_max`.
     """
 
     wait: int = 5_000 * MS
@@ -48,6 +51,8 @@ class Timing:
     gap_grace: int = 500 * MS
     beyond: int = 100 * MS
     pause: int = 0
+    backoff: int = 100 * MS
+    backoff_max: int = 500 * MS
 
 
 @dataclass
@@ -75,6 +80,9 @@ class TraceConfig:
     replay: str | None = None
     max_ttl_given: bool = True
     method_given: bool = True
+    mda: bool = False
+    confidence: int = 95
+    dot: str | None = None
 
 
 def _check_port_range(method: Method, port: int, paris: bool | None, max_ttl: int,
@@ -100,7 +108,8 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
                  port: int | None = None, paris: bool | None = None, source: str | None = None,
                  interface: str | None = None, mechanism: SocketKind | None = None,
                  cycles: int = 1, explain: bool = False, record: str | None = None,
-                 replay: str | None = None, gap: int = DEFAULT_GAP) -> TraceConfig:
+                 replay: str | None = None, mda: bool = False, confidence: int = 95,
+                 dot: str | None = None, gap: int = DEFAULT_GAP) -> TraceConfig:
     """Check every value and build the trace's configuration.
 
     `wait` is traceroute's -w and `pause` its -z, both in seconds; several
@@ -129,7 +138,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
     pause_ns = seconds("pause (-z)", pause, allow_zero=True)
     if port is not None:
         whole("port (-p)", port, 1, 65535)
-        _check_port_range(method, port, paris, max_ttl, nqueries)
+        _check_port_range(method, port, paris or mda, max_ttl, nqueries)
     whole("cycles (-c)", cycles, 1, MAX_CYCLES)
     whole("gap limit (--gap)", gap, 1, 255)
     if version not in (None, 4, 6):
@@ -138,10 +147,39 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
         choice("socket", mechanism, ("raw", "dgram"))
     if explain and replay is not None:
         raise UsageError("--explain re-probes the network; it cannot run on a replay")
+    _check_mda(mda, confidence, dot, method, paris, port, cycles, explain, replay)
     return TraceConfig(host=host, method=method, version=version, first_ttl=first_ttl,
                        max_ttl=max_ttl, nqueries=nqueries, inflight=inflight,
                        timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
                        source=source, device=interface, mechanism=mechanism, cycles=cycles,
                        gap=gap, explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0,
                        record=record, replay=replay, max_ttl_given=max_ttl_given,
-                       method_given=method_given)
+                       method_given=method_given, mda=mda, confidence=confidence, dot=dot)
+
+
+def _check_mda(mda: bool, confidence: int, dot: str | None, method: Method, paris: bool | None,
+               port: int | None, cycles: int, explain: bool, replay: str | None) -> None:
+    """--mda, --confidence and --dot: what they need and what they exclude."""
+    if not isinstance(mda, bool):
+        raise UsageError(f"invalid mda: {mda!r} (True or False)")
+    texts(dot_file=dot)
+    whole("confidence (--confidence)", confidence, 50, 99)
+    if not mda:
+        if dot is not None or confidence != 95:
+            raise UsageError(f"{'--dot' if dot is not None else '--confidence'} belongs to "
+                             "--mda: give --mda too")
+        return
+    if cycles > 1:
+        raise UsageError("--mda finds every path in one run; it cannot be combined with "
+                         "-c or --report")
+    if explain:
+        raise UsageError("--mda cannot be combined with --explain")
+    if replay is not None:
+        raise UsageError("--mda cannot run on a replay (--record works, --replay not yet)")
+    if paris:
+        raise UsageError("--mda varies the flow on purpose; --paris keeps it fixed: "
+                         "give one of them")
+    if method == "udp" and port is not None and port > 0x10000 - MDA_FLOWS:
+        raise UsageError(f"invalid port (-p): '{port}': --mda's UDP flows use ports {port} "
+                         f"and up, one each for up to {MDA_FLOWS} flows; at most "
+                         f"{0x10000 - MDA_FLOWS}")

@@ -1,0 +1,461 @@
+"""trace --mda without a network: the stopping rule, flow probes, the engine on simulated balancers.
+
+Oracles: the n_k table as published (Augustin et al.) and two independent
+computations of it (a Markov chain over the number of next hops seen, and
+plain enumeration of every sequence of next hops); for the engine, the
+literal topology given to `mdasim.MultiNet`, whose routers pick paths from
+the probes' own bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+import itertools
+import json
+import re
+import struct
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from conftest import rawtools_argv
+from mdasim import MS, MultiNet
+from oracles import dpkt_checksum
+from tracesim import icmp_error
+
+from rawtools.engine import Received
+from rawtools.errors import UsageError
+from rawtools.io.loop import run
+from rawtools.tools.trace.config import Timing, trace_config
+from rawtools.tools.trace.hops import Counters
+from rawtools.tools.trace.mda import STAR, Interface, Link, MdaEngine, MdaHop, stopping_point
+from rawtools.tools.trace.mdarender import dot, footer, hop_lines, hop_record, summary_record
+from rawtools.tools.trace.mdasession import MdaResult
+from rawtools.wire.flows import ECHO_CKSUM, FlowProbes
+from rawtools.wire.icmp import parse_ip
+from rawtools.wire.ip import build_ip
+from rawtools.wire.probes import ProbeSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+S = 1_000_000_000
+
+# -- the stopping rule -----------------------------------------------------------
+
+# Augustin, Friedman, Teixeira, "Multipath tracing with Paris traceroute",
+# E2EMON 2007, Table 1: n_1..n_16 at 95 %; the 99 % column and the rows past
+# 16 as scamper's tracelb tabulates them (computed there with GMP).
+PUBLISHED_95 = [6, 11, 16, 21, 27, 33, 38, 44, 51, 57, 63, 70, 76, 83, 90, 96, 103, 110, 117,
+                124, 131, 138, 145, 152, 159, 167, 174, 181, 189, 196, 203, 211]
+PUBLISHED_99 = [8, 15, 21, 28, 36, 43, 51, 58, 66, 74, 82, 90, 98, 106, 115, 123, 132, 140,
+                149, 157, 166, 175, 183, 192, 201, 210, 219, 228, 237, 246, 255, 264]
+
+
+def test_the_stopping_points_are_the_published_table():
+    assert [stopping_point(k) for k in range(1, 33)] == PUBLISHED_95
+    assert [stopping_point(k, 99) for k in range(1, 33)] == PUBLISHED_99
+
+
+def _seen_all(hops: int, n: int) -> Fraction:
+    """P(n uniform draws among `hops` next hops see every one): a Markov chain on how many seen."""
+    p = [Fraction(0)] * (hops + 1)
+    p[0] = Fraction(1)
+    for _ in range(n):
+        q = [Fraction(0)] * (hops + 1)
+        for seen, pr in enumerate(p):
+            if pr:
+                q[seen] += pr * Fraction(seen, hops)
+                if seen < hops:
+                    q[seen + 1] += pr * Fraction(hops - seen, hops)
+        p = q
+    return p[hops]
+
+
+@pytest.mark.parametrize("confidence", [95, 99, 90])
+def test_the_stopping_points_agree_with_a_markov_chain(confidence):
+    alpha = Fraction(100 - confidence, 100)
+    for k in range(1, 13):
+        n = stopping_point(k, confidence)
+        assert 1 - _seen_all(k + 1, n) <= alpha < 1 - _seen_all(k + 1, n - 1), k
+
+
+def test_n1_and_n2_by_enumerating_every_sequence_of_next_hops():
+    def missed(hops: int, n: int) -> Fraction:
+        seqs = list(itertools.product(range(hops), repeat=n))
+        return Fraction(sum(len(set(s)) < hops for s in seqs), len(seqs))
+
+    five = Fraction(5, 100)
+    assert missed(2, 5) > five >= missed(2, 6)
+    assert missed(3, 10) > five >= missed(3, 11)
+    assert (stopping_point(1), stopping_point(2)) == (6, 11)
+
+
+def test_a_bad_stopping_point_question_is_refused():
+    for k, c in ((0, 95), (1, 100), (1, 0)):
+        with pytest.raises(ValueError):
+            stopping_point(k, c)
+
+
+# -- flow probes -----------------------------------------------------------------
+
+V4 = ("198.18.0.1", "198.18.30.2")
+V6 = ("2001:db8::1", "2001:db8:0:30::2")
+
+
+def spec(method: str, version: int = 4) -> ProbeSpec:
+    src, dst = V4 if version == 4 else V6
+    port = {"udp": 33434, "tcp": 80, "icmp": 0}[method]
+    return ProbeSpec(method, version, src, dst, port, True, ident=4321, sport=45000,
+                     seq_base=0x1111, size=60 if version == 4 else 80)
+
+
+def hashed(method: str, probe: bytes, version: int = 4, src: str = "", dst: str = "") -> int:
+    """The field a balancer hashes, read from the bytes as they go on the wire."""
+    if method == "icmp" and version == 6:
+        return dpkt_checksum(src, dst, 58, probe[:2] + b"\0\0" + probe[4:])
+    return int(struct.unpack_from("!H", probe, 0 if method == "tcp" else 2)[0])
+
+
+def ones_complement_ok(src: str, dst: str, proto: int, seg: bytes) -> bool:
+    """RFC 1071 by hand over the pseudo-header: the sum of a correct segment is 0xffff."""
+    a, b = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
+    pseudo = a + b + (struct.pack("!BBH", 0, proto, len(seg)) if len(a) == 4
+                      else struct.pack("!IxxxB", len(seg), proto))
+    data = pseudo + seg + (b"\0" if len(seg) % 2 else b"")
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total == 0xFFFF
+
+
+@pytest.mark.parametrize("version", [4, 6])
+@pytest.mark.parametrize("method", ["udp", "tcp", "icmp"])
+def test_each_flow_has_its_own_hashed_field_and_every_tag_comes_back(method, version):
+    s = spec(method, version)
+    fp = FlowProbes(s)
+    base = {"udp": 33434, "tcp": 45000, "icmp": ECHO_CKSUM}[method]
+    router = "198.18.11.2" if version == 4 else "2001:db8:0:11::2"
+    for flow in (0, 1, 7, 300):
+        fields = set()
+        for tag in (0, 1, 99, 0x7FFF):
+            probe = fp.build(flow, tag)
+            fields.add(hashed(method, probe, version, s.src, s.dst))
+            if method == "udp":
+                assert ones_complement_ok(s.src, s.dst, s.proto, probe)
+            quoted = build_ip(s.src, s.dst, s.proto, 1, probe)[: 28 if version == 4 else 48]
+            err = icmp_error(version, router, s.src, 11 if version == 4 else 3, 0, quoted)
+            icmp = parse_ip(err)
+            assert icmp is not None
+            assert fp.match(icmp) == (None if method == "icmp" else flow, tag)
+        assert fields == {base + flow}
+
+
+def test_an_icmp_probes_checksum_is_its_flows_by_a_hand_sum():
+    fp = FlowProbes(spec("icmp"))
+    for flow in (0, 5, 1000):
+        msg = fp.build(flow, 42)
+        assert struct.unpack_from("!H", msg, 2)[0] == ECHO_CKSUM + flow
+        total = sum(struct.unpack(f"!{len(msg) // 2}H", msg))
+        while total >> 16:
+            total = (total & 0xFFFF) + (total >> 16)
+        assert total == 0xFFFF
+
+
+def test_answers_to_other_ports_or_sockets_are_not_ours():
+    s = spec("udp")
+    fp = FlowProbes(s)
+    other = ProbeSpec("udp", 4, s.src, s.dst, 33434, True, sport=45001)  # another socket
+    quoted = build_ip(s.src, s.dst, 17, 1, other.build(3))[:28]
+    icmp = parse_ip(icmp_error(4, "198.18.11.2", s.src, 11, 0, quoted))
+    assert icmp is not None and fp.match(icmp) is None
+    below = ProbeSpec("udp", 4, s.src, s.dst, 33000, True, sport=45000)  # below the base port
+    quoted = build_ip(s.src, s.dst, 17, 1, below.build(3))[:28]
+    icmp = parse_ip(icmp_error(4, "198.18.11.2", s.src, 11, 0, quoted))
+    assert icmp is not None and fp.match(icmp) is None
+
+
+def test_a_syn_ack_names_its_flow_by_the_port_it_is_sent_to():
+    fp = FlowProbes(spec("tcp"))
+    syn = fp.build(9, 77)
+    sport, dport, seq = struct.unpack_from("!HHI", syn)
+    assert sport == 45009 and dport == 80
+    seg = struct.pack("!HHIIBBHHH", 80, sport, 5, seq + 1, 0x50, 0x12, 8192, 0, 0)
+    assert fp.match_tcp(seg, V4[1]) == (9, 77, "SA")
+    assert fp.match_tcp(seg, "198.18.99.9") is None
+
+
+# -- the engine on simulated balancers -----------------------------------------------
+
+R1 = "198.18.0.2"
+R2 = "198.18.21.2"
+DST = V4[1]
+
+
+def mids(width: int) -> list[str]:
+    return [f"198.18.{10 + i}.2" for i in range(1, width + 1)]
+
+
+def diamond(width: int, dst: str = DST) -> dict[str, list[str]]:
+    m = mids(width)
+    return {"host": [R1], R1: m, **{x: [R2] for x in m}, R2: [dst]}
+
+
+def as_v6(graph: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The same topology numbered in IPv6: 198.18.X.Y becomes 2001:db8:0:X::Y."""
+    def six(a: str) -> str:
+        if a == "host":
+            return a
+        x, y = a.split(".")[2:]
+        return str(ipaddress.ip_address(f"2001:db8:0:{x}::{y}"))
+    return {six(a): [six(b) for b in bs] for a, bs in graph.items()}
+
+
+def trace(graph: dict[str, list[str]], method: str = "udp", version: int = 4,
+          **kw) -> tuple[MdaEngine, MultiNet]:
+    """Run the engine over `graph` to its one sink; `kw` go to the engine or the network."""
+    engine_kw = {k: kw.pop(k) for k in ("max_ttl", "timing", "gap_limit") if k in kw}
+    (dst,) = {n for v in graph.values() for n in v} - set(graph)
+    s = spec(method, version)
+    net = MultiNet(version, s.src, dst, graph, method, **kw)
+    target = ProbeSpec(s.method, s.version, s.src, dst, s.port, True, ident=s.ident,
+                       sport=s.sport, seq_base=s.seq_base, size=s.size)
+    engine = MdaEngine(FlowProbes(target), **engine_kw)
+    run(engine, net)
+    return engine, net
+
+
+def layers(graph: dict[str, list[str]]) -> list[set[str]]:
+    """The oracle's hops: nodes by their distance from the host (every path, no cycles)."""
+    out: list[set[str]] = []
+    frontier = {"host"}
+    while frontier:
+        frontier = {n for x in frontier for n in graph.get(x, [])}
+        if frontier:
+            out.append(frontier)
+    return out
+
+
+def edges(graph: dict[str, list[str]]) -> set[tuple[str, str]]:
+    return {(a, b) for a, bs in graph.items() if a != "host" for b in bs}
+
+
+def found_links(engine: MdaEngine) -> set[tuple[str, str]]:
+    return {(link.src, link.dst) for h in engine.hops for link in h.links}
+
+
+@pytest.mark.parametrize("version", [4, 6])
+@pytest.mark.parametrize("method", ["udp", "tcp", "icmp"])
+@pytest.mark.parametrize("width", [2, 4])
+def test_a_diamond_is_found_whole(width, method, version):
+    graph = diamond(width) if version == 4 else as_v6(diamond(width))
+    engine, _net = trace(graph, method, version)
+    assert engine.done and engine.reached
+    assert [set(h.addrs) for h in engine.hops] == layers(graph)
+    assert found_links(engine) == edges(graph)
+    assert all(h.lost == 0 for h in engine.hops)
+    assert engine.hops[-1].interfaces[0].final
+
+
+def test_a_chain_costs_n1_flows_a_hop_and_no_node_control():
+    chain = ["198.18.1.2", "198.18.2.2", "198.18.3.2"]
+    graph = {"host": [chain[0]], chain[0]: [chain[1]], chain[1]: [chain[2]], chain[2]: [DST]}
+    engine, net = trace(graph)
+    assert [h.addrs for h in engine.hops] == [[a] for a in [*chain, DST]]
+    assert [h.flows for h in engine.hops] == [6, 6, 6, 6]
+    # The same six flows at every hop: no fresh flows where the hop before is a single node.
+    assert {hashed("udp", s.data) - 33434 for s in net.sent} == set(range(6))
+    assert len(net.sent) == 24
+
+
+def test_two_next_hops_seen_early_take_exactly_n2_flows():
+    _, net = trace(diamond(2))
+    # Both middle routers show within n_1 = 6 flows (no 1-in-32 bad luck with
+    # this hash), so hop 2 takes n_2 = 11 flows and no more before hop 3 starts
+    # (whose node control then probes fresh flows at hop 2 again).
+    ttls = [s.ttl for s in net.sent]
+    assert ttls[:ttls.index(3)] == [1] * 6 + [2] * 11
+
+
+def test_paths_of_unequal_length_and_a_mesh():
+    a, b, c, d = "198.18.11.2", "198.18.12.2", "198.18.13.2", "198.18.14.2"
+    uneven = {"host": [R1], R1: [a, b], a: [c], c: [DST], b: [DST]}
+    engine, _ = trace(uneven)
+    assert [set(h.addrs) for h in engine.hops] == [{R1}, {a, b}, {c, DST}, {DST}]
+    assert found_links(engine) == edges(uneven)
+    mesh = {"host": [R1], R1: [a, b], a: [c, d], b: [c, d], c: [R2], d: [R2], R2: [DST]}
+    engine, _ = trace(mesh)
+    assert [set(h.addrs) for h in engine.hops] == layers(mesh)
+    assert found_links(engine) == edges(mesh)
+
+
+def test_a_silent_router_among_others_is_a_star_and_the_rest_is_found():
+    graph = diamond(4)
+    engine, _ = trace(graph, silent={mids(4)[2]})
+    hop2 = engine.hops[1]
+    assert set(hop2.addrs) == set(mids(4)) - {mids(4)[2]} and hop2.lost > 0
+    assert "*" in hop_lines(hop2)[0].split()
+    assert found_links(engine) == {e for e in edges(graph) if mids(4)[2] not in e}
+    assert engine.reached
+
+
+def test_a_silent_hop_is_a_star_that_every_flow_crosses():
+    r3 = "198.18.3.2"
+    graph = {"host": [R1], R1: [R2], R2: [r3], r3: [DST]}
+    timing = Timing(wait=1 * S)
+    engine, _ = trace(graph, silent={R2}, timing=timing)
+    assert [h.addrs for h in engine.hops] == [[R1], [], [r3], [DST]]
+    assert found_links(engine) == {(R1, STAR), (STAR, r3), (r3, DST)}
+    assert engine.hops[1].silent
+
+
+def test_a_silent_destination_ends_the_trace_after_the_gap():
+    graph = diamond(2)
+    engine, net = trace(graph, silent={DST}, timing=Timing(wait=1 * S), max_ttl=30)
+    assert [len(h.addrs) for h in engine.hops] == [1, 2, 1, 0, 0, 0]
+    assert not engine.reached and max(s.ttl or 0 for s in net.sent) == 6
+
+
+def test_max_ttl_ends_the_trace():
+    engine, net = trace(diamond(2), max_ttl=2)
+    assert [set(h.addrs) for h in engine.hops] == layers(diamond(2))[:2]
+    assert max(s.ttl or 0 for s in net.sent) == 2 and not engine.reached
+
+
+@pytest.mark.parametrize("refill_ns,within_s", [(1 * S, 30), (100 * MS, 5)])
+def test_rate_limited_routers_are_paced_and_answer_every_flow(refill_ns, within_s):
+    # Linux's budget: a burst of 6 errors, then one per second (IPv4) or ten (IPv6).
+    graph = diamond(4)
+    engine, net = trace(graph, refill_ns=refill_ns, burst=6)
+    assert [set(h.addrs) for h in engine.hops] == layers(graph)
+    assert found_links(engine) == edges(graph)
+    assert all(h.lost == 0 for h in engine.hops)
+    elapsed = (net.clock - 1_000_000_000_000) / S
+    assert elapsed < within_s
+    # Paced, not flooded: a few tries per answer where a router is out of budget.
+    assert engine.counters.sent < 5 * engine.counters.answers
+
+
+def test_the_95_percent_bound_holds_over_many_hashes():
+    # A 2-way balancer fools MDA when its first n_1 = 6 flows all take one
+    # side: probability 2 / 2**6 = 1/32, under the 5 % bound. Over 300
+    # hash salts the misses must stay near that: more would mean too few
+    # probes, far fewer too many.
+    graph = diamond(2)
+    misses = 0
+    for salt in range(300):
+        engine, _ = trace(graph, salt=salt)
+        misses += set(engine.hops[1].addrs) != set(mids(2))
+    assert 2 <= misses <= 15
+
+
+def test_stray_late_and_duplicate_answers_are_counted_not_taken():
+    src, dst = V4
+    engine = MdaEngine(FlowProbes(spec("udp")))
+    t0 = 10 * S
+    sends = engine.poll(t0)
+    for s in sends:
+        engine.sent(s, t0)
+    answer = icmp_error(4, R1, src, 11, 0, build_ip(src, dst, 17, 1, sends[0].data)[:28])
+    engine.received(Received(t0 + MS, answer))
+    engine.received(Received(t0 + MS, answer))
+    foreign = ProbeSpec("udp", 4, src, dst, 40000, True, sport=1234).build(1)
+    engine.received(Received(t0 + MS, icmp_error(
+        4, R1, src, 11, 0, build_ip(src, dst, 17, 1, foreign)[:28])))
+    engine.received(Received(t0 + MS, b"\x45garbage"))
+    c = engine.counters
+    assert (c.answers, c.duplicates, c.unrelated, c.malformed) == (1, 1, 1, 1)
+
+
+def test_stop_reports_what_is_settled():
+    engine = MdaEngine(FlowProbes(spec("udp")))
+    engine.stop(0)
+    assert engine.done and engine.hops == [] and engine.take_events() == []
+
+
+def test_the_engine_is_sans_io():
+    tree = ast.parse((ROOT / "rawtools" / "tools" / "trace" / "mda.py").read_text())
+    mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in mods if m.startswith("rawtools.io")
+                or m in ("socket", "select", "selectors", "time")}
+
+
+# -- output ------------------------------------------------------------------------
+
+def _result(engine: MdaEngine) -> MdaResult:
+    return MdaResult("dst.example", DST, V4[0], "udp", 4, "raw", 95, engine.reached,
+                     engine.hops, engine.counters)
+
+
+def test_text_json_and_dot_say_the_same_links():
+    graph = diamond(4)
+    engine, _ = trace(graph)
+    result = _result(engine)
+    assert result.paths == 4
+    text = "\n".join(line for h in result.hops for line in hop_lines(h))
+    assert {tuple(m.groups()) for m in re.finditer(r"^ +(\S+) -> (\S+)$", text, re.M)} \
+        == edges(graph)
+    assert re.search(r"^ 2  198\.18\.11\.2  198\.18\.12\.2  198\.18\.13\.2  198\.18\.14\.2$",
+                     text, re.M)
+    records = [json.loads(json.dumps(hop_record(h))) for h in result.hops]
+    assert {(x["from"], x["to"]) for r in records for x in r["links"]} == edges(graph)
+    assert [sorted(i["addr"] for i in r["interfaces"]) for r in records] == \
+        [sorted(x) for x in layers(graph)]
+    summary = summary_record(result)
+    assert summary["paths"] == 4 and summary["mda"] is True and summary["reached"] is True
+    assert {(x["from"], x["to"]) for x in summary["links"]} == edges(graph)
+    graph_text = dot(result)
+    drawn = set(re.findall(r'^  "([^"]+)" -> "([^"]+)";$', graph_text, re.M))
+    assert drawn == edges(graph) | {(V4[0], R1)}
+    assert graph_text.startswith("digraph ") and graph_text.rstrip().endswith("}")
+    assert graph_text.count("{") == graph_text.count("}")
+    assert footer(result).startswith("4 paths, 7 interfaces, 9 links; ")
+
+
+def test_a_silent_hop_is_drawn_as_its_own_star():
+    hops = [MdaHop(1, (Interface(R1, (0,), MS, "time-exceeded", "", False, 64),), (), 6, 6, 0),
+            MdaHop(2, (), (Link(1, R1, STAR),), 6, 6, 6),
+            MdaHop(3, (Interface(DST, (0,), MS, "unreachable", "", True, 62),),
+                   (Link(2, STAR, DST),), 6, 6, 0)]
+    result = MdaResult("h", DST, V4[0], "udp", 4, "raw", 95, True, hops, Counters())
+    assert result.paths == 1
+    assert hop_lines(hops[1]) == [" 2  *", f"      {R1} -> *"]
+    drawn = set(re.findall(r'^  "([^"]+)" -> "([^"]+)";$', dot(result), re.M))
+    assert drawn == {(V4[0], R1), (R1, "*2"), ("*2", DST)}
+
+
+# -- options -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,needle", [
+    (["--mda", "--report", "198.18.0.1"], "--report"),
+    (["--mda", "-c", "3", "198.18.0.1"], "-c"),
+    (["--mda", "--explain", "198.18.0.1"], "--explain"),
+    (["--mda", "--paris", "198.18.0.1"], "--paris"),
+    (["--mda", "--replay", "x.pcap"], "--replay"),
+    (["--dot", "x.dot", "198.18.0.1"], "--mda"),
+    (["--confidence", "99", "198.18.0.1"], "--mda"),
+    (["--mda", "--confidence", "100", "198.18.0.1"], "confidence"),
+    (["--mda", "-p", "62000", "198.18.0.1"], "port"),
+])
+def test_bad_mda_combinations_are_one_line_and_exit_2(args, needle):
+    r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == "" and len(r.stderr.splitlines()) == 1 and needle in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("kw", [{"confidence": 100}, {"confidence": "95"}, {"port": 65000},
+                                {"wait": float("nan")}, {"max_ttl": 0}, {"method": "sctp"}])
+def test_the_api_refuses_what_the_cli_refuses(kw):
+    import rawtools
+    with pytest.raises(UsageError):
+        rawtools.trace_mda("198.18.0.1", **kw)
+
+
+def test_the_config_takes_mda_from_both_front_ends_alike():
+    cfg = trace_config("198.18.0.1", mda=True, confidence=99, dot="x.dot", method="tcp")
+    assert (cfg.mda, cfg.confidence, cfg.dot, cfg.method) == (True, 99, "x.dot", "tcp")
+    with pytest.raises(UsageError):
+        trace_config("198.18.0.1", mda="yes")  # type: ignore[arg-type]

@@ -1,0 +1,126 @@
+"""IP headers read by rawtools.wire.ip, held to dpkt's reading of the same bytes.
+
+The extension-header chains are laid out by hand from RFC 8200 (hop-by-hop,
+routing, destination options: length in 8-octet units not counting the first;
+fragment: always 8 octets) and RFC 4302 (AH: length in 4-octet units minus 2),
+and dpkt, which walks the chain with its own code, says where the transport
+header starts.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import dpkt
+import pytest
+
+from rawtools.wire.ip import (
+    PROTO_AH,
+    PROTO_DSTOPTS,
+    PROTO_FRAGMENT,
+    PROTO_HOPOPTS,
+    PROTO_ROUTING,
+    PROTO_UDP,
+    build_ipv4,
+    build_ipv6,
+    ip6_transport,
+    parse_header,
+)
+
+SRC6, DST6 = "2001:db8::1", "2001:db8:0:3::2"
+UDP = struct.pack("!HHHH", 40000, 33434, 12, 0) + b"data"
+
+
+def ext(kind: int, nxt: int, units: int) -> bytes:
+    """One extension header of `kind` whose next header is `nxt`, `units` in its own unit."""
+    if kind == PROTO_FRAGMENT:
+        return struct.pack("!BBHI", nxt, 0, 0, 0x12345678)
+    if kind == PROTO_AH:
+        return struct.pack("!BBHII", nxt, units, 0, 0x100, 1) + bytes(units * 4 - 4)
+    # Hop-by-hop, routing, destination options: PadN fills the rest.
+    body = (units + 1) * 8 - 2
+    return bytes([nxt, units]) + bytes([1, body - 2]) + bytes(body - 2)
+
+
+def chain(*headers: tuple[int, int]) -> bytes:
+    """An IPv6 datagram with the given (kind, units) extension headers, then UDP."""
+    kinds = [k for k, _ in headers]
+    parts = b""
+    for i, (kind, units) in enumerate(headers):
+        nxt = kinds[i + 1] if i + 1 < len(kinds) else PROTO_UDP
+        parts += ext(kind, nxt, units)
+    first = kinds[0] if kinds else PROTO_UDP
+    return build_ipv6(SRC6, DST6, first, 64, parts + UDP)
+
+
+def dpkt_transport_offset(packet: bytes) -> tuple[int, int]:
+    ip6 = dpkt.ip6.IP6(packet)
+    return ip6.p, len(packet) - len(bytes(ip6.data))
+
+
+@pytest.mark.parametrize("headers", [
+    (),
+    ((PROTO_HOPOPTS, 0),),
+    ((PROTO_HOPOPTS, 2),),
+    ((PROTO_FRAGMENT, 0),),
+    ((PROTO_AH, 4),),
+    ((PROTO_AH, 7),),
+    ((PROTO_DSTOPTS, 1), (PROTO_ROUTING, 0)),
+    ((PROTO_HOPOPTS, 0), (PROTO_FRAGMENT, 0), (PROTO_DSTOPTS, 3)),
+    ((PROTO_HOPOPTS, 1), (PROTO_AH, 4), (PROTO_FRAGMENT, 0)),
+])
+def test_the_transport_header_after_extension_headers(headers):
+    packet = chain(*headers)
+    assert ip6_transport(packet) == dpkt_transport_offset(packet) \
+        == (PROTO_UDP, len(packet) - len(UDP))
+    h = parse_header(packet)
+    assert (h.proto, h.offset, h.length) == (PROTO_UDP, len(packet) - len(UDP), len(packet))
+
+
+def test_a_chain_ending_exactly_at_the_buffer_end_is_walked():
+    # A quote cut right after an 8-byte fragment header still says what follows it.
+    packet = chain((PROTO_FRAGMENT, 0))[:40 + 8]
+    assert ip6_transport(packet) == (PROTO_UDP, 48)
+
+
+def test_a_chain_cut_inside_a_header_stops_before_it():
+    packet = chain((PROTO_HOPOPTS, 0), (PROTO_DSTOPTS, 0))[:40 + 8 + 7]
+    assert ip6_transport(packet) == (PROTO_DSTOPTS, 48)
+
+
+def test_the_ipv6_header_of_a_quote_starts_anywhere():
+    packet = b"\xaa" * 12 + chain((PROTO_HOPOPTS, 0))
+    assert ip6_transport(packet, 12) == (PROTO_UDP, 12 + 48)
+
+
+def test_ipv6_has_no_ipv4_only_fields():
+    h = parse_header(chain())
+    assert (h.version, h.ttl, h.ident, h.fragment_offset) == (6, 64, 0, 0)
+
+
+@pytest.mark.parametrize("mf, offset_units", [(False, 0), (True, 0), (True, 185), (False, 8191)])
+def test_ipv4_fragment_offset_in_bytes(mf, offset_units):
+    ip = dpkt.ip.IP(src=socket.inet_aton("198.18.0.1"), dst=socket.inet_aton("198.18.3.2"),
+                    p=PROTO_UDP, ttl=9, id=0xABCD, data=UDP)
+    ip.mf, ip.offset = int(mf), offset_units  # dpkt's offset is in 8-octet units
+    h = parse_header(bytes(ip))
+    # The flags (MF here) are not part of the offset; dpkt's own reading agrees.
+    assert h.fragment_offset == dpkt.ip.IP(bytes(ip)).offset * 8 == offset_units * 8
+    assert struct.unpack_from("!H", bytes(ip), 6)[0] == (0x2000 if mf else 0) | offset_units
+    assert (h.ident, h.ttl, h.proto) == (0xABCD, 9, PROTO_UDP)
+
+
+def test_build_ipv4_is_read_back_by_dpkt():
+    raw = build_ipv4("198.18.0.1", "198.18.3.2", PROTO_UDP, 33, UDP, ident=77)
+    ip = dpkt.ip.IP(raw)
+    assert (ip.len, ip.id, ip.ttl, ip.p, bytes(ip.data)) == (20 + len(UDP), 77, 33, 17, UDP)
+    assert socket.inet_ntoa(ip.src) == "198.18.0.1" and (ip.df, ip.mf, ip.offset) == (0, 0, 0)
+    assert dpkt.in_cksum(raw[:20]) == 0
+
+
+def test_build_ipv6_is_read_back_by_dpkt():
+    raw = build_ipv6(SRC6, DST6, PROTO_UDP, 5, UDP)
+    ip6 = dpkt.ip6.IP6(raw)
+    assert (ip6.plen, ip6.nxt, ip6.hlim, bytes(ip6.data)) == (len(UDP), 17, 5, UDP)
+    assert socket.inet_ntop(socket.AF_INET6, ip6.dst) == DST6
