@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from rawtools.testing.delayline import Impairment
 from rawtools.testing.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,26 +76,18 @@ def rate_limited(lab: Lab) -> None:
     record(lab, "trace-udp4-ratelimited", "-n", lab.dst4)
 
 
-# A tenth of what crosses the host's link dropped, each way (drawn per packet),
-# and no ICMP rate limits: every star is a loss on the wire.
-LOSSY = """
-table inet rtlab_loss {
-  chain pre { type filter hook prerouting priority -300; policy accept;
-    iifname "l0b" numgen random mod 100 < 10 drop
-  }
-  chain post { type filter hook postrouting priority 300; policy accept;
-    oifname "l0b" numgen random mod 100 < 10 drop
-  }
-}
-"""
-
-
-def lossy(lab: Lab) -> None:
-    lab.nft("r1", LOSSY)
-    for node in lab.nodes[1:]:
-        lab.run(node, ["sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0",
-                       "net.ipv6.icmp.ratelimit=0"], check=True)
-    record(lab, "trace-udp4-lossy", "-n", lab.dst4)
+def lossy() -> None:
+    """A 50 ms path (25 ms each way on the host's link, the lab's delay line) that
+    loses a tenth of the frames each way, with no ICMP rate limits: every star is
+    a loss on the wire."""
+    with Lab(2, impair={0: Impairment(delay_ms=25, loss_pct=10, seed=4)}) as lab:
+        for node in lab.nodes[1:]:
+            lab.run(node, ["sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0",
+                           "net.ipv6.icmp.ratelimit=0"], check=True)
+        for _ in range(10):  # the neighbours resolved first, through the loss
+            if lab.run("host", ["ping", "-n", "-c", "1", "-W", "2", lab.dst4]).returncode == 0:
+                break
+        record(lab, "trace-udp4-lossy", "-n", lab.dst4)
 
 
 def main() -> int:
@@ -115,8 +108,7 @@ def main() -> int:
         lab.nft("dst", "delete table inet rtlab_fw\n")
         lab.silence(4)
         record(lab, "trace-udp4-silent4", "-n", lab.dst4)
-    with Lab(2) as lab:
-        lossy(lab)
+    lossy()
     with Lab(4) as lab:
         lab.unreachable_from_last("198.19.7.0/24", "2001:db8:77::/64", "unreachable")
         record(lab, "trace-udp4-unreach-h", "-n", "198.19.7.7")

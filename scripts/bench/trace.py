@@ -46,12 +46,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from rawtools.testing.delayline import Impairment
 from rawtools.testing.lab import Lab
-
-try:  # the delay line: a lab keyword that older checkouts lack
-    from rawtools.testing.delayline import Impairment
-except ImportError:  # pragma: no cover - depends on the checkout
-    Impairment = None  # type: ignore[assignment,misc]
 
 ROOT = Path(__file__).resolve().parents[2]
 REST = 7.0
@@ -201,9 +197,6 @@ def firewalled(lab: Lab, tools: Tools, method: str, family: int) -> None:
 
 
 def delayed(tools: Tools, methods: list[str], family: int) -> None:
-    if Impairment is None:
-        print("  50 ms: skipped: this checkout's lab has no delay line (impair=)")
-        return
     for loss in (0.0, 10.0):
         title = "50 ms" if not loss else "50 ms lossy"
         with Lab(2, impair={0: Impairment(delay_ms=25, loss_pct=loss, seed=13)}) as lab:
