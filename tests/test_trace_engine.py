@@ -125,6 +125,25 @@ def test_a_destination_out_of_budget_on_a_rate_limited_path_is_waited_for() -> N
     assert 900 * MS <= net.clock - start < 1100 * MS
 
 
+@pytest.mark.parametrize("firewalled", [False, True])
+def test_on_a_short_path_a_silent_destination_is_given_a_refill_period(firewalled) -> None:
+    # Three routers: a trace's first window (hops 1-5) sends six probes past the
+    # destination, whose burst is then spent; the next trace finds it silent
+    # for up to a second while the routers answer everything. A firewalled
+    # destination looks the same until then.
+    net, spec = chain(4, "udp", n=3, refill_ns=1000 * MS, dst_silent=firewalled)
+    net._tokens = {4: (0.2, net.clock)}
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    if firewalled:
+        assert engine.end == "gap" and len(engine.all_hops()) == 3 + 5
+        assert net.clock - start >= 1500 * MS
+    else:
+        assert engine.end == "reached"
+        assert hop_line(engine.all_hops()[-1]).startswith(f" 4  * * * {net.dst}  ")
+
+
 @pytest.mark.parametrize("late_ms", [3, 30, 300])
 def test_a_loop_that_wakes_late_loses_no_answer_and_still_ends(late_ms) -> None:
     # The answers it sleeps through are read before any timeout past its

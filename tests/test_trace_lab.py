@@ -99,7 +99,8 @@ def test_firewalled_destination_ends_after_the_gap_with_one_line_saying_so(make_
     assert all(a == [] and s == 3 for _, a, _, s in got[8:])
     assert r.stdout.splitlines()[-1] == (
         f"{lab.dst4} not reached: no answer from the {n} hops after hop 8 ({lab.router4(8)}); "
-        "it may drop UDP probes: try -I (ICMP echo), -T (TCP SYN) or --explain")
+        "if it drops UDP probes, try -I (ICMP echo) or -T (TCP SYN); --explain tells a "
+        "filter from a rate limit")
     time.sleep(REST)
     j = trace(lab, "--json", *(["--gap", gap] if gap else []), lab.dst4, timeout=60)
     summary = json.loads(j.stdout.splitlines()[-1])

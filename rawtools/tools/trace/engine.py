@@ -305,8 +305,11 @@ class TraceEngine:
             if self.retry and ttl not in self._rtt_at and not self._busy(ttl) \
                     and self._retry_at.get(ttl, now + 1) <= now:
                 # One chain of retries per hop, on its last slot still open.
+                # Past the last hop that answered, where the trace's end waits
+                # on them, none that could not be waited for before giving up.
                 open_slots = [s for s in slots if not s.done]
-                if open_slots:
+                end = None if self._beyond_works(ttl) else self._give_up_at(ttl)
+                if open_slots and (end is None or now + self._wait_for(ttl) <= end):
                     return open_slots[-1]
         return None
 
@@ -330,9 +333,12 @@ class TraceEngine:
         return self._hint_alive and self.hint is not None and self.hint > self.last_heard
 
     def _timeout(self, att: _Attempt) -> int:
-        ttl = att.ttl
+        return self._wait_for(att.ttl, scout=att.slot is None)
+
+    def _wait_for(self, ttl: int, scout: bool = False) -> int:
+        """How long a probe with this TTL is waited for before it counts as lost."""
         here = self._rtt_at.get(ttl)
-        if att.slot is None:
+        if scout:
             # The scout's answer only steers: waiting long for it would hold
             # back the hops it is meant to speed up.
             t = 10 * max(self._rtt_at.values()) if self._rtt_at else self.t.wait
@@ -417,9 +423,12 @@ class TraceEngine:
         the short grace, counted from the latest answer (which is when it
         was left alone). Past the last hop that answered, a destination that
         drops the probes looks just like one out of budget until its budget
-        would have refilled; if every hop before answered every probe, no
-        rate limit is at work on this path and `gap_grace` (short of a
-        refill period) ends the trace; if some lost one, the long grace.
+        would have refilled. `gap_grace`, short of a refill period, ends the
+        trace when nothing says the budget may be spent: every hop before
+        answered every probe (no rate limit at work on this path), and the
+        path is longer than the first window (on a shorter one, the previous
+        trace's first window, ours or traceroute's, spent the destination's
+        burst on probes sent past it). Otherwise the long grace.
         """
         slots = self.hops[ttl]
         if any(s.first_ns is None for s in slots):
@@ -435,7 +444,8 @@ class TraceEngine:
                 budget = self._grace()
             else:
                 budget = self.t.long_grace
-        elif self._first_answer is not None and not self._lossy():
+        elif self._first_answer is not None and not self._lossy() \
+                and self.last_heard >= self.first_ttl + FIRST_WINDOW_HOPS - 1:
             start = max(start, self._first_answer)
             budget = self.t.gap_grace
         else:

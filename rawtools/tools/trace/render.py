@@ -28,7 +28,7 @@ def load_extensions() -> None:
 # (a firewall that drops one may pass the other), and --explain's verdict.
 _OTHER_METHODS = {"udp": ["-I (ICMP echo)", "-T (TCP SYN)"],
                   "icmp": ["-U (UDP)", "-T (TCP SYN)"],
-                  "tcp": ["-I (ICMP echo)", "-U (UDP)", "-p (another port)"]}
+                  "tcp": ["-I (ICMP echo)", "-U (UDP)", "another port (-p)"]}
 
 
 def header(host: str, addr: str, max_ttl: int, size: int) -> str:
@@ -116,6 +116,9 @@ def gap_line(result: TraceResult, explained: bool = False) -> str:
     heard = [h for h in result.hops if h.addrs]
     after = (f"the {result.gap} hops after hop {heard[-1].ttl} ({heard[-1].addrs[0]})"
              if heard else f"the first {result.gap} hops")
-    options = _OTHER_METHODS[result.method] + ([] if explained else ["--explain"])
-    return (f"{result.addr} not reached: no answer from {after}; it may drop "
-            f"{result.method.upper()} probes: try {', '.join(options[:-1])} or {options[-1]}")
+    options = _OTHER_METHODS[result.method]
+    line = (f"{result.addr} not reached: no answer from {after}; if it drops "
+            f"{result.method.upper()} probes, try {', '.join(options[:-1])} or {options[-1]}")
+    # A destination out of ICMP errors for a moment is silent too; --explain,
+    # pacing its probes, tells the two apart.
+    return line if explained else line + "; --explain tells a filter from a rate limit"
