@@ -11,6 +11,7 @@ own spread.
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 
 import pytest
@@ -113,3 +114,28 @@ def test_the_json_record_says_which_try_answered():
     rec = hop_record(engine.all_hops()[0])
     assert [(p["addr"], p["tries"], p["answered_try"]) for p in rec["probes"]] == [
         (None, 1, None), (None, 1, None), (net.routers[0], 2, 2)]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_any_path_any_loop_the_trace_ends_and_every_star_is_a_lost_probe(seed):
+    """Random paths, losses, rate limits, silent routers, quotes without the TTL
+    that arrived (an error queue's), loops that wake late and sends that take
+    time: the trace always ends (the simulator refuses to wait forever), and a
+    slot is a star exactly where the network left its own probe unanswered."""
+    rng = random.Random(seed)
+    n = rng.randint(1, 8)
+    net, spec = chain(4, rng.choice(["udp", "icmp"]), n=n, rtt_ns=rng.choice([MS // 10, 5 * MS]),
+                      loss=rng.choice([0.0, 0.1, 0.3]), seed=seed,
+                      silent={rng.randint(1, n)} if n > 1 and rng.random() < 0.3 else set(),
+                      refill_ns=rng.choice([None, 100 * MS, 1000 * MS]),
+                      errqueue=rng.random() < 0.3, late=rng.choice([0, MS, 7 * MS]),
+                      send_ns=rng.choice([0, MS // 20]))
+    if net.refill_ns:
+        net._tokens = {i: (rng.uniform(0, 6), net.clock) for i in range(1, n + 2)}
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert engine.done and engine.end is not None
+    fates = by_ttl(net)
+    for hop in engine.all_hops():
+        own = fates[hop.ttl][:3]
+        assert [p.answered_try == 1 for p in hop.probes] == [f == "answered" for f in own]

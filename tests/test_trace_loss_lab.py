@@ -162,7 +162,7 @@ def test_report_loss_agrees_with_mtr_and_with_the_set_loss(make_lab):
         assert abs(s["loss_pct"] / 100 - ROUND_TRIP) < 4 * sigma, (s, h)
         both = math.sqrt(ROUND_TRIP * (1 - ROUND_TRIP) * (1 / s["sent"] + 1 / h["Snt"]))
         assert abs(s["loss_pct"] - h["Loss%"]) / 100 < 4 * both, (s, h)
-        assert 50 <= s["best_ms"] <= s["avg_ms"] < 70
+        assert 49 <= s["best_ms"] <= s["avg_ms"] < 70
 
 
 def test_the_text_report_is_mtrs_table_with_no_row_past_the_destination(make_lab):

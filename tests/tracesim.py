@@ -57,6 +57,7 @@ class SimNet:
     drop: set[int] = field(default_factory=set)  # indices of probes lost on the way out
     late: int = 0  # how long after each deadline the loop wakes (0: on time)
     send_ns: int = 0  # how long one send takes (a live loop's sendto)
+    errqueue: bool = False  # quotes rebuilt from an error queue: the TTL that arrived is 0
     clock: int = 1_000_000_000_000
     sent: list[Send] = field(default_factory=list)
     queue: list[tuple[int, int, bytes]] = field(default_factory=list)
@@ -116,13 +117,15 @@ class SimNet:
                 return "silent", None
             if not self._allow(i):
                 return "limited", None
-            quoted = build_ip(self.src, send.dst, proto, 1, send.data)[: (48 if v6 else 28)]
+            quoted = build_ip(self.src, send.dst, proto, 0 if self.errqueue else 1,
+                              send.data)[: (48 if v6 else 28)]
             return "answered", (self.rtt_ns * i, icmp_error(
                 self.version, self.routers[i - 1], self.src, 3 if v6 else 11, 0, quoted))
         if self.dst_silent:
             return "silent", None
         left = ttl - hops + 1
-        quoted = build_ip(self.src, send.dst, proto, left, send.data)[: (48 if v6 else 28)]
+        quoted = build_ip(self.src, send.dst, proto, 0 if self.errqueue else left,
+                          send.data)[: (48 if v6 else 28)]
         delay = self.rtt_ns * hops
         if self.dst_unreach is not None or self.method == "udp":
             if not self._allow(hops):

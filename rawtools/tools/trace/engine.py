@@ -305,13 +305,25 @@ class TraceEngine:
             if self.retry and ttl not in self._rtt_at and not self._busy(ttl) \
                     and self._retry_at.get(ttl, now + 1) <= now:
                 # One chain of retries per hop, on its last slot still open.
-                # Past the last hop that answered, where the trace's end waits
-                # on them, none that could not be waited for before giving up.
+                # Past the last hop that answered, only the nearest silent hop
+                # is retried: probes past the destination reach it as well, and
+                # one of them taking the single error it sends a second would
+                # leave its own line without an answer (or, with no quoted TTL
+                # to tell, put the destination on the wrong line). None there
+                # that could not be waited for before giving up: the trace's
+                # end waits on them.
                 open_slots = [s for s in slots if not s.done]
-                end = None if self._beyond_works(ttl) else self._give_up_at(ttl)
-                if open_slots and (end is None or now + self._wait_for(ttl) <= end):
+                beyond = self._beyond_works(ttl)
+                end = None if beyond else self._give_up_at(ttl)
+                if open_slots and (beyond or ttl == self._nearest_silent()) \
+                        and (end is None or now + self._wait_for(ttl) <= end):
                     return open_slots[-1]
         return None
+
+    def _nearest_silent(self) -> int | None:
+        """The first hop past the last that answered that is still being tried."""
+        return next((t for t in range(self.last_heard + 1, self._cap() + 1)
+                     if t in self.hops and not self._settled(t)), None)
 
     def _busy(self, ttl: int) -> bool:
         """A try of this hop is in flight, or one of its slots has not left yet."""
@@ -369,11 +381,11 @@ class TraceEngine:
         """
         if capped and self._horizon is not None:
             now = min(now, self._horizon)
-        if now > self._now:
-            self._now = now
-            self._expire(now)
-        # An answer handled since the last call may settle a hop even when the
-        # time does not move on (a poll capped short of a datagram's stamp).
+        self._now = max(self._now, now)
+        # Also when the time does not move on (a poll capped short of a
+        # datagram's stamp): an answer handled since the last call may have
+        # shortened other probes' timeouts into the past, or settled a hop.
+        self._expire(self._now)
         self._settle(self._now)
         self._release()
 
