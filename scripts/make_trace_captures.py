@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from rawtools.testing.delayline import Impairment
 from rawtools.testing.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,29 @@ table ip rtlab_dup {
         lab.nft("r1", "delete table ip rtlab_dup\n")
 
 
+def rate_limited(lab: Lab) -> None:
+    """The third of three traces run back to back: the routers' burst of 6 errors
+    is spent, so most probes go unanswered and hops are known from retries."""
+    for _ in range(2):
+        lab.run("host", [sys.executable, "-m", "rawtools", "trace", "-n", lab.dst4],
+                timeout=120)
+    record(lab, "trace-udp4-ratelimited", "-n", lab.dst4)
+
+
+def lossy() -> None:
+    """A 50 ms path (25 ms each way on the host's link, the lab's delay line) that
+    loses a tenth of the frames each way, with no ICMP rate limits: every star is
+    a loss on the wire."""
+    with Lab(2, impair={0: Impairment(delay_ms=25, loss_pct=10, seed=4)}) as lab:
+        for node in lab.nodes[1:]:
+            lab.run(node, ["sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0",
+                           "net.ipv6.icmp.ratelimit=0"], check=True)
+        for _ in range(10):  # the neighbours resolved first, through the loss
+            if lab.run("host", ["ping", "-n", "-c", "1", "-W", "2", lab.dst4]).returncode == 0:
+                break
+        record(lab, "trace-udp4-lossy", "-n", lab.dst4)
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     with Lab(8) as lab:
@@ -78,8 +102,13 @@ def main() -> int:
         record(lab, "trace-udp4-paris-dgram", "-n", "--paris", lab.dst4, unprivileged=True)
         record(lab, "trace-icmp6-dgram", "-n", "-I", lab.dst6, unprivileged=True)
         noisy(lab)
+        rate_limited(lab)
+        lab.firewall_dst("udp")
+        record(lab, "trace-udp4-gap", "-n", lab.dst4)
+        lab.nft("dst", "delete table inet rtlab_fw\n")
         lab.silence(4)
         record(lab, "trace-udp4-silent4", "-n", lab.dst4)
+    lossy()
     with Lab(4) as lab:
         lab.unreachable_from_last("198.19.7.0/24", "2001:db8:77::/64", "unreachable")
         record(lab, "trace-udp4-unreach-h", "-n", "198.19.7.7")

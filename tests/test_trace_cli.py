@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
+import sys
 
 import pytest
 from conftest import rawtools_argv
@@ -10,8 +12,9 @@ from conftest import rawtools_argv
 from rawtools.errors import UsageError
 from rawtools.tools.trace.config import trace_config
 from rawtools.tools.trace.hops import Hop, Probe
-from rawtools.tools.trace.render import hop_line, report_table
+from rawtools.tools.trace.render import hop_line, hop_record, report_table
 from rawtools.tools.trace.report import report_stats
+from rawtools.wire.ip import build_ipv4, build_ipv6
 
 MS = 1_000_000
 
@@ -35,6 +38,14 @@ MS = 1_000_000
     (["-z", "inf", "198.18.0.1"], "invalid pause (-z): 'inf'"),
     # defect 7: the probes' ports run from -p upwards; 65535 passed, then sendto failed
     (["-p", "65535", "198.18.0.1"], "port"),
+    # issue 13: the gap limit
+    (["--gap", "0", "198.18.0.1"], "invalid gap limit (--gap): '0'"),
+    (["--gap", "256", "198.18.0.1"], "invalid gap limit (--gap): '256'"),
+    (["--gap", str(10**30), "198.18.0.1"], "gap limit (--gap)"),
+    (["--gap", "nan", "198.18.0.1"], "--gap"),
+    (["--gap", "inf", "198.18.0.1"], "--gap"),
+    (["--gap", "", "198.18.0.1"], "--gap"),
+    (["--gap", "2.5", "198.18.0.1"], "--gap"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
@@ -58,9 +69,17 @@ def test_udp_ports_stay_within_65535(max_ttl, nqueries):
     trace_config("198.18.0.1", port=65535, paris=True, max_ttl=max_ttl, nqueries=nqueries)
 
 
-def probe(ttl, i, addr, rtt_ms=None, note=""):
+@pytest.mark.parametrize("gap", [0, -1, 256, 10**30, 2.5, math.nan, math.inf, "5", "", None,
+                                 True, b"5"])
+def test_the_api_refuses_a_bad_gap_as_the_cli_does(gap):
+    with pytest.raises(UsageError, match="gap limit"):
+        trace_config("198.18.0.1", gap=gap)
+
+
+def probe(ttl, i, addr, rtt_ms=None, note="", tries=1):
     return Probe(ttl, i, addr, None if rtt_ms is None else int(rtt_ms * MS),
-                 "time-exceeded" if addr else None, note, 1)
+                 "time-exceeded" if addr else None, note, tries,
+                 answered_try=tries if addr else None)
 
 
 def test_line_prints_the_address_again_only_when_it_changes():
@@ -89,3 +108,56 @@ def test_report_statistics_over_rounds():
     assert f["stdev_ms"] == 1.0
     table = report_table("198.18.0.9", report_stats(rounds))
     assert "198.18.0.2" in table.splitlines()[1] and "33.3%" in table
+
+
+def test_a_star_stays_where_a_retry_answered_and_the_report_counts_every_try():
+    # Hop 5: the three probes lost (a router out of ICMP budget), the second
+    # retry of the last one answered: 5 tries, 1 answer.
+    hop = Hop(5, [probe(5, 0, None), probe(5, 1, None), probe(5, 2, "198.18.4.2", 0.25, tries=3)])
+    assert hop_line(hop) == " 5  * * * 198.18.4.2  0.250 ms (retry)"
+    rec = hop_record(hop)
+    assert [(p["tries"], p["answered_try"]) for p in rec["probes"]] == [(1, None), (1, None),
+                                                                          (3, 3)]
+    (stats,) = report_stats([[hop]])
+    assert stats.figures()["sent"] == 5 and stats.figures()["loss_pct"] == 80.0
+
+
+def test_a_live_trace_starts_without_dpkt_json_or_the_extension_decoder():
+    """Start-up is most of a short trace's time: what only recordings, replays, --json
+    and -e need stays unloaded, and so does dpkt when a probe's datagram is built
+    (live, one is built for every probe sent, and loading dpkt then held the
+    second probe back by some 50 ms, a round trip on a real path)."""
+    code = (
+        "import sys, rawtools.cli, rawtools.tools.trace.cli\n"
+        "from rawtools.io.probesock import ProbeSocket\n"
+        "from rawtools.wire.ip import build_ip\n"
+        "from rawtools.wire.probes import ProbeSpec\n"
+        "spec = ProbeSpec('udp', 4, '198.18.0.1', '198.18.8.2', 33434, False, sport=4000)\n"
+        "build_ip(spec.src, spec.dst, 17, 1, spec.build(0))\n"
+        "build_ip('2001:db8::1', '2001:db8::2', 58, 1, b'x')\n"
+        "print(sorted(m for m in ('dpkt', 'json', 'rawtools.wire.icmpext', "
+        "'rawtools.io.pcapfile') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert r.stdout.strip() == "[]", r.stderr
+
+
+@pytest.mark.parametrize("src,dst,proto,ttl,size,ident", [
+    ("198.18.0.1", "198.18.8.2", 17, 1, 32, 0), ("10.0.0.1", "10.0.0.2", 1, 255, 0, 65535),
+    ("2001:db8::1", "2001:db8:0:8::2", 58, 64, 40, 0), ("::1", "::2", 6, 1, 1400, 0)])
+def test_ip_headers_built_without_dpkt_are_dpkts_byte_for_byte(src, dst, proto, ttl, size,
+                                                                 ident):
+    import socket
+
+    import dpkt
+
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    if ":" in src:
+        ip6 = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src),
+                           dst=socket.inet_pton(socket.AF_INET6, dst), nxt=proto, hlim=ttl,
+                           plen=size)
+        assert build_ipv6(src, dst, proto, ttl, payload) == bytes(ip6.pack_hdr()) + payload
+    else:
+        ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, ttl=ttl,
+                        id=ident, data=payload)
+        ip.len = 20 + size
+        assert build_ipv4(src, dst, proto, ttl, payload, ident) == bytes(ip)

@@ -7,9 +7,9 @@ probe it answers (the quoted transport header of an ICMP error, the
 identifier and sequence of an echo reply, the acknowledgement of a TCP
 answer), the probe's TTL is read from its own IP header, and its round trip
 is the difference of the two recorded timestamps. Every hop line must then
-show, for that TTL, the addresses that answered and round trips equal to
-those differences (to the printed 3 decimals); `* ` only where no answer to
-a probe of that TTL survives.
+show, probe by probe, who answered that probe and a round trip equal to that
+difference (to the printed 3 decimals), and `*` exactly where the probe got
+no answer, even where a retry of it did.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import pytest
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 TRACES = sorted(p.stem for p in CAPTURES.glob("trace-*.pcap"))
 HOP = re.compile(r"^ ?(\d+)  (.*)$")
-TOKEN = re.compile(r"\*|(?P<addr>[0-9a-f.:]+)?\s*(?P<rtt>\d+\.\d{3}) ms(?: !\w+)?")
+TOKEN = re.compile(r"\*|(?P<addr>[0-9a-f.:]+)?\s*(?P<rtt>\d+\.\d{3}) ms(?: !\S+)?"
+                   r"(?P<retry> \(retry\))?")
 
 
 def _addr(raw: bytes) -> str:
@@ -63,86 +64,144 @@ def _quoted(ip: dpkt.ip.IP | dpkt.ip6.IP6) -> tuple[object, ...] | None:
     return None
 
 
-def oracle(name: str) -> dict[int, list[tuple[str | None, str | None]]]:
-    # Keys are unique per probe within a recording: ports rise, sequences rise, and
-    # a Paris flow's tag sits in the checksum, all within the first 8 bytes.
-    """TTL -> for each probe of that TTL in sending order: (who answered, round trip text)."""
-    with open(CAPTURES / f"{name}.pcap", "rb") as f:
-        records = [(ts, buf) for ts, buf in dpkt.pcap.Reader(f)]
-    first = records[0][1]
-    ours = _addr(dpkt.ip6.IP6(first).src if first[0] >> 4 == 6 else dpkt.ip.IP(first).src)
-    sent: dict[tuple[object, ...], tuple[int, int, object]] = {}  # key -> probe, ttl, ts
-    probes: dict[int, list[int]] = defaultdict(list)
-    answered: dict[int, tuple[str, str]] = {}
+Wire = dict[int, list[tuple[str | None, str | None]]]
+"""TTL -> for each probe sent with that TTL, in sending order: (who answered, rtt text)."""
+
+
+def _flow(ip: dpkt.ip.IP | dpkt.ip6.IP6) -> tuple[object, ...]:
+    """What stays fixed over one run's probes: the source port, or the echo identifier."""
+    t = ip.data
+    if isinstance(t, (dpkt.udp.UDP, dpkt.tcp.TCP)):
+        return (type(t).__name__, t.sport)
+    return ("echo", bytes(t)[4:6])
+
+
+def wire_runs(path: Path, ours: str | None = None,
+              starts: list[float] | None = None) -> list[Wire]:
+    """Each run recorded in `path` (a trace's --record, or tcpdump on the sending host),
+    in the order the runs began: what became of every probe, read from the packets.
+
+    Probes are ours (`ours`, else the first packet's source); keys are unique per
+    probe within a run: ports rise, sequences rise, and a Paris flow's tag sits in
+    the checksum, all within the first 8 bytes. Runs are told apart by when they
+    began (`starts`, wall-clock seconds, for runs one after the other), else by
+    source port or echo identifier."""
+    with open(path, "rb") as f:
+        reader = dpkt.pcap.Reader(f)
+        ethernet = reader.datalink() == dpkt.pcap.DLT_EN10MB
+        records = [(ts, buf) for ts, buf in reader]
+    packets = []
     for ts, buf in records:
-        ip = dpkt.ip6.IP6(buf) if buf[0] >> 4 == 6 else dpkt.ip.IP(buf)
+        if ethernet:
+            ip = dpkt.ethernet.Ethernet(buf).data
+            if not isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)):
+                continue
+        else:
+            ip = dpkt.ip6.IP6(buf) if buf[0] >> 4 == 6 else dpkt.ip.IP(buf)
+        packets.append((ts, ip))
+    if ours is None:
+        ours = _addr(packets[0][1].src)
+    sent: dict[tuple[object, ...], tuple[int, int, object]] = {}  # key -> probe, ttl, ts
+    runs: dict[tuple[object, ...], dict[int, list[int]]] = {}
+    answered: dict[int, tuple[str, str]] = {}
+    for ts, ip in packets:
         ttl = ip.hlim if isinstance(ip, dpkt.ip6.IP6) else ip.ttl
         if _addr(ip.src) == ours:
             keys = _keys_of_probe(ip)
             n = len(sent)
+            # A key names its run already (source port, identifier), except
+            # across runs told apart by time, which may reuse them.
+            run = (sum(1 for t in starts if t <= ts),) if starts else _flow(ip)
             for key in keys:
-                sent[key] = (n, ttl, ts)
+                sent[(*run, *key) if starts else key] = (n, ttl, ts)
             if keys:
-                probes[ttl].append(n)
+                runs.setdefault(run, defaultdict(list))[ttl].append(n)
             continue
         key = _quoted(ip)
+        if key is not None and starts:
+            key = (sum(1 for t in starts if t <= ts), *key)
         if key is None or key not in sent:
             continue
         n, _ttl, sent_ts = sent[key]
         if n not in answered:
             answered[n] = (_addr(ip.src), f"{(ts - sent_ts) * 1000:.3f}")
-    return {ttl: [answered.get(n, (None, None)) for n in ns] for ttl, ns in probes.items()}
+    return [{ttl: [answered.get(n, (None, None)) for n in ns] for ttl, ns in run.items()}
+            for run in runs.values()]
 
 
-def printed(name: str) -> dict[int, list[tuple[str | None, str | None]]]:
-    """Hop -> what the fixture's text shows for each probe: (address, rtt) or (None, None)."""
-    hops: dict[int, list[tuple[str | None, str | None]]] = {}
-    for line in (CAPTURES / f"{name}.txt").read_text().splitlines():
+def oracle(name: str) -> Wire:
+    (run,) = wire_runs(CAPTURES / f"{name}.pcap")
+    return run
+
+
+Shown = tuple[str | None, str | None, bool]  # (address, rtt text, from a retry)
+
+
+def shown_slots(text: str) -> dict[int, list[list[Shown]]]:
+    """Hop -> its slots as a trace's text shows them: each slot a star or an answer
+    to its own probe, and a star may be followed by a retry's answer."""
+    hops: dict[int, list[list[Shown]]] = {}
+    for line in text.splitlines():
         m = HOP.match(line)
         if not m:
             continue
-        shown: list[tuple[str | None, str | None]] = []
+        slots: list[list[Shown]] = []
         addr = None
         for t in TOKEN.finditer(m.group(2)):
             if t.group(0) == "*":
-                shown.append((None, None))
+                slots.append([(None, None, False)])
                 continue
             addr = t.group("addr") or addr
-            shown.append((addr, t.group("rtt")))
-        hops[int(m.group(1))] = shown
+            if t.group("retry"):
+                assert slots and slots[-1] == [(None, None, False)], line
+                slots[-1].append((addr, t.group("rtt"), True))
+            else:
+                slots.append([(addr, t.group("rtt"), False)])
+        hops[int(m.group(1))] = slots
     return hops
 
 
-def close(a: str, b: str) -> bool:
-    """Equal to the printed precision (the last digit may round either way)."""
-    return abs(float(a) - float(b)) <= 0.0011
+def nqueries(args: list[str]) -> int:
+    return int(args[args.index("-q") + 1]) if "-q" in args else 3
+
+
+def assert_shows_the_wire(text: str, truth: Wire, q: int, within_ms: float = 0.0011) -> None:
+    """Slot by slot: the first `q` probes of a TTL are the slots' own probes, any
+    later ones retries. A slot is a star exactly when its own probe got no answer
+    on the wire; otherwise it shows that answer, and its round trip within
+    `within_ms`. A retry's answer, marked, is an answer to one of the retries of
+    that TTL. The destination's line holds answers to probes of its own TTL only
+    (not the scout's, sent with the highest TTL, nor those of probes sent past
+    it)."""
+    def close(a: str, b: str) -> bool:
+        return abs(float(a) - float(b)) <= within_ms
+
+    shown = shown_slots(text)
+    assert shown, f"no hop lines in {text!r}"
+    for hop, slots in shown.items():
+        probes = truth.get(hop, [])
+        own, retries = probes[:q], probes[q:]
+        assert len(slots) == q == len(own), (hop, slots, own)
+        for i, (first, *retried) in enumerate(slots):
+            addr, rtt, _ = first
+            if addr is None:
+                assert own[i][0] is None, f"hop {hop}: a star, yet {own[i]} answered"
+            else:
+                assert own[i][0] == addr and close(own[i][1], rtt), (hop, first, own[i])
+            for addr, rtt, _ in retried:
+                assert any(a == addr and close(r, rtt) for a, r in retries if a), (
+                    f"hop {hop}: retry {addr} {rtt} ms is in no answer of a retry: {retries}")
+        if all(a is None for a, _ in own) and any(a for a, _ in retries):
+            assert any(len(s) > 1 for s in slots), f"hop {hop}: a retry's answer unshown"
 
 
 @pytest.mark.parametrize("name", TRACES)
-def test_each_hop_shows_who_answered_that_ttl_and_the_recorded_round_trips(name):
-    truth = oracle(name)
-    shown = printed(name)
-    assert shown, f"{name}: no hop lines"
-    last = max(shown)
-    for hop, probes in shown.items():
-        answers = [(a, r) for a, r in truth.get(hop, []) if a is not None]
-        if hop == last:
-            # The destination answers probes of any TTL above its distance too:
-            # the first one at the maximum TTL (the tracer's scout) counts for it.
-            addrs = {a for a, _ in probes if a is not None}
-            answers += [(a, r) for t, ps in truth.items() if t > hop for a, r in ps
-                        if a in addrs]
-        pool = list(answers)
-        for addr, rtt in probes:
-            if addr is None:
-                continue
-            match = next((x for x in pool if x[0] == addr and close(x[1], rtt)), None)
-            assert match is not None, (f"{name} hop {hop}: {addr} {rtt} ms is in no answer of "
-                                       f"a TTL {hop} probe: {answers}")
-            pool.remove(match)
-        stars = sum(1 for a, _ in probes if a is None)
-        if stars == len(probes):
-            assert not answers, f"{name} hop {hop}: all stars, yet answers came: {answers}"
+def test_each_hop_shows_who_answered_each_probe_and_the_recorded_round_trips(name):
+    """The printed round trips are the recorded ones to the printed 3 decimals (the
+    last digit may round either way)."""
+    text = (CAPTURES / f"{name}.txt").read_text()
+    args = text.splitlines()[0].split()
+    assert_shows_the_wire(text, oracle(name), nqueries(args))
 
 
 def test_the_fixtures_hold_every_kind_of_answer():

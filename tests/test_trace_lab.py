@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
+import time
 
 import pytest
 from conftest import rawtools_argv, without_privileges
@@ -12,6 +14,7 @@ from conftest import rawtools_argv, without_privileges
 pytestmark = pytest.mark.lab
 
 FLAG = {"udp": [], "icmp": ["-I"], "tcp": ["-T"]}
+REST = 7.0  # until every router's ICMP budget (6 errors, one more a second) is full again
 LINE = re.compile(r"^\s*(\d+)\s+(.*)$")
 ADDR = re.compile(r"^(?:\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f:]+)$")
 RTT = re.compile(r"\d+\.\d+ ms")
@@ -54,7 +57,10 @@ def test_eight_routers_then_the_destination_as_traceroute_says(make_lab, method,
     lab = make_lab(8)
     dst = lab.dst4 if family == 4 else lab.dst6
     # traceroute first, on a rested lab: it does not retry what rate limits eat.
+    # Then ours once the budgets it spent are full again (ours does not paint
+    # over what they would eat either).
     theirs = lab.run("host", ["traceroute", "-n", f"-{family}", *FLAG[method], dst])
+    time.sleep(REST)
     ours = trace(lab, "-n", *FLAG[method], dst)
     assert ours.returncode == 0, ours.stderr
     assert ours.stderr == ""
@@ -80,15 +86,32 @@ def test_a_silenced_router_gives_stars_at_its_hop_only(make_lab, family):
     assert got[3][3] == 3 and all(s == 0 for i, (_, _, _, s) in enumerate(got) if i != 3)
 
 
-def test_firewalled_destination_shows_the_routers_and_ends(make_lab):
+@pytest.mark.parametrize("gap", [None, "2"])
+def test_firewalled_destination_ends_after_the_gap_with_one_line_saying_so(make_lab, gap):
     lab = make_lab(8)
     lab.firewall_dst("udp")
-    r = trace(lab, "-n", "-m", "14", lab.dst4, timeout=60)
+    n = int(gap or 5)
+    r = trace(lab, "-n", *(["--gap", gap] if gap else []), lab.dst4, timeout=60)
     assert r.returncode == 0, r.stderr
     got = hops(r.stdout)
     assert [a for _, a, _, _ in got[:8]] == expected(lab, 4)[:8]
-    assert [t for t, _, _, _ in got] == list(range(1, 15))
+    assert [t for t, _, _, _ in got] == list(range(1, 9 + n))
     assert all(a == [] and s == 3 for _, a, _, s in got[8:])
+    assert r.stdout.splitlines()[-1] == (
+        f"{lab.dst4} not reached: no answer from the {n} hops after hop 8 ({lab.router4(8)}); "
+        "if it drops UDP probes, try -I (ICMP echo) or -T (TCP SYN); --explain tells a "
+        "filter from a rate limit")
+    time.sleep(REST)
+    j = trace(lab, "--json", *(["--gap", gap] if gap else []), lab.dst4, timeout=60)
+    summary = json.loads(j.stdout.splitlines()[-1])
+    assert (summary["reached"], summary["end"], summary["gap"], summary["hops"]) == (
+        False, "gap", n, 8 + n)
+    # The same through the Python API, which says it in TraceResult.end.
+    time.sleep(REST)
+    api = lab.run("host", [sys.executable, "-c", (
+        f"import rawtools; r = rawtools.trace({lab.dst4!r}, gap={n}); "
+        "print(r.end, r.gap, len(r.hops))")], timeout=60)
+    assert api.stdout.split() == ["gap", str(n), str(8 + n)], api.stderr
 
 
 @pytest.mark.parametrize("family,note,kind", [(4, "!H", "unreachable"), (6, "!N", "unreachable"),

@@ -101,14 +101,22 @@ class ReplayTransport:
     well, once its link headers are stripped; the first IP datagram must be
     the run's first probe, which tells which address was ours. With
     `probes`, what the engine sends is the probe from its transport header
-    on (ping, trace), and each is checked against the recorded one.
+    on (ping, trace), and each is checked against the recorded one. With
+    `end_at_cut`, a file cut short ends the run at its last whole record.
+    With `eager`, arrivals come as soon as the file's order allows, even past
+    the deadline the engine waits for: a live loop that woke late read them
+    before anything else, and an engine that decides every timeout by the
+    stamps of what it is handed (trace's) reaches the same state either way.
     """
 
     mechanism = "replay"
 
-    def __init__(self, path: str, probes: bool = True) -> None:
+    def __init__(self, path: str, probes: bool = True, end_at_cut: bool = False,
+                 eager: bool = False) -> None:
         self.path = path
         self.probes = probes
+        self.end_at_cut = end_at_cut
+        self.eager = eager
         linktype, records = read_packets(path)
         strip = decapsulator(linktype)
         if strip is None:
@@ -138,16 +146,20 @@ class ReplayTransport:
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
         self.local = recs[0][2].src
-        # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram).
+        # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram),
+        # and for each, how many outgoing datagrams the file holds before it.
         self.outgoing: list[tuple[int, bytes, str]] = []
         self.incoming: list[tuple[int, bytes]] = []
+        self._sent_before: list[int] = []
         for ts, pkt, h in recs:
             if h.src == self.local and not _is_answer(pkt):
                 self.outgoing.append((ts, pkt, h.dst))
             else:
                 self.incoming.append((ts, pkt))
+                self._sent_before.append(len(self.outgoing))
         self.first_outgoing = self.outgoing[0][1] if self.outgoing else recs[0][1]
         self.clock = recs[0][0]
+        self.end = max(ts for ts, _, _ in recs)
         self._out = 0
         self._in = 0
 
@@ -225,21 +237,37 @@ class ReplayTransport:
         return rest
 
     def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
-        """The next recorded arrival, unless the engine's next probe came first.
+        """The recorded arrivals up to the engine's next probe or deadline, together.
 
-        Arrivals recorded after the next outgoing probe are held back until the
-        engine has sent it: live, that reply could not have come earlier, and
-        delivering it first would make it look unsolicited. A replay never
+        A recording holds what the tool sent and received in the order it did
+        so (a capture, in the order of the wire): an arrival that follows the
+        next outgoing probe in the file is held back until the engine has sent
+        it. Live, the tool handled that reply only after sending the probe,
+        even when the reply's stamp is earlier (it came in while the tool was
+        sending), and delivering it first would change what the engine knew
+        when it chose that probe. The arrivals before it come in one batch:
+        live, the engine sent nothing between them (or its probe would lie
+        between them), and seeing them one at a time it might send, after the
+        first, a probe that all of them together rule out. A replay never
         sleeps, so `wake_fd` has nothing to interrupt.
         """
-        if self._in < len(self.incoming):
+        out: list[Received] = []
+        while self._in < len(self.incoming):
             ts, pkt = self.incoming[self._in]
-            probe_first = self._out < len(self.outgoing) and self.outgoing[self._out][0] <= ts
-            if not probe_first and (deadline_ns is None or ts <= deadline_ns):
-                self._in += 1
-                self.clock = max(self.clock, ts)
-                return [Received(ts, pkt, "pcap")]
-        if deadline_ns is None:
+            probe_first = self._out < self._sent_before[self._in]
+            if probe_first or (deadline_ns is not None and ts > deadline_ns and not self.eager):
+                break
+            self._in += 1
+            self.clock = max(self.clock, ts)
+            out.append(Received(ts, pkt, "pcap"))
+        if out:
+            return out
+        if deadline_ns is None or (self.end_at_cut and self.cut_at is not None
+                                   and self._in == len(self.incoming)
+                                   and deadline_ns > self.end):
+            # Past the last whole record of a file cut short nothing is known:
+            # with `end_at_cut`, a probe whose answer was cut off does not time
+            # out as if lost (a tool that counts it lost, as ping does, goes on).
             raise EndOfInput
         self.clock = max(self.clock, deadline_ns)
         return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rawtools.engine import SocketKind
-from rawtools.tools.trace.config import trace_config
+from rawtools.tools.trace.config import DEFAULT_GAP, trace_config
 from rawtools.tools.trace.hops import Counters, Hop, Probe
 from rawtools.tools.trace.report import TraceResult, build_result
 from rawtools.tools.trace.session import execute
@@ -17,12 +17,12 @@ def trace(host: str | None = None, method: Method | None = None, version: int | 
           inflight: int = 16, pause: float = 0.0, port: int | None = None,
           paris: bool | None = None, source: str | None = None, interface: str | None = None,
           mechanism: SocketKind | None = None, cycles: int = 1, record: str | None = None,
-          replay: str | None = None) -> TraceResult:
+          replay: str | None = None, gap: int = DEFAULT_GAP) -> TraceResult:
     """Trace the route to `host` (or replay a recording) and return every hop.
 
     Arguments mirror the CLI flags (-I/-T via `method`, -m, -f, -q, -w, -N
     `inflight`, -z `pause`, -p, --paris, -s, -i `interface`, --socket
-    `mechanism`, -c); times in seconds. `method` (UDP by default) and
+    `mechanism`, -c, --gap); times in seconds. `method` (UDP by default) and
     `max_ttl` (30) left None are taken from the recording in a replay.
     Raises `rawtools.errors.UsageError` for values the CLI would refuse,
     `rawtools.errors.ReplayDiverged` for a replay that parts from its
@@ -32,5 +32,6 @@ def trace(host: str | None = None, method: Method | None = None, version: int | 
     cfg = trace_config(host, method=method, version=version, first_ttl=first_ttl,
                        max_ttl=max_ttl, nqueries=nqueries, wait=wait, inflight=inflight,
                        pause=pause, port=port, paris=paris, source=source, interface=interface,
-                       mechanism=mechanism, cycles=cycles, record=record, replay=replay)
+                       mechanism=mechanism, cycles=cycles, record=record, replay=replay,
+                       gap=gap)
     return build_result(execute(cfg))

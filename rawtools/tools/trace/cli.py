@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
 from rawtools.io.stop import Stop
-from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
-from rawtools.tools.trace.config import TraceConfig, trace_config
+from rawtools.tools.trace.config import DEFAULT_GAP, TraceConfig, trace_config
 from rawtools.tools.trace.hops import Hop
-from rawtools.tools.trace.mdacli import run_mda
-from rawtools.tools.trace.render import header, hop_line, hop_record, report_table
+from rawtools.tools.trace.render import (
+    gap_line,
+    header,
+    hop_line,
+    hop_record,
+    load_extensions,
+    report_table,
+)
 from rawtools.tools.trace.report import build_result, report_stats, summary_record
 from rawtools.tools.trace.session import TraceRun, execute
+
+if TYPE_CHECKING:
+    from rawtools.jsonout import JsonLines
 
 _MECH_TEXT = {"raw": "answers read on raw sockets",
               "dgram": "answers read from the error queue (no privileges)",
@@ -55,6 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="UDP: keep one flow for all probes (always on for -I and -T)")
     p.add_argument("-e", "--extensions", action="store_true",
                    help="show ICMP extensions (RFC 4884: MPLS labels, interface info)")
+    p.add_argument("--gap", type=int, default=DEFAULT_GAP, metavar="HOPS",
+                   help="give up after HOPS silent hops past the last that answered "
+                        f"(default {DEFAULT_GAP})")
     p.add_argument("--explain", action="store_true",
                    help="re-probe hops that showed '*' slowly, also with another method, "
                         "and say whether each looks filtered, rate-limited or lossy")
@@ -98,22 +110,33 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
                         source=args.source, interface=args.interface,
                         mechanism=args.mechanism, cycles=cycles, explain=args.explain,
                         record=args.record, replay=args.replay, mda=args.mda,
-                        confidence=args.confidence, dot=args.dot)
+                        confidence=args.confidence, dot=args.dot, gap=args.gap)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     with Stop() as stop, stop.on_signals():
+        if cfg.mda:
+            # --mda's modules (dpkt among them) would cost every other trace start-up time.
+            from rawtools.tools.trace.mdacli import run_mda
+
+            return run_mda(args, cfg, stop)
         return _run(args, cfg, stop)
 
 
 def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
-    if cfg.mda:
-        return run_mda(args, cfg, stop)
     report = args.report or (args.cycles is not None and args.cycles > 1)
     numeric = args.numeric or cfg.replay is not None
     names = ReverseNames(enabled=not numeric)
-    out = JsonLines("trace") if args.json else None
+    # What only some runs need is loaded for those alone (start-up is most of
+    # a short trace's time), and before the sockets open and root is given up.
+    out: JsonLines | None = None
+    if args.json:
+        from rawtools.jsonout import JsonLines
+
+        out = JsonLines("trace")
+    if args.extensions:
+        load_extensions()
 
     def on_start(tr: TraceRun) -> None:
         if args.verbose:
@@ -130,6 +153,9 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
             print(hop_line(hop, names, args.extensions), flush=True)
 
     tr = execute(cfg, on_start, on_hop, stop)
+    result = build_result(tr)
+    if out is None and not report and result.end == "gap":
+        print(gap_line(result, cfg.explain))
     for ex in tr.explanations:
         if out is not None:
             out.emit("explain", ttl=ex.ttl, verdict=ex.verdict, addr=ex.addr,
@@ -138,10 +164,11 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
                      other_sent=ex.other_sent)
         else:
             print(f"explain: {ex.text()}")
-    result = build_result(tr)
     if out is not None:
         rec = summary_record(result, report)
         out.emit(rec.pop("type"), **rec)
     elif report:
         print(report_table(tr.host, report_stats(tr.rounds), names))
+        if result.end == "gap":
+            print(gap_line(result, cfg.explain))
     return stop.exit_code() if tr.interrupted and stop.requested else 0

@@ -18,6 +18,9 @@ from rawtools.wire.probes import METHODS, Method
 
 DEFAULT_PORT: dict[Method, int] = {"udp": 33434, "tcp": 80, "icmp": 0}
 MAX_CYCLES = 1_000_000
+DEFAULT_GAP = 5
+"""Silent hops past the last that answered after which a trace gives up (scamper's
+gap limit): a destination that drops the probes ends the trace there."""
 MDA_FLOWS = 4096
 """The most flows --mda numbers: UDP flows take the ports from -p up, one each."""
 
@@ -26,19 +29,26 @@ MDA_FLOWS = 4096
 class Timing:
     """The clock knobs; all in nanoseconds.
 
-    `wait` caps how long one probe slot may keep trying (traceroute's -w);
-    `floor` is the least time an answer is waited for, `grace` how long a hop
-    that never answered is re-probed once everything else is settled
-    (`long_grace` when several hops are silent at once: rate limits, which
-    refill in about a second, look like that),
-    `beyond` the timeout of probes past the last answering hop, `pause`
-    the gap between two sends (-z).
+    `wait` caps how long one probe is waited for and how long a hop may keep
+    being retried (traceroute's -w); `floor` is the least time an answer is
+    waited for; `retry` the least time between two tries of a hop that has
+    not answered yet. A hop that never answered is retried for `grace` when
+    it is alone in its silence with answers beyond it (a router that sends
+    no errors), `long_grace` when several hops are silent at once (rate
+    limits, which refill in about a second, look like that) or when the
+    destination is known to be there, and `gap_grace` past the last hop that
+    answered (a destination that drops the probes). `beyond` is the timeout
+    of probes past the last answering hop, `pause` the gap between two
+    sends (-z). --mda paces the retries of a hop that answers now and then
+    with gaps growing from `backoff` up to `backoff_max`.
     """
 
     wait: int = 5_000 * MS
     floor: int = 50 * MS
+    retry: int = 100 * MS
     grace: int = 200 * MS
     long_grace: int = 1_500 * MS
+    gap_grace: int = 500 * MS
     beyond: int = 100 * MS
     pause: int = 0
     backoff: int = 100 * MS
@@ -63,6 +73,7 @@ class TraceConfig:
     device: str | None = None
     mechanism: SocketKind | None = None
     cycles: int = 1
+    gap: int = DEFAULT_GAP
     explain: bool = False
     cycle_gap: float = 0.0
     record: str | None = None
@@ -98,12 +109,13 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
                  interface: str | None = None, mechanism: SocketKind | None = None,
                  cycles: int = 1, explain: bool = False, record: str | None = None,
                  replay: str | None = None, mda: bool = False, confidence: int = 95,
-                 dot: str | None = None) -> TraceConfig:
+                 dot: str | None = None, gap: int = DEFAULT_GAP) -> TraceConfig:
     """Check every value and build the trace's configuration.
 
     `wait` is traceroute's -w and `pause` its -z, both in seconds; several
     `cycles` are spaced a second apart, mtr's pace, so that routers' ICMP
-    budgets refill between rounds. `method` (UDP) and `max_ttl` (30) left
+    budgets refill between rounds. `gap` silent hops after the last that
+    answered end the trace (--gap). `method` (UDP) and `max_ttl` (30) left
     None are, in a replay, what the recording shows.
     """
     method_given, max_ttl_given = method is not None, max_ttl is not None
@@ -128,6 +140,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
         whole("port (-p)", port, 1, 65535)
         _check_port_range(method, port, paris or mda, max_ttl, nqueries)
     whole("cycles (-c)", cycles, 1, MAX_CYCLES)
+    whole("gap limit (--gap)", gap, 1, 255)
     if version not in (None, 4, 6):
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
     if mechanism is not None:
@@ -139,9 +152,9 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
                        max_ttl=max_ttl, nqueries=nqueries, inflight=inflight,
                        timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
                        source=source, device=interface, mechanism=mechanism, cycles=cycles,
-                       explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0, record=record,
-                       replay=replay, max_ttl_given=max_ttl_given, method_given=method_given,
-                       mda=mda, confidence=confidence, dot=dot)
+                       gap=gap, explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0,
+                       record=record, replay=replay, max_ttl_given=max_ttl_given,
+                       method_given=method_given, mda=mda, confidence=confidence, dot=dot)
 
 
 def _check_mda(mda: bool, confidence: int, dot: str | None, method: Method, paris: bool | None,

@@ -8,19 +8,25 @@ Why it is shaped this way:
 
 - Probes go out in parallel (up to `inflight`) in TTL order, and a hop's line
   is released as soon as it and every hop before it are settled.
-- Linux routers send at most a burst of 6 ICMP errors to one host, then about
-  one a second (IPv4) or ten (IPv6). A probe lost to that limit is retried,
-  with growing gaps, as long as its hop has shown it is alive, until the
-  `wait` budget of that probe runs out: a rate-limited hop gets its RTTs, not
-  stars.
-- The first probe is a scout with the highest TTL: the destination's answer
-  says how far away it is (the quoted TTL, for UDP, is exact), so no probe is
-  sent beyond the destination, whose error budget is then kept for the probes
-  that matter.
-- A hop that never answers while hops beyond it do is declared silent after a
-  short grace, not after `wait`; probes past the last answering hop get a
-  timeout scaled from the RTTs seen, so a firewalled destination ends the
-  trace in seconds rather than minutes.
+- A probe that got no answer is a star, and stays one: a diagnostic that
+  paints over loss hides the very fault a user is hunting. Retries exist
+  only to identify a hop that has not answered at all yet: Linux routers
+  send a burst of 6 ICMP errors to one host, then about one a second (IPv4)
+  or ten (IPv6), so a hop silent now may well answer a moment later. Such a
+  hop gets one retry at a time until it answers or its budget is spent;
+  once any probe of a hop has an answer, nothing more is sent to fill its
+  line. Each try is kept (`Probe.tries`, `Probe.answered_try`), so the
+  report's loss counts every one.
+- The scout, one probe with the highest TTL, leaves with the first window
+  (after it, never a round trip before it). The destination's answer quotes
+  the TTL the scout arrived with, which gives its distance exactly (so does
+  any answer of the destination to a probe sent past it): nothing more is
+  sent past the destination, whose ICMP budget is kept for the probes of its
+  own line. Such answers place the destination; they are not its samples.
+- A hop that never answers while hops beyond it do is declared silent after
+  a short grace. Past the last hop that answered, `gap` silent hops end the
+  trace (a destination that drops the probes) after a budget well short of
+  a rate limit's refill period, once some router has shown the path works.
 """
 
 from __future__ import annotations
@@ -28,11 +34,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rawtools.engine import Received, Send
-from rawtools.tools.trace.config import Timing
-from rawtools.tools.trace.hops import Counters, Hop, Probe
+from rawtools.tools.trace.config import DEFAULT_GAP, Timing
+from rawtools.tools.trace.hops import Counters, EndReason, Hop, Probe
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
 from rawtools.wire.probes import TAG_SPACE, AnswerKind, ProbeSpec, classify_error
+
+FIRST_WINDOW_HOPS = 5
+"""Hops probed before the scout says where the destination is: probes past it
+would spend the few errors it sends on answers that are not its samples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,53 +56,65 @@ TraceEvent = HopDone
 
 
 class _Slot:
-    __slots__ = ("current", "done", "first_ns", "probe", "retry_at")
+    __slots__ = ("current", "done", "first_ns", "probe")
 
     def __init__(self, ttl: int, index: int) -> None:
         self.probe = Probe(ttl, index)
-        self.first_ns: int | None = None
-        self.current: _Attempt | None = None
-        self.retry_at: int | None = None
+        self.first_ns: int | None = None  # when its first try left
+        self.current: _Attempt | None = None  # the try in flight, until it times out
         self.done = False
 
 
 class _Attempt:
-    __slots__ = ("answered", "sent_ns", "slot", "tag", "ttl")
+    __slots__ = ("answered", "number", "sent_ns", "slot", "tag", "ttl")
 
-    def __init__(self, tag: int, ttl: int, slot: _Slot | None) -> None:
+    def __init__(self, tag: int, ttl: int, slot: _Slot | None, number: int) -> None:
         self.tag = tag
         self.ttl = ttl
-        self.slot = slot
+        self.slot = slot  # None: the scout
+        self.number = number  # which try of its slot: 1 is the probe itself
         self.sent_ns: int | None = None
         self.answered = False
 
 
 class TraceEngine:
-    """Trace towards `spec.dst`; each completed hop is a `HopDone` event, in TTL order."""
+    """Trace towards `spec.dst`; each completed hop is a `HopDone` event, in TTL order.
+
+    `gap` silent hops past the last that answered end the trace (None: only
+    `max_ttl` does). `retry` False sends each probe once (a later round of
+    `-c`, --explain's paced probes); `dst_ttl` is a destination distance
+    already known, which leaves the scout out.
+    """
 
     def __init__(self, spec: ProbeSpec, first_ttl: int = 1, max_ttl: int = 30,
                  nqueries: int = 3, inflight: int = 16, timing: Timing | None = None,
-                 scout: bool = True, first_tag: int = 0) -> None:
+                 scout: bool = True, first_tag: int = 0, gap: int | None = DEFAULT_GAP,
+                 retry: bool = True, dst_ttl: int | None = None) -> None:
         self.spec = spec
         self.first_ttl = first_ttl
         self.max_ttl = max_ttl
         self.nqueries = nqueries
         self.inflight = max(1, inflight)
         self.t = timing or Timing()
+        self.gap = gap
+        self.retry = retry
         self.hops: dict[int, list[_Slot]] = {
             ttl: [_Slot(ttl, i) for i in range(nqueries)]
             for ttl in range(first_ttl, max_ttl + 1)}
         self._events: list[TraceEvent] = []
         self._done = False
+        self.end: EndReason | None = None
         self.reached = False
         self.counters = Counters()
-        self.dst_ttl: int | None = None  # lowest TTL with a final answer
-        self.hint: int | None = None  # the scout's estimate of the distance
-        self._hint_alive = False  # the scout's answer came from the destination
+        self.dst_ttl: int | None = None  # the line the trace ends on, once known
+        self.hint: int | None = None  # an estimate of the distance (a soft cap)
+        self._hint_alive = False  # the estimate came from the destination's own answer
+        self._placed: int | None = None  # where the destination's quoted TTL put it
         self._scout_rtt: int | None = None
         self._now = 0
-        self._scout: _Slot | None = _Slot(max_ttl, -1) if scout and max_ttl > first_ttl \
-            else None
+        self._scout_due = scout and max_ttl > first_ttl and dst_ttl is None
+        self._scout: _Attempt | None = None
+        self._scout_done = False
         # Rounds of one session continue the tags, so a straggler answering a
         # probe of the previous round is never taken for one of this round.
         self._tag = first_tag % TAG_SPACE
@@ -100,7 +122,13 @@ class TraceEngine:
         self._flying: list[_Attempt] = []
         self._next_print = first_ttl
         self._last_send: int | None = None
-        self._rtt_at: dict[int, int] = {}  # ttl -> largest RTT answered there
+        self._rtt_at: dict[int, int] = {}  # ttl -> largest RTT: the hops identified
+        self._retry_at: dict[int, int] = {}  # ttl -> when a hop not identified may retry
+        self._first_answer: int | None = None
+        self._last_answer: int | None = None
+        self._horizon: int | None = None  # the deadline the loop last waited for
+        if dst_ttl is not None and first_ttl <= dst_ttl <= max_ttl:
+            self._place(dst_ttl)
 
     # -- Engine protocol (rawtools.engine) --------------------------------------
     @property
@@ -116,28 +144,22 @@ class TraceEngine:
         if self._done:
             return []
         sends: list[Send] = []
-        sc = self._scout
-        if sc is not None and not sc.done and sc.current is None and (
-                sc.first_ns is None or (sc.retry_at is not None and sc.retry_at <= now)):
-            sc.retry_at = None
-            sc.probe.tries += 1
-            sc.current = _Attempt(self._new_tag(), self.max_ttl, sc)
-            sends.append(self._send(sc.current))
-        while len(self._flying) < self.inflight:
+        room = max(1, self.inflight - (1 if self._scout_due else 0))
+        while len(self._flying) < room:
             if self.t.pause and self._last_send is not None \
                     and now < self._last_send + self.t.pause:
                 break
             slot = self._next_slot(now)
             if slot is None:
                 break
-            slot.retry_at = None
-            slot.probe.tries += 1
-            att = _Attempt(self._new_tag(), slot.probe.ttl, slot)
-            slot.current = att
-            sends.append(self._send(att))
+            sends.append(self._try(slot))
             if self.t.pause:
                 self._last_send = now
                 break
+        if self._scout_due and sends:
+            self._scout_due = False
+            self._scout = _Attempt(self._new_tag(), self.max_ttl, None, 1)
+            sends.append(self._send(self._scout))
         return sends
 
     def sent(self, send: Send, ts_ns: int) -> None:
@@ -149,9 +171,10 @@ class TraceEngine:
         self.counters.sent += 1
 
     def received(self, pkt: Received) -> None:
-        # Timeouts that fell before this datagram are decided first, as a
-        # replay (which wakes exactly at each deadline) would decide them.
-        self._advance(pkt.ts_ns)
+        # Timeouts that fell before this datagram are decided first, by its
+        # stamp: whatever arrived before it on its socket has been handed
+        # over already, and a replay, handed it early or late, decides the same.
+        self._advance(pkt.ts_ns, capped=False)
         data = pkt.packet
         if not data:
             self.counters.malformed += 1
@@ -185,25 +208,24 @@ class TraceEngine:
     def next_deadline(self) -> int | None:
         if self._done:
             return None
-        times = []
-        for att in self._flying:
-            if att.sent_ns is not None:
-                times.append(att.sent_ns + self._timeout(att.ttl, att.slot is self._scout))
-        for slots in [*self.hops.values(), [self._scout] if self._scout else []]:
-            for s in slots:
-                if not s.done and s.current is None and s.first_ns is not None:
-                    if s.retry_at is not None:
-                        times.append(s.retry_at)
-                    times.append(s.first_ns + self.t.wait)
-                    if not self._alive(s.probe.ttl):
-                        times.append(s.first_ns + self._grace())
-                        times.append(s.first_ns + self.t.long_grace)
+        times = [att.sent_ns + self._timeout(att) for att in self._flying
+                 if att.sent_ns is not None]
+        if self.retry:
+            for ttl in range(self._next_print, self._cap() + 1):
+                if ttl in self._rtt_at or self._settled(ttl) or self._busy(ttl):
+                    continue
+                if ttl in self._retry_at:
+                    times.append(self._retry_at[ttl])
+                end = self._give_up_at(ttl)
+                if end is not None:
+                    times.append(end)
         if self.t.pause and self._last_send is not None:
             times.append(self._last_send + self.t.pause)
         # What is due now was handled by poll or waits for a probe in flight,
         # whose own timeout is in the future: past times would only spin.
         times = [t for t in times if t > self._now]
-        return min(times) if times else None
+        self._horizon = min(times) if times else None
+        return self._horizon
 
     def take_events(self) -> list[TraceEvent]:
         """Hops completed since the last call, in TTL order."""
@@ -222,6 +244,22 @@ class TraceEngine:
         """The tag the next probe would carry (where a following round starts)."""
         return self._tag
 
+    @property
+    def last_heard(self) -> int:
+        """The farthest hop that answered (first_ttl - 1 if none did)."""
+        return max(self._rtt_at, default=self.first_ttl - 1)
+
+    def next_round(self) -> TraceEngine:
+        """The engine of the following round of `-c`, mtr's way: each probe sent once.
+
+        The hops were identified (or found silent) by this round; retrying
+        again would only fill lines. The destination's distance, if this
+        round found it, bounds the next round, so no scout is sent.
+        """
+        return TraceEngine(self.spec, self.first_ttl, self.max_ttl, self.nqueries,
+                           self.inflight, self.t, scout=False, first_tag=self._tag,
+                           gap=self.gap, retry=False, dst_ttl=self.dst_ttl)
+
     # -- internals -------------------------------------------------------------
     def _new_tag(self) -> int:
         tag = self._tag
@@ -229,81 +267,142 @@ class TraceEngine:
         self._attempts.pop(tag, None)
         return tag
 
+    def _try(self, slot: _Slot) -> Send:
+        p = slot.probe
+        p.tries += 1
+        att = _Attempt(self._new_tag(), p.ttl, slot, p.tries)
+        slot.current = att
+        return self._send(att)
+
     def _send(self, att: _Attempt) -> Send:
         self._attempts[att.tag] = att
         self._flying.append(att)
         return Send(self.spec.dst, self.spec.build(att.tag), ttl=att.ttl,
                     channel=self.spec.method, meta=att)
 
+    def _scout_open(self) -> bool:
+        return self._scout_due or (self._scout is not None and not self._scout_done)
+
     def _cap(self) -> int:
+        """The highest TTL that may be probed now."""
         cap = self.max_ttl if self.dst_ttl is None else self.dst_ttl
-        if self.hint is not None and self.hint < cap and not self._hop_settled(self.hint):
+        if self.hint is not None and self.hint < cap and not self._settled(self.hint):
             cap = self.hint
-        elif self._scout is not None and not self._scout.done and self.hint is None:
-            # Until the scout says where the destination is, do not run far
-            # ahead of the last router heard: every probe past the destination
-            # spends one of the few errors it will send us.
-            heard = max((t for t, a in self._rtt_at.items() if t != self.dst_ttl),
-                        default=self.first_ttl - 1)
-            cap = min(cap, max(heard + 1, self.first_ttl + 4))
+        elif self._scout_open() and self.hint is None:
+            cap = min(cap, max(self.last_heard + 1, self.first_ttl + FIRST_WINDOW_HOPS - 1))
+        if self.gap is not None and self.dst_ttl is None and not self._alive_past_gap():
+            # Nothing past the gap is printed: probing there would only load the path.
+            cap = min(cap, max(self.last_heard + self.gap,
+                               self.first_ttl + FIRST_WINDOW_HOPS - 1))
         return cap
 
     def _next_slot(self, now: int) -> _Slot | None:
         for ttl in range(self._next_print, self._cap() + 1):
-            for s in self.hops[ttl]:
-                if s.done or s.current is not None:
-                    continue
-                if s.first_ns is None or (s.retry_at is not None and s.retry_at <= now):
+            slots = self.hops[ttl]
+            for s in slots:
+                if not s.done and s.current is None and s.first_ns is None:
                     return s
+            if self.retry and ttl not in self._rtt_at and not self._busy(ttl) \
+                    and self._retry_at.get(ttl, now + 1) <= now:
+                # One chain of retries per hop, on its last slot still open.
+                # Past the last hop that answered, only the nearest silent hop
+                # is retried: probes past the destination reach it as well, and
+                # one of them taking the single error it sends a second would
+                # leave its own line without an answer (or, with no quoted TTL
+                # to tell, put the destination on the wrong line). None there
+                # that could not be waited for before giving up: the trace's
+                # end waits on them.
+                open_slots = [s for s in slots if not s.done]
+                beyond = self._beyond_works(ttl)
+                end = None if beyond else self._give_up_at(ttl)
+                if open_slots and (beyond or ttl == self._nearest_silent()) \
+                        and (end is None or now + self._wait_for(ttl) <= end):
+                    return open_slots[-1]
         return None
 
+    def _nearest_silent(self) -> int | None:
+        """The first hop past the last that answered that is still being tried."""
+        return next((t for t in range(self.last_heard + 1, self._cap() + 1)
+                     if t in self.hops and not self._settled(t)), None)
+
+    def _busy(self, ttl: int) -> bool:
+        """A try of this hop is in flight, or one of its slots has not left yet."""
+        return any(s.current is not None or (s.first_ns is None and not s.done)
+                   for s in self.hops[ttl])
+
     def _alive(self, ttl: int) -> bool:
-        """Whether this hop answers at all: it did, or the scout found the destination there."""
-        return ttl in self._rtt_at or (self._hint_alive and self.hint == ttl)
+        """Whether this hop answers at all: it did, or the destination is known to be here."""
+        return ttl in self._rtt_at or self._placed == ttl or (
+            self._hint_alive and self.hint == ttl)
 
     def _beyond_works(self, ttl: int) -> bool:
         """Whether something past `ttl` answered, so silence at `ttl` is the hop's own."""
-        return any(h > ttl for h in self._rtt_at) or (
+        return self.last_heard > ttl or (self._placed or 0) > ttl or (
             self._hint_alive and self.hint is not None and self.hint > ttl)
 
-    def _timeout(self, ttl: int, scout: bool = False) -> int:
+    def _alive_past_gap(self) -> bool:
+        """The scout heard the destination beyond the last hop that answered."""
+        return self._hint_alive and self.hint is not None and self.hint > self.last_heard
+
+    def _timeout(self, att: _Attempt) -> int:
+        return self._wait_for(att.ttl, scout=att.slot is None)
+
+    def _wait_for(self, ttl: int, scout: bool = False) -> int:
+        """How long a probe with this TTL is waited for before it counts as lost."""
         here = self._rtt_at.get(ttl)
         if scout:
-            # Its answer only steers; a late one is still taken, so a retry is cheap.
+            # The scout's answer only steers: waiting long for it would hold
+            # back the hops it is meant to speed up.
             t = 10 * max(self._rtt_at.values()) if self._rtt_at else self.t.wait
         elif here is not None:
             t = 3 * here
         else:
+            # A hop not heard yet: its answer should come about as soon as
+            # those of the hops around it. Its timeout only says when to
+            # retry; an answer that comes later still counts until the line
+            # is printed.
             near = [r for h, r in self._rtt_at.items() if h > ttl]
-            if self._scout_rtt is not None and self.hint is not None and self.hint > ttl:
+            if self._scout_rtt is not None and (self.hint or self._placed or 0) > ttl:
                 near.append(self._scout_rtt)
             if near:
-                t = 10 * max(near)
-            elif self._rtt_at:
-                t = max(self.t.beyond, 10 * max(self._rtt_at.values()))
+                t = 3 * max(near)
             else:
-                t = max(self.t.beyond, self.t.floor)
+                t = max(self.t.beyond, 3 * max(self._rtt_at.values(), default=0))
         return min(self.t.wait, max(self.t.floor, t))
 
-    def _advance(self, now: int) -> None:
-        if now < self._now:
-            return
-        self._now = now
-        self._expire(now)
-        self._settle(now)
+    def _advance(self, now: int, capped: bool = True) -> None:
+        """Decide what the time `now` settles; `capped`, no later than the loop waited.
+
+        The loop waits until the deadline it was given, reading what arrives
+        meanwhile; a probe whose deadline is past that (the process was
+        descheduled, or printing a hop took long) may have its answer unread
+        in the socket. Its fate waits for the next wait, which reads that
+        answer first: a live run never turns an answer it has into a star.
+        """
+        if capped and self._horizon is not None:
+            now = min(now, self._horizon)
+        self._now = max(self._now, now)
+        # Also when the time does not move on (a poll capped short of a
+        # datagram's stamp): an answer handled since the last call may have
+        # shortened other probes' timeouts into the past, or settled a hop.
+        self._expire(self._now)
+        self._settle(self._now)
         self._release()
 
     def _expire(self, now: int) -> None:
         """Decide the probes whose timeout passed by `now`, earliest first.
 
-        Retry times count from the timeout itself, not from when the loop got
-        round to it, so a live run and its replay schedule the same retries.
+        A probe of a hop that answered is a star from here on (a late answer
+        still counts until the line is printed). A hop with no answer yet may
+        retry once its last try timed out and `retry` has passed since that
+        try left; times count from the timeout itself, not from when the loop
+        got round to it, so a live run and its replay schedule the same retries.
         """
         due = []
         keep = []
         for att in self._flying:
             if att.sent_ns is not None:
-                deadline = att.sent_ns + self._timeout(att.ttl, att.slot is self._scout)
+                deadline = att.sent_ns + self._timeout(att)
                 if deadline <= now:
                     due.append((deadline, att.tag, att))
                     continue
@@ -311,67 +410,107 @@ class TraceEngine:
         self._flying = keep
         for deadline, _tag, att in sorted(due, key=lambda d: d[:2]):
             slot = att.slot
-            if slot is None or slot.current is not att:
+            if slot is None:
+                self._scout_done = True  # one shot: a retry would cost the destination more
+                continue
+            if slot.current is not att:
                 continue
             slot.current = None
-            # Every loss is retried after a growing gap; how long a slot may
-            # keep trying is decided by `_settle`, and a late answer to an
-            # earlier try still counts until the line is printed.
-            step = self.t.backoff << min(slot.probe.tries - 1, 8)
-            slot.retry_at = deadline + min(step, self.t.backoff_max)
+            if att.ttl in self._rtt_at or not self.retry:
+                slot.done = True
+            else:
+                assert att.sent_ns is not None
+                self._retry_at[att.ttl] = max(deadline, att.sent_ns + self.t.retry)
 
     def _grace(self) -> int:
         return max(self.t.grace, 3 * max(self._rtt_at.values(), default=0))
 
-    def _settle(self, now: int) -> None:
-        """Give up the slots whose budget is spent.
+    def _give_up_at(self, ttl: int) -> int | None:
+        """When a hop that has not answered stops being retried.
 
-        A hop that answered keeps trying for `wait` (it is alive, so a loss is
-        most likely a rate limit). A hop that never answered while hops beyond
-        it did stops after the short grace when it is the only one left
-        unsettled (a router that does not send errors); otherwise it tries for
-        `long_grace`, since routers out of ICMP budget look just like that.
+        The destination, known to be here, has the long grace: it answers
+        once its budget refills. So have several silent hops at once, which
+        is what routers out of ICMP budget look like. A hop alone in its
+        silence, with answers beyond it, is a router that sends no errors:
+        the short grace, counted from the latest answer (which is when it
+        was left alone). Past the last hop that answered, a destination that
+        drops the probes looks just like one out of budget until its budget
+        would have refilled. `gap_grace`, short of a refill period, ends the
+        trace when nothing says the budget may be spent: every hop before
+        answered every probe (no rate limit at work on this path), and the
+        path is longer than the first window (on a shorter one, the previous
+        trace's first window, ours or traceroute's, spent the destination's
+        burst on probes sent past it). Otherwise the long grace.
         """
-        sc = self._scout
-        if sc is not None and not sc.done and sc.first_ns is not None \
-                and now - sc.first_ns >= self.t.long_grace:
-            sc.done = True
-        rng = range(self._next_print, self._cap() + 1)
-        partial = any(not s.done for ttl in rng if self._alive(ttl) for s in self.hops[ttl])
-        silent_hops = [ttl for ttl in rng if not self._alive(ttl)]
-        isolated = len(silent_hops) <= 1 and not partial
-        for ttl in rng:
-            if self._alive(ttl) and any(s.probe.note for s in self.hops[ttl]):
-                # An unreachable (!H, !N, !X, ...) ends the path at this hop, and
-                # Linux sends those more sparingly still than time-exceeded:
-                # retrying for the whole wait only delays the answer. traceroute
-                # gives such a hop three RTTs; the grace is that or more.
-                budget = min(self.t.wait, self._grace())
-            elif self._alive(ttl):
-                budget = self.t.wait
-            elif isolated and self._beyond_works(ttl):
-                budget = min(self.t.wait, self._grace())
+        slots = self.hops[ttl]
+        if any(s.first_ns is None for s in slots):
+            return None
+        start = min(s.first_ns for s in slots if s.first_ns is not None)
+        if self._alive(ttl):
+            budget = self.t.long_grace
+        elif self._beyond_works(ttl):
+            lone = all(t in self._rtt_at or self._settled(t)
+                       for t in range(self._next_print, self._cap() + 1) if t != ttl)
+            if lone:
+                start = max(start, self._last_answer or start)
+                budget = self._grace()
             else:
-                # Several silent hops, or the first hop past all answers (a
-                # destination out of budget looks like that): a refill period.
-                budget = min(self.t.wait, self.t.long_grace)
-            for s in self.hops[ttl]:
-                if s.done or s.current is not None or s.first_ns is None:
-                    continue
-                if now - s.first_ns >= budget:
+                budget = self.t.long_grace
+        elif self._first_answer is not None and not self._lossy() \
+                and self.last_heard >= self.first_ttl + FIRST_WINDOW_HOPS - 1:
+            start = max(start, self._first_answer)
+            budget = self.t.gap_grace
+        else:
+            budget = self.t.long_grace
+        return start + min(self.t.wait, budget)
+
+    def _lossy(self) -> bool:
+        """A hop that answered lost a probe (to a rate limit, or on the way)."""
+        return any(s.done and s.probe.answered_try != 1
+                   for ttl in self._rtt_at for s in self.hops[ttl])
+
+    def _settle(self, now: int) -> None:
+        """Give up the hops that have not answered and whose budget is spent."""
+        if not self.retry:
+            return
+        for ttl in range(self._next_print, self._cap() + 1):
+            if ttl in self._rtt_at or self._settled(ttl) or self._busy(ttl):
+                continue
+            end = self._give_up_at(ttl)
+            if end is not None and now >= end:
+                for s in self.hops[ttl]:
                     s.done = True
 
-    def _hop_settled(self, ttl: int) -> bool:
+    def _settled(self, ttl: int) -> bool:
         return all(s.done for s in self.hops[ttl])
 
     def _release(self) -> None:
         cap = self.max_ttl if self.dst_ttl is None else self.dst_ttl
-        while self._next_print <= cap and self._hop_settled(self._next_print):
+        while self._next_print <= cap and self._settled(self._next_print):
             ttl = self._next_print
             self._events.append(HopDone(Hop(ttl, [s.probe for s in self.hops[ttl]])))
             self._next_print += 1
+            if self.gap is not None and self.dst_ttl is None and not self._alive_past_gap() \
+                    and self._next_print > self.last_heard + self.gap \
+                    and self._next_print <= cap:
+                self._finish("gap")
+                return
         if self._next_print > cap:
-            self._done = True
+            self._finish("reached" if self.reached else
+                         "unreachable" if self.dst_ttl is not None else "max-ttl")
+
+    def _finish(self, end: EndReason) -> None:
+        self._done = True
+        self.end = end
+
+    def _place(self, ttl: int) -> None:
+        """The path ends at `ttl`: nothing is sent or printed past it."""
+        if self.dst_ttl is not None and self.dst_ttl <= ttl:
+            return
+        self.dst_ttl = ttl
+        for t in range(ttl + 1, self.max_ttl + 1):
+            for s in self.hops[t]:
+                s.done = True
 
     def _tcp_answer(self, pkt: Received, src: str, ttl: int, segment: bytes) -> None:
         got = self.spec.match_tcp(segment, src)
@@ -397,57 +536,74 @@ class TraceEngine:
         if att in self._flying:
             self._flying.remove(att)
         from_dst = src == self.spec.dst
-        if att.slot is not None and att.slot is self._scout:
-            att.slot.done = True
-            att.slot.current = None
-            self._scouted(att.ttl, from_dst, final, reply_ttl, quoted_ttl)
-            if self.hint is not None:
-                self._scout_rtt = rtt
-            first = self.hops[self.hint][0] if self.hint is not None else None
-            exact = quoted_ttl is not None and from_dst and final and not note
-            if not exact or first is None or first.first_ns is not None or self.hint is None:
-                return
-            # The quoted TTL proves the scout was the destination's answer to a
-            # probe that arrived with TTL to spare: it is the first probe of
-            # that hop, and the destination need not spend an error on another.
-            first.first_ns, first.probe.tries = att.sent_ns, 1
-            att.slot, att.ttl = first, self.hint
+        # The destination quotes the TTL our probe arrived with: its distance,
+        # exactly (a router's quote may be off by the decrement it did).
+        distance = att.ttl - quoted_ttl + 1 if final and from_dst and not note \
+            and quoted_ttl is not None else None
+        if att.slot is None:
+            self._scout_done = True
+            self.counters.beyond += 1
+            self._scouted(att.ttl, from_dst, final, note, reply_ttl, distance, rtt)
+            return
+        if distance is not None and self.first_ttl <= distance < att.ttl:
+            # Sent past the destination: its answer places it, but is not a
+            # sample of the destination's line, nor of this one.
+            self.counters.beyond += 1
+            self.reached = True
+            self._placed = distance
+            self._place(distance)
+            return
         slot = att.slot
-        assert slot is not None
         limit = self.max_ttl if self.dst_ttl is None else self.dst_ttl
-        if slot.probe.addr is not None or att.ttl < self._next_print or att.ttl > limit:
-            # Another try of this slot answered first, or its line is printed.
-            self.counters.late += 1
+        if att.ttl > limit:
+            self.counters.beyond += 1
+            return
+        if att.ttl < self._next_print:
+            self.counters.late += 1  # its line is printed
+            return
+        slot.probe.answers += 1
+        if slot.probe.addr is not None:
+            self.counters.late += 1  # another try of this slot answered first
             return
         if slot.current is att:
             slot.current = None
         slot.done = True
-        slot.retry_at = None
         p = slot.probe
         p.addr, p.rtt_ns, p.kind, p.note, p.reply_ttl = src, rtt, kind, note, reply_ttl
+        p.answered_try = att.number
         p.packet = pkt.packet
+        if self._first_answer is None:
+            self._first_answer = pkt.ts_ns
+        self._last_answer = pkt.ts_ns
         self._rtt_at[att.ttl] = max(rtt, self._rtt_at.get(att.ttl, 0))
+        self._retry_at.pop(att.ttl, None)
+        for s in self.hops[att.ttl]:
+            if s.current is None and s.first_ns is not None:
+                s.done = True  # lost, and now that the hop is known, never retried
         if final:
-            if self.dst_ttl is None or att.ttl < self.dst_ttl:
-                self.dst_ttl = att.ttl
-                for ttl in range(att.ttl + 1, self.max_ttl + 1):
-                    for s in self.hops.get(ttl, []):
-                        s.done = True
+            self._place(att.ttl)
             self.reached = self.reached or (from_dst and not note)
 
-    def _scouted(self, sent_ttl: int, from_dst: bool, final: bool, reply_ttl: int,
-                 quoted_ttl: int | None) -> None:
-        """Turn the scout's answer into a distance estimate (a soft cap)."""
+    def _scouted(self, sent_ttl: int, from_dst: bool, final: bool, note: str, reply_ttl: int,
+                 distance: int | None, rtt: int) -> None:
+        """Turn the scout's answer into the destination's place, or an estimate of it."""
         if not final:
             return
-        if quoted_ttl is not None:
-            distance = sent_ttl - quoted_ttl + 1
-        elif reply_ttl <= 0:
+        if distance is not None:
+            if self.first_ttl <= distance <= self.max_ttl:
+                self._scout_rtt = rtt
+                self.reached = True
+                self._placed = distance
+                self._place(distance)
             return
-        else:
-            initial = next(t for t in (32, 64, 128, 255) if t >= reply_ttl)
-            distance = initial - reply_ttl + 1
-        if self.first_ttl <= distance <= self.max_ttl:
-            self.hint = distance
-            self._hint_alive = from_dst
-
+        if reply_ttl <= 0:
+            return
+        # No quote (an echo reply, a TCP answer, an error from the error
+        # queue): the reply's own TTL, counted down from the usual initial
+        # values, estimates the distance, if the way back is as long.
+        initial = next(t for t in (32, 64, 128, 255) if t >= reply_ttl)
+        estimate = initial - reply_ttl + 1
+        if self.first_ttl <= estimate <= self.max_ttl:
+            self._scout_rtt = rtt
+            self.hint = estimate
+            self._hint_alive = from_dst and not note

@@ -62,7 +62,7 @@ def _slow(spec: ProbeSpec, transport: ProbeSocket, ttl: int, recorder: Recorder 
     gap = EXPLAIN_GAP
     timing = Timing(wait=gap - 100_000_000, floor=gap - 100_000_000, pause=gap)
     engine = TraceEngine(spec, ttl, ttl, EXPLAIN_PROBES, 1, timing, scout=False,
-                         first_tag=tag)
+                         first_tag=tag, retry=False)
     run(engine, transport, recorder, stop)
     hops = engine.all_hops()
     return hops[0] if hops else Hop(ttl, []), engine.next_tag
@@ -70,7 +70,15 @@ def _slow(spec: ProbeSpec, transport: ProbeSocket, ttl: int, recorder: Recorder 
 
 def explain(spec: ProbeSpec, transport: ProbeSocket, other: ProbeSocket, hops: list[Hop],
             recorder: Recorder | None, stop: Stop | None, tag: int) -> list[Explanation]:
-    """Re-probe every hop that showed a star, slowly, and with `other`'s method too."""
+    """Re-probe every hop that showed a star, slowly, and with `other`'s method too.
+
+    Of the silent hops that end a trace (a destination that drops the probes,
+    past which nothing answers) only the first is re-probed: the others
+    would take seconds each to say the same.
+    """
+    heard = [h.ttl for h in hops if h.addrs]
+    last = heard[-1] if heard else hops[0].ttl - 1 if hops else 0
+    hops = [h for h in hops if h.ttl <= last + 1]
     other_spec = ProbeSpec(other.method, spec.version, other.src, spec.dst,
                            DEFAULT_PORT[other.method], other.method != "udp",
                            ident=other.ident, sport=other.sport, seq_base=other.seq_base,

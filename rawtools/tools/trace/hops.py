@@ -7,10 +7,16 @@ hop a script reads is the hop the CLI printed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Literal
 
 from rawtools.wire.probes import AnswerKind
 
 MS = 1_000_000
+
+EndReason = Literal["reached", "unreachable", "gap", "max-ttl"]
+"""Why a trace ended: the destination answered; an unreachable (!H, !N, ...) or
+another final answer ended the path short of it; `gap` silent hops followed
+the last hop that answered; or the maximum TTL was passed."""
 
 
 @dataclass(slots=True)
@@ -19,7 +25,12 @@ class Probe:
 
     `addr` is None for a star. `kind` is the answer: "time-exceeded",
     "unreachable", "echo-reply", "syn-ack", "rst", "packet-too-big".
-    `tries` counts the probes sent for this slot (retries after losses).
+    `tries` counts the probes sent for this slot: the first, and the retries
+    spent identifying a hop that had not answered yet (a rate-limited
+    router); `answered_try` says which of them the answer shown belongs to
+    (1, the probe itself; more, a retry: the probe itself was lost), so every
+    try without an answer stays visible as a loss. `answers` counts the tries
+    answered at all (a late answer to a try already retried makes two).
     `packet` keeps the answering datagram for decoders such as ICMP extensions.
     """
 
@@ -31,11 +42,24 @@ class Probe:
     note: str = ""
     tries: int = 0
     reply_ttl: int | None = None
+    answered_try: int | None = None
+    answers: int = 0
     packet: bytes = field(default=b"", repr=False)
 
     @property
     def rtt_ms(self) -> float | None:
         return None if self.rtt_ns is None else self.rtt_ns / MS
+
+    @property
+    def retried(self) -> bool:
+        """Answered, but only by a retry: the probe itself counts as lost."""
+        return self.answered_try is not None and self.answered_try > 1
+
+    @property
+    def lost(self) -> int:
+        """Tries of this slot that got no answer (mtr's loss counts every one)."""
+        answered = self.answers or (1 if self.addr is not None else 0)
+        return max(0, self.tries - answered)
 
 
 @dataclass(slots=True)
@@ -64,6 +88,7 @@ class Counters:
     duplicates: int = 0
     unrelated: int = 0
     late: int = 0
+    beyond: int = 0  # answers that place the destination but are no line's samples
     malformed: int = 0
 
     def add(self, other: Counters) -> None:

@@ -2,9 +2,11 @@
 
 The text keeps traceroute's exact spacing and habits (address printed again
 only when it changes within a line, `*` for no answer, `!X` annotations after
-the RTT) so that scripts and eyes used to it read ours unchanged. Everything is
-imported up front, not when -e first needs it: by then root may have been
-dropped and the interpreter's prefix be out of the user's reach.
+the RTT) so that scripts and eyes used to it read ours unchanged. The ICMP
+extension decoder (-e) is loaded only for -e, a start-up cost most traces
+never need; `load_extensions` loads it before the sockets open, since root
+may be given up by the time the first hop is printed and the interpreter's
+files be out of the user's reach then.
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 from rawtools.tools.trace.hops import MS, Hop
-from rawtools.tools.trace.report import HopStats
-from rawtools.wire.icmpext import as_json, describe, parse_extensions
+from rawtools.tools.trace.report import HopStats, TraceResult
 
 NameOf = Callable[[str], str]
+
+
+def load_extensions() -> None:
+    """Load the ICMP extension decoder now, while the interpreter's files are readable."""
+    import rawtools.wire.icmpext  # noqa: F401
+
+# What else to try when the destination never answered: another kind of probe
+# (a firewall that drops one may pass the other), and --explain's verdict.
+_OTHER_METHODS = {"udp": ["-I (ICMP echo)", "-T (TCP SYN)"],
+                  "icmp": ["-U (UDP)", "-T (TCP SYN)"],
+                  "tcp": ["-I (ICMP echo)", "-U (UDP)", "another port (-p)"]}
 
 
 def header(host: str, addr: str, max_ttl: int, size: int) -> str:
@@ -24,16 +36,24 @@ def header(host: str, addr: str, max_ttl: int, size: int) -> str:
 
 
 def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) -> str:
-    """One traceroute line: ` 3  198.18.2.2  0.412 ms  0.377 ms *`."""
+    """One traceroute line: ` 3  198.18.2.2  0.412 ms  0.377 ms *`.
+
+    A probe lost on the way is a star even when a retry of it answered: the
+    retry's answer follows the star, marked, so a hop known only from a
+    retry reads ` 5  * * * 198.18.4.2  0.105 ms (retry)`.
+    """
     parts = [f"{hop.ttl:2d} "]
     last = None
     for p in hop.probes:
-        if p.addr is None:
+        if p.addr is None or p.retried:
             parts.append(" *")
+        if p.addr is None:
             continue
         if p.addr != last:
             parts.append(" " + (name_of(p.addr) if name_of else p.addr))
             if extensions and p.packet:
+                from rawtools.wire.icmpext import describe, parse_extensions
+
                 ext = parse_extensions(p.packet)
                 if ext:
                     parts.append(" " + describe(ext))
@@ -41,17 +61,25 @@ def hop_line(hop: Hop, name_of: NameOf | None = None, extensions: bool = False) 
         parts.append(f"  {(p.rtt_ns or 0) / MS:.3f} ms")
         if p.note:
             parts.append(" " + p.note)
+        if p.retried:
+            parts.append(" (retry)")
     return "".join(parts)
 
 
 def hop_record(hop: Hop, rnd: int | None = None, extensions: bool = False) -> dict[str, Any]:
-    """The JSON event of one hop (rtt in milliseconds, null for a star)."""
+    """The JSON event of one hop (rtt in milliseconds, null for a star).
+
+    `tries` counts every probe sent for the slot and `answered_try` names the
+    one answered (1: the probe itself; more: a retry, the probe was lost).
+    """
     probes = []
     for p in hop.probes:
         rec: dict[str, Any] = {"addr": p.addr, "rtt_ms": p.rtt_ms, "kind": p.kind,
                                "note": p.note or None, "tries": p.tries,
-                               "reply_ttl": p.reply_ttl}
+                               "answered_try": p.answered_try, "reply_ttl": p.reply_ttl}
         if extensions and p.packet:
+            from rawtools.wire.icmpext import as_json, parse_extensions
+
             ext = parse_extensions(p.packet)
             if ext:
                 rec["extensions"] = as_json(ext)
@@ -77,3 +105,20 @@ def report_table(host: str, stats: list[HopStats], name_of: NameOf | None = None
                      + "".join(num(f[k]) for k in ("last_ms", "avg_ms", "best_ms", "worst_ms",
                                                    "stdev_ms")))
     return "\n".join(lines)
+
+
+def gap_line(result: TraceResult, explained: bool = False) -> str:
+    """The last line of a trace that gave up past `result.gap` silent hops.
+
+    It replaces the lines of stars up to the maximum TTL with what they
+    mean and what to do about it.
+    """
+    heard = [h for h in result.hops if h.addrs]
+    after = (f"the {result.gap} hops after hop {heard[-1].ttl} ({heard[-1].addrs[0]})"
+             if heard else f"the first {result.gap} hops")
+    options = _OTHER_METHODS[result.method]
+    line = (f"{result.addr} not reached: no answer from {after}; if it drops "
+            f"{result.method.upper()} probes, try {', '.join(options[:-1])} or {options[-1]}")
+    # A destination out of ICMP errors for a moment is silent too; --explain,
+    # pacing its probes, tells the two apart.
+    return line if explained else line + "; --explain tells a filter from a rate limit"

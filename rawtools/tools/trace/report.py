@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rawtools.engine import Mechanism
-from rawtools.tools.trace.hops import MS, Counters, Hop
+from rawtools.tools.trace.hops import MS, Counters, EndReason, Hop
 from rawtools.wire.probes import Method
 
 if TYPE_CHECKING:
     from rawtools.tools.trace.session import TraceRun
+
+TraceEnd = EndReason | Literal["interrupted"]
 
 
 @dataclass(slots=True)
@@ -26,7 +28,10 @@ class TraceResult:
 
     `mechanism` is "raw" (answers read on raw sockets), "dgram" (error queue,
     unprivileged) or "replay"; `interrupted` is true when Ctrl-C (or the end
-    of a recording) cut the run short.
+    of a recording) cut the run short. `end` says why the trace stopped:
+    "reached", "unreachable" (an !H, !N, ... ended the path), "gap" (`gap`
+    silent hops after the last that answered: the destination drops the
+    probes, or sends no answers to them), "max-ttl", or "interrupted".
     """
 
     host: str
@@ -40,28 +45,39 @@ class TraceResult:
     rounds: list[list[Hop]]
     counters: Counters
     interrupted: bool = False
+    end: TraceEnd = "max-ttl"
+    gap: int | None = None
 
 
 def build_result(run: TraceRun) -> TraceResult:
     spec = run.spec
+    end: TraceEnd = "interrupted" if run.interrupted else "reached" if run.reached \
+        else run.end or "max-ttl"
     return TraceResult(run.host, spec.dst, spec.method, spec.version, spec.paris,
                        run.mechanism, run.reached, run.rounds[-1] if run.rounds else [],
-                       run.rounds, run.counters, run.interrupted)
+                       run.rounds, run.counters, run.interrupted, end, run.gap)
 
 
 class HopStats:
-    """mtr's per-hop figures over the rounds of a report."""
+    """mtr's per-hop figures over the rounds of a report.
+
+    Snt counts every try, retries included, and Loss% is the share of them
+    that got no answer: a retry that identified a rate-limited hop does not
+    make its lost tries disappear.
+    """
 
     def __init__(self, ttl: int) -> None:
         self.ttl = ttl
         self.sent = 0
+        self.lost = 0
         self.rtts: list[float] = []
         self.last: float | None = None
         self.addrs: Counter[str] = Counter()
 
     def add(self, hop: Hop) -> None:
         for p in hop.probes:
-            self.sent += 1
+            self.sent += p.tries
+            self.lost += p.lost
             if p.addr is not None and p.rtt_ns is not None:
                 ms = p.rtt_ns / MS
                 self.rtts.append(ms)
@@ -70,7 +86,7 @@ class HopStats:
 
     @property
     def loss(self) -> float:
-        return 100.0 * (self.sent - len(self.rtts)) / self.sent if self.sent else 0.0
+        return 100.0 * self.lost / self.sent if self.sent else 0.0
 
     def figures(self) -> dict[str, Any]:
         r = self.rtts
@@ -100,8 +116,9 @@ def summary_record(result: TraceResult, report: bool) -> dict[str, Any]:
         "method": result.method, "paris": result.paris, "mechanism": result.mechanism,
         "reached": result.reached, "hops": len(result.hops), "rounds": len(result.rounds),
         "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
-        "unrelated": c.unrelated, "late": c.late, "malformed": c.malformed,
-        "interrupted": result.interrupted}
+        "unrelated": c.unrelated, "late": c.late, "beyond": c.beyond,
+        "malformed": c.malformed, "interrupted": result.interrupted, "end": result.end,
+        "gap": result.gap}
     if report:
         summary["stats"] = [s.figures() for s in report_stats(result.rounds)]
     return summary

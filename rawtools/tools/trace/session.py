@@ -12,22 +12,24 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
 from rawtools.io.loop import Recorder, run
-from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.probesock import ProbeSocket
-from rawtools.io.replay import ReplayTransport, describe, identity
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, TraceConfig
 from rawtools.tools.trace.engine import HopDone, TraceEngine
 from rawtools.tools.trace.explain import OTHER_METHOD, Explanation, explain
-from rawtools.tools.trace.hops import Counters, Hop
+from rawtools.tools.trace.hops import Counters, EndReason, Hop
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, parse_header
 from rawtools.wire.probes import ProbeSpec
+
+if TYPE_CHECKING:  # pcap files need dpkt: a third of a trace's start-up, paid when used
+    from rawtools.io.replay import ReplayTransport
 
 
 @dataclass
@@ -42,6 +44,8 @@ class TraceRun:
     counters: Counters
     interrupted: bool = False
     explanations: list[Explanation] = field(default_factory=list)
+    end: EndReason | None = None
+    gap: int | None = None
 
 
 def spec_from_recording(first: bytes, second: bytes | None) -> ProbeSpec:
@@ -71,11 +75,14 @@ def spec_from_recording(first: bytes, second: bytes | None) -> ProbeSpec:
 def _open_replay(cfg: TraceConfig) -> tuple[ReplayTransport, ProbeSpec]:
     """The recording and the probe identity it shows, refused unless it is a trace's.
 
-    A trace's first probe carries tag 0 (the scout, with the highest TTL: the
-    recorded -m); anything else (a ping, some other capture) is not a trace
-    recording, however much it looks like ICMP or UDP.
+    A trace's first probe carries tag 0 (the first probe of the first hop);
+    anything else (a ping, some other capture) is not a trace recording,
+    however much it looks like ICMP or UDP. The highest TTL recorded is the
+    scout's, which is the recorded -m.
     """
-    transport = ReplayTransport(cfg.replay or "")
+    from rawtools.io.replay import ReplayTransport, describe, identity
+
+    transport = ReplayTransport(cfg.replay or "", end_at_cut=True, eager=True)
     if not transport.outgoing:
         raise ReplayError(f"{cfg.replay}: no probes in the recording")
     first = transport.outgoing[0][1]
@@ -94,8 +101,14 @@ def _open_replay(cfg: TraceConfig) -> tuple[ReplayTransport, ProbeSpec]:
         raise transport.diverged(f"probe 1: the recording sent {spec.method.upper()} probes, "
                                  f"this run sends {cfg.method.upper()}")
     if not cfg.max_ttl_given:
-        cfg.max_ttl = max(h.ttl, cfg.first_ttl)
+        top = max(ttl for ttl in (_ttl(pkt) for _, pkt, _ in transport.outgoing) if ttl)
+        cfg.max_ttl = max(top, cfg.first_ttl)
     return transport, spec
+
+
+def _ttl(packet: bytes) -> int | None:
+    h = parse_header(packet)
+    return h.ttl if h is not None else None
 
 
 def _open_live(cfg: TraceConfig) -> tuple[ProbeSocket, ProbeSocket | None, ProbeSpec]:
@@ -123,6 +136,10 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
     """Run `cfg.cycles` rounds of the trace; `on_hop(round, hop)` as lines complete."""
     transport: ReplayTransport | ProbeSocket
     other: ProbeSocket | None = None
+    if cfg.record:
+        # Loaded now, while the interpreter's files are surely readable: once
+        # the sockets are open, root is given up.
+        from rawtools.io.pcapfile import PcapWriter
     if cfg.replay:
         transport, spec = _open_replay(cfg)
         result = TraceRun(spec, cfg.host or spec.dst, "replay", [], False, Counters())
@@ -153,6 +170,8 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
             on_hop: Callable[[int, Hop], None] | None) -> int:
     """Every round of the run into `result`; returns the tag the next probe would carry."""
     tag = 0
+    previous: TraceEngine | None = None
+    result.gap = cfg.gap
     for rnd in range(cfg.cycles):
         if rnd and cfg.cycle_gap and not cfg.replay:
             # mtr's pace: a round a second lets the routers' ICMP budget refill.
@@ -163,27 +182,31 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
         if stop is not None and stop.requested:
             result.interrupted = True
             break
-        # Rounds continue the tags, so a straggler answering a probe of the
-        # previous round is never taken for one of this round.
-        engine = TraceEngine(spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight,
-                             cfg.timing, first_tag=tag)
+        # Later rounds continue the tags (a straggler answering a probe of the
+        # previous round is never taken for one of this round) and the
+        # destination's distance, sending each probe once, as mtr does.
+        engine = previous.next_round() if previous is not None else TraceEngine(
+            spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight, cfg.timing,
+            gap=cfg.gap)
+        previous = engine
 
         def hop_done(ev: HopDone, rnd: int = rnd) -> None:
             if on_hop:
                 on_hop(rnd, ev.hop)
 
         ending = run(engine, transport, recorder, stop, hop_done)
-        if ending == "end-of-input" and isinstance(transport, ReplayTransport) \
+        if ending == "end-of-input" and not isinstance(transport, ProbeSocket) \
                 and transport.cut_at is not None:
             _surviving(engine, transport, rnd, on_hop)
         result.rounds.append(engine.all_hops())
         result.reached = result.reached or engine.reached
+        result.end = engine.end
         result.counters.add(engine.counters)
         tag = engine.next_tag
         if ending != "done":
             result.interrupted = True
             break
-    if isinstance(transport, ReplayTransport):
+    if not isinstance(transport, ProbeSocket):
         transport.finish(interrupted=result.interrupted)
     return tag
 
