@@ -11,6 +11,7 @@ prohibited), !V (host precedence violation), !C (precedence cutoff in effect), o
 
 from __future__ import annotations
 
+import socket
 import struct
 
 import dpkt
@@ -28,6 +29,7 @@ from rawtools.wire.probes import (
     TH_SYN,
     ProbeSpec,
     classify_error,
+    udp_header,
 )
 
 SRC4, DST4, ROUTER4, OTHER4 = "198.18.0.1", "198.18.8.2", "198.18.3.2", "198.18.9.9"
@@ -420,3 +422,21 @@ def test_other_errors_print_type_and_code() -> None:
     assert classify_error(_error(4, 4, 0)) == ("source-quench", "!<4-0>", True)
     assert classify_error(_error(4, 5, 1)) == ("redirect", "!<5-1>", True)
     assert classify_error(_error(6, 4, 1)) == ("param-problem", "!<4-1>", True)
+
+
+# -- udp_header -------------------------------------------------------------------------------
+
+def test_udp_header_sends_a_computed_zero_checksum_as_all_ones() -> None:
+    """RFC 768: a checksum that computes to zero goes out as 0xffff (0 means none)."""
+    sport, dport = 41000, 33434
+    head = struct.pack("!HHHH", sport, dport, 8 + 4, 0)
+    pseudo = socket.inet_aton(SRC4) + socket.inet_aton(DST4) + bytes([0, 17]) + \
+        struct.pack("!H", 8 + 4)
+    # Pick the last payload word so that the ones' complement sum is 0xffff: its
+    # complement, the checksum, is then 0.
+    rest = ref_sum(pseudo + head + b"\x12\x34")
+    payload = b"\x12\x34" + struct.pack("!H", 0xFFFF - rest)
+    assert ref_sum(pseudo + head + payload) == 0xFFFF
+    dgram = udp_header(SRC4, DST4, sport, dport, payload)
+    assert dpkt.udp.UDP(dgram).sum == 0xFFFF
+    assert dpkt_checksum(SRC4, DST4, UDP, dgram[:6] + b"\0\0" + dgram[8:]) == 0xFFFF
