@@ -21,8 +21,10 @@ ROOT=$PWD
 OUT=${MUTATION_OUT:-$ROOT/.mutation}
 
 if [ "${1:-}" = --one ]; then
-    # One file, in its own copy: the worker the parallel run below starts.
+    # One file, in its own copy: the worker the parallel run below starts, or a
+    # single file by hand (bash scripts/mutation.sh --one FILE "TESTS").
     file=$2 tests=$3
+    mkdir -p "$OUT"
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     git ls-files -z | xargs -0 cp --parents -t "$work"
@@ -71,7 +73,7 @@ if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
     2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
 
 WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_ip.py
-  tests/test_wire_udp.py tests/test_wire_link.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+  tests/test_wire_udp.py tests/test_wire_link.py tests/test_wire_probes.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
   tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
   tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
   tests/test_icmpd_engine.py"
