@@ -63,6 +63,19 @@ def test_a_probe_lost_on_the_wire_is_a_star_even_when_a_retry_answered(seed):
             assert line.endswith(" (retry)") and "answered" in retries
 
 
+@pytest.mark.parametrize("rtt_ms", [60, 120, 400])
+def test_answers_slower_than_the_first_timeout_are_no_stars(rtt_ms):
+    # Before any answer, a probe is waited for 100 ms; the first answers of a
+    # slow path (or one whose first packet waits for ARP) come later, together:
+    # the probes sent beside them are waited for again, not starred.
+    net, spec = chain(4, "udp", n=2, rtt_ns=rtt_ms * MS)
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert [[p.answered_try for p in h.probes] for h in engine.all_hops()] == [[1, 1, 1]] * 3
+    assert [h.probes[0].rtt_ns for h in engine.all_hops()] == [t * rtt_ms * MS
+                                                                 for t in (1, 2, 3)]
+
+
 def lossy(n: int = 2, seed: int = 1) -> tuple[SimNet, ProbeSpec]:
     return chain(4, "udp", n=n, rtt_ns=25 * MS, loss=LOSS, seed=seed)
 

@@ -201,6 +201,10 @@ def delayed(tools: Tools, methods: list[str], family: int) -> None:
         title = "50 ms" if not loss else "50 ms lossy"
         with Lab(2, impair={0: Impairment(delay_ms=25, loss_pct=loss, seed=13)}) as lab:
             dst = lab.dst4 if family == 4 else lab.dst6
+            # Neighbours resolved first: whoever ran first would pay ARP's round trip.
+            for _ in range(10):
+                if lab.run("host", ["ping", "-n", "-c", "1", "-W", "2", dst]).returncode == 0:
+                    break
             for m in methods:
                 for name in ("rawtools", "traceroute", "mtr"):
                     case(lab, tools, title, m, 1, set(), family, only=(name,))

@@ -56,12 +56,13 @@ TraceEvent = HopDone
 
 
 class _Slot:
-    __slots__ = ("current", "done", "first_ns", "probe")
+    __slots__ = ("current", "done", "first_ns", "last", "probe")
 
     def __init__(self, ttl: int, index: int) -> None:
         self.probe = Probe(ttl, index)
         self.first_ns: int | None = None  # when its first try left
         self.current: _Attempt | None = None  # the try in flight, until it times out
+        self.last: _Attempt | None = None  # its latest try
         self.done = False
 
 
@@ -271,7 +272,7 @@ class TraceEngine:
         p = slot.probe
         p.tries += 1
         att = _Attempt(self._new_tag(), p.ttl, slot, p.tries)
-        slot.current = att
+        slot.current = slot.last = att
         return self._send(att)
 
     def _send(self, att: _Attempt) -> Send:
@@ -578,11 +579,27 @@ class TraceEngine:
         self._rtt_at[att.ttl] = max(rtt, self._rtt_at.get(att.ttl, 0))
         self._retry_at.pop(att.ttl, None)
         for s in self.hops[att.ttl]:
-            if s.current is None and s.first_ns is not None:
-                s.done = True  # lost, and now that the hop is known, never retried
+            if s.current is None and s.first_ns is not None and not s.done:
+                self._lost_or_late(s)
         if final:
             self._place(att.ttl)
             self.reached = self.reached or (from_dst and not note)
+
+    def _lost_or_late(self, slot: _Slot) -> None:
+        """A slot of a hop that just answered, whose latest try timed out unanswered.
+
+        The hop is known now, so it is not retried: its try is a star, unless
+        the hop's answer shows the path slower than that try's timeout assumed
+        (a first answer past the timeout of probes sent before any came back):
+        then the try is waited for again, with the timeout the answer warrants.
+        """
+        last = slot.last
+        if last is not None and not last.answered and last.sent_ns is not None \
+                and last.sent_ns + self._timeout(last) > self._now:
+            slot.current = last
+            self._flying.append(last)
+        else:
+            slot.done = True
 
     def _scouted(self, sent_ttl: int, from_dst: bool, final: bool, note: str, reply_ttl: int,
                  distance: int | None, rtt: int) -> None:
