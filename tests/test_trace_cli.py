@@ -142,7 +142,7 @@ def test_a_live_trace_starts_without_dpkt_json_or_the_extension_decoder():
 
 
 @pytest.mark.parametrize("src,dst,proto,ttl,size,ident", [
-    ("198.18.0.1", "198.18.8.2", 17, 1, 32, 0), ("10.0.0.1", "10.0.0.2", 1, 255, 0, 65535),
+    ("198.18.0.1", "198.18.8.2", 17, 1, 32, 0), ("198.19.255.1", "198.19.0.2", 1, 255, 0, 65535),
     ("2001:db8::1", "2001:db8:0:8::2", 58, 64, 40, 0), ("::1", "::2", 6, 1, 1400, 0)])
 def test_ip_headers_built_without_dpkt_are_dpkts_byte_for_byte(src, dst, proto, ttl, size,
                                                                  ident):
