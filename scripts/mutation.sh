@@ -21,8 +21,10 @@ ROOT=$PWD
 OUT=${MUTATION_OUT:-$ROOT/.mutation}
 
 if [ "${1:-}" = --one ]; then
-    # One file, in its own copy: the worker the parallel run below starts.
+    # One file, in its own copy: the worker the parallel run below starts, or a
+    # single file by hand (bash scripts/mutation.sh --one FILE "TESTS").
     file=$2 tests=$3
+    mkdir -p "$OUT"
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     git ls-files -z | xargs -0 cp --parents -t "$work"
@@ -70,7 +72,8 @@ if [ "${1:-}" = -j ]; then jobs=$2; shift 2; fi
 [ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mutmut"))' \
     2>/dev/null)" = 2.5.1 ] || .venv/bin/python -m pip install -q "mutmut==2.5.1"
 
-WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_ip.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
+WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_wire_ip.py
+  tests/test_wire_udp.py tests/test_wire_link.py tests/test_wire_probes.py tests/test_wire_checksum.py tests/test_wire_icmp.py tests/test_wire_ethernet.py
   tests/test_wire_udperror.py tests/test_link.py tests/test_trace_probes.py
   tests/test_trace_icmpext.py tests/test_udpcksum_wire.py tests/test_icmpd_protocol.py
   tests/test_icmpd_engine.py"
@@ -78,7 +81,7 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 # The tests that concern a file, the quick unit tests before the replays.
 tests_for() {
     case $1 in
-    rawtools/wire/flows.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
+    rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)

@@ -131,8 +131,8 @@ def _oracles() -> dict[str, tuple[str, object]]:
 NO_ORACLE = {
     # RFC 1144 compressed TCP/IP: in tcpdump's ethertype.h, not in any file here.
     "ETHERTYPE_TCPCOMP",
-    # pcap LINKTYPE values with no DLT twin in dpkt: checked by reading the tcpdump
-    # corpus files of that type in test_link.py.
+    # pcap LINKTYPE values with no DLT twin in dpkt on Linux: test_wire_link.py checks
+    # them against tcpdump's header line (101) and dpkt.pcap as loaded on OpenBSD (14).
     "LINKTYPE_RAW", "DLT_RAW_OPENBSD",
 }
 

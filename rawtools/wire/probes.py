@@ -224,21 +224,25 @@ _UNREACH4 = {
     ic.ICMP_UNREACH_FILTER_PROHIB: "!X", ic.ICMP_UNREACH_HOST_PRECEDENCE: "!V",
     ic.ICMP_UNREACH_PRECEDENCE_CUTOFF: "!C",
 }
+# ICMPv6 (RFC 4443): traceroute names only these four; "beyond scope of source
+# address" counts as host unreachable, and the newer codes (policy failure,
+# reject route, ...) print as !<code>.
 _UNREACH6 = {
     ic.ICMP6_UNREACH_NOROUTE: "!N", ic.ICMP6_UNREACH_ADMIN: "!X",
-    ic.ICMP6_UNREACH_BEYONDSCOPE: "!S", ic.ICMP6_UNREACH_ADDR: "!H",
-    ic.ICMP6_UNREACH_POLICY: "!X", ic.ICMP6_UNREACH_REJECT: "!X",
+    ic.ICMP6_UNREACH_BEYONDSCOPE: "!H", ic.ICMP6_UNREACH_ADDR: "!H",
 }
 
 
 def classify_error(icmp: Icmp) -> tuple[AnswerKind, str, bool]:
     """(kind, traceroute's annotation, whether the path ends here) for an ICMP error.
 
-    A time-exceeded is a router on the way; anything else ends the path at
+    A time-exceeded in transit is a router on the way; anything else ends the path at
     the hop that sent it, and only the destination's port unreachable (UDP
     probes arriving) goes without an annotation such as !H or !F-1400.
     """
-    if icmp.kind == "time-exceeded":
+    if icmp.kind == "time-exceeded" and icmp.code == ic.ICMP_TIMXCEED_INTRANS:  # = ICMPv6 0
+        # In transit. A fragment reassembly timeout (code 1) comes from the host
+        # that reassembles: traceroute ends there and prints it as !<11-1>.
         return "time-exceeded", "", False
     if icmp.kind == "packet-too-big" or (icmp.version == 4 and icmp.type == ic.ICMP_UNREACH
                                           and icmp.code == ic.ICMP_UNREACH_NEEDFRAG):
@@ -249,4 +253,4 @@ def classify_error(icmp: Icmp) -> tuple[AnswerKind, str, bool]:
             return "unreachable", "", True
         table = _UNREACH4 if icmp.version == 4 else _UNREACH6
         return "unreachable", table.get(icmp.code, f"!<{icmp.code}>"), True
-    return icmp.kind, f"!<{icmp.type}/{icmp.code}>", True
+    return icmp.kind, f"!<{icmp.type}-{icmp.code}>", True
