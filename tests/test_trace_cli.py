@@ -161,3 +161,15 @@ def test_ip_headers_built_without_dpkt_are_dpkts_byte_for_byte(src, dst, proto, 
                         id=ident, data=payload)
         ip.len = 20 + size
         assert build_ipv4(src, dst, proto, ttl, payload, ident) == bytes(ip)
+
+
+def test_the_report_has_no_row_past_where_any_round_found_the_path_ends():
+    # Round 1 did not find the destination (its probes lost) and printed silent
+    # lines up to its gap; round 2 found it at hop 2. Lines past hop 2 are
+    # probes sent past the destination: no row, and not the destination's.
+    dst = Probe(2, 0, "198.18.1.2", MS, "unreachable", "", 1, answered_try=1)
+    rounds = [[Hop(1, [probe(1, 0, "198.18.0.2", 1.0)]), Hop(2, [probe(2, 0, None)]),
+               Hop(3, [probe(3, 0, None)]), Hop(4, [probe(4, 0, None)])],
+              [Hop(1, [probe(1, 0, "198.18.0.2", 1.0)]), Hop(2, [dst])]]
+    assert [(s.ttl, s.sent, s.loss) for s in report_stats(rounds)] == [(1, 2, 0.0),
+                                                                       (2, 2, 50.0)]

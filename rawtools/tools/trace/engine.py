@@ -25,8 +25,15 @@ Why it is shaped this way:
   own line. Such answers place the destination; they are not its samples.
 - A hop that never answers while hops beyond it do is declared silent after
   a short grace. Past the last hop that answered, `gap` silent hops end the
-  trace (a destination that drops the probes) after a budget well short of
-  a rate limit's refill period, once some router has shown the path works.
+  trace (a destination that drops the probes). A destination out of ICMP
+  budget is as silent until its budget refills, so the short `gap_grace`
+  applies only where nothing says it may be (see `_give_up_at`); only the
+  nearest of those hops is retried, since probes past the destination spend
+  its budget too.
+- Live, the loop may read an answer late (a busy machine, a slow print):
+  no timeout past the deadline the loop last waited for is decided before
+  the loop has read what came meanwhile, so an answer it holds never turns
+  into a star, and a replay decides exactly as the live run did.
 """
 
 from __future__ import annotations

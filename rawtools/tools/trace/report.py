@@ -100,11 +100,21 @@ class HopStats:
 
 
 def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
-    """Per-TTL statistics over every round, up to the farthest TTL printed."""
+    """Per-TTL statistics over every round, up to where the path ends.
+
+    A round that did not find the destination printed silent lines past it
+    (up to its gap); once any round found where the path ends (the
+    destination's answer, or an !H, !N, ...), lines past that are probes
+    sent past the destination, nobody's samples, and have no row.
+    """
+    ends = [h.ttl for hops in rounds for h in hops
+            if any(p.kind not in (None, "time-exceeded") for p in h.probes)]
+    last = min(ends, default=None)
     stats: dict[int, HopStats] = {}
     for hops in rounds:
         for hop in hops:
-            stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
+            if last is None or hop.ttl <= last:
+                stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
     return [stats[t] for t in sorted(stats)]
 
 

@@ -182,12 +182,13 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
         if stop is not None and stop.requested:
             result.interrupted = True
             break
-        # Later rounds continue the tags (a straggler answering a probe of the
-        # previous round is never taken for one of this round) and the
-        # destination's distance, sending each probe once, as mtr does.
+        # Several rounds send each probe once, as mtr does (they identify the
+        # hops between them); later rounds continue the tags (a straggler
+        # answering a probe of the previous round is never taken for one of
+        # this round) and the destination's distance.
         engine = previous.next_round() if previous is not None else TraceEngine(
             spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight, cfg.timing,
-            gap=cfg.gap)
+            gap=cfg.gap, retry=cfg.cycles == 1)
         previous = engine
 
         def hop_done(ev: HopDone, rnd: int = rnd) -> None:
