@@ -60,7 +60,8 @@ BAD_TRACE = [
     {"wait": math.nan}, {"wait": math.inf}, {"wait": 0}, {"pause": math.nan},
     {"pause": -1}, {"max_ttl": 256}, {"first_ttl": 0}, {"nqueries": 11},
     {"inflight": 0}, {"port": 70000}, {"cycles": 0}, {"method": "sctp"},
-    {"mechanism": "bogus"}, {"max_ttl": "30"},
+    {"mechanism": "bogus"}, {"max_ttl": "30"}, {"gap": 0}, {"gap": 256}, {"gap": math.nan},
+    {"gap": "5"},
 ]
 
 
@@ -68,6 +69,14 @@ BAD_TRACE = [
 def test_the_trace_api_refuses_what_the_cli_refuses(kw):
     with pytest.raises(UsageError):
         rawtools.trace("198.18.0.1", **kw)
+
+
+@pytest.mark.parametrize("kw", [{"confidence": 100}, {"confidence": 49}, {"confidence": math.nan},
+                                {"confidence": "95"}, {"max_ttl": 0}, {"method": "sctp"}],
+                         ids=lambda kw: "-".join(map(str, kw.items())))
+def test_the_mda_api_refuses_what_the_cli_refuses(kw):
+    with pytest.raises(UsageError):
+        rawtools.trace_mda("198.18.0.1", **kw)
 
 
 @pytest.mark.parametrize("argv", [
