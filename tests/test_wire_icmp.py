@@ -207,6 +207,14 @@ def test_an_echo_request_is_type_8_code_0_as_dpkt_reads_it():
     assert (parsed.data.id, parsed.data.seq, parsed.data.data) == (0x1234, 0x5678, b"abc")
 
 
+@pytest.mark.parametrize("payload", [b"", b"a", b"abc", bytes(range(56)), b"\xff" * 1473])
+def test_an_echo_request_has_the_bytes_dpkt_builds(payload):
+    """Packed by hand for start-up's sake, so dpkt's own builder is the oracle, checksum too."""
+    want = bytes(dpkt.icmp.ICMP(type=8, code=0,
+                                data=dpkt.icmp.ICMP.Echo(id=0xBEEF, seq=0xFFFF, data=payload)))
+    assert build_echo(4, 0xBEEF, 0xFFFF, payload) == want
+
+
 def test_the_shortest_messages_and_quotes():
     # Exactly the 8-byte header: a message; 7 bytes: not one.
     hdr = bytes(dpkt.icmp.ICMP(type=dpkt.icmp.ICMP_TSTAMP, code=0, data=b"\0\0\0\0"))

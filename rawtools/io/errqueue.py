@@ -16,9 +16,17 @@ import errno as errnos
 import socket
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
-from rawtools.io.sockopts import IP_RECVTTL, IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS, parse_ancillary
+from rawtools.io.sockopts import (
+    IP_RECVERR,
+    IP_RECVTTL,
+    IPV6_RECVERR,
+    IPV6_RECVHOPLIMIT,
+    SO_TIMESTAMPNS,
+    parse_ancillary,
+)
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import (
     ICMP6_PACKET_TOO_BIG,
@@ -28,11 +36,11 @@ from rawtools.wire.icmp import (
     ICMP_UNREACH_NEEDFRAG,
     with_icmp6_checksum,
 )
-from rawtools.wire.icmpdmsg import IcmpError
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
-IP_RECVERR = 11
-IPV6_RECVERR = 25
+if TYPE_CHECKING:
+    from rawtools.wire.icmpdmsg import IcmpError
+
 MSG_ERRQUEUE = 0x2000
 SO_EE_ORIGIN_LOCAL = 1
 SO_EE_ORIGIN_ICMP = 2
@@ -188,6 +196,7 @@ class ErrQueue:
 
     def read(self) -> list[IcmpError]:
         """Drain the queue (never waits). `ts_ns` 0 and `ttl` 0 mean the kernel did not say."""
+        from rawtools.wire.icmpdmsg import IcmpError  # icmpd's format: ping and trace skip it
         family = socket.AF_INET6 if self.version == 6 else socket.AF_INET
         local, lport = self.sock.getsockname()[:2]
         unspecified = "::" if self.version == 6 else "0.0.0.0"

@@ -14,19 +14,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import random
 import socket
 import struct
 import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError, UsageError
-from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
     IP_PKTINFO,
+    IP_RECVERR,
     IP_RECVTTL,
     IP_TTL,
+    IPV6_RECVERR,
     IPV6_RECVHOPLIMIT,
     IPV6_RECVPKTINFO,
     IPV6_UNICAST_HOPS,
@@ -143,7 +143,7 @@ class IcmpSocket(SelectorWait):
         if self.mechanism == "dgram":
             self.ident = s.getsockname()[1]
         else:
-            self.ident = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
+            self.ident = (os.getpid() ^ int.from_bytes(os.urandom(2))) & 0xFFFF
         self._sources: dict[str, str] = {}
         self.add_reader(s.fileno(), self.drain)
 
@@ -245,6 +245,9 @@ class IcmpSocket(SelectorWait):
         return out
 
     def _drain_errqueue(self) -> list[Received]:
+        # Loaded here, on the unprivileged path only: its dataclasses cost every start.
+        from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
+
         out: list[Received] = []
         for q in read_error_queue(self.sock, self.family, _ANCBUF):
             src = self.source_for(q.dst)

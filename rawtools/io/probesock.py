@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import errno
 import os
-import random
 import socket
 import struct
 import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
-from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.icmpsock import IcmpSocket, route_source
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
+    IP_RECVERR,
     IP_RECVTTL,
     IP_TTL,
+    IPV6_RECVERR,
     IPV6_RECVHOPLIMIT,
     IPV6_UNICAST_HOPS,
     SO_TIMESTAMPNS,
@@ -124,8 +124,9 @@ class ProbeSocket(SelectorWait):
         self._raw_icmp_reader(source, device)
         self.mechanism = "raw"
         # A source port nobody listens on, so the destination's SYN-ACK is ours.
-        self.sport = random.randrange(33000, 60000)
-        self.seq_base = (os.getpid() ^ random.getrandbits(16)) & 0xFFFF
+        # os.urandom rather than the random module, whose import costs every start.
+        self.sport = 33000 + int.from_bytes(os.urandom(4)) % 27000
+        self.seq_base = (os.getpid() ^ int.from_bytes(os.urandom(2))) & 0xFFFF
         self.add_reader(s.fileno(), self._drain_tcp)
 
     def _open_udp(self, mechanism: SocketKind | None, source: str | None,
@@ -222,6 +223,9 @@ class ProbeSocket(SelectorWait):
         return out
 
     def _drain_udp_errors(self) -> list[Received]:
+        # Loaded here, on the unprivileged path only: its dataclasses cost every start.
+        from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
+
         assert self.sock is not None
         # A pending error makes the next recv fail; reading the queue clears it.
         out: list[Received] = []

@@ -119,7 +119,8 @@ def positive(value: float, refusal: str) -> float:
     return value
 
 
-_BRACKETED = re.compile(r"\[([^\]]+)\](?:[.:](.*))?")
+# Compiled on first use (re caches it): every tool imports this module, few take endpoints.
+_BRACKETED = r"\[([^\]]+)\](?:[.:](.*))?"
 
 
 def endpoint(flag: str, text: object, forms: str, *, sep: str = ":",
@@ -134,7 +135,7 @@ def endpoint(flag: str, text: object, forms: str, *, sep: str = ":",
     """
     if not isinstance(text, str) or not text:
         raise UsageError(f"{flag} {text!r}: expected {forms}")
-    m = _BRACKETED.fullmatch(text)
+    m = re.fullmatch(_BRACKETED, text)
     if m:
         addr, port = m.group(1), m.group(2)
     elif sep == "." and "." in text and not _is_address(text):

@@ -104,7 +104,7 @@ def measure(socks: list[socket.socket], dst: str, count: int, rate: int,
 def inner(args: argparse.Namespace) -> int:
     """The part that runs inside the lab's host namespace; prints one JSON line per phase."""
     from rawtools.icmpd import Client, ErrQueue
-    from rawtools.io.errqueue import IP_RECVERR
+    from rawtools.io.sockopts import IP_RECVERR
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -33,23 +33,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from installed import bench_env, installed_python
+
 from rawtools.testing.delayline import Impairment
 from rawtools.testing.lab import Lab
 
-ROOT = Path(__file__).resolve().parents[2]
 REST = 7.0
 FLAG = {"udp": [], "icmp": ["-I"], "tcp": ["-T"]}
 MTR_FLAG = {"udp": ["-u"], "icmp": [], "tcp": ["-T"]}
@@ -78,33 +77,6 @@ def mtr_outcome(text: str, dst: str) -> str:
         return "no hops"
     end = "reached" if rows[-1][1] == dst else "not reached"
     return f"{len(rows)} hops, {end}"
-
-
-def bench_env() -> dict[str, str]:
-    """The environment of an installed package: bytecode cached, never recompiled.
-
-    With PYTHONDONTWRITEBYTECODE set (as in some shells and CI) every start
-    would compile rawtools again, which no installed copy does; the cache goes
-    to a directory of its own so the checkout stays clean.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "rawtools-bench-pycache")
-    return env
-
-
-def installed_python(where: Path) -> str:
-    """An interpreter that imports rawtools as an installed copy would.
-
-    A venv of the same Python, with one .pth naming the checkout and the
-    dependencies' directory: plain entries on sys.path, no import hook.
-    """
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
-    site = subprocess.run([str(where / "bin" / "python"), "-c",
-                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    deps = sysconfig.get_paths()["purelib"]
-    Path(site, "rawtools-bench.pth").write_text(f"{ROOT}\n{deps}\n")
-    return str(where / "bin" / "python")
 
 
 def timed(lab: Lab, argv: list[str], timeout: float = 300) -> tuple[float, str]:

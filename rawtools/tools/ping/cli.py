@@ -8,15 +8,13 @@ import sys
 
 from rawtools.io.icmpsock import is_broadcast
 from rawtools.io.stop import Stop
-from rawtools.jsonout import JsonLines
 from rawtools.net.resolve import ReverseNames, is_numeric
 from rawtools.tools.options import add_json_flag, add_record_replay_flags
 from rawtools.tools.ping.config import PingConfig, ping_config
 from rawtools.tools.ping.engine import PingEngine, Target
 from rawtools.tools.ping.events import PingEvent
 from rawtools.tools.ping.render import MultiRenderer, TextRenderer
-from rawtools.tools.ping.report import event_record, summary_record
-from rawtools.tools.ping.session import execute
+from rawtools.tools.ping.session import PingRun, execute
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
-    json_out = JsonLines("ping") if args.json else None
+    json_out = _JsonOut() if args.json else None
     # Renderers are chosen once the targets are known: a replay learns them
     # from the recording, and several targets switch to fping's style.
     text: TextRenderer | None = None
@@ -100,9 +98,7 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
 
     def on_event(ev: PingEvent) -> None:
         if json_out:
-            rec = event_record(ev)
-            if rec is not None:
-                json_out.emit(rec.pop("type"), **rec)
+            json_out.event(ev)
         elif text:
             text.event(ev)
         elif multi_text:
@@ -114,8 +110,7 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         print(f"rawtools ping: used {result.mechanism} ICMP socket, identifier "
               f"{engine.ident}", file=sys.stderr)
     if json_out:
-        rec = summary_record(result)
-        json_out.emit(rec.pop("type"), **rec)
+        json_out.summary(result)
     elif text:
         text.summary(engine)
     elif multi_text:
@@ -141,3 +136,24 @@ def exit_code(engine: PingEngine) -> int:
         return 1
     return 0
 
+
+class _JsonOut:
+    """--json's lines, loaded for --json alone: the result dataclasses cost every start."""
+
+    def __init__(self) -> None:
+        from rawtools.jsonout import JsonLines
+
+        self.out = JsonLines("ping")
+
+    def event(self, ev: PingEvent) -> None:
+        from rawtools.tools.ping.report import event_record
+
+        rec = event_record(ev)
+        if rec is not None:
+            self.out.emit(rec.pop("type"), **rec)
+
+    def summary(self, result: PingRun) -> None:
+        from rawtools.tools.ping.report import summary_record
+
+        rec = summary_record(result)
+        self.out.emit(rec.pop("type"), **rec)

@@ -11,20 +11,22 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, UsageError
 from rawtools.io.icmpsock import IcmpSocket, is_broadcast
 from rawtools.io.loop import Recorder, run
-from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
-from rawtools.io.replay import ReplayTransport
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
 from rawtools.tools.ping.config import PingConfig
 from rawtools.tools.ping.engine import PingEngine, Target
 from rawtools.tools.ping.events import PingEvent
 from rawtools.wire.icmp import parse_ip
+
+if TYPE_CHECKING:
+    from rawtools.io.replay import ReplayTransport
 
 MAX_SWEEP = 65536
 
@@ -92,8 +94,15 @@ class PingRun:
 
 def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None],
             on_event: Callable[[PingEvent], None], stop: Stop | None = None) -> PingRun:
-    """Run to the end (count, deadline, Ctrl-C or end of a replay file)."""
-    replay = ReplayTransport(cfg.replay) if cfg.replay else None
+    """Run to the end (count, deadline, Ctrl-C or end of a replay file).
+
+    Recording and replay modules load only when asked: they bring dpkt,
+    70 ms of a `ping -c 1` that records nothing.
+    """
+    replay = None
+    if cfg.replay:
+        from rawtools.io.replay import ReplayTransport
+        replay = ReplayTransport(cfg.replay)
     ident = 0
     if replay is not None:
         first = parse_ip(replay.first_outgoing)
@@ -122,7 +131,10 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source
-    recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
+    recorder = None
+    if cfg.record:
+        from rawtools.io.pcapfile import PcapWriter
+        recorder = Recorder(PcapWriter.open(cfg.record))
     engine = PingEngine(targets, cfg.opts, ident, version)
     on_start(targets, source)
     try:

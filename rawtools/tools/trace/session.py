@@ -23,13 +23,13 @@ from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, TraceConfig
 from rawtools.tools.trace.engine import HopDone, TraceEngine
-from rawtools.tools.trace.explain import OTHER_METHOD, Explanation, explain
 from rawtools.tools.trace.hops import Counters, EndReason, Hop
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, parse_header
 from rawtools.wire.probes import ProbeSpec
 
 if TYPE_CHECKING:  # pcap files need dpkt: a third of a trace's start-up, paid when used
     from rawtools.io.replay import ReplayTransport
+    from rawtools.tools.trace.explain import Explanation
 
 
 @dataclass
@@ -118,6 +118,8 @@ def _open_live(cfg: TraceConfig) -> tuple[ProbeSocket, ProbeSocket | None, Probe
     transport = ProbeSocket(cfg.method, version, addr, cfg.mechanism, cfg.source, cfg.device)
     other = None
     if cfg.explain:
+        from rawtools.tools.trace.explain import OTHER_METHOD  # --explain alone needs it
+
         other = ProbeSocket(OTHER_METHOD[cfg.method], version, addr,
                             "dgram" if transport.mechanism == "dgram" else None,
                             cfg.source, cfg.device)
@@ -154,6 +156,8 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
         tag = _rounds(cfg, spec, transport, recorder, stop, result, on_hop)
         if other is not None and isinstance(transport, ProbeSocket) and result.rounds \
                 and not result.interrupted:
+            from rawtools.tools.trace.explain import explain
+
             result.explanations = explain(spec, transport, other, result.rounds[-1], recorder,
                                           stop, tag)
     finally:
