@@ -33,6 +33,7 @@ from rawtools.io.sockopts import (
     SO_BINDTODEVICE,
     SO_TIMESTAMPNS,
     bind_device,
+    error_queued,
     parse_ancillary,
 )
 from rawtools.wire.checksum import inet_checksum
@@ -245,10 +246,11 @@ class IcmpSocket(SelectorWait):
         return out
 
     def _drain_errqueue(self) -> list[Received]:
-        # Loaded here, on the unprivileged path only: its dataclasses cost every start.
+        out: list[Received] = []
+        if not error_queued(self.sock):
+            return out
         from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
 
-        out: list[Received] = []
         for q in read_error_queue(self.sock, self.family, _ANCBUF):
             src = self.source_for(q.dst)
             data = q.data
