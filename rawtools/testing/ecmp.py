@@ -34,34 +34,29 @@ import argparse
 import ipaddress
 import shutil
 import sys
-import time
 import uuid
-from collections.abc import Mapping, Sequence
-from subprocess import CompletedProcess, run
 
-from rawtools.testing.lab import _run, can_build, cleanup_stale
+from rawtools.testing.lab import cleanup_stale
+from rawtools.testing.netns import Topology, run_checked
 
 MAX_WIDTH = 9
 """Middle routers numbered 1..9 keep every link's number within one decimal digit pair."""
 
 
-class Diamond:
+class Diamond(Topology):
     """host, r1, m1..m`width`, r2, dst: `width` equal-cost paths between r1 and r2."""
+
+    run_timeout = 120
 
     def __init__(self, width: int = 2, prefix: str | None = None) -> None:
         if not 1 <= width <= MAX_WIDTH:
             raise ValueError(f"width must be 1..{MAX_WIDTH}")
         self.width = width
-        self.prefix = prefix or f"rte{uuid.uuid4().hex[:6]}"
         self.middle = [f"m{i}" for i in range(1, width + 1)]
-        self.nodes = ["host", "r1", *self.middle, "r2", "dst"]
-        self.built = False
+        super().__init__(prefix or f"rte{uuid.uuid4().hex[:6]}",
+                         ["host", "r1", *self.middle, "r2", "dst"])
 
     # -- naming ---------------------------------------------------------------
-    def ns(self, node: str) -> str:
-        """Namespace name of `node`."""
-        return f"{self.prefix}-{node}"
-
     @staticmethod
     def _v6(net: int, end: int) -> str:
         return str(ipaddress.ip_address(f"2001:db8:0:{net}::{end}"))
@@ -158,32 +153,11 @@ class Diamond:
         return ["route add 198.18.0.0/15 via 198.18.30.1",
                 "route add 2001:db8::/32 via 2001:db8:0:30::1"]
 
-    def up(self) -> Diamond:
-        reason = can_build()
-        if reason:
-            raise RuntimeError(reason)
-        self.built = True
-        try:
-            self._build()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
     def _build(self) -> None:
-        _run(["ip", "-batch", "-"], "".join(f"netns add {self.ns(n)}\n" for n in self.nodes))
-        for node in self.nodes:
-            conf = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
-                    "net.ipv4.ping_group_range": "0 2147483647"}
-            if node not in ("host", "dst"):
-                conf.update({"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"})
-            if node == "r1":
-                conf.update({"net.ipv4.fib_multipath_hash_policy": "1",
-                             "net.ipv6.fib_multipath_hash_policy": "1"})
-            _run(["ip", "netns", "exec", self.ns(node), "sysctl", "-q", "-w",
-                  *(f"{k}={v}" for k, v in conf.items())])
+        self._add_namespaces(self.nodes[1:-1], {"r1": {
+            "net.ipv4.fib_multipath_hash_policy": "1", "net.ipv6.fib_multipath_hash_policy": "1"}})
         links = self._links()
-        _run(["ip", "-batch", "-"], "".join(
+        run_checked(["ip", "-batch", "-"], "".join(
             f"link add {self.prefix}{k}a netns {self.ns(a)} type veth "
             f"peer name {self.prefix}{k}b netns {self.ns(b)}\n" for a, b, k, _, _ in links))
         lines: dict[str, list[str]] = {n: ["link set lo up"] for n in self.nodes}
@@ -194,58 +168,24 @@ class Diamond:
                                 f"addr add 2001:db8:0:{k}::{end}/64 dev {name} nodad",
                                 f"link set {name} up"]
         for node in self.nodes:
-            _run(["ip", "-n", self.ns(node), "-batch", "-"],
+            run_checked(["ip", "-n", self.ns(node), "-batch", "-"],
                  "\n".join(lines[node] + self._routes(node)) + "\n")
         if shutil.which("ethtool"):
             for a, b, _k, ia, ib in links:
                 for node, name in ((a, ia), (b, ib)):
-                    _run(self.exec_argv(node, ["ethtool", "-K", name, "tx", "off"]), check=False)
+                    run_checked(self.exec_argv(node, ["ethtool", "-K", name, "tx", "off"]),
+                                check=False)
         self._settle()
 
-    def _settle(self, timeout: float = 5.0) -> None:
-        """Wait until every veth has its IPv6 link-local address (see `Lab._settle`)."""
-        want = {n: sum(n in (a, b) for a, b, *_ in self._links()) for n in self.nodes}
-        deadline = time.monotonic() + timeout
-        while want and time.monotonic() < deadline:
-            for node in list(want):
-                out = _run(["ip", "-n", self.ns(node), "-6", "-o", "addr", "show", "scope",
-                            "link"], check=False)
-                if sum("tentative" not in ln for ln in out.splitlines()) >= want[node]:
-                    del want[node]
-            if want:
-                time.sleep(0.02)
-
-    def down(self) -> None:
-        """Delete every namespace of this lab; safe to call more than once."""
-        if not self.built:
-            return
-        for node in self.nodes:
-            _run(["ip", "netns", "del", self.ns(node)], check=False)
-        self.built = False
-
-    def __enter__(self) -> Diamond:
-        return self.up()
-
-    def __exit__(self, *exc: object) -> None:
-        self.down()
-
-    # -- using ----------------------------------------------------------------
-    def exec_argv(self, node: str, argv: Sequence[str]) -> list[str]:
-        """argv that runs `argv` inside `node`'s namespace."""
-        return ["ip", "netns", "exec", self.ns(node), *argv]
-
-    def run(self, node: str, argv: Sequence[str], timeout: float = 120,
-            env: Mapping[str, str] | None = None) -> CompletedProcess[str]:
-        """Run a command in `node`'s namespace and capture its output as text."""
-        return run(self.exec_argv(node, argv), capture_output=True, text=True, timeout=timeout,
-                   check=False, env=env)
+    def _veths(self, node: str) -> int:
+        return sum(node in (a, b) for a, b, *_ in self._links())
 
     def multipath_hashing(self) -> dict[int, bool]:
         """Whether r1 took the L4 hash policy, per IP version (a kernel may lack the IPv6 knob)."""
         out = {}
         for v, key in ((4, "net.ipv4.fib_multipath_hash_policy"),
                        (6, "net.ipv6.fib_multipath_hash_policy")):
-            got = _run(self.exec_argv("r1", ["sysctl", "-n", key]), check=False).strip()
+            got = run_checked(self.exec_argv("r1", ["sysctl", "-n", key]), check=False).strip()
             out[v] = got == "1"
         return out
 

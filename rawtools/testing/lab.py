@@ -56,29 +56,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rawtools.testing.delayline import Impairment
+from rawtools.testing.netns import Topology, run_checked
 
 
-def _run(cmd: Sequence[str], input_text: str | None = None, check: bool = True) -> str:
-    proc = subprocess.run(list(cmd), input=input_text, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout
-
-
-def can_build() -> str | None:
-    """None if this process may build labs, else the reason it cannot."""
-    if os.geteuid() != 0:
-        return "lab tests need root (network namespaces)"
-    if shutil.which("ip") is None:
-        return "lab tests need iproute2 (ip)"
-    return None
-
-
-class Lab:
+class Lab(Topology):
     """A linear topology of `routers` routers between `host` and `dst`.
 
     Attributes name every address a test needs: `v4(node, side)` and
@@ -102,20 +87,15 @@ class Lab:
             if not 0 <= link <= routers or not 1280 <= size <= 65535:
                 raise ValueError(f"mtu: link {link} of 0..{routers}, size 1280..65535 "
                                  "(IPv6's minimum)")
+        super().__init__(prefix or f"rtl{uuid.uuid4().hex[:6]}",
+                         ["host"] + [f"r{i}" for i in range(1, routers + 1)] + ["dst"])
         self.n = routers
-        self.prefix = prefix or f"rtl{uuid.uuid4().hex[:6]}"
         self.extra_dst4 = list(extra_dst4)
         self.extra_dst6 = list(extra_dst6)
-        self.nodes = ["host"] + [f"r{i}" for i in range(1, routers + 1)] + ["dst"]
-        self.built = False
         self._relays: dict[int, subprocess.Popen[str]] = {}
         self.relay_reports: dict[int, str] = {}
 
     # -- naming -----------------------------------------------------------
-    def ns(self, node: str) -> str:
-        """Namespace name of `node` ('host', 'r1', ..., 'dst')."""
-        return f"{self.prefix}-{node}"
-
     def dl_ns(self, link: int) -> str:
         """Namespace of the delay line spliced into impaired link `link`."""
         return f"{self.prefix}-dl{link}"
@@ -181,42 +161,18 @@ class Lab:
     # -- building ---------------------------------------------------------
     def _batch(self, ns: str | None, lines: list[str]) -> None:
         cmd = ["ip"] + (["-n", ns] if ns else []) + ["-batch", "-"]
-        _run(cmd, "\n".join(lines) + "\n")
-
-    def _sysctl(self, ns: str, settings: dict[str, str]) -> None:
-        args = [f"{k}={v}" for k, v in settings.items()]
-        _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", *args])
-
-    def up(self) -> Lab:
-        reason = can_build()
-        if reason:
-            raise RuntimeError(reason)
-        self.built = True
-        try:
-            self._build()
-        except BaseException:
-            self.down()
-            raise
-        return self
+        run_checked(cmd, "\n".join(lines) + "\n")
 
     def _build(self) -> None:
         last = self.n + 1
         if self.impair and shutil.which("ethtool") is None:
             raise RuntimeError("impaired links need ethtool (Debian package ethtool): merged "
                                "(GRO/TSO) frames could not cross the delay line")
-        _run(["ip", "-batch", "-"], "".join(f"netns add {ns}\n" for ns in self.namespaces()))
-        for i, node in enumerate(self.nodes):
-            # Before any interface exists, so that every veth inherits "no DAD":
-            # a tentative link-local address delays neighbour discovery by 1 s.
-            conf = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
-                    "net.ipv4.ping_group_range": "0 2147483647"}
-            if 0 < i < last:
-                conf.update({"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"})
-            self._sysctl(self.ns(node), conf)
+        self._add_namespaces(self.nodes[1:-1])
         for k in self.impair:
             # A wire has no addresses: IPv6 off before the veths exist, so the
             # delay line's own kernel sends nothing (no RS, MLD or DAD).
-            self._sysctl(self.dl_ns(k), {"net.ipv6.conf.all.disable_ipv6": "1",
+            self.sysctl(self.dl_ns(k), {"net.ipv6.conf.all.disable_ipv6": "1",
                                          "net.ipv6.conf.default.disable_ipv6": "1"})
         root = []
         for k in range(last):
@@ -237,7 +193,7 @@ class Lab:
             if shutil.which("ethtool"):
                 for k, side in ((i - 1, "right"), (i, "left")):
                     if 0 <= k < last:
-                        _run(["ip", "netns", "exec", self.ns(node), "ethtool", "-K",
+                        run_checked(["ip", "netns", "exec", self.ns(node), "ethtool", "-K",
                               self.ifname(k, side), "tx", "off"], check=False)
         for k in sorted(self.impair):
             self._splice(k)
@@ -260,7 +216,7 @@ class Lab:
             lines.append(f"link set {name} up")
         self._batch(dl, lines)
         for name in ("left", "right"):
-            _run(["ip", "netns", "exec", dl, "ethtool", "-K", name, "tx", "off", "sg", "off",
+            run_checked(["ip", "netns", "exec", dl, "ethtool", "-K", name, "tx", "off", "sg", "off",
                   "tso", "off", "gso", "off", "gro", "off"])
         argv = [sys.executable, "-m", "rawtools.testing.delayline", "--a", "left", "--b",
                 "right", *self.impair[k].argv()]
@@ -348,59 +304,17 @@ class Lab:
         return ([f"route add {n} via {right4}" for n in sorted(nets4)]
                 + [f"route add {n} via {right6}" for n in sorted(nets6)])
 
-    def _settle(self, timeout: float = 5.0) -> None:
-        """Wait until every veth has a usable IPv6 link-local address.
+    def _veths(self, node: str) -> int:
+        return 1 if node in ("host", "dst") else 2
 
-        Neighbour discovery answers from the link-local address, which a veth
-        gets only once both ends are up; a probe sent before that waits a full
-        1 s retransmission, which would look like a slow hop to every test.
-        """
-        deadline = time.monotonic() + timeout
-        want = {node: (2 if 0 < i <= self.n else 1) for i, node in enumerate(self.nodes)}
-        while want and time.monotonic() < deadline:
-            for node in list(want):
-                out = _run(["ip", "-n", self.ns(node), "-6", "-o", "addr", "show", "scope",
-                            "link"], check=False)
-                ready = [ln for ln in out.splitlines() if "tentative" not in ln]
-                if len(ready) >= want[node]:
-                    del want[node]
-            if want:
-                time.sleep(0.02)
-
-    def down(self) -> None:
-        """Delete every namespace of this lab; safe to call more than once."""
-        if not self.built:
-            return
-        try:
-            self._stop_relays()
-        finally:
-            for ns in self.namespaces():
-                _run(["ip", "netns", "del", ns], check=False)
-            self.built = False
-
-    def __enter__(self) -> Lab:
-        return self.up()
-
-    def __exit__(self, *exc: object) -> None:
-        self.down()
-
-    # -- using ------------------------------------------------------------
-    def exec_argv(self, node: str, argv: Sequence[str]) -> list[str]:
-        """argv that runs `argv` inside `node`'s namespace."""
-        return ["ip", "netns", "exec", self.ns(node), *argv]
-
-    def run(self, node: str, argv: Sequence[str], timeout: float = 60,
-            check: bool = False, env: Mapping[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
-        """Run a command in `node`'s namespace and capture its output as text."""
-        return subprocess.run(self.exec_argv(node, argv), capture_output=True, text=True,
-                              timeout=timeout, check=check, env=env)
+    def _teardown(self) -> None:
+        self._stop_relays()
 
     def nft(self, node: str, ruleset: str) -> None:
         """Load an nftables ruleset into `node`'s namespace."""
         if shutil.which("nft") is None:
             raise RuntimeError("nft (Debian package nftables) is needed for this lab option")
-        _run(self.exec_argv(node, ["nft", "-f", "-"]), ruleset)
+        run_checked(self.exec_argv(node, ["nft", "-f", "-"]), ruleset)
 
     def silence(self, router: int) -> None:
         """Make router `router` drop the time-exceeded errors it would send."""
@@ -481,12 +395,12 @@ def cleanup_stale(prefix: str = "rtl") -> list[str]:
     alone would leave the process (and its namespace) running unseen.
     """
     gone = []
-    for line in _run(["ip", "netns", "list"], check=False).splitlines():
+    for line in run_checked(["ip", "netns", "list"], check=False).splitlines():
         name = line.split()[0] if line.strip() else ""
         if name.startswith(prefix):
             if _DELAY_LINE_NS.search(name):
                 _end_processes_in(name)
-            _run(["ip", "netns", "del", name], check=False)
+            run_checked(["ip", "netns", "del", name], check=False)
             gone.append(name)
     return gone
 
@@ -507,7 +421,7 @@ def _end_processes_in(ns: str, grace: float = 2.0) -> None:
 
 
 def _netns_pids(ns: str) -> list[int]:
-    return [int(p) for p in _run(["ip", "netns", "pids", ns], check=False).split()]
+    return [int(p) for p in run_checked(["ip", "netns", "pids", ns], check=False).split()]
 
 
 def _is_lab_address(addr: str) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from rawtools.testing.lab import Lab, can_build
+from rawtools.testing.lab import Lab
+from rawtools.testing.netns import can_build
 
 
 def pytest_configure(config: pytest.Config) -> None:
