@@ -87,19 +87,30 @@ def ip6_transport(buf: bytes | bytearray, start: int = 0) -> tuple[int, int]:
 
     A chain cut short stops at the last whole header it could read.
     """
-    nxt, off = buf[start + 6], start + IP6_HEADER_LEN
+    nxt, off, _frag = ip6_chain(buf, start)
+    return nxt, off
+
+
+def ip6_chain(buf: bytes | bytearray, start: int = 0) -> tuple[int, int, int | None]:
+    """(protocol, offset) of the transport header and the fragment header's offset (or None).
+
+    The one walk of an IPv6 extension chain: the transport header and the
+    fragment header are found the same way, and a chain cut short stops at
+    the last whole header it could read.
+    """
+    nxt, off, frag = buf[start + 6], start + IP6_HEADER_LEN, None
     while nxt in _IP6_EXT or nxt in (PROTO_FRAGMENT, PROTO_AH):
         if off + 8 > len(buf):
             break
         if nxt == PROTO_FRAGMENT:
-            step = 8
+            frag, step = off, 8
         elif nxt == PROTO_AH:
             step = (buf[off + 1] + 2) * 4
         else:
             step = (buf[off + 1] + 1) * 8
         nxt = buf[off]
         off += step
-    return nxt, off
+    return nxt, off, frag
 
 
 def parse_header(packet: bytes | bytearray) -> IpHeader | None:

@@ -30,12 +30,10 @@ from typing import Literal
 
 from rawtools.wire.checksum import inet_checksum, ones_sum, pseudo_header_raw
 from rawtools.wire.ip import (
-    IP6_HEADER_LEN,
-    PROTO_AH,
-    PROTO_FRAGMENT,
     PROTO_UDP,
     build_ipv4,
     build_ipv6,
+    ip6_chain,
     parse_header,
 )
 from rawtools.wire.probes import udp_header
@@ -134,14 +132,11 @@ def fragment(packet: bytes, version: int) -> tuple[int, bool]:
     if version == 4:
         word = struct.unpack_from("!H", packet, 6)[0]
         return (word & 0x1FFF) * 8, bool(word & _IP4_MF)
-    nxt, off = packet[6], IP6_HEADER_LEN
-    while nxt != PROTO_UDP and off + 8 <= len(packet):
-        if nxt == PROTO_FRAGMENT:
-            word = struct.unpack_from("!H", packet, off + 2)[0]
-            return word & 0xFFF8, bool(word & 1)
-        step = (packet[off + 1] + 2) * 4 if nxt == PROTO_AH else (packet[off + 1] + 1) * 8
-        nxt, off = packet[off], off + step
-    return 0, False
+    frag = ip6_chain(packet)[2]
+    if frag is None:
+        return 0, False
+    word = struct.unpack_from("!H", packet, frag + 2)[0]
+    return word & 0xFFF8, bool(word & 1)
 
 
 def check_udp(packet: bytes) -> UdpCheck | None:
