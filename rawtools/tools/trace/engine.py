@@ -532,17 +532,10 @@ class TraceEngine:
     def _answer(self, tag: int, pkt: Received, src: str, kind: AnswerKind, note: str, final: bool,
                 reply_ttl: int, quoted_ttl: int | None) -> None:
         att = self._attempts.get(tag)
-        if att is None or att.sent_ns is None:
-            self.counters.unrelated += 1
+        if not self.counters.claim(att, self._flying):
             return
-        if att.answered:
-            self.counters.duplicates += 1
-            return
-        att.answered = True
-        self.counters.answers += 1
+        assert att.sent_ns is not None
         rtt = max(0, pkt.ts_ns - att.sent_ns)
-        if att in self._flying:
-            self._flying.remove(att)
         from_dst = src == self.spec.dst
         # The destination quotes the TTL our probe arrived with: its distance,
         # exactly (a router's quote may be off by the decrement it did).

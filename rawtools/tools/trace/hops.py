@@ -7,11 +7,21 @@ hop a script reads is the hop the CLI printed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Literal, Protocol, TypeGuard, TypeVar
 
 from rawtools.wire.probes import AnswerKind
 
 MS = 1_000_000
+
+
+class Try(Protocol):
+    """One transmission of a probe, as both tracers keep it."""
+
+    sent_ns: int | None
+    answered: bool
+
+
+T = TypeVar("T", bound=Try)
 
 EndReason = Literal["reached", "unreachable", "gap", "max-ttl"]
 """Why a trace ended: the destination answered; an unreachable (!H, !N, ...) or
@@ -90,6 +100,25 @@ class Counters:
     late: int = 0
     beyond: int = 0  # answers that place the destination but are no line's samples
     malformed: int = 0
+
+    def claim(self, att: T | None, flying: list[T]) -> TypeGuard[T]:
+        """Whether an answer is the first to a try of ours, which it then marks answered.
+
+        Anything else is counted here, as unrelated (no such try, or one not
+        yet sent) or a duplicate; both tracers, hop by hop and MDA, file
+        their answers through this, so their counts mean the same.
+        """
+        if att is None or att.sent_ns is None:
+            self.unrelated += 1
+            return False
+        if att.answered:
+            self.duplicates += 1
+            return False
+        att.answered = True
+        self.answers += 1
+        if att in flying:
+            flying.remove(att)
+        return True
 
     def add(self, other: Counters) -> None:
         """Add another round's counts to these."""

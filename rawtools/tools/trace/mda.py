@@ -436,16 +436,11 @@ class MdaEngine:
     def _answer(self, flow: int | None, tag: int, ts: int, src: str, kind: AnswerKind,
                 note: str, final: bool, reply_ttl: int) -> None:
         att = self._tags.get(tag)
-        if att is None or att.sent_ns is None or (flow is not None and att.probe.flow != flow):
-            self.counters.unrelated += 1
+        if att is not None and flow is not None and att.probe.flow != flow:
+            att = None  # our tag, but quoted from another flow: not our probe
+        if not self.counters.claim(att, self._flying):
             return
-        if att.answered:
-            self.counters.duplicates += 1
-            return
-        att.answered = True
-        self.counters.answers += 1
-        if att in self._flying:
-            self._flying.remove(att)
+        assert att.sent_ns is not None
         p = att.probe
         if p.done:
             # Another try answered first, or the hop was settled without it.
