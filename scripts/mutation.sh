@@ -85,7 +85,8 @@ tests_for() {
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
-        echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_fixture_oracle.py \
+        echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_loss.py \
+             tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
         echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_stats.py \
