@@ -20,7 +20,13 @@ import struct
 import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
-from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError, UsageError
+from rawtools.errors import (
+    InterfaceError,
+    PermissionNeeded,
+    RawtoolsError,
+    RouteError,
+    UsageError,
+)
 from rawtools.io.errqueue import IP_RECVERR, IPV6_RECVERR, read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
@@ -48,7 +54,8 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
 
     Connecting a UDP socket only consults the routing table; its local
     address is what a probe to `dst` carries, which is needed to rebuild the
-    IP header of what we sent for the recorder and the error queue.
+    IP header of what we sent for the recorder and the error queue. A
+    refusal is iputils' and traceroute's `connect: ...` (RouteError).
     """
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
@@ -62,7 +69,8 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
         try:
             s.connect((dst, 9))
         except OSError as e:
-            raise RawtoolsError(f"connect: {e.strerror}") from None
+            reason = e.strerror or str(e)
+            raise RouteError(f"connect: {reason}", reason) from None
         return str(s.getsockname()[0])
 
 
