@@ -7,13 +7,14 @@ that same result as a dict, so the API and `--json` cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rawtools.engine import Mechanism
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
 from rawtools.tools.ping.events import (
     Corrupt,
+    NoRoute,
     Outstanding,
     PingEvent,
     Reply,
@@ -32,6 +33,11 @@ class ErrorSeen:
     type: int
     code: int
     text: str
+
+
+TargetState = Literal["alive", "unreachable", "no-route"]
+"""A target's fate: it answered; it did not (silence or ICMP errors only); or the
+kernel had no route to it, so it was never probed (`no_route` says why)."""
 
 
 @dataclass
@@ -60,6 +66,8 @@ class TargetResult:
     mdev_ms: float | None
     clocks: dict[str, int]
     errors_seen: list[ErrorSeen] = field(default_factory=list)
+    state: TargetState = "unreachable"
+    no_route: str | None = None
 
     @property
     def alive(self) -> bool:
@@ -99,7 +107,9 @@ def _target_result(t: Target) -> TargetResult:
         max_ms=ms(st.max_us if st else None), mdev_ms=ms(st.mdev_us if st else None),
         clocks=dict(t.clocks),
         errors_seen=[ErrorSeen(seq, i.src, i.type, i.code, describe_error(i))
-                     for seq, i in t.errors_seen])
+                     for seq, i in t.errors_seen],
+        state="alive" if t.received else "no-route" if t.no_route else "unreachable",
+        no_route=t.no_route)
 
 
 def build_result(run: PingRun) -> PingResult:
@@ -127,6 +137,8 @@ def event_record(ev: PingEvent) -> dict[str, Any] | None:
             return _head("corrupt", ev, ev.seq)
         case Unreachable():
             return _head("unreachable", ev, 0)  # no probe of its own: seq 0, as rawtools/1 has it
+        case NoRoute(reason=reason):
+            return {**_head("no-route", ev, 0), "reason": reason}
     return None
 
 
