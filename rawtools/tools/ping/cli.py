@@ -15,7 +15,7 @@ from rawtools.tools.ping.config import PingConfig, ping_config
 from rawtools.tools.ping.engine import PingEngine, Target
 from rawtools.tools.ping.events import PingEvent
 from rawtools.tools.ping.render import MultiRenderer, TextRenderer
-from rawtools.tools.ping.report import event_record, summary_record
+from rawtools.tools.ping.report import build_result, event_record
 from rawtools.tools.ping.session import execute
 
 
@@ -114,8 +114,7 @@ def _run(args: argparse.Namespace, cfg: PingConfig, stop: Stop) -> int:
         print(f"rawtools ping: used {result.mechanism} ICMP socket, identifier "
               f"{engine.ident}", file=sys.stderr)
     if json_out:
-        rec = summary_record(result)
-        json_out.emit(rec.pop("type"), **rec)
+        json_out.write(build_result(result).to_dict())
     elif text:
         text.summary(engine)
     elif multi_text:

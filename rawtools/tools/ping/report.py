@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from rawtools.engine import Mechanism
+from rawtools.jsonout import JsonResult, record
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
 from rawtools.tools.ping.events import (
@@ -75,11 +76,12 @@ class TargetResult:
 
 
 @dataclass
-class PingResult:
+class PingResult(JsonResult):
     """A whole run: one TargetResult per target, how it was done, how long.
 
     `elapsed_ms` is iputils' "time" (first to last probe sent); `duration_ms`
-    runs to the end, waiting for replies included.
+    runs to the end, waiting for replies included. `to_dict()` is the
+    summary line of `--json`.
     """
 
     targets: list[TargetResult]
@@ -91,6 +93,10 @@ class PingResult:
     @property
     def alive(self) -> list[str]:
         return [t.addr for t in self.targets if t.alive]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The final JSON object: the fields as plain data, then `alive`."""
+        return record("ping", "summary", **asdict(self), alive=self.alive)
 
 
 def _target_result(t: Target) -> TargetResult:
@@ -140,10 +146,3 @@ def event_record(ev: PingEvent) -> dict[str, Any] | None:
         case NoRoute(reason=reason):
             return {**_head("no-route", ev, 0), "reason": reason}
     return None
-
-
-def summary_record(run: PingRun) -> dict[str, Any]:
-    """The final JSON object: the API's PingResult, flattened to plain data."""
-    result = build_result(run)
-    d = asdict(result)
-    return {"type": "summary", **d, "alive": result.alive}
