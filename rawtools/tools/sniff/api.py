@@ -19,14 +19,13 @@ handles re-exported here: `Capture` (libpcap, live or offline) and
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rawtools.errors import InterfaceError, UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
-from rawtools.tools.options import INT_MAX, bounded, seconds, texts
+from rawtools.tools.options import INT_MAX, bounded, file_name, flag, seconds
 from rawtools.tools.sniff.session import SessionOptions, SniffedPacket, SniffSession
 
 if TYPE_CHECKING:
@@ -77,8 +76,8 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
         raise UsageError(f"filter: expected a BPF expression (a string), not {filter!r}")
     options = SessionOptions(
         count=count, timeout_ns=None if timeout is None else seconds("timeout", timeout),
-        until=_stop_condition(stop), write=_file_name("write", write),
-        pcapng=_flag("pcapng", pcapng), numeric=numeric, verbose=verbose)
+        until=_stop_condition(stop), write=file_name("write", write),
+        pcapng=flag("pcapng", pcapng), numeric=numeric, verbose=verbose)
     if pcapng and write is None:
         raise UsageError("pcapng=True needs write=FILE")
 
@@ -100,31 +99,6 @@ def _stop_condition(stop: object) -> Callable[[], object] | None:
     if callable(stop):
         return cast("Callable[[], object]", stop)
     raise UsageError(f"invalid stop: {stop!r} (a threading.Event or a callable)")
-
-
-def _file_name(name: str, value: object) -> str | None:
-    """A file name the OS can take: a non-empty string, no NUL, encodable.
-
-    open() would raise ValueError or UnicodeEncodeError for the others, not
-    the one-line error a script can catch with the rest.
-    """
-    texts(**{name: value})
-    if value is None:
-        return None
-    assert isinstance(value, str)
-    try:
-        if "\0" in value:
-            raise ValueError
-        os.fsencode(value)
-    except (ValueError, UnicodeEncodeError):
-        raise UsageError(f"invalid {name}: {value!r} is not a file name") from None
-    return value
-
-
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise UsageError(f"invalid {name}: {value!r} (True or False)")
-    return value
 
 
 def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,
