@@ -85,3 +85,22 @@ def test_a_sweep_gives_the_target_without_a_route_a_state_and_probes_the_rest(ma
     assert cli.stdout.splitlines()[:2] == [f"{NOWHERE4} has no route ({reason})",
                                            f"{lab.dst4} is alive"]
     assert cli.stdout.splitlines()[2].startswith("2 targets, 1 alive, 1 unreachable (1 no route)")
+
+
+TRACE_API = """
+import sys, rawtools
+from rawtools.errors import RouteError
+try:
+    rawtools.trace(sys.argv[1], nqueries=1)
+except RouteError as e:
+    print(e)
+"""
+
+
+def test_trace_refuses_the_same_way_with_the_same_class(make_lab):
+    lab = make_lab(1)
+    _, want_message = iputils(lab, NOWHERE4)
+    cli = lab.run("host", rawtools_argv("trace", "-n", NOWHERE4), timeout=30)
+    assert (cli.returncode, cli.stderr.splitlines()) == (2, [f"rawtools trace: {want_message}"])
+    r = lab.run("host", [sys.executable, "-c", TRACE_API, NOWHERE4], timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == want_message, r.stderr

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.lab
 # Wall time of a capture from the call to the end of the loop, with its counts.
 TIMED = """
 import json, sys, threading, time, rawtools
+import rawtools.tools.sniff.decode  # imported by the first next(): not the capture's time
 iface, backend, how, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 t0 = time.monotonic()
 if how == "timeout":
