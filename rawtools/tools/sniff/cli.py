@@ -164,8 +164,7 @@ def run(args: argparse.Namespace) -> int:
 def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
              render: Render | None, decoder: Decoder | None, stop: Stop,
              timeout_ns: int | None) -> int:
-    """Packets to the writer or as text until the end, a count, --timeout or a stop;
-    then the report."""
+    """Packets to the writer or as text until EOF, -c, --timeout or a stop; then the report."""
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
     print(f"{where}, link-type {link.describe(source.linktype)}, {snap}", file=sys.stderr,
