@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rawtools.tools.ifaces.api import Address, Interface, ifaces
     from rawtools.tools.inject.api import InjectResult, inject
     from rawtools.tools.ping.api import PingResult, TargetResult, ping
-    from rawtools.tools.sniff.api import SniffedPacket, sniff
+    from rawtools.tools.sniff.api import SniffedPacket, SniffSession, sniff
     from rawtools.tools.trace.api import Hop, Probe, TraceResult, trace
     from rawtools.tools.trace.mdaapi import MdaResult, trace_mda
     from rawtools.tools.udpcksum.api import UdpCksumResult, udpcksum
@@ -37,6 +37,7 @@ _API = {
     "UdpCksumResult": "rawtools.tools.udpcksum.api",
     "sniff": "rawtools.tools.sniff.api",
     "SniffedPacket": "rawtools.tools.sniff.api",
+    "SniffSession": "rawtools.tools.sniff.api",
     "inject": "rawtools.tools.inject.api",
     "InjectResult": "rawtools.tools.inject.api",
     "ifaces": "rawtools.tools.ifaces.api",
@@ -45,8 +46,8 @@ _API = {
 }
 __all__ = [
     "Address", "Hop", "InjectResult", "Interface", "MdaResult", "PingResult", "Probe",
-    "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "ifaces", "inject",
-    "ping", "sniff", "trace", "trace_mda", "udpcksum",
+    "SniffSession", "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "ifaces",
+    "inject", "ping", "sniff", "trace", "trace_mda", "udpcksum",
 ]
 
 

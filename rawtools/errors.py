@@ -31,6 +31,20 @@ class ResolveError(RawtoolsError):
     """A host name that does not resolve, or resolves to an unusable address."""
 
 
+class RouteError(RawtoolsError):
+    """The kernel has no route to the destination: connecting towards it failed.
+
+    Raised before anything is sent, with the kernel's words in iputils ping's
+    and traceroute's form (`connect: Network is unreachable`), so a script can
+    tell "no way out" from a host that is down (which is a result, not an
+    error). `reason` is the kernel's text alone (`Network is unreachable`).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class PermissionNeeded(RawtoolsError):
     """The operation needs root or CAP_NET_RAW (or a ping_group_range entry)."""
 

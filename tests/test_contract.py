@@ -79,11 +79,28 @@ def test_the_mda_api_refuses_what_the_cli_refuses(kw):
         rawtools.trace_mda("198.18.0.1", **kw)
 
 
+BAD_SNIFF = [
+    {"timeout": math.nan}, {"timeout": math.inf}, {"timeout": -1}, {"timeout": 0},
+    {"timeout": 1e300}, {"timeout": "1"}, {"timeout": True}, {"stop": "x"}, {"stop": 5},
+    {"write": ""}, {"write": "a\0b"}, {"write": 42}, {"pcapng": 1}, {"pcapng": True},
+]
+
+
+@pytest.mark.parametrize("kw", BAD_SNIFF, ids=lambda kw: "-".join(map(str, kw.items())))
+def test_the_sniff_api_refuses_before_opening_anything(kw):
+    # The interface does not exist: only the call's own checks can raise UsageError.
+    with pytest.raises(UsageError) as e:
+        rawtools.sniff("rtnone0", **kw)
+    assert "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize("argv", [
     ["ping", "-i", "nan", "198.18.0.1"], ["ping", "-i", "inf", "198.18.0.1"],
     ["ping", "-W", "nan", "198.18.0.1"], ["ping", "-w", "1e300", "198.18.0.1"],
     ["trace", "-w", "inf", "198.18.0.1"], ["trace", "-w", "nan", "198.18.0.1"],
     ["trace", "-z", "nan", "198.18.0.1"],
+    ["sniff", "--timeout", "nan", "-i", "lo"], ["sniff", "--timeout", "-1", "-i", "lo"],
+    ["sniff", "--timeout", "1e300", "-i", "lo"],
 ])
 def test_nan_inf_and_huge_flags_are_one_line_exit_2(argv):
     r = subprocess.run(rawtools_argv(*argv), capture_output=True, text=True, timeout=30)

@@ -6,7 +6,7 @@ import struct
 from rawtools.engine import Received
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import MS, NS, PingEngine, PingOptions, Target, rtt_stats
-from rawtools.tools.ping.events import Alive, Corrupt, Reply, RouterError, Unreachable
+from rawtools.tools.ping.events import Alive, Corrupt, NoRoute, Reply, RouterError, Unreachable
 from rawtools.tools.ping.render import TextRenderer, fmt_rtt
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import parse_ip
@@ -118,6 +118,31 @@ def test_multi_target_retries_silent_targets_then_reports_them():
     assert [s.dst for s in sent] == ["198.18.9.7", "198.18.9.8", "198.18.9.8"]
     kinds = [(type(ev), ev.target.name) for ev in e.take_events() if not isinstance(ev, Reply)]
     assert kinds == [(Alive, "a"), (Unreachable, "b")]
+
+
+def test_a_target_without_a_route_is_never_probed_and_not_waited_for():
+    targets = [Target("198.18.9.7", "a"), Target("198.18.9.8", "b", no_route="No route")]
+    e = PingEngine(targets, PingOptions(multi=True, timeout_ns=500 * MS, retries=2,
+                                        spacing_ns=MS), ident=1, version=4)
+    sent = e.poll(0)
+    assert [s.dst for s in sent] == ["198.18.9.7"]
+    e.sent(sent[0], 0)
+    e.received(Received(10_000, reply_for(sent[0].data, src="198.18.9.7")))
+    # The one target with a route answered: the run ends there, with no retry
+    # and no linger for the other.
+    assert e.done and e.end_ns == 10_000
+    events = [(type(ev), ev.target.name) for ev in e.take_events() if not isinstance(ev, Reply)]
+    assert events == [(NoRoute, "b"), (Alive, "a")]
+    assert targets[1].transmitted == 0
+
+
+def test_a_sweep_with_no_route_at_all_ends_at_once():
+    targets = [Target(f"198.18.9.{i}", str(i), no_route="Network is unreachable")
+               for i in (1, 2)]
+    e = PingEngine(targets, PingOptions(multi=True), ident=1, version=4)
+    assert e.poll(5) == [] and e.done and e.end_ns == 5
+    assert [ev.reason for ev in e.take_events() if isinstance(ev, NoRoute)] == \
+        ["Network is unreachable"] * 2
 
 
 def test_text_rendering_follows_iputils():

@@ -83,7 +83,7 @@ CLI_CASES = [
     _positional("udpcksum", "HOST", lambda v: ["udpcksum", *UDPCKSUM, "--", v, "53"]),
     _positional("udpcksum", "SERVICE",
                 lambda v: ["udpcksum", *UDPCKSUM, "--", "198.18.1.2", v]),
-    *[_flag("sniff", f, ["-r", SNIFF_FILE]) for f in ("-c", "-s", "-B")],
+    *[_flag("sniff", f, ["-r", SNIFF_FILE]) for f in ("-c", "-s", "-B", "--timeout")],
     *[_flag("sniff", f, ["-r", SNIFF_FILE, "-w", os.path.join(OUT_DIR, "s.pcap")])
       for f in ("-C", "-G", "-W")],
     _positional("sniff", "EXPRESSION", lambda v: ["sniff", "-r", SNIFF_FILE, "--", v]),
@@ -152,6 +152,17 @@ def _sniff_all(**kw: Any) -> list[Any]:
     return list(rawtools.sniff(file=SNIFF_FILE, **kw))
 
 
+def _sniff_writing(write: Any) -> list[Any]:
+    """sniff(write=...): a string becomes a name inside OUT_DIR, never a path elsewhere.
+
+    What matters is the name's content (NUL, unencodable, 5,000 characters,
+    empty); the test runs as root and must not scatter files.
+    """
+    if isinstance(write, str) and write:
+        write = os.path.join(OUT_DIR, "w-" + write.replace("/", "_"))
+    return _sniff_all(write=write)
+
+
 API_CASES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("ping", lambda **kw: rawtools.ping(replay=PING[1], **kw),
      ["count", "interval", "size", "ttl", "timeout", "deadline", "sweep", "version",
@@ -167,7 +178,8 @@ API_CASES: list[tuple[str, Callable[..., Any], list[str]]] = [
      ["filter", "backend", "speed", "pps", "topspeed", "loop", "count", "dmac", "smac"]),
     ("sniff", _sniff_all,
      ["filter", "count", "snaplen", "promisc", "immediate", "backend", "direction",
-      "buffer_kib", "numeric", "verbose"]),
+      "buffer_kib", "numeric", "verbose", "timeout", "stop", "pcapng"]),
+    ("sniff", _sniff_writing, ["write"]),
 ]
 API_PARAMS = [(tool, call, arg) for tool, call, args in API_CASES for arg in args]
 

@@ -31,7 +31,7 @@ from rawtools.io.loop import run
 from rawtools.tools.trace.config import Timing, trace_config
 from rawtools.tools.trace.hops import Counters
 from rawtools.tools.trace.mda import STAR, Interface, Link, MdaEngine, MdaHop, stopping_point
-from rawtools.tools.trace.mdarender import dot, footer, hop_lines, hop_record, summary_record
+from rawtools.tools.trace.mdarender import dot, footer, hop_lines, hop_record
 from rawtools.tools.trace.mdasession import MdaResult
 from rawtools.wire.flows import ECHO_CKSUM, FlowProbes
 from rawtools.wire.icmp import parse_ip
@@ -402,7 +402,7 @@ def test_text_json_and_dot_say_the_same_links():
     assert {(x["from"], x["to"]) for r in records for x in r["links"]} == edges(graph)
     assert [sorted(i["addr"] for i in r["interfaces"]) for r in records] == \
         [sorted(x) for x in layers(graph)]
-    summary = summary_record(result)
+    summary = result.to_dict()
     assert summary["paths"] == 4 and summary["mda"] is True and summary["reached"] is True
     assert {(x["from"], x["to"]) for x in summary["links"]} == edges(graph)
     graph_text = dot(result)

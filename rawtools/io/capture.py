@@ -30,6 +30,7 @@ import os
 import select
 import struct
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, Self
@@ -46,6 +47,8 @@ Direction = Literal["in", "out", "inout"]
 DEFAULT_SNAPLEN = 262144
 DEFAULT_TIMEOUT_MS = 50
 BATCH = 1024
+# How often a stop condition without a descriptor is asked while no packet arrives.
+POLL_S = 0.1
 # Above this snapshot length no packet can have been truncated (IPv4/IPv6
 # total length is 16 bits; the largest link header adds far less than the
 # margin up to libpcap's default of 262144).
@@ -125,14 +128,28 @@ class CaptureSource:
     def close(self) -> None:
         raise NotImplementedError
 
-    def batches(self, count: int = 0, stop: Stop | None = None) -> Iterator[list[Packet]]:
-        """Batches until EOF, `count` packets, or a stop requested on `stop`.
+    def batches(self, count: int = 0, stop: Stop | None = None, *,
+                timeout_ns: int | None = None,
+                until: Callable[[], object] | None = None) -> Iterator[list[Packet]]:
+        """Batches until EOF, `count` packets, `timeout_ns` of capture, or a stop.
 
         Live, it sleeps in select() on the capture and on `stop.fd`, so a
-        stop (a signal handled by `stop.on_signals()`) ends the wait at once.
+        stop (a signal handled by `stop.on_signals()`) ends the wait at once,
+        and no longer than the time left. `until` is a stop condition with no
+        descriptor to wake a select (a threading.Event's `is_set`, a
+        script's callable): asked before every read, and every `POLL_S` while
+        no packet comes, since a capture may stay silent forever.
         """
         left = count
-        while stop is None or not stop.requested:
+        end = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+
+        def stopped() -> bool:
+            return (stop is not None and stop.requested) or (until is not None and bool(until()))
+
+        while not stopped():
+            now = time.monotonic_ns()
+            if end is not None and now >= end:
+                return
             batch = self.read_batch(min(left, BATCH) if count else BATCH)
             if batch:
                 if count and len(batch) > left:
@@ -145,7 +162,8 @@ class CaptureSource:
             elif not self.live:
                 return
             else:
-                self.wait(None, None if stop is None else stop.fd)
+                self.wait(_wait_s(now, end, until is not None),
+                          None if stop is None else stop.fd)
 
     def packets(self, count: int = 0) -> Iterator[Packet]:
         """Every packet, one at a time (see `batches` for the fast form)."""
@@ -318,6 +336,14 @@ class Capture(CaptureSource):
         close = getattr(self._h, "close", None)
         if close:
             close()
+
+
+def _wait_s(now_ns: int, end_ns: int | None, polled: bool) -> float | None:
+    """How long one wait for packets may sleep: to the end, and POLL_S when polled."""
+    wait = None if end_ns is None else max(0, end_ns - now_ns) / 1e9
+    if polled:
+        return POLL_S if wait is None else min(wait, POLL_S)
+    return wait
 
 
 def _ignore(hdr: PcapHeader, data: bytes) -> None:

@@ -19,7 +19,13 @@ import struct
 import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
-from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError, UsageError
+from rawtools.errors import (
+    InterfaceError,
+    PermissionNeeded,
+    RawtoolsError,
+    RouteError,
+    UsageError,
+)
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
     IP_PKTINFO,
@@ -49,7 +55,8 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
 
     Connecting a UDP socket only consults the routing table; its local
     address is what a probe to `dst` carries, which is needed to rebuild the
-    IP header of what we sent for the recorder and the error queue.
+    IP header of what we sent for the recorder and the error queue. A
+    refusal is iputils' and traceroute's `connect: ...` (RouteError).
     """
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
@@ -63,7 +70,8 @@ def route_source(dst: str, bind_addr: str | None = None, device: str | None = No
         try:
             s.connect((dst, 9))
         except OSError as e:
-            raise RawtoolsError(f"connect: {e.strerror}") from None
+            reason = e.strerror or str(e)
+            raise RouteError(f"connect: {reason}", reason) from None
         return str(s.getsockname()[0])
 
 

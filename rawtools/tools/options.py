@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import math
+import os
 import re
 import socket
 
@@ -68,6 +69,36 @@ def texts(**named: object) -> None:
     for name, value in named.items():
         if value is not None and (not isinstance(value, str) or not value):
             raise UsageError(f"invalid {name.replace('_', ' ')}: {value!r}")
+
+
+def file_name(name: str, value: object) -> str | None:
+    """None, or a file name the OS can take: a non-empty string, no NUL, encodable.
+
+    open() raises ValueError or UnicodeEncodeError for the others, which are
+    not the one-line error a script catches with the rest.
+    """
+    texts(**{name: value})
+    if value is None:
+        return None
+    assert isinstance(value, str)
+    if "\0" in value or not _encodable(value):
+        raise UsageError(f"invalid {name}: {value!r} is not a file name")
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate, which no file name holds
+        return False
+    return True
+
+
+def flag(name: str, value: object) -> bool:
+    """A switch: True or False only (1, "yes" or nan are mistakes, not truths)."""
+    if not isinstance(value, bool):
+        raise UsageError(f"invalid {name}: {value!r} (True or False)")
+    return value
 
 
 def choice(name: str, value: object, allowed: tuple[str, ...]) -> str:

@@ -9,7 +9,7 @@ from rawtools.jsonout import JsonLines
 from rawtools.tools.inject.config import InjectConfig, inject_config
 from rawtools.tools.inject.events import InjectEvent
 from rawtools.tools.inject.render import ProgressLine, summary
-from rawtools.tools.inject.report import build_result, event_record, summary_record
+from rawtools.tools.inject.report import build_result, event_record
 from rawtools.tools.inject.session import execute
 from rawtools.tools.options import add_json_flag
 
@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             progress.clear()
     if json_out is not None:
-        rec = summary_record(result)
-        json_out.emit(rec.pop("type"), **rec)
+        json_out.write(result.to_dict())
     else:
         print(summary(result, cfg.filter), flush=True)
     if result.interrupted:

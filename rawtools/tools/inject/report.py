@@ -1,8 +1,9 @@
 """Inject results as data: the API's `InjectResult` and the JSON lines.
 
 `build_result` turns a finished run into the `InjectResult` that
-`rawtools.inject()` returns; `--json`'s summary is that same result as a
-dict and the text summary is printed from it, so the three cannot disagree.
+`rawtools.inject()` returns; `--json`'s summary is that same result's
+`to_dict()` and the text summary is printed from it, so the three cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rawtools.io.inject import Backend
+from rawtools.jsonout import JsonResult, record
 from rawtools.tools.inject.events import InjectEvent, Progress
 from rawtools.tools.inject.session import InjectRun
 from rawtools.wire.ethernet import format_mac
@@ -18,7 +20,7 @@ from rawtools.wire.link import NAMES
 
 
 @dataclass(frozen=True)
-class InjectResult:
+class InjectResult(JsonResult):
     """A finished (or interrupted) run, tcpreplay's figures and a few more.
 
     `frames` is what the capture holds; `unsendable` those that could not be
@@ -53,6 +55,10 @@ class InjectResult:
     dmac: str | None
     smac: str | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The final JSON object: the fields as plain data."""
+        return record("inject", "summary", **asdict(self))
+
 
 def _name(linktype: int) -> str:
     return NAMES.get(linktype, str(linktype))
@@ -82,7 +88,3 @@ def event_record(ev: InjectEvent) -> dict[str, Any]:
             return {"type": "progress", "ts": ev.ts_ns / 1e9, "packets": ev.packets,
                     "bytes": ev.bytes, "seconds": ev.elapsed_ns / 1e9, "loop": ev.loop}
 
-
-def summary_record(result: InjectResult) -> dict[str, Any]:
-    """The final JSON object: the API's InjectResult as plain data."""
-    return {"type": "summary", **asdict(result)}

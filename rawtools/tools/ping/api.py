@@ -23,8 +23,11 @@ def ping(*hosts: str, count: int | None = None, interval: float | None = None,
     source address; `pattern` -p; `mechanism` --socket; `broadcast` -b).
     With one host and no count or deadline ping would run forever, so the
     API defaults to `count=3` then. Several hosts or a sweep are probed concurrently from
-    one socket; each TargetResult says whether it answered. Raises
-    `rawtools.errors.UsageError` for values the CLI would refuse, and other
+    one socket; each TargetResult says whether it answered (`state`: alive,
+    unreachable, or no-route when the kernel has no route to it). Raises
+    `rawtools.errors.UsageError` for values the CLI would refuse,
+    `rawtools.errors.RouteError` when the one host has no route (iputils'
+    `connect: Network is unreachable`), and other
     `rawtools.errors.RawtoolsError` subclasses for what fails later.
     """
     multi = bool(sweep) or len(hosts) > 1

@@ -153,7 +153,7 @@ class _JsonOut:
             self.out.emit(rec.pop("type"), **rec)
 
     def summary(self, result: PingRun) -> None:
-        from rawtools.tools.ping.report import summary_record
+        """The API's result as a dict: what a script gets is what --json prints."""
+        from rawtools.tools.ping.report import build_result
 
-        rec = summary_record(result)
-        self.out.emit(rec.pop("type"), **rec)
+        self.out.write(build_result(result).to_dict())

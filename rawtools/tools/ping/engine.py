@@ -23,6 +23,7 @@ from rawtools.engine import Received, Send
 from rawtools.tools.ping.events import (
     Alive,
     Corrupt,
+    NoRoute,
     Outstanding,
     PingEvent,
     Reply,
@@ -58,7 +59,12 @@ class PingOptions:
 
 @dataclass
 class Target:
-    """One destination and its tally."""
+    """One destination and its tally.
+
+    `no_route` is the kernel's reason when it has no route to `addr` (set
+    before the run, by whoever asked the kernel): such a target is never
+    probed, and a sweep does not wait for it.
+    """
 
     addr: str
     name: str
@@ -74,6 +80,7 @@ class Target:
     probes_left: int = 0
     next_send_ns: int = 0
     errors_seen: list[tuple[int, Icmp]] = field(default_factory=list)
+    no_route: str | None = None
 
     @property
     def version(self) -> int:
@@ -151,9 +158,13 @@ class PingEngine:
         # linear: each poll touches only the targets that are due.
         self.queue: list[tuple[int, int]] = []
         self.fill = make_fill(opts.size, opts.pattern)
+        self.routeless = 0
         for i, t in enumerate(targets):
             t.index = i
             t.probes_left = opts.count if opts.count is not None else (1 if opts.multi else -1)
+            if t.no_route is not None:
+                t.probes_left = 0
+                self.routeless += 1
 
     # -- helpers ----------------------------------------------------------
     def _schedule(self, t: Target, at_ns: int) -> None:
@@ -183,6 +194,11 @@ class PingEngine:
         probe.answered = True
         self.outstanding -= 1
 
+    def _everyone_settled(self) -> bool:
+        """Several targets: each answered or has no route, and every probe is out."""
+        return (self.opts.multi and self.answered_targets + self.routeless == len(self.targets)
+                and self._all_sent())
+
     def _answered_enough(self) -> bool:
         """iputils' `-c` exit: as many answers (replies + errors) as probes."""
         if self.opts.multi or self.opts.count is None:
@@ -201,7 +217,10 @@ class PingEngine:
         if self.start_ns is None:
             self.start_ns = now
             for i, t in enumerate(self.targets):
-                self._schedule(t, now + i * self.opts.spacing_ns)
+                if t.no_route is not None:
+                    self.events.append(NoRoute(t, now, t.no_route))
+                else:
+                    self._schedule(t, now + i * self.opts.spacing_ns)
         o = self.opts
         if o.deadline_ns is not None and now >= self.start_ns + o.deadline_ns:
             self._finish(self.start_ns + o.deadline_ns)
@@ -223,6 +242,9 @@ class PingEngine:
             if o.multi:
                 break  # one probe per poll keeps targets spaced apart
         if self._all_sent() and self.linger_until is None:
+            if self.routeless == len(self.targets):  # nothing was sent, nothing to await
+                self._finish(now)
+                return sends
             self._schedule_linger(now)
         return sends
 
@@ -262,7 +284,8 @@ class PingEngine:
     def _retry_or_finish(self, now: int) -> None:
         """After the linger: retry silent targets (multi-target), else stop."""
         if self.opts.multi:
-            silent = [t for t in self.targets if t.received == 0 and t.errors == 0]
+            silent = [t for t in self.targets
+                      if t.received == 0 and t.errors == 0 and t.no_route is None]
             # fping's habit: without -c a silent target is retried before it
             # is called unreachable; with -c the count is what the user asked.
             most = 1 + self.opts.retries if self.opts.count is None else self.opts.count
@@ -299,7 +322,7 @@ class PingEngine:
         elif icmp.quote is not None:
             self._on_error(icmp, icmp.quote, pkt)
         o = self.opts
-        everyone = o.multi and self.answered_targets == len(self.targets) and self._all_sent()
+        everyone = self._everyone_settled()
         # iputils: with -w, the first error ends the run.
         first_error = o.deadline_ns is not None and not o.multi and self.total_errors > 0
         if self._answered_enough() or everyone or first_error:

@@ -90,4 +90,17 @@ class Unreachable:
     ts_ns: int
 
 
-PingEvent = Reply | RouterError | Corrupt | Outstanding | Sent | Alive | Unreachable
+@dataclass(frozen=True, slots=True)
+class NoRoute:
+    """Several targets: the kernel has no route to this one, so it is never probed.
+
+    `reason` is the kernel's words (`Network is unreachable`); one target
+    alone is an error instead (`rawtools.errors.RouteError`), as in iputils.
+    """
+
+    target: Target
+    ts_ns: int
+    reason: str
+
+
+PingEvent = Reply | RouterError | Corrupt | Outstanding | Sent | Alive | Unreachable | NoRoute

@@ -17,6 +17,7 @@ from rawtools.tools.ping.engine import PingEngine, RttStats, Target, rtt_stats
 from rawtools.tools.ping.events import (
     Alive,
     Corrupt,
+    NoRoute,
     Outstanding,
     PingEvent,
     Reply,
@@ -178,6 +179,8 @@ class MultiRenderer:
                 self.out.write(f"{t.name} is alive\n")
             case Unreachable() if not self.per_reply:
                 self.out.write(f"{t.name} is unreachable\n")
+            case NoRoute(reason=reason) if not self.per_reply:
+                self.out.write(f"{t.name} has no route ({reason})\n")
             case RouterError(icmp=i) if not self.quiet:
                 self.err.write(f"{describe_error(i)} from {i.src} for ICMP Echo sent to "
                                f"{t.addr}\n")
@@ -190,6 +193,9 @@ class MultiRenderer:
         if self.per_reply:
             self.out.write("\n")
             for t in engine.targets:
+                if t.no_route is not None:
+                    self.out.write(f"{t.name:<{self.width}} : no route ({t.no_route})\n")
+                    continue
                 st: RttStats | None = rtt_stats(t.rtts_ns)
                 line = (f"{t.name:<{self.width}} : xmt/rcv/%loss = "
                         f"{t.transmitted}/{t.received}/{_loss_int(t)}%")
@@ -197,6 +203,8 @@ class MultiRenderer:
                     line += f", min/avg/max = {_ms2(st.min_us)}/{_ms2(st.avg_us)}/{_ms2(st.max_us)}"
                 self.out.write(line + "\n")
         alive = sum(1 for t in engine.targets if t.received)
+        routeless = f" ({engine.routeless} no route)" if engine.routeless else ""
         self.out.write(f"{len(engine.targets)} targets, {alive} alive, "
-                       f"{len(engine.targets) - alive} unreachable, time {engine.duration_ms}ms\n")
+                       f"{len(engine.targets) - alive} unreachable{routeless}, "
+                       f"time {engine.duration_ms}ms\n")
         self.out.flush()

@@ -7,13 +7,15 @@ that same result as a dict, so the API and `--json` cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rawtools.engine import Mechanism
+from rawtools.jsonout import JsonResult, record
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
 from rawtools.tools.ping.events import (
     Corrupt,
+    NoRoute,
     Outstanding,
     PingEvent,
     Reply,
@@ -32,6 +34,11 @@ class ErrorSeen:
     type: int
     code: int
     text: str
+
+
+TargetState = Literal["alive", "unreachable", "no-route"]
+"""A target's fate: it answered; it did not (silence or ICMP errors only); or the
+kernel had no route to it, so it was never probed (`no_route` says why)."""
 
 
 @dataclass
@@ -60,6 +67,8 @@ class TargetResult:
     mdev_ms: float | None
     clocks: dict[str, int]
     errors_seen: list[ErrorSeen] = field(default_factory=list)
+    state: TargetState = "unreachable"
+    no_route: str | None = None
 
     @property
     def alive(self) -> bool:
@@ -67,11 +76,12 @@ class TargetResult:
 
 
 @dataclass
-class PingResult:
+class PingResult(JsonResult):
     """A whole run: one TargetResult per target, how it was done, how long.
 
     `elapsed_ms` is iputils' "time" (first to last probe sent); `duration_ms`
-    runs to the end, waiting for replies included.
+    runs to the end, waiting for replies included. `to_dict()` is the
+    summary line of `--json`.
     """
 
     targets: list[TargetResult]
@@ -83,6 +93,10 @@ class PingResult:
     @property
     def alive(self) -> list[str]:
         return [t.addr for t in self.targets if t.alive]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The final JSON object: the fields as plain data, then `alive`."""
+        return record("ping", "summary", **asdict(self), alive=self.alive)
 
 
 def _target_result(t: Target) -> TargetResult:
@@ -99,7 +113,9 @@ def _target_result(t: Target) -> TargetResult:
         max_ms=ms(st.max_us if st else None), mdev_ms=ms(st.mdev_us if st else None),
         clocks=dict(t.clocks),
         errors_seen=[ErrorSeen(seq, i.src, i.type, i.code, describe_error(i))
-                     for seq, i in t.errors_seen])
+                     for seq, i in t.errors_seen],
+        state="alive" if t.received else "no-route" if t.no_route else "unreachable",
+        no_route=t.no_route)
 
 
 def build_result(run: PingRun) -> PingResult:
@@ -127,11 +143,6 @@ def event_record(ev: PingEvent) -> dict[str, Any] | None:
             return _head("corrupt", ev, ev.seq)
         case Unreachable():
             return _head("unreachable", ev, 0)  # no probe of its own: seq 0, as rawtools/1 has it
+        case NoRoute(reason=reason):
+            return {**_head("no-route", ev, 0), "reason": reason}
     return None
-
-
-def summary_record(run: PingRun) -> dict[str, Any]:
-    """The final JSON object: the API's PingResult, flattened to plain data."""
-    result = build_result(run)
-    d = asdict(result)
-    return {"type": "summary", **d, "alive": result.alive}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism, Transport
-from rawtools.errors import ReplayError, UsageError
+from rawtools.errors import ReplayError, RouteError, UsageError
 from rawtools.io.icmpsock import IcmpSocket, is_broadcast
 from rawtools.io.loop import Recorder, run
 from rawtools.io.privileges import drop_privileges
@@ -83,6 +83,23 @@ def _options_from_recording(cfg: PingConfig, replay: ReplayTransport) -> None:
         o.size = len(first.payload)
 
 
+def check_routes(sock: IcmpSocket, targets: list[Target], multi: bool) -> None:
+    """Ask the kernel for a route to every target before the first probe.
+
+    One target without a route is iputils' error (`connect: Network is
+    unreachable`, exit 2), raised before the header as iputils does; in a
+    sweep it is that target's state, and the others are probed. Asked with
+    the socket's source and device, from the cache every later send uses.
+    """
+    for t in targets:
+        try:
+            sock.source_for(t.addr)
+        except RouteError as e:
+            if not multi:
+                raise
+            t.no_route = e.reason
+
+
 @dataclass
 class PingRun:
     """What a finished run leaves: the engine's tallies and how it was done."""
@@ -128,6 +145,11 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
                              "(if it is not, check the local firewall rules)")
         sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
                           cfg.broadcast)
+        try:
+            check_routes(sock, targets, cfg.opts.multi)
+        except BaseException:
+            sock.close()
+            raise
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source

@@ -4,6 +4,10 @@
     for pkt in rawtools.sniff("eth0", "udp port 53", count=10):
         print(pkt.summary)
 
+    cap = rawtools.sniff("eth0", "icmp", timeout=5, write="icmp.pcap")
+    n = sum(1 for _ in cap)
+    print(n, cap.stats.received, cap.stats.dropped)
+
 Each `SniffedPacket` keeps the raw bytes and decodes only what is asked for
 (`summary`, the tcpdump-style line; `fields`, the --json object), so a
 script that only counts or saves packets never pays for decoding.
@@ -16,23 +20,23 @@ handles re-exported here: `Capture` (libpcap, live or offline) and
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rawtools.errors import InterfaceError, UsageError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture, CaptureSource, CaptureStats, Direction
-from rawtools.tools.options import INT_MAX, bounded
+from rawtools.tools.options import INT_MAX, bounded, file_name, flag, seconds
+from rawtools.tools.sniff.session import SessionOptions, SniffedPacket, SniffSession
 
 if TYPE_CHECKING:
+    import threading
+
     from rawtools.io.afpacket import PacketCapture
-    from rawtools.tools.sniff.decode import Decoder
 
 # libpcap, or an AF_PACKET ring (rawtools.io.afpacket).
 Backend = Literal["pcap", "packet"]
 
-__all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffedPacket", "sniff"]
+__all__ = ["Capture", "CaptureStats", "PacketCapture", "SniffSession", "SniffedPacket", "sniff"]
 
 
 def __getattr__(name: str) -> Any:
@@ -45,36 +49,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass
-class SniffedPacket:
-    """One captured packet: timestamp (ns since the epoch), bytes, wire length."""
-
-    ts_ns: int
-    data: bytes
-    orig_len: int
-    linktype: int
-    _decoder: Decoder = field(repr=False, compare=False)
-
-    @cached_property
-    def summary(self) -> str:
-        """tcpdump's one-line description, without the timestamp."""
-        return self._decoder.line(self.ts_ns, self.data, self.orig_len)
-
-    @cached_property
-    def fields(self) -> dict[str, Any]:
-        """The decoded fields, as `rawtools sniff --json` prints them."""
-        return self._decoder.record(self.ts_ns, self.data, self.orig_len)
-
-
 def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
           file: str | None = None, snaplen: int = DEFAULT_SNAPLEN, promisc: bool = True,
           immediate: bool = False, backend: Backend = "pcap", direction: Direction | None = None,
-          buffer_kib: int | None = None, numeric: bool = True,
-          verbose: int = 0) -> Iterator[SniffedPacket]:
+          buffer_kib: int | None = None, numeric: bool = True, verbose: int = 0,
+          timeout: float | None = None,
+          stop: threading.Event | Callable[[], object] | None = None,
+          write: str | None = None, pcapng: bool = False) -> SniffSession:
     """Packets from `interface` (or from `file`, a pcap/pcapng) matching `filter`.
 
-    Stops after `count` packets (0: at end of file, or never when live; the
-    caller breaks out of the loop). `immediate=True` uses the AF_PACKET
+    Iterate the returned `SniffSession`; it ends after `count` packets (0:
+    no limit), after `timeout` seconds of capture, once `stop` (a
+    threading.Event, or a callable returning true) is set, or at the end of
+    a file; a live capture without any of them runs until the caller breaks
+    out. `stop` is asked at least every 0.1 s even while no packet arrives.
+    Then `.stats` holds the kernel's counters (`received`, `dropped`,
+    `ifdropped`; None for a file) and `.captured` the packets yielded.
+    `write` saves every packet yielded to a pcap file (pcapng with
+    `pcapng=True`), flushed as it goes. `immediate=True` uses the AF_PACKET
     backend so each packet arrives at once instead of up to 50 ms late.
     Errors are `rawtools.errors` exceptions with one-line messages; a value
     out of range is refused by this call, before the first packet is asked for.
@@ -82,23 +74,31 @@ def sniff(interface: str | None = None, filter: str = "", *, count: int = 0,
     check_capture(count, snaplen, buffer_kib)
     if not isinstance(filter, str) or "\0" in filter:
         raise UsageError(f"filter: expected a BPF expression (a string), not {filter!r}")
-    return _sniffed(interface, filter, count, file, snaplen, promisc, immediate, backend,
-                    direction, buffer_kib, numeric, verbose)
+    options = SessionOptions(
+        count=count, timeout_ns=None if timeout is None else seconds("timeout", timeout),
+        until=_stop_condition(stop), write=file_name("write", write),
+        pcapng=flag("pcapng", pcapng), numeric=numeric, verbose=verbose)
+    if pcapng and write is None:
+        raise UsageError("pcapng=True needs write=FILE")
+
+    def opener() -> CaptureSource:
+        return open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
+                            immediate=immediate, backend=backend, direction=direction,
+                            buffer_kib=buffer_kib)
+
+    return SniffSession(opener, options)
 
 
-def _sniffed(interface: str | None, filter: str, count: int, file: str | None, snaplen: int,
-             promisc: bool, immediate: bool, backend: Backend, direction: Direction | None,
-             buffer_kib: int | None, numeric: bool, verbose: int) -> Iterator[SniffedPacket]:
-    from rawtools.tools.sniff.decode import Decoder
-
-    source = open_capture(interface, filter, file=file, snaplen=snaplen, promisc=promisc,
-                          immediate=immediate, backend=backend, direction=direction,
-                          buffer_kib=buffer_kib)
-    with source:
-        decoder = Decoder(source.linktype, numeric=numeric, verbose=verbose, ts_style="none")
-        linktype = source.linktype
-        for ts, data, orig in source.packets(count):
-            yield SniffedPacket(ts, data, orig, linktype, decoder)
+def _stop_condition(stop: object) -> Callable[[], object] | None:
+    """What the capture asks to know whether to stop: an Event's is_set, or the callable."""
+    if stop is None:
+        return None
+    is_set = getattr(stop, "is_set", None)
+    if callable(is_set):
+        return cast("Callable[[], object]", is_set)
+    if callable(stop):
+        return cast("Callable[[], object]", stop)
+    raise UsageError(f"invalid stop: {stop!r} (a threading.Event or a callable)")
 
 
 def open_capture(interface: str | None = None, filter: str = "", *, file: str | None = None,

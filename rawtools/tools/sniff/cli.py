@@ -23,16 +23,14 @@ from rawtools.io.capture import DEFAULT_SNAPLEN, CaptureSource, Packet
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop, killable
 from rawtools.jsonout import record
-from rawtools.tools.options import add_json_flag
+from rawtools.tools.options import add_json_flag, seconds
 from rawtools.tools.sniff.api import Backend, check_capture, open_capture
+from rawtools.tools.sniff.session import open_writer
 from rawtools.wire import link
 
 if TYPE_CHECKING:
     from rawtools.tools.sniff.decode import Decoder
     from rawtools.tools.sniff.output import CaptureWriter
-
-# Live handles report platform DLT values; files need the LINKTYPE number.
-DLT_TO_LINKTYPE = {link.DLT_RAW: link.LINKTYPE_RAW, link.DLT_RAW_OPENBSD: link.LINKTYPE_RAW}
 
 Render = Callable[[list[Packet]], str]
 
@@ -45,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-r", dest="read", metavar="FILE", help="read packets from a pcap/pcapng file")
     p.add_argument("-c", dest="count", type=int, default=0, metavar="COUNT",
                    help="stop after COUNT packets")
+    p.add_argument("--timeout", type=float, metavar="SEC",
+                   help="stop after SEC seconds of capture (not in tcpdump)")
     p.add_argument("-s", dest="snaplen", type=int, default=DEFAULT_SNAPLEN, metavar="SNAPLEN",
                    help="bytes to capture per packet (0 = 262144)")
     p.add_argument("-p", dest="promisc", action="store_false", help="no promiscuous mode")
@@ -113,14 +113,11 @@ def _text_output(args: argparse.Namespace, linktype: int) -> tuple[Render, Decod
 
 
 def _writer(args: argparse.Namespace, source: CaptureSource) -> CaptureWriter:
-    # Imported here: it brings dpkt, which nothing else on the printing path needs.
-    from rawtools.tools.sniff.output import CaptureWriter, parse_size
+    from rawtools.tools.sniff.output import parse_size
 
     size = parse_size(args.file_size) if args.file_size else 0
-    linktype = DLT_TO_LINKTYPE.get(source.linktype, source.linktype)
-    return CaptureWriter(args.write, linktype, source.snaplen, pcapng=args.pcapng, size=size,
-                         seconds=args.rotate_seconds, files=args.file_count,
-                         if_name=None if args.read else source.name, stats=source.stats)
+    return open_writer(args.write, source, pcapng=args.pcapng, size=size,
+                       seconds=args.rotate_seconds, files=args.file_count)
 
 
 def _plural(n: int, what: str) -> str:
@@ -129,6 +126,7 @@ def _plural(n: int, what: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     check_capture(args.count, args.snaplen, args.buffer_kib)
+    timeout_ns = None if args.timeout is None else seconds("--timeout", args.timeout)
     if args.pcapng and not args.write:
         raise UsageError("--pcapng needs -w FILE")
     if (args.file_size or args.rotate_seconds or args.file_count is not None) \
@@ -158,14 +156,15 @@ def run(args: argparse.Namespace) -> int:
             drop_privileges(args.user)
             # Opened as the unprivileged user, as tcpdump does, so the files are theirs.
             writer = _writer(args, source) if args.write else None
-            return _capture(args, source, writer, render, decoder, stop)
+            return _capture(args, source, writer, render, decoder, stop, timeout_ns)
         finally:
             source.close()
 
 
 def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWriter | None,
-             render: Render | None, decoder: Decoder | None, stop: Stop) -> int:
-    """Packets to the writer or as text until the end, a count or a stop; then the report."""
+             render: Render | None, decoder: Decoder | None, stop: Stop,
+             timeout_ns: int | None) -> int:
+    """Packets to the writer or as text until EOF, -c, --timeout or a stop; then the report."""
     where = f"reading from file {args.read}" if args.read else f"listening on {source.name}"
     snap = f"snapshot length {source.snaplen}" + ("" if args.read else " bytes")
     print(f"{where}, link-type {link.describe(source.linktype)}, {snap}", file=sys.stderr,
@@ -182,7 +181,7 @@ def _capture(args: argparse.Namespace, source: CaptureSource, writer: CaptureWri
     try:
         with stop.on_signals():
             try:
-                for batch in source.batches(args.count, stop):
+                for batch in source.batches(args.count, stop, timeout_ns=timeout_ns):
                     if writer:
                         captured += writer.write_batch(batch)
                         if writer.finished:

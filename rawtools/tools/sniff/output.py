@@ -150,8 +150,13 @@ class CaptureWriter:
             self._close()
             self._open()
 
-    def write_batch(self, batch: list[Packet]) -> int:
-        """Write a batch; returns how many were written (fewer once -G -W is done)."""
+    def write_batch(self, batch: list[Packet], *, flush: bool = True) -> int:
+        """Write a batch; returns how many were written (fewer once -G -W is done).
+
+        `flush=False` leaves the records buffered for a later `flush()`: the
+        Python API writes each packet just before handing it over, so that the
+        file never holds one the script did not see, and flushes per batch.
+        """
         written = 0
         rotating = self.size or self.seconds
         pcapng = self.pcapng
@@ -164,7 +169,8 @@ class CaptureWriter:
             self.bytes += (32 + len(data) + (-len(data) % 4)) if pcapng else 16 + len(data)
             written += 1
         self.count += written
-        self.writer.flush()
+        if flush:
+            self.writer.flush()
         return written
 
     def flush(self) -> None:

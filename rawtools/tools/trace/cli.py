@@ -20,7 +20,7 @@ from rawtools.tools.trace.render import (
     load_extensions,
     report_table,
 )
-from rawtools.tools.trace.report import build_result, report_stats, summary_record
+from rawtools.tools.trace.report import build_result, report_stats
 from rawtools.tools.trace.session import TraceRun, execute
 
 if TYPE_CHECKING:
@@ -165,8 +165,7 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
         else:
             print(f"explain: {ex.text()}")
     if out is not None:
-        rec = summary_record(result, report)
-        out.emit(rec.pop("type"), **rec)
+        out.write(result.to_dict(report))
     elif report:
         print(report_table(tr.host, report_stats(tr.rounds), names))
         if result.end == "gap":

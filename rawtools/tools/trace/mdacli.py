@@ -22,7 +22,6 @@ from rawtools.tools.trace.mdarender import (
     header,
     hop_lines,
     hop_record,
-    summary_record,
 )
 from rawtools.tools.trace.mdasession import MdaResult, execute_mda
 
@@ -64,8 +63,7 @@ def run_mda(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
         for f in dot_file:
             f.close()
     if out is not None:
-        rec = summary_record(result)
-        out.emit(rec.pop("type"), **rec)
+        out.write(result.to_dict())
     else:
         print(footer(result))
     return stop.exit_code() if result.interrupted and stop.requested else 0

@@ -69,22 +69,6 @@ def hop_record(hop: MdaHop) -> dict[str, Any]:
     }
 
 
-def summary_record(result: MdaResult) -> dict[str, Any]:
-    """The final JSON object of `--mda --json`."""
-    c = result.counters
-    return {
-        "type": "summary", "host": result.host, "dst": result.addr, "src": result.src,
-        "version": result.version, "method": result.method, "mda": True,
-        "confidence": result.confidence, "mechanism": result.mechanism,
-        "reached": result.reached, "hops": len(result.hops), "paths": result.paths,
-        "interfaces": sum(len(h.interfaces) for h in result.hops),
-        "links": [{"ttl": link.ttl, "from": link.src, "to": link.dst} for link in result.links],
-        "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
-        "unrelated": c.unrelated, "late": c.late, "malformed": c.malformed,
-        "interrupted": result.interrupted,
-    }
-
-
 def _quoted(*lines: str) -> str:
     """A DOT string of `lines`, quotes and backslashes escaped, joined by DOT's newline."""
     return '"' + "\\n".join(t.replace("\\", "\\\\").replace('"', '\\"') for t in lines) + '"'

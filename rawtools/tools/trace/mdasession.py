@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rawtools.engine import Mechanism
 from rawtools.io.loop import Recorder, run
@@ -18,6 +19,7 @@ from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.probesock import ProbeSocket
 from rawtools.io.stop import Stop
+from rawtools.jsonout import JsonResult, record
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, MDA_FLOWS, TraceConfig
 from rawtools.tools.trace.hops import Counters
@@ -27,7 +29,7 @@ from rawtools.wire.probes import Method, ProbeSpec
 
 
 @dataclass(slots=True)
-class MdaResult:
+class MdaResult(JsonResult):
     """A finished multipath trace: every hop's interfaces and the links between them.
 
     `src` is the address probes left from; `confidence` the percentage of
@@ -47,6 +49,18 @@ class MdaResult:
     hops: list[MdaHop]
     counters: Counters
     interrupted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The final JSON object of `--mda --json`."""
+        c = self.counters
+        return record(
+            "trace", "summary", host=self.host, dst=self.addr, src=self.src,
+            version=self.version, method=self.method, mda=True, confidence=self.confidence,
+            mechanism=self.mechanism, reached=self.reached, hops=len(self.hops),
+            paths=self.paths, interfaces=sum(len(h.interfaces) for h in self.hops),
+            links=[{"ttl": link.ttl, "from": link.src, "to": link.dst} for link in self.links],
+            sent=c.sent, answers=c.answers, duplicates=c.duplicates, unrelated=c.unrelated,
+            late=c.late, malformed=c.malformed, interrupted=self.interrupted)
 
     @property
     def links(self) -> list[Link]:

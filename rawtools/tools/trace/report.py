@@ -1,8 +1,8 @@
 """Trace results as data: the API's `TraceResult`, mtr's per-hop figures, the JSON summary.
 
 `build_result` turns a finished run into the `TraceResult` that
-`rawtools.trace()` returns, and `summary_record` writes `--json`'s last
-line from that same result, so the two cannot drift apart.
+`rawtools.trace()` returns, and its `to_dict()` is `--json`'s last line,
+so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from rawtools.engine import Mechanism
+from rawtools.jsonout import JsonResult, dumps, record
 from rawtools.tools.trace.hops import MS, Counters, EndReason, Hop
 from rawtools.wire.probes import Method
 
@@ -23,7 +24,7 @@ TraceEnd = EndReason | Literal["interrupted"]
 
 
 @dataclass(slots=True)
-class TraceResult:
+class TraceResult(JsonResult):
     """A finished trace: `hops` of the last round, every round in `rounds`.
 
     `mechanism` is "raw" (answers read on raw sockets), "dgram" (error queue,
@@ -47,6 +48,29 @@ class TraceResult:
     interrupted: bool = False
     end: TraceEnd = "max-ttl"
     gap: int | None = None
+
+    def to_dict(self, report: bool | None = None) -> dict[str, Any]:
+        """The final JSON object of `--json`, with mtr's figures per hop when `report`.
+
+        `report` None decides as the CLI does for the rounds run: figures
+        when there was more than one (`-c N`); `--report -c 1` is report=True.
+        """
+        c = self.counters
+        summary = record(
+            "trace", "summary", host=self.host, dst=self.addr, version=self.version,
+            method=self.method, paris=self.paris, mechanism=self.mechanism,
+            reached=self.reached, hops=len(self.hops), rounds=len(self.rounds), sent=c.sent,
+            answers=c.answers, duplicates=c.duplicates, unrelated=c.unrelated, late=c.late,
+            beyond=c.beyond, malformed=c.malformed, interrupted=self.interrupted,
+            end=self.end, gap=self.gap)
+        with_stats = len(self.rounds) > 1 if report is None else report
+        if with_stats:
+            summary["stats"] = [s.figures() for s in report_stats(self.rounds)]
+        return summary
+
+    def to_json(self, report: bool | None = None) -> str:
+        """`to_dict(report)` as the line `--json` prints, without its newline."""
+        return dumps(self.to_dict(report))
 
 
 def build_result(run: TraceRun) -> TraceResult:
@@ -117,18 +141,3 @@ def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:
                 stats.setdefault(hop.ttl, HopStats(hop.ttl)).add(hop)
     return [stats[t] for t in sorted(stats)]
 
-
-def summary_record(result: TraceResult, report: bool) -> dict[str, Any]:
-    """The final JSON object of `--json` (with mtr's figures per hop when `report`)."""
-    c = result.counters
-    summary: dict[str, Any] = {
-        "type": "summary", "host": result.host, "dst": result.addr, "version": result.version,
-        "method": result.method, "paris": result.paris, "mechanism": result.mechanism,
-        "reached": result.reached, "hops": len(result.hops), "rounds": len(result.rounds),
-        "sent": c.sent, "answers": c.answers, "duplicates": c.duplicates,
-        "unrelated": c.unrelated, "late": c.late, "beyond": c.beyond,
-        "malformed": c.malformed, "interrupted": result.interrupted, "end": result.end,
-        "gap": result.gap}
-    if report:
-        summary["stats"] = [s.figures() for s in report_stats(result.rounds)]
-    return summary

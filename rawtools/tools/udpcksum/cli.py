@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace, cfg: UdpCksumConfig, stop: Stop) -> int:
 
     result = build_result(execute(cfg, on_start, on_event, stop))
     if out is not None:
-        out.emit("summary", **result.to_dict())
+        out.write(result.to_dict())
     elif text and result.outcome == "interrupted":
         text.interrupted(result.tries)
     if result.outcome == "interrupted" and stop.requested:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from rawtools.engine import Mechanism
 from rawtools.io.ipsend import HeaderMode
+from rawtools.jsonout import JsonResult, record
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.udpcksum.engine import Outcome
 from rawtools.tools.udpcksum.events import Sent, Timeout, UdpCksumEvent
@@ -56,7 +57,7 @@ class IcmpSeen:
 
 
 @dataclass(frozen=True)
-class UdpCksumResult:
+class UdpCksumResult(JsonResult):
     """A finished run. `checksums` is UNP's answer ("on" / "off", None without a reply).
 
     `outcome` says how it ended ("reply", "no-server", "icmp-error",
@@ -96,7 +97,8 @@ class UdpCksumResult:
         return self.reply.verdict if self.reply else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "verdict": self.verdict}
+        """The final JSON object: the fields as plain data, then `verdict`."""
+        return record("udpcksum", "summary", **asdict(self), verdict=self.verdict)
 
 
 def build_result(run: UdpCksumRun) -> UdpCksumResult:
