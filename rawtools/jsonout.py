@@ -9,6 +9,7 @@ removing one bumps the schema.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import IO, Any
 
@@ -54,6 +55,9 @@ class JsonLines:
     """Writes convention objects as JSON lines, flushed so pipes see them live."""
 
     def __init__(self, tool: str, out: IO[str] | None = None) -> None:
+        # json loads here, before the tool opens its sockets and gives up
+        # root: past that, the interpreter's own files may be out of reach.
+        importlib.import_module("json")
         self.tool = tool
         self.out = out or sys.stdout
 

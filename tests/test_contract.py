@@ -59,9 +59,9 @@ def test_the_ping_api_refuses_empty_and_non_string_hosts():
 BAD_TRACE = [
     {"wait": math.nan}, {"wait": math.inf}, {"wait": 0}, {"pause": math.nan},
     {"pause": -1}, {"max_ttl": 256}, {"first_ttl": 0}, {"nqueries": 11},
-    {"inflight": 0}, {"port": 70000}, {"cycles": 0}, {"method": "sctp"},
+    {"inflight": 0}, {"port": 70000}, {"method": "sctp"},
     {"mechanism": "bogus"}, {"max_ttl": "30"}, {"gap": 0}, {"gap": 256}, {"gap": math.nan},
-    {"gap": "5"},
+    {"gap": "5"}, {"cycles": -1}, {"cycles": 0.5}, {"on_hop": 5}, {"on_hop": "print"},
 ]
 
 

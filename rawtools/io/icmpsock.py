@@ -26,6 +26,7 @@ from rawtools.errors import (
     RouteError,
     UsageError,
 )
+from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
     IP_PKTINFO,
@@ -39,7 +40,6 @@ from rawtools.io.sockopts import (
     SO_BINDTODEVICE,
     SO_TIMESTAMPNS,
     bind_device,
-    error_queued,
     parse_ancillary,
 )
 from rawtools.wire.checksum import inet_checksum
@@ -255,10 +255,6 @@ class IcmpSocket(SelectorWait):
 
     def _drain_errqueue(self) -> list[Received]:
         out: list[Received] = []
-        if not error_queued(self.sock):
-            return out
-        from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
-
         for q in read_error_queue(self.sock, self.family, _ANCBUF):
             src = self.source_for(q.dst)
             data = q.data

@@ -21,6 +21,7 @@ import time
 
 from rawtools.engine import Clock, Received, Send, SocketKind
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
+from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
 from rawtools.io.icmpsock import IcmpSocket, route_source
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
@@ -223,9 +224,6 @@ class ProbeSocket(SelectorWait):
         return out
 
     def _drain_udp_errors(self) -> list[Received]:
-        # Loaded here, on the unprivileged path only: its dataclasses cost every start.
-        from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
-
         assert self.sock is not None
         # A pending error makes the next recv fail; reading the queue clears it.
         out: list[Received] = []

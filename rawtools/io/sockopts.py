@@ -8,7 +8,6 @@ number and one parser for what recvmsg returns.
 
 from __future__ import annotations
 
-import select
 import socket
 import struct
 from typing import NamedTuple
@@ -77,17 +76,4 @@ def bind_device(sock: socket.socket, device: str | None) -> None:
         sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.encode())
     except OSError as e:
         raise InterfaceError(f"SO_BINDTODEVICE {device}: {e.strerror}") from None
-
-
-def error_queued(sock: socket.socket) -> bool:
-    """True when the socket's error queue (IP_RECVERR) holds something.
-
-    poll reports POLLERR exactly while the queue is not empty, without
-    taking anything from it (MSG_PEEK does not apply to MSG_ERRQUEUE): the
-    reader of the queue, and the modules it needs, are then loaded only for
-    a run that meets an error, not for every reply a datagram socket gets.
-    """
-    p = select.poll()
-    p.register(sock.fileno(), select.POLLERR)
-    return any(ev & select.POLLERR for _, ev in p.poll(0))
 

@@ -138,22 +138,24 @@ def exit_code(engine: PingEngine) -> int:
 
 
 class _JsonOut:
-    """--json's lines, loaded for --json alone: the result dataclasses cost every start."""
+    """--json's lines, loaded for --json alone: the result dataclasses cost every start.
+
+    Made before the socket opens: once root is given up, the interpreter's
+    own files may be out of reach, so nothing may be imported later.
+    """
 
     def __init__(self) -> None:
         from rawtools.jsonout import JsonLines
+        from rawtools.tools.ping.report import build_result, event_record
 
         self.out = JsonLines("ping")
+        self.record, self.result = event_record, build_result
 
     def event(self, ev: PingEvent) -> None:
-        from rawtools.tools.ping.report import event_record
-
-        rec = event_record(ev)
+        rec = self.record(ev)
         if rec is not None:
             self.out.emit(rec.pop("type"), **rec)
 
     def summary(self, result: PingRun) -> None:
         """The API's result as a dict: what a script gets is what --json prints."""
-        from rawtools.tools.ping.report import build_result
-
-        self.out.write(build_result(result).to_dict())
+        self.out.write(self.result(result).to_dict())

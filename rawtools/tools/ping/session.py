@@ -117,6 +117,10 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
     70 ms of a `ping -c 1` that records nothing.
     """
     replay = None
+    if cfg.record:
+        # Loaded now, while the interpreter's files are surely readable: once
+        # the socket is open, root is given up.
+        from rawtools.io.pcapfile import PcapWriter
     if cfg.replay:
         from rawtools.io.replay import ReplayTransport
         replay = ReplayTransport(cfg.replay)
@@ -153,10 +157,7 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
         drop_privileges()
         transport, ident, mechanism = sock, sock.ident, sock.mechanism
         source = cfg.source
-    recorder = None
-    if cfg.record:
-        from rawtools.io.pcapfile import PcapWriter
-        recorder = Recorder(PcapWriter.open(cfg.record))
+    recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
     engine = PingEngine(targets, cfg.opts, ident, version)
     on_start(targets, source)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -71,7 +72,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="re-probe hops that showed '*' slowly, also with another method, "
                         "and say whether each looks filtered, rate-limited or lossy")
     p.add_argument("-c", dest="cycles", type=int, metavar="CYCLES",
-                   help="repeat the trace CYCLES times and report mtr-like statistics")
+                   help="repeat the trace CYCLES times and report mtr-like statistics "
+                        "(0: until Ctrl-C, as --watch)")
+    p.add_argument("--watch", action="store_true",
+                   help="trace again every second until Ctrl-C, redrawing mtr's table in "
+                        "place (a new table per round when not on a terminal)")
     p.add_argument("--report", action="store_true",
                    help="mtr-like statistics per hop (10 cycles unless -c)")
     p.add_argument("--mda", action="store_true",
@@ -101,8 +106,9 @@ def config_from_args(args: argparse.Namespace) -> TraceConfig:
     """The flags, checked and turned into a trace by the constructor the API uses too."""
     # traceroute's -z: seconds, or milliseconds when above 10.
     pause = args.pause / 1000 if args.pause > 10 else args.pause
-    cycles = args.cycles if args.cycles is not None else (10 if args.report else 1)
-    nqueries = args.nqueries if args.nqueries is not None else (1 if cycles > 1 else 3)
+    cycles = args.cycles if args.cycles is not None else \
+        (0 if args.watch else 10 if args.report else 1)
+    nqueries = args.nqueries if args.nqueries is not None else (3 if cycles == 1 else 1)
     return trace_config(args.host, method=args.method, version=args.version,
                         first_ttl=args.first_ttl, max_ttl=args.max_ttl, nqueries=nqueries,
                         wait=_wait_seconds(args.wait), inflight=args.inflight, pause=pause,
@@ -125,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
-    report = args.report or (args.cycles is not None and args.cycles > 1)
+    watch = args.watch or cfg.cycles == 0
+    report = args.report or cfg.cycles != 1 or watch
     numeric = args.numeric or cfg.replay is not None
     names = ReverseNames(enabled=not numeric)
     # What only some runs need is loaded for those alone (start-up is most of
@@ -147,12 +154,22 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
 
     def on_hop(rnd: int, hop: Hop) -> None:
         if out is not None:
-            rec = hop_record(hop, rnd if cfg.cycles > 1 else None, args.extensions)
+            rec = hop_record(hop, None if cfg.cycles == 1 else rnd, args.extensions)
             out.emit("hop", **rec)
         elif not report:
             print(hop_line(hop, names, args.extensions), flush=True)
 
-    tr = execute(cfg, on_start, on_hop, stop)
+    on_round = _Redraw(names, sys.stdout.isatty()) if watch and out is None else None
+    tr = execute(cfg, on_start, on_hop, stop, on_round)
+    _ending(tr, cfg, out, report, watch, names)
+    if watch and tr.interrupted and stop.signum != signal.SIGTERM:
+        return 0  # Ctrl-C is how a watch ends, as q is mtr's
+    return stop.exit_code() if tr.interrupted and stop.requested else 0
+
+
+def _ending(tr: TraceRun, cfg: TraceConfig, out: JsonLines | None, report: bool, watch: bool,
+            names: ReverseNames) -> None:
+    """What follows the hop lines: the gap line, --explain's verdicts, the summary or table."""
     result = build_result(tr)
     if out is None and not report and result.end == "gap":
         print(gap_line(result, cfg.explain))
@@ -166,8 +183,29 @@ def _run(args: argparse.Namespace, cfg: TraceConfig, stop: Stop) -> int:
             print(f"explain: {ex.text()}")
     if out is not None:
         out.write(result.to_dict(report))
-    elif report:
+    elif report and not watch:
         print(report_table(tr.host, report_stats(tr.rounds), names))
         if result.end == "gap":
             print(gap_line(result, cfg.explain))
-    return stop.exit_code() if tr.interrupted and stop.requested else 0
+
+
+class _Redraw:
+    """--watch's screen: mtr's table again after every round.
+
+    On a terminal the table is redrawn in place (cursor home, clear below),
+    so it reads like mtr's display; piped or redirected, each round's table
+    follows the last under a `round N` line, so a log keeps every one.
+    """
+
+    def __init__(self, names: ReverseNames, in_place: bool) -> None:
+        self.names = names
+        self.in_place = in_place
+
+    def __call__(self, tr: TraceRun) -> None:
+        table = report_table(tr.host, report_stats(tr.rounds), self.names)
+        n = len(tr.rounds)
+        if self.in_place:
+            sys.stdout.write(f"\x1b[H\x1b[J{table}\nround {n}; Ctrl-C to stop\n")
+        else:
+            sys.stdout.write(f"{'' if n == 1 else chr(10)}round {n}\n{table}\n")
+        sys.stdout.flush()

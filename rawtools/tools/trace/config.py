@@ -114,9 +114,10 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
 
     `wait` is traceroute's -w and `pause` its -z, both in seconds; several
     `cycles` are spaced a second apart, mtr's pace, so that routers' ICMP
-    budgets refill between rounds. `gap` silent hops after the last that
-    answered end the trace (--gap). `method` (UDP) and `max_ttl` (30) left
-    None are, in a replay, what the recording shows.
+    budgets refill between rounds; 0 cycles run until stopped (--watch).
+    `gap` silent hops after the last that answered end the trace (--gap).
+    `method` (UDP) and `max_ttl` (30) left None are, in a replay, what the
+    recording shows.
     """
     method_given, max_ttl_given = method is not None, max_ttl is not None
     if method is not None:
@@ -139,7 +140,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
     if port is not None:
         whole("port (-p)", port, 1, 65535)
         _check_port_range(method, port, paris or mda, max_ttl, nqueries)
-    whole("cycles (-c)", cycles, 1, MAX_CYCLES)
+    whole("cycles (-c)", cycles, 0, MAX_CYCLES)
     whole("gap limit (--gap)", gap, 1, 255)
     if version not in (None, 4, 6):
         raise UsageError(f"invalid IP version: {version!r} (4 or 6)")
@@ -152,7 +153,7 @@ def trace_config(host: str | None = None, *, method: Method | None = None,
                        max_ttl=max_ttl, nqueries=nqueries, inflight=inflight,
                        timing=Timing(wait=wait_ns, pause=pause_ns), port=port, paris=paris,
                        source=source, device=interface, mechanism=mechanism, cycles=cycles,
-                       gap=gap, explain=explain, cycle_gap=1.0 if cycles > 1 else 0.0,
+                       gap=gap, explain=explain, cycle_gap=0.0 if cycles == 1 else 1.0,
                        record=record, replay=replay, max_ttl_given=max_ttl_given,
                        method_given=method_given, mda=mda, confidence=confidence, dot=dot)
 
@@ -169,7 +170,7 @@ def _check_mda(mda: bool, confidence: int, dot: str | None, method: Method, pari
             raise UsageError(f"{'--dot' if dot is not None else '--confidence'} belongs to "
                              "--mda: give --mda too")
         return
-    if cycles > 1:
+    if cycles != 1:
         raise UsageError("--mda finds every path in one run; it cannot be combined with "
                          "-c or --report")
     if explain:

@@ -49,6 +49,11 @@ class TraceResult(JsonResult):
     end: TraceEnd = "max-ttl"
     gap: int | None = None
 
+    @property
+    def stats(self) -> list[HopStats]:
+        """mtr's figures per hop over every round (`--report`'s rows): loss, RTTs, addresses."""
+        return report_stats(self.rounds)
+
     def to_dict(self, report: bool | None = None) -> dict[str, Any]:
         """The final JSON object of `--json`, with mtr's figures per hop when `report`.
 
@@ -65,7 +70,7 @@ class TraceResult(JsonResult):
             end=self.end, gap=self.gap)
         with_stats = len(self.rounds) > 1 if report is None else report
         if with_stats:
-            summary["stats"] = [s.figures() for s in report_stats(self.rounds)]
+            summary["stats"] = [s.figures() for s in self.stats]
         return summary
 
     def to_json(self, report: bool | None = None) -> str:
@@ -110,17 +115,44 @@ class HopStats:
 
     @property
     def loss(self) -> float:
+        """Loss% as mtr shows it: tries without an answer over tries sent."""
         return 100.0 * self.lost / self.sent if self.sent else 0.0
 
+    @property
+    def addr(self) -> str | None:
+        """The address that answered most often (a hop behind a balancer has several)."""
+        return self.addrs.most_common(1)[0][0] if self.addrs else None
+
+    @property
+    def avg(self) -> float | None:
+        return sum(self.rtts) / len(self.rtts) if self.rtts else None
+
+    @property
+    def best(self) -> float | None:
+        return min(self.rtts) if self.rtts else None
+
+    @property
+    def worst(self) -> float | None:
+        return max(self.rtts) if self.rtts else None
+
+    @property
+    def stdev(self) -> float | None:
+        """mtr's StDev: the population standard deviation of the RTTs, in ms."""
+        avg = self.avg
+        if avg is None:
+            return None
+        return math.sqrt(sum((x - avg) ** 2 for x in self.rtts) / len(self.rtts))
+
     def figures(self) -> dict[str, Any]:
-        r = self.rtts
-        avg = sum(r) / len(r) if r else None
-        sd = math.sqrt(sum((x - avg) ** 2 for x in r) / len(r)) if r and avg is not None \
-            else None
-        return {"ttl": self.ttl, "addr": self.addrs.most_common(1)[0][0] if r else None,
-                "addrs": sorted(self.addrs), "sent": self.sent, "loss_pct": self.loss,
-                "last_ms": self.last, "avg_ms": avg, "best_ms": min(r) if r else None,
-                "worst_ms": max(r) if r else None, "stdev_ms": sd}
+        """The row as `--json` writes it; times in ms."""
+        return {"ttl": self.ttl, "addr": self.addr, "addrs": sorted(self.addrs),
+                "sent": self.sent, "loss_pct": self.loss, "last_ms": self.last,
+                "avg_ms": self.avg, "best_ms": self.best, "worst_ms": self.worst,
+                "stdev_ms": self.stdev}
+
+    def __repr__(self) -> str:
+        return (f"HopStats(ttl={self.ttl}, addr={self.addr!r}, sent={self.sent}, "
+                f"loss={self.loss:.1f}%, avg={self.avg})")
 
 
 def report_stats(rounds: list[list[Hop]]) -> list[HopStats]:

@@ -8,6 +8,7 @@ itself; the pacing flags (-q, -N, -w, -z) must be those of the recorded run.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import time
 from collections.abc import Callable
@@ -134,8 +135,13 @@ def _open_live(cfg: TraceConfig) -> tuple[ProbeSocket, ProbeSocket | None, Probe
 
 def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None,
             on_hop: Callable[[int, Hop], None] | None = None,
-            stop: Stop | None = None) -> TraceRun:
-    """Run `cfg.cycles` rounds of the trace; `on_hop(round, hop)` as lines complete."""
+            stop: Stop | None = None,
+            on_round: Callable[[TraceRun], None] | None = None) -> TraceRun:
+    """Run `cfg.cycles` rounds of the trace (0: until `stop`).
+
+    `on_hop(round, hop)` as lines complete, `on_round(run)` after each
+    round with every round so far in `run.rounds` (a watch redraws then).
+    """
     transport: ReplayTransport | ProbeSocket
     other: ProbeSocket | None = None
     if cfg.record:
@@ -153,7 +159,7 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
     if on_start:
         on_start(result)
     try:
-        tag = _rounds(cfg, spec, transport, recorder, stop, result, on_hop)
+        tag = _rounds(cfg, spec, transport, recorder, stop, result, on_hop, on_round)
         if other is not None and isinstance(transport, ProbeSocket) and result.rounds \
                 and not result.interrupted:
             from rawtools.tools.trace.explain import explain
@@ -171,12 +177,13 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
 
 def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | ProbeSocket,
             recorder: Recorder | None, stop: Stop | None, result: TraceRun,
-            on_hop: Callable[[int, Hop], None] | None) -> int:
+            on_hop: Callable[[int, Hop], None] | None,
+            on_round: Callable[[TraceRun], None] | None = None) -> int:
     """Every round of the run into `result`; returns the tag the next probe would carry."""
     tag = 0
     previous: TraceEngine | None = None
     result.gap = cfg.gap
-    for rnd in range(cfg.cycles):
+    for rnd in itertools.count() if cfg.cycles == 0 else range(cfg.cycles):
         if rnd and cfg.cycle_gap and not cfg.replay:
             # mtr's pace: a round a second lets the routers' ICMP budget refill.
             if stop is not None:
@@ -211,6 +218,8 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
         if ending != "done":
             result.interrupted = True
             break
+        if on_round:
+            on_round(result)
     if not isinstance(transport, ProbeSocket):
         transport.finish(interrupted=result.interrupted)
     return tag
