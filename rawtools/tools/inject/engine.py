@@ -130,23 +130,22 @@ class InjectEngine:
     def _due_ns(self, j: int) -> int:
         """When frame number `j` of the run (loops counted) is due."""
         assert self.start_ns is not None
-        match self.opts.pacing:
-            case "topspeed":
-                return self.start_ns
-            case "pps":
-                return self.start_ns + math.ceil(j * NS / self._rate)
+        # if/elif, not match: the mutation tester's parser (parso) predates match.
+        if self.opts.pacing == "topspeed":
+            return self.start_ns
+        if self.opts.pacing == "pps":
+            return self.start_ns + math.ceil(j * NS / self._rate)
         n = len(self.sends)
         return self.start_ns + self._loop_offset(j // n) + self._due[j % n]
 
     def _due_until(self, now: int, i: int, end: int) -> int:
         """The index past the last frame of i..end-1 due by `now`."""
         assert self.start_ns is not None
-        match self.opts.pacing:
-            case "topspeed":
-                return end
-            case "pps":
-                due = (now - self.start_ns) * self._rate // NS + 1  # frames 0..due-1
-                return i + max(0, min(end - i, int(due) - self._next))
+        if self.opts.pacing == "topspeed":
+            return end
+        if self.opts.pacing == "pps":
+            due = (now - self.start_ns) * self._rate // NS + 1  # frames 0..due-1
+            return i + max(0, min(end - i, int(due) - self._next))
         base = self.start_ns + self._loop_offset(self._next // len(self.sends))
         return bisect_right(self._due, now - base, i, end)
 
