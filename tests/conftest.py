@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
+import ctypes
 import os
-import socket
+import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -39,44 +37,23 @@ def without_privileges(argv: list[str]) -> list[str]:
     return ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *argv]
 
 
-def _in_root_netns() -> bool:
-    try:
-        return os.stat("/proc/self/ns/net").st_ino == os.stat("/proc/1/ns/net").st_ino
-    except OSError:
-        return False
 
+def _leave_the_machines_network() -> None:
+    """Move this test process, and every process it starts, into an empty network namespace.
 
-def _guarded(method_name: str) -> Any:
-    """A socket method that refuses to reach the machine's network from the test process.
-
-    Probes belong in a lab's namespaces; the test process lives in the
-    machine's own, whose default route leads off the machine. A live API
-    call whose argument check regressed (or a test that forgot to run its
-    tool inside the lab) would send real traffic there: it fails instead.
+    Probes belong in a lab's namespaces; the machine's own has a default
+    route that leads off the machine. A test that runs a tool outside its
+    lab, or whose refused argument became valid (`ping A B` once refused
+    mixed IPv4 and IPv6, later pinged both), would send real traffic
+    there. In a namespace of its own with only loopback, such a probe finds
+    no route; labs are still reached by name (`ip netns exec`).
     """
-    original = getattr(socket.socket, method_name)
-
-    def guarded(self: socket.socket, *args: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6) and args:
-            addr = {"connect": args[0], "sendto": args[-1],
-                    "sendmsg": args[3] if len(args) > 3 else None}[method_name]
-            host = addr[0] if isinstance(addr, tuple) and addr else None
-            if isinstance(host, str) and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
-                raise RuntimeError(f"test process sent to {host} from the machine's own "
-                                   "network namespace: run it inside a lab")
-        return original(self, *args)
-
-    return guarded
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _no_traffic_off_the_lab() -> Iterator[None]:
-    if not _in_root_netns():
-        yield
+    if os.geteuid() != 0 or os.environ.get("RAWTOOLS_TEST_HOST_NETWORK"):
         return
-    saved = {m: getattr(socket.socket, m) for m in ("sendto", "sendmsg", "connect")}
-    for m in saved:
-        setattr(socket.socket, m, _guarded(m))
-    yield
-    for m, f in saved.items():
-        setattr(socket.socket, m, f)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) for the test run")
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+_leave_the_machines_network()

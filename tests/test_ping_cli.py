@@ -39,10 +39,10 @@ def one_line_error(r, *words):
     (["-c", "abc", "198.18.0.1"], ["-c"]),
     (["::ffff:198.18.0.1"], ["IPv4-mapped"]),
     (["-4", "2001:db8::1"], ["IPv4"]),
+    (["-I", "198.18.0.1", "198.18.0.1", "2001:db8::1"], ["source address", "mix"]),
     (["-g", "198.18.0.0/8"], ["more than"]),
     (["-g", "not-a-net"], ["-g"]),
     ([], ["no target"]),
-    (["198.18.0.1", "2001:db8::1"], ["mix"]),
     # issue 11, defect 1: nan and inf got past the range checks into int() (a traceback)
     (["-i", "nan", "198.18.0.1"], ["interval (-i)", "nan"]),
     (["-i", "inf", "198.18.0.1"], ["interval (-i)", "inf"]),

@@ -34,7 +34,7 @@ def error_for(send_data: bytes, src: str, typ: int = 11, code: int = 0) -> bytes
 
 
 def engine(**kw) -> PingEngine:
-    return PingEngine([Target(DST, DST)], PingOptions(**kw), ident=0x4242, version=4)
+    return PingEngine([Target(DST, DST)], PingOptions(**kw), idents={4: 0x4242})
 
 
 def test_count_stops_after_replies_and_stats_are_iputils_integers():
@@ -106,7 +106,7 @@ def test_deadline_ends_an_endless_ping():
 def test_multi_target_retries_silent_targets_then_reports_them():
     targets = [Target("198.18.9.7", "a"), Target("198.18.9.8", "b")]
     e = PingEngine(targets, PingOptions(multi=True, timeout_ns=500 * MS, retries=1,
-                                        spacing_ns=MS), ident=1, version=4)
+                                        spacing_ns=MS), idents={4: 1})
     now, sent = 0, []
     while not e.done:
         for s in e.poll(now):
@@ -123,7 +123,7 @@ def test_multi_target_retries_silent_targets_then_reports_them():
 def test_a_target_without_a_route_is_never_probed_and_not_waited_for():
     targets = [Target("198.18.9.7", "a"), Target("198.18.9.8", "b", no_route="No route")]
     e = PingEngine(targets, PingOptions(multi=True, timeout_ns=500 * MS, retries=2,
-                                        spacing_ns=MS), ident=1, version=4)
+                                        spacing_ns=MS), idents={4: 1})
     sent = e.poll(0)
     assert [s.dst for s in sent] == ["198.18.9.7"]
     e.sent(sent[0], 0)
@@ -139,7 +139,7 @@ def test_a_target_without_a_route_is_never_probed_and_not_waited_for():
 def test_a_sweep_with_no_route_at_all_ends_at_once():
     targets = [Target(f"198.18.9.{i}", str(i), no_route="Network is unreachable")
                for i in (1, 2)]
-    e = PingEngine(targets, PingOptions(multi=True), ident=1, version=4)
+    e = PingEngine(targets, PingOptions(multi=True), idents={4: 1})
     assert e.poll(5) == [] and e.done and e.end_ns == 5
     assert [ev.reason for ev in e.take_events() if isinstance(ev, NoRoute)] == \
         ["Network is unreachable"] * 2

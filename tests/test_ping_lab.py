@@ -299,3 +299,32 @@ def test_duplicates_are_marked_and_counted_like_iputils(make_lab):
         assert (b.transmitted, b.received, b.duplicates) == (3, 3, 2)
         assert [(x[2], x[5]) for x in a.replies] == [(x[2], x[5]) for x in b.replies]
         assert rawtools_rtt_line(printed_us(b)) == b.rtt_line
+
+
+@pytest.mark.parametrize("mech", ["raw", "dgram"])
+def test_ipv4_and_ipv6_targets_in_one_run(make_lab, mech):
+    """One run, one socket per family: each target answers as iputils finds it does."""
+    lab = make_lab(2, extra_dst4=["198.18.9.5"], extra_dst6=["2001:db8:0:99::5"])
+    up = [lab.dst4, lab.dst6, "198.18.9.5", "2001:db8:0:99::5"]
+    down = ["198.18.9.6", "2001:db8:0:99::6"]
+    r = ping(lab, "-c", "2", "-i", "0.2", "-W", "1", "--socket", mech, "--json", *up, *down)
+    summary = json.loads(r.stdout.splitlines()[-1])
+    ours = {t["addr"]: t["received"] for t in summary["targets"]}
+    for addr in up + down:
+        theirs = lab.run("host", ["ping", "-n", "-c", "1", "-W", "1", addr])
+        assert (ours[addr] > 0) == (theirs.returncode == 0), (addr, ours, theirs.stdout)
+    assert sorted(summary["alive"]) == sorted(up)
+
+
+def test_a_run_of_both_families_replays_as_recorded(make_lab, tmp_path):
+    """The replay finds our address in each family (the first datagram of each is ours)."""
+    import os
+
+    lab = make_lab(1)
+    os.chmod(tmp_path, 0o777)
+    pcap = tmp_path / "mixed.pcap"
+    live = ping(lab, "-c", "2", "-i", "0.2", "--record", str(pcap), lab.dst4, lab.dst6)
+    assert live.returncode == 0, live.stderr
+    again = ping(lab, "--replay", str(pcap), "-c", "2", "-i", "0.2")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == live.stdout

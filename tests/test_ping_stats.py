@@ -87,7 +87,7 @@ def test_duplicates_count_in_the_statistics_as_iputils_sums_them():
     """Replies and duplicates both go into min/avg/max/mdev (total = nreceived + nrepeats)."""
     from test_ping_engine import reply_for
     e = PingEngine([Target("198.18.3.2", "198.18.3.2")], PingOptions(count=2, interval_ns=NS),
-                   ident=0x4242, version=4)
+                   idents={4: 0x4242})
     rtts = {1: [104_000, 105_000], 2: [114_000, 300_000]}  # the second of each: a copy
     for seq in (1, 2):
         now = seq * NS

@@ -270,3 +270,28 @@ class IcmpSocket(SelectorWait):
     def close(self) -> None:
         super().close()
         self.sock.close()
+
+
+class IcmpSockets(SelectorWait):
+    """An IPv4 and an IPv6 echo socket as one transport: one run pings both families.
+
+    Each send leaves by the socket of its destination's family and both
+    sockets are waited on together, so a target list that mixes the two
+    (a host's A and AAAA addresses, a dual-stack inventory) is one run with
+    one summary instead of two runs whose timings cannot be compared.
+    """
+
+    def __init__(self, socks: dict[int, IcmpSocket]) -> None:
+        super().__init__()
+        self.socks = socks
+        for s in socks.values():
+            self.add_reader(s.sock.fileno(), s.drain)
+
+    def send(self, send: Send) -> tuple[int, bytes | None]:
+        return self.socks[6 if ":" in send.dst else 4].send(send)
+
+    def close(self) -> None:
+        super().close()
+        for s in self.socks.values():
+            s.close()
+

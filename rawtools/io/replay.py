@@ -146,13 +146,19 @@ class ReplayTransport:
         if not recs:
             raise ReplayError(f"{path}: no IP packets to replay")
         self.local = recs[0][2].src
+        # Our address in each IP version is the source of that version's first
+        # datagram (a run sends before anything answers it): a ping of IPv4
+        # and IPv6 targets together records from two.
+        local: dict[int, str] = {}
+        for _ts, _pkt, h in recs:
+            local.setdefault(h.version, h.src)
         # Outgoing: (timestamp, datagram, destination); incoming: (timestamp, datagram),
         # and for each, how many outgoing datagrams the file holds before it.
         self.outgoing: list[tuple[int, bytes, str]] = []
         self.incoming: list[tuple[int, bytes]] = []
         self._sent_before: list[int] = []
         for ts, pkt, h in recs:
-            if h.src == self.local and not _is_answer(pkt):
+            if h.src == local[h.version] and not _is_answer(pkt):
                 self.outgoing.append((ts, pkt, h.dst))
             else:
                 self.incoming.append((ts, pkt))

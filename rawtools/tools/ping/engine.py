@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rawtools.engine import Received, Send
@@ -129,14 +130,19 @@ def make_payload(fill: bytes, now_ns: int) -> bytes:
 
 
 class PingEngine:
-    """Probes one or many targets with echo requests from one identifier."""
+    """Probes one or many targets with echo requests, one identifier per IP version.
 
-    def __init__(self, targets: list[Target], opts: PingOptions, ident: int,
-                 version: int) -> None:
+    `idents` maps each version the targets use to the identifier its socket
+    sends (the kernel picks it on a datagram socket); `ident` is the first
+    target's, the one the CLI names.
+    """
+
+    def __init__(self, targets: list[Target], opts: PingOptions,
+                 idents: Mapping[int, int]) -> None:
         self.targets = targets
         self.opts = opts
-        self.ident = ident
-        self.version = version
+        self.idents = dict(idents)
+        self.ident = self.idents[targets[0].version] if targets else 0
         self.events: list[PingEvent] = []
         self.probes: dict[int, Probe] = {}
         self.next_seq = 1
@@ -262,7 +268,7 @@ class PingEngine:
             self.outstanding -= 1  # 65536 probes later its sequence number is reused
         self.probes[seq] = probe
         self.outstanding += 1
-        data = build_echo(t.version, self.ident, seq, make_payload(self.fill, now))
+        data = build_echo(t.version, self.idents[t.version], seq, make_payload(self.fill, now))
         self.pipe = max(self.pipe, self.outstanding)
         return Send(t.addr, data, ttl=self.opts.ttl, meta=probe)
 
@@ -329,7 +335,7 @@ class PingEngine:
             self._finish(pkt.ts_ns)
 
     def _on_reply(self, icmp: Icmp, pkt: Received) -> None:
-        if icmp.ident != self.ident or icmp.version != self.version or icmp.seq is None:
+        if icmp.seq is None or icmp.ident is None or self.idents.get(icmp.version) != icmp.ident:
             return  # another process's ping
         probe = self.probes.get(icmp.seq)
         if probe is None:
@@ -368,7 +374,7 @@ class PingEngine:
         if q.proto not in (PROTO_ICMP, PROTO_ICMP6) or q.echo is None:
             return
         ident, seq = q.echo
-        if ident != self.ident:
+        if self.idents.get(q.version) != ident:
             return
         probe = self.probes.get(seq)
         if probe is None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, RouteError, UsageError
-from rawtools.io.icmpsock import IcmpSocket, is_broadcast
+from rawtools.io.icmpsock import IcmpSocket, IcmpSockets, is_broadcast
 from rawtools.io.loop import Recorder, run
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop
@@ -43,8 +43,9 @@ def sweep_targets(cidr: str) -> list[str]:
     return [str(a) for a in hosts]
 
 
-def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[Target], int]:
-    """Resolve every target once; all must be of one IP version (one socket)."""
+def plan_targets(cfg: PingConfig, replay: ReplayTransport | None,
+                 ) -> tuple[list[Target], list[int]]:
+    """Resolve every target once; the IP versions they use, the first target's first."""
     names = list(cfg.targets)
     if cfg.sweep:
         names += sweep_targets(cfg.sweep)
@@ -53,16 +54,18 @@ def plan_targets(cfg: PingConfig, replay: ReplayTransport | None) -> tuple[list[
     if not names:
         raise UsageError("no target given (usage: rawtools ping [options] HOST ...)")
     targets: list[Target] = []
-    versions = set()
+    versions: list[int] = []
     for name in names:
         addr, version = resolve(name, cfg.version)
-        versions.add(version)
+        if version not in versions:
+            versions.append(version)
         targets.append(Target(addr, name))
-    if len(versions) > 1:
-        raise UsageError("targets mix IPv4 and IPv6; give -4 or -6, or ping them separately")
+    if len(versions) > 1 and cfg.source is not None:
+        raise UsageError(f"-I {cfg.source}: a source address is of one IP version and the "
+                         "targets mix IPv4 and IPv6; give -4 or -6, or an interface name")
     if len(targets) > 1:
         cfg.opts.multi = True  # a replayed sweep is a sweep, named or not
-    return targets, versions.pop()
+    return targets, versions
 
 
 def _options_from_recording(cfg: PingConfig, replay: ReplayTransport) -> None:
@@ -100,6 +103,39 @@ def check_routes(sock: IcmpSocket, targets: list[Target], multi: bool) -> None:
             t.no_route = e.reason
 
 
+def _open_sockets(cfg: PingConfig, targets: list[Target], versions: list[int],
+                  ) -> dict[int, IcmpSocket]:
+    """One echo socket per IP version the targets use, each with its routes checked."""
+    socks: dict[int, IcmpSocket] = {}
+    try:
+        for v in versions:
+            socks[v] = IcmpSocket(v, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
+                                  cfg.broadcast)
+            check_routes(socks[v], [t for t in targets if t.version == v], cfg.opts.multi)
+    except BaseException:
+        for s in socks.values():
+            s.close()
+        raise
+    return socks
+
+
+def _recorded_idents(replay: ReplayTransport, cfg: PingConfig) -> dict[int, int]:
+    """The identifier each IP version's echo requests carried in the recording."""
+    first = parse_ip(replay.first_outgoing)
+    if first is None or first.kind != "echo-request":
+        raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
+                          "nothing to replay")
+    if cfg.version not in (None, replay.version):
+        raise replay.diverged(f"probe 1: the recording is IPv{replay.version}, this run "
+                              f"asks for IPv{cfg.version}")
+    idents: dict[int, int] = {}
+    for _ts, pkt, _dst in replay.outgoing:
+        sent = parse_ip(pkt)
+        if sent is not None and sent.kind == "echo-request" and sent.ident is not None:
+            idents.setdefault(sent.version, sent.ident)
+    return idents
+
+
 @dataclass
 class PingRun:
     """What a finished run leaves: the engine's tallies and how it was done."""
@@ -124,17 +160,10 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
     if cfg.replay:
         from rawtools.io.replay import ReplayTransport
         replay = ReplayTransport(cfg.replay)
-    ident = 0
+    idents: dict[int, int] = {}
     if replay is not None:
-        first = parse_ip(replay.first_outgoing)
-        if first is None or first.kind != "echo-request":
-            raise ReplayError(f"{cfg.replay}: does not start with an echo request of ours; "
-                              "nothing to replay")
-        ident = first.ident or 0
-        if cfg.version not in (None, replay.version):
-            raise replay.diverged(f"probe 1: the recording is IPv{replay.version}, this run "
-                                  f"asks for IPv{cfg.version}")
-    targets, version = plan_targets(cfg, replay)
+        idents = _recorded_idents(replay, cfg)
+    targets, versions = plan_targets(cfg, replay)
     transport: Transport
     mechanism: Mechanism
     source: str | None
@@ -147,18 +176,14 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
             # iputils asks before its header; a sweep meets it at the send instead.
             raise UsageError(f"{targets[0].addr} is a broadcast address: give -b to ping it "
                              "(if it is not, check the local firewall rules)")
-        sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
-                          cfg.broadcast)
-        try:
-            check_routes(sock, targets, cfg.opts.multi)
-        except BaseException:
-            sock.close()
-            raise
+        socks = _open_sockets(cfg, targets, versions)
         drop_privileges()
-        transport, ident, mechanism = sock, sock.ident, sock.mechanism
+        idents = {v: s.ident for v, s in socks.items()}
+        mechanism = socks[versions[0]].mechanism
+        transport = socks[versions[0]] if len(socks) == 1 else IcmpSockets(socks)
         source = cfg.source
     recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
-    engine = PingEngine(targets, cfg.opts, ident, version)
+    engine = PingEngine(targets, cfg.opts, idents)
     on_start(targets, source)
     try:
         ending = run(engine, transport, recorder, stop, on_event)
