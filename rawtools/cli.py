@@ -78,7 +78,19 @@ def _columns() -> int:
     return columns or 80
 
 
-def _load(tool: str) -> ToolCli:
+class _Completion(argparse.Action):
+    """--completion SHELL, loaded only when given: rawtools.completion reads every tool."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from rawtools.completion import script
+
+        print(script(str(values)), end="")
+        parser.exit()
+
+
+def load_tool(tool: str) -> ToolCli:
+    """The CLI module of `tool`, imported now (each tool's modules load only when it runs)."""
     return cast(ToolCli, importlib.import_module(f"rawtools.tools.{tool}.cli"))
 
 
@@ -86,6 +98,8 @@ def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, ToolCli | N
     """The top-level parser, with full flags only for `tool` (if known)."""
     top = OneLineParser(prog="rawtools", description="Packet-level network tools.")
     top.add_argument("--version", action="version", version=f"rawtools {__version__}")
+    top.add_argument("--completion", choices=["bash", "zsh"], action=_Completion,
+                     help="print a completion script for the shell and exit")
     sub = top.add_subparsers(dest="tool", metavar="TOOL", parser_class=OneLineParser)
     sub.required = True
     if tool is None:
@@ -95,7 +109,7 @@ def build_parser(tool: str | None) -> tuple[argparse.ArgumentParser, ToolCli | N
     # A named tool needs only its own parser: building all eight costs a
     # start 5-10 ms of argparse and gettext work for help nobody asked for.
     p = sub.add_parser(tool, help=TOOLS[tool], description=TOOLS[tool])
-    module = _load(tool)
+    module = load_tool(tool)
     module.add_arguments(p)
     return top, module
 

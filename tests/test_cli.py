@@ -8,9 +8,9 @@ import rawtools
 
 
 def test_every_listed_tool_has_a_cli_and_an_api():
-    from rawtools.cli import TOOLS, _load
+    from rawtools.cli import TOOLS, load_tool
     for tool in TOOLS:
-        module = _load(tool)
+        module = load_tool(tool)
         assert callable(module.add_arguments) and callable(module.run)
     for name in rawtools.__all__:
         assert callable(getattr(rawtools, name))
