@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS="iputils-ping traceroute mtr-tiny tcpdump tshark fping nftables ethtool iproute2 util-linux tcpreplay linux-libc-dev netbase zsh"
+DEBS="iputils-ping traceroute mtr-tiny tcpdump tshark fping nftables ethtool iproute2 util-linux tcpreplay linux-libc-dev netbase zsh jq"
 missing=""
 for p in $DEBS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
