@@ -46,12 +46,16 @@ _API = {
 }
 __all__ = [
     "Address", "Hop", "InjectResult", "Interface", "MdaResult", "PingResult", "Probe",
-    "SniffSession", "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "ifaces",
-    "inject", "ping", "sniff", "trace", "trace_mda", "udpcksum",
+    "SniffSession", "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "aio",
+    "ifaces", "inject", "ping", "sniff", "trace", "trace_mda", "udpcksum",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "aio":  # the asyncio forms, a module of their own: `await rawtools.aio.ping(...)`
+        value = importlib.import_module("rawtools.aio")
+        globals()[name] = value
+        return value
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'rawtools' has no attribute {name!r}")

@@ -13,6 +13,11 @@ def test_every_listed_tool_has_a_cli_and_an_api():
         module = load_tool(tool)
         assert callable(module.add_arguments) and callable(module.run)
     for name in rawtools.__all__:
+        if name == "aio":  # the asyncio forms: a module of coroutines
+            import inspect
+            assert all(inspect.iscoroutinefunction(getattr(rawtools.aio, f))
+                       for f in ("ping", "trace"))
+            continue
         assert callable(getattr(rawtools, name))
 
 

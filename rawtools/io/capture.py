@@ -101,6 +101,13 @@ class CaptureStats:
     ifdropped: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """No packet now: wait for the capture to turn readable, at most `seconds` (None: no limit)."""
+
+    seconds: float | None
+
+
 class CaptureSource:
     """The reading loop shared by the libpcap and AF_PACKET backends.
 
@@ -140,12 +147,26 @@ class CaptureSource:
         script's callable): asked before every read, and every `POLL_S` while
         no packet comes, since a capture may stay silent forever.
         """
-        left = count
-        end = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
-
         def stopped() -> bool:
             return (stop is not None and stop.requested) or (until is not None and bool(until()))
 
+        for step in self.steps(count, stopped, timeout_ns, polled=until is not None):
+            if isinstance(step, Wait):
+                self.wait(step.seconds, None if stop is None else stop.fd)
+            else:
+                yield step
+
+    def steps(self, count: int, stopped: Callable[[], bool], timeout_ns: int | None,
+              polled: bool) -> Iterator[list[Packet] | Wait]:
+        """The reading plan both loops follow: a batch to hand on, or how long to wait.
+
+        The blocking loop (`batches`) sleeps in select; asyncio's waits on
+        the running loop's reader. Either way the same rules end the capture:
+        EOF, `count` packets, `timeout_ns` of capture, or `stopped()`, which
+        is asked before every read and, when `polled`, every POLL_S.
+        """
+        left = count
+        end = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
         while not stopped():
             now = time.monotonic_ns()
             if end is not None and now >= end:
@@ -162,8 +183,7 @@ class CaptureSource:
             elif not self.live:
                 return
             else:
-                self.wait(_wait_s(now, end, until is not None),
-                          None if stop is None else stop.fd)
+                yield Wait(_wait_s(now, end, polled))
 
     def packets(self, count: int = 0) -> Iterator[Packet]:
         """Every packet, one at a time (see `batches` for the fast form)."""

@@ -73,7 +73,7 @@ def run(engine: Engine[E], transport: Transport, recorder: Recorder | None = Non
                 if recorder:
                     recorder.add(ts, wire)
             flush()
-            if _finished(engine):
+            if finished(engine):
                 break
             for pkt in transport.wait(engine.next_deadline(), wake):
                 if recorder:
@@ -88,7 +88,7 @@ def run(engine: Engine[E], transport: Transport, recorder: Recorder | None = Non
     return ending
 
 
-def _finished(engine: Engine[E]) -> bool:
+def finished(engine: Engine[E]) -> bool:
     """`engine.done`, read anew: a type checker would keep the loop condition's answer."""
     return engine.done
 

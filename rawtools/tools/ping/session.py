@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, RouteError, UsageError
 from rawtools.io.icmpsock import IcmpSocket, IcmpSockets, is_broadcast
-from rawtools.io.loop import Recorder, run
+from rawtools.io.loop import Ending, Recorder, run
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
@@ -145,9 +145,49 @@ class PingRun:
     source: str | None
 
 
+@dataclass
+class Prepared:
+    """A run ready to go: sockets open (root given up) or a recording loaded, the engine made.
+
+    The blocking loop (`execute`) and asyncio's (`rawtools.aio.ping`) drive
+    the same prepared run; only the waiting differs.
+    """
+
+    engine: PingEngine
+    transport: Transport
+    recorder: Recorder | None
+    replay: ReplayTransport | None
+    mechanism: Mechanism
+    source: str | None
+
+    def close(self) -> None:
+        self.transport.close()
+        if self.recorder:
+            self.recorder.writer.close()
+
+    def conclude(self, ending: Ending) -> PingRun:
+        """The finished run; a replay that ran dry or parted from its recording raises."""
+        if self.replay is not None:
+            if ending == "end-of-input" and self.replay.cut_at is not None:
+                raise self.replay.cut_short()
+            self.replay.finish(interrupted=ending == "stopped")
+        return PingRun(self.engine, self.mechanism, self.source)
+
+
 def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None],
             on_event: Callable[[PingEvent], None], stop: Stop | None = None) -> PingRun:
-    """Run to the end (count, deadline, Ctrl-C or end of a replay file).
+    """Run to the end (count, deadline, Ctrl-C or end of a replay file)."""
+    p = prepare(cfg)
+    on_start(p.engine.targets, p.source)
+    try:
+        ending = run(p.engine, p.transport, p.recorder, stop, on_event)
+    finally:
+        p.close()
+    return p.conclude(ending)
+
+
+def prepare(cfg: PingConfig) -> Prepared:
+    """Resolve, open the sockets (then give up root) or load the recording; make the engine.
 
     Recording and replay modules load only when asked: they bring dpkt,
     70 ms of a `ping -c 1` that records nothing.
@@ -182,17 +222,10 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
         mechanism = socks[versions[0]].mechanism
         transport = socks[versions[0]] if len(socks) == 1 else IcmpSockets(socks)
         source = cfg.source
-    recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
-    engine = PingEngine(targets, cfg.opts, idents)
-    on_start(targets, source)
     try:
-        ending = run(engine, transport, recorder, stop, on_event)
-    finally:
+        recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
+    except BaseException:
         transport.close()
-        if recorder:
-            recorder.writer.close()
-    if replay is not None:
-        if ending == "end-of-input" and replay.cut_at is not None:
-            raise replay.cut_short()
-        replay.finish(interrupted=ending == "stopped")
-    return PingRun(engine, mechanism, source)
+        raise
+    return Prepared(PingEngine(targets, cfg.opts, idents), transport, recorder, replay,
+                    mechanism, source)

@@ -15,15 +15,18 @@ script saw, and stays a valid capture when the script is interrupted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
-from rawtools.io.capture import CaptureSource, CaptureStats
+from rawtools.io.capture import CaptureSource, CaptureStats, Packet, Wait
 from rawtools.wire import link
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rawtools.tools.sniff.decode import Decoder
     from rawtools.tools.sniff.output import CaptureWriter
 
@@ -124,6 +127,40 @@ class SniffSession:
         self.close()
 
     def _run(self) -> Generator[SniffedPacket]:
+        o = self._options
+        with self._opened() as (source, emit):
+            for batch in source.batches(o.count, timeout_ns=o.timeout_ns, until=o.until):
+                yield from emit(batch)
+
+    def __aiter__(self) -> AsyncIterator[SniffedPacket]:
+        """`async for`: the same capture, waited for on the running asyncio loop."""
+        return self._arun()
+
+    async def _arun(self) -> AsyncIterator[SniffedPacket]:
+        import asyncio
+
+        o = self._options
+        with self._opened() as (source, emit):
+            loop = asyncio.get_running_loop()
+            until = o.until
+            for step in source.steps(o.count, lambda: until is not None and bool(until()),
+                                     o.timeout_ns, polled=until is not None):
+                if isinstance(step, Wait):
+                    await _readable(loop, source.fileno(), step.seconds)
+                    continue
+                for packet in emit(step):
+                    yield packet
+                await asyncio.sleep(0)  # a file reads without waiting: let others run
+
+    @contextlib.contextmanager
+    def _opened(self) -> Iterator[tuple[CaptureSource, Callable[[list[Packet]],
+                                                                 Iterator[SniffedPacket]]]]:
+        """The capture and the writer open; `emit(batch)` writes, counts and decodes on demand.
+
+        Both loops (iteration and `async for`) go through here, so the file
+        holds exactly what was yielded, flushed after every batch, and the
+        final statistics are kept once the capture closes.
+        """
         from rawtools.tools.sniff.decode import Decoder
 
         o = self._options
@@ -134,7 +171,8 @@ class SniffSession:
                 decoder = Decoder(source.linktype, numeric=o.numeric, verbose=o.verbose,
                                   ts_style="none")
                 linktype = source.linktype
-                for batch in source.batches(o.count, timeout_ns=o.timeout_ns, until=o.until):
+
+                def emit(batch: list[Packet]) -> Iterator[SniffedPacket]:
                     for packet in batch:
                         if writer is not None:
                             writer.write_batch([packet], flush=False)
@@ -142,6 +180,8 @@ class SniffSession:
                         yield SniffedPacket(*packet, linktype, decoder)
                     if writer is not None:
                         writer.flush()
+
+                yield source, emit
             finally:
                 if writer is not None:
                     writer.close()
@@ -149,3 +189,21 @@ class SniffSession:
             self._final = source.stats()
             self._source = None
             source.close()
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, fd: int, seconds: float | None) -> None:
+    """Until `fd` turns readable or `seconds` pass, on the running loop's reader."""
+    import asyncio
+
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ready, seconds)
+    finally:
+        loop.remove_reader(fd)

@@ -8,7 +8,6 @@ itself; the pacing flags (-q, -N, -w, -z) must be those of the recorded run.
 
 from __future__ import annotations
 
-import itertools
 import struct
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
-from rawtools.io.loop import Recorder, run
+from rawtools.io.loop import Ending, Recorder, run
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.probesock import ProbeSocket
 from rawtools.io.stop import Stop
@@ -142,6 +141,43 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
     `on_hop(round, hop)` as lines complete, `on_round(run)` after each
     round with every round so far in `run.rounds` (a watch redraws then).
     """
+    p = prepare(cfg)
+    transport, other, result = p.transport, p.other, p.result
+    if on_start:
+        on_start(result)
+    try:
+        tag = _rounds(cfg, p.spec, transport, p.recorder, stop, result, on_hop, on_round)
+        if other is not None and isinstance(transport, ProbeSocket) and result.rounds \
+                and not result.interrupted:
+            from rawtools.tools.trace.explain import explain
+
+            result.explanations = explain(p.spec, transport, other, result.rounds[-1],
+                                          p.recorder, stop, tag)
+    finally:
+        p.close()
+    return result
+
+
+@dataclass
+class Prepared:
+    """A trace ready to go: sockets open (root given up) or a recording loaded."""
+
+    spec: ProbeSpec
+    transport: ReplayTransport | ProbeSocket
+    other: ProbeSocket | None
+    recorder: Recorder | None
+    result: TraceRun
+
+    def close(self) -> None:
+        if self.other is not None:
+            self.other.close()
+        self.transport.close()
+        if self.recorder:
+            self.recorder.writer.close()
+
+
+def prepare(cfg: TraceConfig) -> Prepared:
+    """Open the probe sockets (then give up root) or the recording, and the run's record."""
     transport: ReplayTransport | ProbeSocket
     other: ProbeSocket | None = None
     if cfg.record:
@@ -155,24 +191,13 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
         transport, other, spec = _open_live(cfg)
         assert cfg.host is not None
         result = TraceRun(spec, cfg.host, transport.mechanism, [], False, Counters())
-    recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
-    if on_start:
-        on_start(result)
+    p = Prepared(spec, transport, other, None, result)
     try:
-        tag = _rounds(cfg, spec, transport, recorder, stop, result, on_hop, on_round)
-        if other is not None and isinstance(transport, ProbeSocket) and result.rounds \
-                and not result.interrupted:
-            from rawtools.tools.trace.explain import explain
-
-            result.explanations = explain(spec, transport, other, result.rounds[-1], recorder,
-                                          stop, tag)
-    finally:
-        if other is not None:
-            other.close()
-        transport.close()
-        if recorder:
-            recorder.writer.close()
-    return result
+        p.recorder = Recorder(PcapWriter.open(cfg.record)) if cfg.record else None
+    except BaseException:
+        p.close()
+        raise
+    return p
 
 
 def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | ProbeSocket,
@@ -180,49 +205,85 @@ def _rounds(cfg: TraceConfig, spec: ProbeSpec, transport: ReplayTransport | Prob
             on_hop: Callable[[int, Hop], None] | None,
             on_round: Callable[[TraceRun], None] | None = None) -> int:
     """Every round of the run into `result`; returns the tag the next probe would carry."""
-    tag = 0
-    previous: TraceEngine | None = None
-    result.gap = cfg.gap
-    for rnd in itertools.count() if cfg.cycles == 0 else range(cfg.cycles):
-        if rnd and cfg.cycle_gap and not cfg.replay:
-            # mtr's pace: a round a second lets the routers' ICMP budget refill.
+    rounds = Rounds(cfg, spec, transport, result, on_hop, on_round)
+    while (step := rounds.next()) is not None:
+        engine, pause = step
+        if pause:
             if stop is not None:
-                stop.sleep(cfg.cycle_gap)
+                stop.sleep(pause)
             else:
-                time.sleep(cfg.cycle_gap)
+                time.sleep(pause)
         if stop is not None and stop.requested:
             result.interrupted = True
             break
+        if not rounds.ended(engine, run(engine, transport, recorder, stop, rounds.hop_done)):
+            break
+    return rounds.finish()
+
+
+class Rounds:
+    """The rounds of one trace and what each leaves in `result`, for either loop to drive.
+
+    The blocking loop (`execute`) and asyncio's (`rawtools.aio.trace`) run
+    the same rounds; only how they wait (for answers, and a second between
+    rounds, mtr's pace, so routers' ICMP budgets refill) differs.
+    """
+
+    def __init__(self, cfg: TraceConfig, spec: ProbeSpec,
+                 transport: ReplayTransport | ProbeSocket, result: TraceRun,
+                 on_hop: Callable[[int, Hop], None] | None,
+                 on_round: Callable[[TraceRun], None] | None = None) -> None:
+        self.cfg, self.spec, self.transport, self.result = cfg, spec, transport, result
+        self.on_hop, self.on_round = on_hop, on_round
+        self.tag = 0
+        self.rnd = -1
+        self.previous: TraceEngine | None = None
+        result.gap = cfg.gap
+
+    def next(self) -> tuple[TraceEngine, float] | None:
+        """The next round's engine and the seconds to wait before it; None after the last."""
+        cfg = self.cfg
+        if cfg.cycles and self.rnd + 1 >= cfg.cycles:
+            return None
+        self.rnd += 1
         # Several rounds send each probe once, as mtr does (they identify the
         # hops between them); later rounds continue the tags (a straggler
         # answering a probe of the previous round is never taken for one of
         # this round) and the destination's distance.
-        engine = previous.next_round() if previous is not None else TraceEngine(
-            spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight, cfg.timing,
+        engine = self.previous.next_round() if self.previous is not None else TraceEngine(
+            self.spec, cfg.first_ttl, cfg.max_ttl, cfg.nqueries, cfg.inflight, cfg.timing,
             gap=cfg.gap, retry=cfg.cycles == 1)
-        previous = engine
+        self.previous = engine
+        pause = cfg.cycle_gap if self.rnd and not cfg.replay else 0.0
+        return engine, pause
 
-        def hop_done(ev: HopDone, rnd: int = rnd) -> None:
-            if on_hop:
-                on_hop(rnd, ev.hop)
+    def hop_done(self, ev: HopDone) -> None:
+        if self.on_hop:
+            self.on_hop(self.rnd, ev.hop)
 
-        ending = run(engine, transport, recorder, stop, hop_done)
+    def ended(self, engine: TraceEngine, ending: Ending) -> bool:
+        """File a round's hops and counts; whether another round may follow."""
+        result, transport = self.result, self.transport
         if ending == "end-of-input" and not isinstance(transport, ProbeSocket) \
                 and transport.cut_at is not None:
-            _surviving(engine, transport, rnd, on_hop)
+            _surviving(engine, transport, self.rnd, self.on_hop)
         result.rounds.append(engine.all_hops())
         result.reached = result.reached or engine.reached
         result.end = engine.end
         result.counters.add(engine.counters)
-        tag = engine.next_tag
+        self.tag = engine.next_tag
         if ending != "done":
             result.interrupted = True
-            break
-        if on_round:
-            on_round(result)
-    if not isinstance(transport, ProbeSocket):
-        transport.finish(interrupted=result.interrupted)
-    return tag
+            return False
+        if self.on_round:
+            self.on_round(result)
+        return True
+
+    def finish(self) -> int:
+        """A replay checks it was used up; the tag the next probe would carry."""
+        if not isinstance(self.transport, ProbeSocket):
+            self.transport.finish(interrupted=self.result.interrupted)
+        return self.tag
 
 
 def _surviving(engine: TraceEngine, transport: ReplayTransport, rnd: int,
