@@ -148,7 +148,7 @@ def execute(cfg: PingConfig, on_start: Callable[[list[Target], str | None], None
             raise UsageError(f"{targets[0].addr} is a broadcast address: give -b to ping it "
                              "(if it is not, check the local firewall rules)")
         sock = IcmpSocket(version, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
-                          cfg.broadcast)
+                          cfg.broadcast, cfg.dont_fragment)
         try:
             check_routes(sock, targets, cfg.opts.multi)
         except BaseException:
