@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+from typing import Any
 
 import dpkt
 
-RECORDS = {
+RECORDS: dict[int, dict[str, Any]] = {
     dpkt.dns.DNS_A: {"ip": socket.inet_pton(socket.AF_INET, "198.18.255.1")},
     dpkt.dns.DNS_AAAA: {"ip6": socket.inet_pton(socket.AF_INET6, "2001:db8:ff::1")},
     dpkt.dns.DNS_NS: {"nsname": "ns.lab"},
