@@ -10,6 +10,7 @@ A resolver is `rawtools.testing.dnsserver` running in the destination.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -223,3 +224,26 @@ def test_no_default_route_fails_the_gateway_check(make_lab):
     (gw,) = by_name(lines, "gateway")
     assert gw["verdict"] == "fail" and "no default route" in gw["evidence"]
     assert by_name(lines, "interfaces")[0]["verdict"] == "ok"
+
+
+def test_every_check_works_after_the_first_gives_up_root(make_lab):
+    """Started as sudo starts it (SUDO_UID of nobody): the first ping drops root.
+
+    Every later check then runs as nobody, with a datagram ICMP socket and
+    an interpreter whose files may be unreadable, so everything doctor needs
+    must already be imported; the MTU check's frag-needed then arrives on the
+    error queue rather than on a raw socket.
+    """
+    lab = make_lab(2, mtu={1: 1400})
+    with_default_routes(lab)
+    env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
+    with resolver(lab):
+        r = lab.run("host", rawtools_argv("doctor", "--json", "--dns", lab.dst4, lab.dst4),
+                    timeout=120, env=env)
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    validate(lines)
+    verdicts = {c["name"]: c["verdict"] for c in lines[:-1]}
+    assert verdicts == {"interfaces": "ok", "gateway": "ok", "dns": "ok", "path": "ok",
+                        "mtu": "warn"}, lines
+    assert by_name(lines, "mtu")[0]["details"]["pmtu"] == 1400
