@@ -247,3 +247,17 @@ def test_every_check_works_after_the_first_gives_up_root(make_lab):
     assert verdicts == {"interfaces": "ok", "gateway": "ok", "dns": "ok", "path": "ok",
                         "mtu": "warn"}, lines
     assert by_name(lines, "mtu")[0]["details"]["pmtu"] == 1400
+
+
+def test_a_link_local_ipv6_gateway_is_pinged_on_its_link(make_lab):
+    """Router advertisements give most IPv6 hosts a gateway like fe80::1 dev eth0."""
+    lab = make_lab(1)
+    shown = lab.run("r1", ["ip", "-6", "-o", "addr", "show", "dev", lab.ifname(0, "right"),
+                           "scope", "link"], check=True).stdout
+    ll = shown.split()[3].split("/")[0]
+    lab.run("host", ["ip", "-6", "route", "add", "default", "via", ll, "dev", lab.host_if],
+            check=True)
+    code, lines, _ = doctor(lab, "--check", "gateway")
+    (gw,) = by_name(lines, "gateway")
+    assert code == 0 and gw["verdict"] == "ok", gw
+    assert gw["details"]["gateway"] == ll and gw["details"]["received"] == 3

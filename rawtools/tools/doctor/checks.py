@@ -121,7 +121,8 @@ def dns(cfg: DoctorConfig) -> list[Check]:
                              f"answered {o.rcode_name} to {cfg.query} {cfg.qtype}", details))
         else:
             out.append(Check("dns", subject, "ok",
-                             f"{cfg.query} {cfg.qtype}: NOERROR, {o.answers} answers in "
+                             f"{cfg.query} {cfg.qtype}: NOERROR, {o.answers} "
+                             f"answer{'' if o.answers == 1 else 's'} in "
                              f"{o.rtt_ms:.3f} ms", details))
     return out
 
