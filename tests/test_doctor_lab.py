@@ -261,3 +261,28 @@ def test_a_link_local_ipv6_gateway_is_pinged_on_its_link(make_lab):
     (gw,) = by_name(lines, "gateway")
     assert code == 0 and gw["verdict"] == "ok", gw
     assert gw["details"]["gateway"] == ll and gw["details"]["received"] == 3
+
+
+def test_a_router_that_swallows_frag_needed_is_a_pmtu_black_hole(make_lab):
+    lab = make_lab(2, mtu={1: 1400})
+    lab.nft("r1", """
+table ip rtlab_blackhole {
+  chain out { type filter hook output priority 0; policy accept;
+    icmp type destination-unreachable icmp code frag-needed drop
+  }
+}
+""")
+    code, lines, _ = doctor(lab, "--check", "mtu", "-w", "0.5", lab.dst4)
+    (mtu,) = by_name(lines, "mtu")
+    assert code == 1 and mtu["verdict"] == "fail" and mtu["details"]["black_hole"]
+    assert mtu["details"]["pmtu"] == 1400 and mtu["details"]["told_by"] == []
+    assert mtu["details"]["tried"][0] == 1500 and "black hole" in mtu["evidence"]
+
+
+def test_an_unreachable_answer_names_the_hop_that_sent_it(make_lab):
+    lab = make_lab(2)
+    lab.unreachable_from_last("198.18.50.0/24")
+    code, lines, _ = doctor(lab, "--check", "path", "198.18.50.1")
+    (path,) = by_name(lines, "path")
+    assert code == 1 and path["verdict"] == "fail" and path["details"]["failed_hop"] == 2
+    assert lab.router4(2) in path["evidence"] and "!H" in path["evidence"]
