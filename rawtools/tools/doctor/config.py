@@ -89,9 +89,9 @@ def doctor_config(host: str | None = None, *, dns: Sequence[str] | str | None = 
         [c for c in CHECKS if host is not None or c not in ("path", "mtu")]
     if host is None and ({"path", "mtu"} & set(chosen)):
         raise UsageError("the path and mtu checks need a HOST")
-    seconds("wait", wait)
+    seconds("wait (-w)", wait)
     if wait > MAX_WAIT_S:
-        raise UsageError(f"invalid wait: '{wait:g}': at most {MAX_WAIT_S} seconds")
+        raise UsageError(f"invalid wait (-w): '{wait:g}': at most {MAX_WAIT_S} seconds")
     path = file_name("resolv_conf", resolv_conf)
     if path is None:
         raise UsageError(f"invalid resolv_conf: {resolv_conf!r}")
