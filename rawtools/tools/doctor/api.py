@@ -1,4 +1,9 @@
-"""`rawtools.doctor()`: the composite diagnosis, checks as typed results."""
+"""`rawtools.doctor()`: the composite diagnosis, checks as typed results.
+
+`trace` comes from `rawtools` at import, like the names the checks use, so
+it is loaded before the first ping gives up root (after which a late
+import may find the interpreter's files unreadable).
+"""
 
 from __future__ import annotations
 

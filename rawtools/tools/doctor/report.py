@@ -57,10 +57,6 @@ class DoctorResult(JsonResult):
         bad: tuple[Verdict, ...] = ("fail", "warn") if self.strict else ("fail",)
         return not any(c.verdict in bad for c in self.checks)
 
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.verdict == "fail"]
-
     def to_dict(self) -> dict[str, Any]:
         """The summary line: counts, the verdict, and every check's object without its head."""
         checks = [{k: v for k, v in c.to_dict().items() if k not in ("schema", "tool", "type")}
