@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from rawtools import aio
+    from rawtools.tools.doctor.api import Check, DoctorResult, doctor
     from rawtools.tools.ifaces.api import Address, Interface, ifaces
     from rawtools.tools.inject.api import InjectResult, inject
     from rawtools.tools.ping.api import PingResult, TargetResult, ping
@@ -43,11 +45,15 @@ _API = {
     "ifaces": "rawtools.tools.ifaces.api",
     "Interface": "rawtools.tools.ifaces.api",
     "Address": "rawtools.tools.ifaces.api",
+    "doctor": "rawtools.tools.doctor.api",
+    "DoctorResult": "rawtools.tools.doctor.api",
+    "Check": "rawtools.tools.doctor.api",
 }
 __all__ = [
-    "Address", "Hop", "InjectResult", "Interface", "MdaResult", "PingResult", "Probe",
-    "SniffSession", "SniffedPacket", "TargetResult", "TraceResult", "UdpCksumResult", "aio",
-    "ifaces", "inject", "ping", "sniff", "trace", "trace_mda", "udpcksum",
+    "Address", "Check", "DoctorResult", "Hop", "InjectResult", "Interface", "MdaResult",
+    "PingResult", "Probe", "SniffSession", "SniffedPacket", "TargetResult", "TraceResult",
+    "UdpCksumResult", "aio", "doctor", "ifaces", "inject", "ping", "sniff", "trace",
+    "trace_mda", "udpcksum",
 ]
 
 

@@ -27,6 +27,7 @@ TOOLS = {
     "icmpd": "hand UDP applications the ICMP errors their datagrams caused (UNP's icmpd)",
     "udpcli": "UDP client that learns its ICMP errors from icmpd (UNP's dg_cli)",
     "ifaces": "list interfaces with flags, MTU and addresses",
+    "doctor": "diagnose interfaces, gateway, resolvers, and the path and MTU to a host",
 }
 
 

@@ -41,6 +41,7 @@ BAD_PING = [
     {"interval": 1e300}, {"timeout": -1.0}, {"deadline": math.nan}, {"count": -1},
     {"count": 0}, {"count": 2.5}, {"count": True}, {"size": 70000}, {"ttl": 0},
     {"mechanism": "bogus"}, {"retries": -1}, {"pattern": "xyz"}, {"version": 5},
+    {"dont_fragment": 1}, {"dont_fragment": "yes"},
 ]
 
 
@@ -94,6 +95,25 @@ def test_the_sniff_api_refuses_before_opening_anything(kw):
     assert "\n" not in str(e.value)
 
 
+BAD_DOCTOR = [
+    {"wait": math.nan}, {"wait": math.inf}, {"wait": 0}, {"wait": -1}, {"wait": 61},
+    {"wait": "1"}, {"dns": "resolver.lab"}, {"dns": ["198.18.0.1", ""]}, {"dns": 5},
+    {"dns": []}, {"dns": b"198.18.0.1"}, {"checks": "bogus"}, {"checks": []}, {"checks": 3},
+    {"checks": ["path"]}, {"host": ""}, {"host": 7}, {"max_ttl": 0}, {"max_ttl": 256},
+    {"max_ttl": 1.5}, {"version": 5}, {"strict": 1}, {"query": ""}, {"query": "a..b"},
+    {"query": "x" * 64}, {"qtype": "MX"}, {"resolv_conf": ""}, {"resolv_conf": "a\0b"},
+    {"on_check": 5},
+]
+
+
+@pytest.mark.parametrize("kw", BAD_DOCTOR, ids=lambda kw: "-".join(map(str, kw.items())))
+def test_the_doctor_api_refuses_before_any_check(kw):
+    # Nothing may be probed: the test process is in the machine's own namespace.
+    with pytest.raises(UsageError) as e:
+        rawtools.doctor(**kw)
+    assert "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize("argv", [
     ["ping", "-i", "nan", "198.18.0.1"], ["ping", "-i", "inf", "198.18.0.1"],
     ["ping", "-W", "nan", "198.18.0.1"], ["ping", "-w", "1e300", "198.18.0.1"],
@@ -101,6 +121,12 @@ def test_the_sniff_api_refuses_before_opening_anything(kw):
     ["trace", "-z", "nan", "198.18.0.1"],
     ["sniff", "--timeout", "nan", "-i", "lo"], ["sniff", "--timeout", "-1", "-i", "lo"],
     ["sniff", "--timeout", "1e300", "-i", "lo"],
+    # doctor with --check interfaces only: a check that slipped would still send nothing.
+    ["doctor", "-w", "nan", "--check", "interfaces"],
+    ["doctor", "-w", "inf", "--check", "interfaces"],
+    ["doctor", "-w", "0", "--check", "interfaces"],
+    ["doctor", "--dns", "resolver.lab", "--check", "interfaces"],
+    ["doctor", "--check", "path"], ["doctor", "--query", "a..b", "--check", "interfaces"],
 ])
 def test_nan_inf_and_huge_flags_are_one_line_exit_2(argv):
     r = subprocess.run(rawtools_argv(*argv), capture_output=True, text=True, timeout=30)

@@ -99,6 +99,10 @@ CLI_CASES = [
                                              "--", v]),
     _positional("udpcli", "HOST", lambda v: ["udpcli", "--icmpd", NO_DAEMON, "--", v, "9"]),
     _positional("ifaces", "IFACE", lambda v: ["ifaces", "--", v]),
+    # doctor checks only the interfaces: the other checks would probe from this namespace.
+    *[_flag("doctor", f, ["--check", "interfaces"])
+      for f in ("-w", "-m", "--dns", "--query", "--qtype", "--resolv-conf", "--check")],
+    _positional("doctor", "HOST", lambda v: ["doctor", "--check", "interfaces", "--", v]),
 ]
 
 
@@ -166,7 +170,7 @@ def _sniff_writing(write: Any) -> list[Any]:
 API_CASES: list[tuple[str, Callable[..., Any], list[str]]] = [
     ("ping", lambda **kw: rawtools.ping(replay=PING[1], **kw),
      ["count", "interval", "size", "ttl", "timeout", "deadline", "sweep", "version",
-      "interface", "pattern", "retries", "mechanism", "broadcast"]),
+      "interface", "pattern", "retries", "mechanism", "broadcast", "dont_fragment"]),
     ("ping", lambda **kw: rawtools.ping(kw.pop("host"), replay=PING[1], **kw), ["host"]),
     ("trace", lambda **kw: rawtools.trace(replay=TRACE[1], **kw),
      ["host", "method", "version", "first_ttl", "max_ttl", "nqueries", "wait", "inflight",
@@ -181,6 +185,10 @@ API_CASES: list[tuple[str, Callable[..., Any], list[str]]] = [
      ["filter", "count", "snaplen", "promisc", "immediate", "backend", "direction",
       "buffer_kib", "numeric", "verbose", "timeout", "stop", "pcapng"]),
     ("sniff", _sniff_writing, ["write"]),
+    # Only the interfaces are checked (nothing is sent); every value is still validated.
+    ("doctor", lambda **kw: rawtools.doctor(checks=["interfaces"], **kw),
+     ["host", "dns", "wait", "resolv_conf", "query", "qtype", "version", "max_ttl", "strict",
+      "on_check"]),
 ]
 API_PARAMS = [(tool, call, arg) for tool, call, args in API_CASES for arg in args]
 

@@ -29,14 +29,17 @@ from rawtools.errors import (
 from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
 from rawtools.io.loop import SelectorWait
 from rawtools.io.sockopts import (
+    IP_MTU_DISCOVER,
     IP_PKTINFO,
     IP_RECVERR,
     IP_RECVTTL,
     IP_TTL,
+    IPV6_MTU_DISCOVER,
     IPV6_RECVERR,
     IPV6_RECVHOPLIMIT,
     IPV6_RECVPKTINFO,
     IPV6_UNICAST_HOPS,
+    PMTUDISC_PROBE,
     SO_BINDTODEVICE,
     SO_TIMESTAMPNS,
     bind_device,
@@ -105,13 +108,17 @@ class IcmpSocket(SelectorWait):
     `mechanism` is "dgram" or "raw"; `ident` is the echo identifier replies
     carry (the kernel's choice on a datagram socket, where it is the local
     "port"). `device` binds to an interface (SO_BINDTODEVICE), `source` to an
-    address; both are resolved before privileges are dropped.
+    address; both are resolved before privileges are dropped. `dont_fragment`
+    sets DF with IP_PMTUDISC_PROBE (iputils' `-M probe`): every probe leaves
+    unfragmented whatever path MTU the kernel cached, so each one too big for
+    a link draws its own fragmentation-needed / packet-too-big; only probes
+    over the interface's own MTU fail locally (EMSGSIZE, an unanswered probe).
     """
 
     def __init__(self, version: int, mechanism: SocketKind | None = None,
                  source: str | None = None,
                  device: str | None = None, ttl: int | None = None,
-                 broadcast: bool = False) -> None:
+                 broadcast: bool = False, dont_fragment: bool = False) -> None:
         super().__init__()
         self.version = version
         self.family = socket.AF_INET6 if version == 6 else socket.AF_INET
@@ -124,6 +131,11 @@ class IcmpSocket(SelectorWait):
         s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         if broadcast:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        if dont_fragment:
+            if version == 6:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_PROBE)
+            else:
+                s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_PROBE)
         bind_device(s, device)
         if source:
             try:

@@ -15,12 +15,15 @@ def ping(*hosts: str, count: int | None = None, interval: float | None = None,
          deadline: float | None = None, sweep: str | None = None, version: int | None = None,
          interface: str | None = None, pattern: bytes | str | None = None, retries: int = 2,
          mechanism: SocketKind | None = None, record: str | None = None,
-         replay: str | None = None, broadcast: bool = False) -> PingResult:
+         replay: str | None = None, broadcast: bool = False,
+         dont_fragment: bool = False) -> PingResult:
     """Ping one or more hosts (or a CIDR `sweep`) and return typed results.
 
     The arguments are ping's flags by name (`interval` -i in seconds, 1 by
     default; `timeout` -W; `deadline` -w; `interface` -I, a device or a
-    source address; `pattern` -p; `mechanism` --socket; `broadcast` -b).
+    source address; `pattern` -p; `mechanism` --socket; `broadcast` -b;
+    `dont_fragment` -M probe: DF set, so a probe too big for the path draws
+    an error whose `mtu` names the narrower link).
     With one host and no count or deadline ping would run forever, so the
     API defaults to `count=3` then. Several hosts or a sweep are probed concurrently from
     one socket; each TargetResult says whether it answered (`state`: alive,
@@ -37,5 +40,5 @@ def ping(*hosts: str, count: int | None = None, interval: float | None = None,
                       timeout=timeout, deadline=deadline, sweep=sweep, version=version,
                       interface=interface, pattern=pattern, retries=retries,
                       mechanism=mechanism, record=record, replay=replay,
-                      broadcast=broadcast)
+                      broadcast=broadcast, dont_fragment=dont_fragment)
     return build_result(execute(cfg, lambda _targets, _source: None, lambda _ev: None))

@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="report probes still unanswered when the next is sent")
     p.add_argument("-b", dest="broadcast", action="store_true",
                    help="allow pinging a broadcast address")
+    p.add_argument("-M", dest="pmtudisc", choices=["probe"],
+                   help="probe: set Don't Fragment and ignore the cached path MTU (as "
+                        "iputils' -M probe), so too-big probes draw frag-needed errors")
     p.add_argument("-f", dest="flood", action="store_true", help="flood ping (root only)")
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="verbose: say which socket type is used")
@@ -65,7 +68,8 @@ def config_from_args(args: argparse.Namespace) -> PingConfig:
                        sweep=args.sweep, version=args.version, interface=args.interface,
                        pattern=args.pattern, flood=args.flood, outstanding=args.outstanding,
                        retries=args.retries, mechanism=args.mechanism, record=args.record,
-                       replay=args.replay, broadcast=args.broadcast)
+                       replay=args.replay, broadcast=args.broadcast,
+                       dont_fragment=args.pmtudisc == "probe")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.privileges import has_net_raw
 from rawtools.net.resolve import is_numeric
-from rawtools.tools.options import NS, choice, seconds, texts, whole
+from rawtools.tools.options import NS, choice, flag, seconds, texts, whole
 from rawtools.tools.ping.engine import MS, PingOptions
 
 SOCKETS: tuple[SocketKind, ...] = ("raw", "dgram")
@@ -42,6 +42,7 @@ class PingConfig:
     interval_given: bool = True
     size_given: bool = True
     broadcast: bool = False
+    dont_fragment: bool = False
 
 
 def parse_pattern(text: str | bytes | None) -> bytes:
@@ -64,13 +65,17 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
                 interface: str | None = None, pattern: str | bytes | None = None,
                 flood: bool = False, outstanding: bool = False, retries: int = 2,
                 mechanism: SocketKind | None = None, record: str | None = None,
-                replay: str | None = None, broadcast: bool = False) -> PingConfig:
+                replay: str | None = None, broadcast: bool = False,
+                dont_fragment: bool = False) -> PingConfig:
     """Check every value as iputils does and build the run's configuration.
 
     `interface` is a device name or a source address, as ping's -I; `None`
     for `interval` means 1 s (10 ms with `flood`), for `size` 56 bytes, or
     either as recorded in a replay. `broadcast` is -b: without it, the
     kernel refuses to send to a broadcast address, and ping says so.
+    `dont_fragment` is `-M probe`: DF set, the cached path MTU ignored, so a
+    probe too big for a link on the way draws fragmentation-needed (packet
+    too big) with that link's MTU, which is how path MTU is measured.
     """
     if isinstance(hosts, str):
         hosts = [hosts]
@@ -95,6 +100,7 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
         choice("socket", mechanism, SOCKETS)
     if not isinstance(broadcast, bool):
         raise UsageError(f"invalid broadcast (-b): {broadcast!r} (True or False)")
+    flag("dont_fragment (-M probe)", dont_fragment)
     fast = flood or (interval_ns is not None and interval_ns < USER_MIN_INTERVAL_NS)
     if fast and replay is None and not has_net_raw():
         raise UsageError("cannot flood; minimal interval allowed for user is 200ms")
@@ -116,4 +122,5 @@ def ping_config(hosts: Sequence[str] = (), *, count: int | None = None,
     return PingConfig(targets=list(hosts), sweep=sweep or None, version=version, opts=opts,
                       source=source, device=device, mechanism=mechanism, record=record,
                       replay=replay, interval_given=interval is not None,
-                      size_given=size_given, broadcast=broadcast)
+                      size_given=size_given, broadcast=broadcast,
+                      dont_fragment=dont_fragment)

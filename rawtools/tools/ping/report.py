@@ -27,13 +27,18 @@ from rawtools.tools.ping.session import PingRun
 
 @dataclass(frozen=True)
 class ErrorSeen:
-    """An ICMP error a router (or our own host) sent about one of our probes."""
+    """An ICMP error a router (or our own host) sent about one of our probes.
+
+    `mtu` is the next-hop MTU a fragmentation-needed or packet-too-big
+    carries (None for other errors): what path MTU discovery learns.
+    """
 
     seq: int
     src: str
     type: int
     code: int
     text: str
+    mtu: int | None = None
 
 
 TargetState = Literal["alive", "unreachable", "no-route"]
@@ -112,7 +117,7 @@ def _target_result(t: Target) -> TargetResult:
         min_ms=ms(st.min_us if st else None), avg_ms=ms(st.avg_us if st else None),
         max_ms=ms(st.max_us if st else None), mdev_ms=ms(st.mdev_us if st else None),
         clocks=dict(t.clocks),
-        errors_seen=[ErrorSeen(seq, i.src, i.type, i.code, describe_error(i))
+        errors_seen=[ErrorSeen(seq, i.src, i.type, i.code, describe_error(i), i.mtu)
                      for seq, i in t.errors_seen],
         state="alive" if t.received else "no-route" if t.no_route else "unreachable",
         no_route=t.no_route)

@@ -110,7 +110,7 @@ def _open_sockets(cfg: PingConfig, targets: list[Target], versions: list[int],
     try:
         for v in versions:
             socks[v] = IcmpSocket(v, cfg.mechanism, cfg.source, cfg.device, cfg.opts.ttl,
-                                  cfg.broadcast)
+                                  cfg.broadcast, cfg.dont_fragment)
             check_routes(socks[v], [t for t in targets if t.version == v], cfg.opts.multi)
     except BaseException:
         for s in socks.values():
