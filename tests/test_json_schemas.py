@@ -30,18 +30,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import dpkt
 import jsonschema
 import pytest
 from clirun import run_cli
 from conftest import CAPTURES, CORPUS, rawtools_argv, without_privileges
 from jsonschema.exceptions import best_match
+from test_trace_icmpext import IFACE, MPLS, obj, structure, te_with_extensions
 
 import rawtools
 import rawtools.schemas
 from rawtools.cli import TOOLS as CLI_TOOLS
+from rawtools.jsonout import dumps, record
 from rawtools.schemas import TOOLS, load
 from rawtools.testing.ecmp import Diamond
 from rawtools.testing.plugin import lab_skip_reason
+from rawtools.tools.trace.hops import Hop, Probe
+from rawtools.tools.trace.render import hop_record
 
 SCHEMAS = {tool: load(tool) for tool in TOOLS}
 
@@ -77,8 +82,9 @@ SEEN: dict[str, set[str]] = {t: set() for t in TOOLS}
 FED: set[str] = set()
 
 
-def validate(tool: str, stdout: str, fed_by: str) -> list[dict[str, Any]]:
-    """Each line of `stdout`: one JSON object, valid open and closed; the last ends the run."""
+def validate(tool: str, stdout: str, fed_by: str, whole: bool = True) -> list[dict[str, Any]]:
+    """Each line of `stdout`: one JSON object, valid open and closed; the last ends the run
+    (unless not `whole`: lines built by the code a run uses, outside a run)."""
     lines = stdout.splitlines()
     assert lines, "no JSON line at all"
     objs = []
@@ -91,7 +97,8 @@ def validate(tool: str, stdout: str, fed_by: str) -> list[dict[str, Any]]:
                                    f"{error.message} at {list(error.absolute_path)}\n{text}")
         objs.append(obj)
     ends = [o["type"] for o in objs if o["type"] in ("summary", "fatal")]
-    assert ends == [objs[-1]["type"]], f"one summary or fatal line, last: {ends}"
+    if whole:
+        assert ends == [objs[-1]["type"]], f"one summary or fatal line, last: {ends}"
     SEEN[tool].update(o["type"] for o in objs)
     FED.add(fed_by)
     return objs
@@ -206,6 +213,24 @@ def test_trace_summary_with_per_hop_stats(capture, dst):
     result = rawtools.trace(dst, replay=str(CAPTURES / f"{capture}.pcap"))
     summary = validate("trace", result.to_json(report=True), "trace-report")[-1]
     assert summary["stats"], summary
+
+
+def test_trace_extensions_of_a_real_router_and_of_every_object_class():
+    """-e's `extensions`: the hop line trace prints, built by its own hop_record from the
+    RFC 5837 time-exceeded of tcpdump's corpus (a real router's, over PPP) and from one
+    with an MPLS stack, an interface object and an unknown class."""
+    with (CORPUS / "icmp-rfc5837.pcap").open("rb") as f:
+        ppp = [buf for _, buf in dpkt.pcap.Reader(f)]
+    assert ppp and all(buf[:4] == b"\xff\x03\x00\x21" for buf in ppp)  # HDLC-framed IPv4
+    packets = [buf[4:] for buf in ppp]
+    packets.append(te_with_extensions(structure(MPLS, IFACE, obj(9, 3, b"\xab\xcd"))))
+    probes = [Probe(3, i, addr="198.18.3.2", rtt_ns=1_000_000, kind="time-exceeded", tries=1,
+                    reply_ttl=62, answered_try=1, answers=1, packet=p)
+              for i, p in enumerate(packets)]
+    line = dumps(record("trace", "hop", **hop_record(Hop(3, probes), None, extensions=True)))
+    (hop,) = validate("trace", line, "trace-extensions", whole=False)
+    classes = {e["class"] for p in hop["probes"] for e in p["extensions"]}
+    assert {"mpls", "interface", 9} <= classes, classes
 
 
 def damaged(src: Path, dst: Path, pick: Callable[[bytes], bool]) -> Path:
@@ -469,9 +494,9 @@ def test_icmpd_live_clients(make_lab, tmp_path):
 
 # -- coverage: last, over what the tests above saw ---------------------------------------
 
-FEEDERS = {"replays", "trace-report", "ping-corrupt", "icmpd-replay", "sniff-captures",
-           "sniff-corpus", "ifaces", *(f"fatal-{t}" for t in TOOLS), "ping-lab", "trace-lab",
-           "trace-mda", "sniff-live", "inject-live", "icmpd-live"}
+FEEDERS = {"replays", "trace-report", "trace-extensions", "ping-corrupt", "icmpd-replay",
+           "sniff-captures", "sniff-corpus", "ifaces", *(f"fatal-{t}" for t in TOOLS),
+           "ping-lab", "trace-lab", "trace-mda", "sniff-live", "inject-live", "icmpd-live"}
 
 
 def test_every_line_type_of_every_schema_was_seen():
