@@ -160,7 +160,14 @@ def _failed(prog: str, message: str, code: int, json_tool: str | None) -> int:
     if json_tool is not None:
         from rawtools.jsonout import dumps, record
 
-        print(dumps(record(json_tool, "fatal", message=message, exit_code=code)), flush=True)
+        try:
+            print(dumps(record(json_tool, "fatal", message=message, exit_code=code)), flush=True)
+        except OSError:
+            # stdout refuses (a full disk): the stderr line said it. What is still
+            # buffered would fail again at exit, with a message of its own.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
     return code
 
 

@@ -339,6 +339,23 @@ def test_a_failed_json_run_ends_with_a_fatal_line_and_the_same_exit_code(tool, a
     fatal(tool, run_cli(tool, "--json", *args), code)
 
 
+def test_want_of_descriptors_under_json_is_a_fatal_line_too():
+    r = subprocess.run(["bash", "-c", 'ulimit -n 5; exec "$@"', "bash",
+                        *rawtools_argv("sniff", "--json", "-r", str(CAPTURES / "trace-udp4.pcap"))],
+                       capture_output=True, text=True, timeout=60)
+    assert "Too many open files" in fatal("sniff", r, 2)["message"]
+
+
+@pytest.mark.parametrize("args", [["ping", "--json", "-c", "0", "198.18.3.2"],
+                                  ["ping", "--json", "-c", "x", "198.18.3.2"]])
+def test_a_fatal_line_that_stdout_refuses_leaves_the_one_stderr_line(args):
+    """stdout on a full device: the JSON line is lost, the person still gets one line."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(rawtools_argv(*args), stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+
+
 def test_a_failure_without_json_prints_no_json():
     r = run_cli("ping", "-c", "x", "198.18.3.2")
     assert (r.returncode, r.stdout) == (2, "")
