@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 def _json_tool(tool: str | None, argv: list[str]) -> str | None:
     """The tool whose failure is also a JSON line: one that has a schema, run with --json.
 
-    Worked out before the run, json loaded with it: a failure for want of
-    file descriptors must not need one more to import json.
+    Worked out before the run, the JSON writer loaded with it: a failure for
+    want of file descriptors must not need one more to import it.
     """
     if tool is None or "--json" not in argv:
         return None
@@ -147,6 +147,7 @@ def _json_tool(tool: str | None, argv: list[str]) -> str | None:
     if tool not in JSON_TOOLS:
         return None
     importlib.import_module("json")
+    importlib.import_module("rawtools.jsonout")
     return tool
 
 
@@ -174,7 +175,7 @@ def _failed(prog: str, message: str, code: int, json_tool: str | None) -> int:
 def _run(argv: list[str], tool: str | None) -> int:
     parser, module = build_parser(tool)
     args = parser.parse_args(argv)
-    assert module is not None  # argparse exits unless a known tool was named
+    assert module is not None  # argparse refuses unless a known tool was named
     # Die quietly on a closed pipe (`rawtools sniff ... | head`) as C tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     return module.run(args)
