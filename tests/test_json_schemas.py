@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shlex
 import socket
 import struct
@@ -390,6 +391,10 @@ def test_ping_live(make_lab):
     r = in_lab(lab, "ping", "-O", "-c", "3", "-i", "0.2", "-W", "0.3", "198.18.1.99")
     assert "outstanding" in {o["type"] for o in validate("ping", r.stdout, "ping-lab")}
     fatal("ping", in_lab(lab, "ping", "-c", "1", NOWHERE4), 2)
+    # the same after root is given up (to the sudo user): what the fatal line needs is loaded
+    env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
+    fatal("ping", lab.run("host", rawtools_argv("ping", "--json", "-c", "1", NOWHERE4), env=env,
+                          timeout=30), 2)
     r = lab.run("host", without_privileges(rawtools_argv("ping", "--json", "--socket", "raw",
                                                          "-c", "1", lab.dst4)), timeout=30)
     assert "CAP_NET_RAW" in fatal("ping", r, 2)["message"]
