@@ -9,8 +9,8 @@ consumer reads one tool's stream, and the types shared within a tool
 them. Objects admit unlisted properties: fields may be added within
 `rawtools/1`; renaming or removing one changes the schema name.
 
-Nothing here is imported by a run: the CLI reads only `TOOLS`, and only
-when a `--json` run fails, to know whether to say so as a JSON line.
+A run reads no schema: the CLI imports this module on `--json` runs alone,
+for `TOOLS`, which says whether a failure is also told as a JSON line.
 """
 
 from __future__ import annotations
