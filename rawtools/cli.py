@@ -13,7 +13,7 @@ import importlib
 import os
 import signal
 import sys
-from typing import Any, Protocol, cast
+from typing import Any, NoReturn, Protocol, cast
 
 from rawtools import __version__
 from rawtools.errors import RawtoolsError
@@ -46,8 +46,17 @@ class OneLineParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", TerminalWidthFormatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+    def error(self, message: str) -> NoReturn:
+        raise UsageExit(self.prog, f"{message} (see --help)")
+
+
+class UsageExit(Exception):
+    """argparse's refusal, raised to `main` so that it is said once: as text, and as JSON
+    too under --json. `prog` is the parser that refused ("rawtools" or "rawtools TOOL")."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
 
 
 class TerminalWidthFormatter(argparse.HelpFormatter):
@@ -123,26 +132,65 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = sys.argv[1:] if argv is None else argv
     tool = argv[0] if argv and argv[0] in TOOLS else None
+    json_tool = None
     try:
+        json_tool = _json_tool(tool, argv)
         return _run(argv, tool)
+    except UsageExit as e:
+        return _failed(e.prog, str(e), 2, json_tool)
+    except RawtoolsError as e:
+        return _failed(f"rawtools {tool}", str(e), e.exit_code, json_tool)
     except OSError as e:
         if e.errno not in (errno.EMFILE, errno.ENFILE):
             raise
-        print(f"rawtools{' ' + tool if tool else ''}: too few file descriptors "
-              f"({e.strerror}; raise ulimit -n)", file=sys.stderr)
-        return 2
+        return _failed(f"rawtools{' ' + tool if tool else ''}",
+                       f"too few file descriptors ({e.strerror}; raise ulimit -n)", 2, json_tool)
     except KeyboardInterrupt:
         return 130
+
+
+def _json_tool(tool: str | None, argv: list[str]) -> str | None:
+    """The tool whose failure is also a JSON line: one that has a schema, run with --json.
+
+    Worked out before the run, the JSON writer loaded with it: a failure for
+    want of file descriptors must not need one more to import it.
+    """
+    if tool is None or "--json" not in argv:
+        return None
+    from rawtools.schemas import TOOLS as JSON_TOOLS
+
+    if tool not in JSON_TOOLS:
+        return None
+    importlib.import_module("json")
+    importlib.import_module("rawtools.jsonout")
+    return tool
+
+
+def _failed(prog: str, message: str, code: int, json_tool: str | None) -> int:
+    """A failure as one line on stderr and, under --json, as the `fatal` line on stdout.
+
+    The stderr line stays under --json too: a person watching a script's
+    run reads it there, and stdout keeps nothing but JSON lines.
+    """
+    print(f"{prog}: {message}", file=sys.stderr)
+    if json_tool is not None:
+        from rawtools.jsonout import dumps, record
+
+        try:
+            print(dumps(record(json_tool, "fatal", message=message, exit_code=code)), flush=True)
+        except OSError:
+            # stdout refuses (a full disk): the stderr line said it. What is still
+            # buffered would fail again at exit, with a message of its own.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+    return code
 
 
 def _run(argv: list[str], tool: str | None) -> int:
     parser, module = build_parser(tool)
     args = parser.parse_args(argv)
-    assert module is not None  # argparse exits unless a known tool was named
+    assert module is not None  # argparse refuses unless a known tool was named
     # Die quietly on a closed pipe (`rawtools sniff ... | head`) as C tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    try:
-        return module.run(args)
-    except RawtoolsError as e:
-        print(f"rawtools {args.tool}: {e}", file=sys.stderr)
-        return e.exit_code
+    return module.run(args)

@@ -26,7 +26,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import rawtools, pcapy, dpkt, netifaces, pytest, hypothesis" 2>/dev/null \
+if ! .venv/bin/python -c "import rawtools, pcapy, dpkt, netifaces, pytest, hypothesis, jsonschema" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.rawtools-installed ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
   touch .venv/.rawtools-installed
