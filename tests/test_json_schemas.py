@@ -514,11 +514,23 @@ def test_icmpd_live_clients(make_lab, tmp_path):
             "disconnect"} <= {o["type"] for o in objs}
 
 
+@pytest.mark.lab
+def test_doctor_live(make_lab):
+    lab = make_lab(2, mtu={1: 1400})
+    r = in_lab(lab, "doctor", "--dns", lab.dst4, "-w", "0.5", lab.dst4, timeout=120)
+    objs = validate("doctor", r.stdout, "doctor-lab")
+    assert r.returncode in (0, 1), r.stderr
+    assert {o["name"] for o in objs if o["type"] == "check"} == \
+        {"interfaces", "gateway", "dns", "path", "mtu"}
+    assert len(objs[-1]["checks"]) == len(objs) - 1
+
+
 # -- coverage: last, over what the tests above saw ---------------------------------------
 
 FEEDERS = {"replays", "trace-report", "trace-extensions", "ping-corrupt", "icmpd-replay",
            "sniff-captures", "sniff-corpus", "ifaces", *(f"fatal-{t}" for t in TOOLS),
-           "ping-lab", "trace-lab", "trace-mda", "sniff-live", "inject-live", "icmpd-live"}
+           "ping-lab", "trace-lab", "trace-mda", "sniff-live", "inject-live", "icmpd-live",
+           "doctor-lab"}
 
 
 def test_every_line_type_of_every_schema_was_seen():

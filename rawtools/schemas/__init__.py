@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TOOLS = ("ping", "trace", "udpcksum", "sniff", "inject", "icmpd", "ifaces")
+TOOLS = ("ping", "trace", "udpcksum", "sniff", "inject", "icmpd", "ifaces", "doctor")
 """The tools that have `--json`, each with its schema file here."""
 
 
