@@ -76,9 +76,12 @@ class Decoder:
         self._damage = damage = Damage()
         addresses = Addresses()
         seqs = None if absolute_seq else TcpSequences()
-        ip = IpText(TransportText(damage, verbose, seqs), addresses, damage, verbose,
-                    names_protocol(linktype, link_header))
+        transport = TransportText(damage, verbose, seqs)
+        ip = IpText(transport, addresses, damage, verbose, names_protocol(linktype, link_header))
         self._link = LinkText(linktype, ip, addresses, damage, link_header)
+        # A tunnel's inner frame (VXLAN) reads as a frame of an Ethernet capture would.
+        inner = LinkText(LINKTYPE_ETHERNET, ip, addresses, damage, link_header)
+        transport.ether = lambda frame, length: inner.frame(frame, length, None)
         plain_ether = linktype == LINKTYPE_ETHERNET and not link_header
         self.splittable = plain_ether and ts_style != "delta"
         # The fast batch loop of lines(), where only plain decoding can happen.
