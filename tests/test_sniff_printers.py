@@ -150,3 +150,68 @@ def test_vxlan_header_then_the_inner_frame_on_its_own_line():
 def test_vxlan_too_short_or_cut():
     check([udp4(40000, 4789, b"\x08\x00\x00"), udp4(40000, 4789, b"")])
     check([vxlan_frame(0x08, 100, INNER)], snaplen=42 + 5)
+
+
+# -- GRE -----------------------------------------------------------------------
+
+def gre(flags: int, proto: int, fields: bytes, payload: bytes) -> bytes:
+    return eth(ip4(47, struct.pack("!HH", flags, proto) + fields + payload))
+
+
+def test_gre_header_fields_then_the_payload_on_the_same_line():
+    inner4 = ip4(1, bytes([8, 0, 0xF7, 0xFF, 0, 0, 0, 0]))
+    inner6 = ip6(59, b"")
+    frames = [gre(0x0000, 0x0800, b"", inner4),
+              gre(0x2000, 0x86DD, struct.pack("!I", 0x28), inner6),
+              gre(0x1000, 0x88BE, struct.pack("!I", 107061), bytes(40)),
+              gre(0x3000, 0x6558, struct.pack("!II", 2, 9), INNER),
+              gre(0x8000, 0x0800, struct.pack("!HH", 0xABCD, 0), inner4),
+              gre(0x0000, 0x2001, b"", bytes(20)),
+              gre(0x0002, 0x0800, b"", inner4),                         # version 2
+              gre(0x2081, 0x880B, struct.pack("!II", 0x00400007, 4), b""),  # PPTP, no seq
+              gre(0x1000, 0x0800, struct.pack("!I", 1), b"\x45")]           # inner IP cut
+    check(frames)
+
+
+def test_ip_headers_cut_short_are_marked_as_tcpdump_marks_them():
+    check([eth(b"\x45"), eth(b"\x60\x00", 0x86DD), eth(ip4(47, b""))[:14 + 10]])
+
+
+def test_gre_cut_short_is_marked():
+    check([gre(0x3000, 0x0800, struct.pack("!I", 2), b""), eth(ip4(47, b"\x00")),
+           eth(ip4(47, b"\x00\x00\x08"))])
+
+
+# -- PTP -----------------------------------------------------------------------
+
+def ptp_header(msg_type: int, length: int, version: int = 2, flags: int = 0x0200,
+               control: int = 0) -> bytes:
+    return (struct.pack("!BBHBBH", msg_type, version, length, 0, 0, flags)
+            + struct.pack("!Q", 5 << 16)[2:] + b"\x00\x07" + bytes(4)
+            + bytes.fromhex("7483efffff01ac16") + struct.pack("!HHBb", 274, 9, control, -3))
+
+
+def ptp_messages() -> list[bytes]:
+    ts = struct.pack("!Q", 1582303626)[2:] + struct.pack("!I", 867062623)
+    port = bytes.fromhex("0011223344556677") + b"\x00\x02"
+    announce = ts + struct.pack("!hBBBBHB", 37, 0, 128, 248, 254, 65535, 128) \
+        + bytes.fromhex("7483efffff01ac16") + struct.pack("!HB", 0, 0xA0)
+    bodies = {0x0: ts, 0x1: ts, 0x2: ts + port, 0x3: ts + port, 0x8: ts, 0x9: ts + port,
+              0xA: ts + port, 0xB: announce, 0xC: port, 0xD: port + b"\x05\x04\x00\x00",
+              0x5: b""}
+    return [ptp_header(t, 34 + len(b), control=t & 7) + b for t, b in bodies.items()]
+
+
+def test_ptp_over_ethernet_every_message_type():
+    frames = [eth(m, 0x88F7) for m in ptp_messages()]
+    frames += [eth(ptp_header(0x10, 44, flags=0xFFFF, control=9) + bytes(10), 0x88F7),
+               eth(ptp_header(0x0, 44, version=0x12) + bytes(10), 0x88F7),
+               eth(ptp_header(0x0, 44, version=1) + bytes(10), 0x88F7)]
+    check(frames)
+
+
+def test_ptp_over_udp_and_cut_short():
+    msgs = ptp_messages()
+    check([udp4(319, 319, msgs[0]), udp4(40000, 320, msgs[7]), udp4(320, 40000, b"\x00" * 20)])
+    check([eth(msgs[7], 0x88F7)], snaplen=14 + 50)
+    check([udp4(319, 319, msgs[0])], snaplen=42 + 21)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
+from rawtools.tools.sniff.printers import gre
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum
@@ -38,6 +39,7 @@ from rawtools.wire.ip import (
     PROTO_UDP,
     PROTO_VRRP,
 )
+from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_TEB
 
 IP4_HEADER = struct.Struct("!BBHHHBBH4s4s")
 IP6_HEADER = struct.Struct("!IHBB16s16s")
@@ -135,7 +137,7 @@ class IpText:
         p4 = self._p4 if depth == 0 else "IP "
         if len(d) < o + IP4_HEADER_LEN:
             self._damage.bad = True
-            return p4 + "[|ip]"
+            return p4 + " [|ip]"  # tcpdump's own double space after "IP"
         vihl, tos, tlen, ident, frag, ttl, proto, csum, s, t = IP4_HEADER.unpack_from(d, o)
         error = _ip4_error(vihl, tlen)
         if error is not None:
@@ -217,7 +219,7 @@ class IpText:
         p6 = self._p6 if depth == 0 else "IP6 "
         if len(d) < o + IP6_HEADER_LEN:
             self._damage.bad = True
-            return p6 + "[|ip6]"
+            return " [|ip6]"  # tcpdump names IPv6 only once its header is whole
         vtcfl, plen, nxt, hlim, s, t = IP6_HEADER.unpack_from(d, o)
         if vtcfl >> 28 != 6:
             self._damage.bad = True
@@ -322,7 +324,28 @@ class IpText:
             return self.ip4(d[:end], o, plen, f, depth + 1)
         if proto == PROTO_IPV6 and depth < _MAX_DEPTH:
             return self.ip6(d[:end], o, plen, f, depth + 1)
+        if proto == PROTO_GRE:
+            return self._gre(d[:end], o, plen, f, depth)
         return None
+
+    def _gre(self, d: bytes, o: int, plen: int, f: Fields | None, depth: int) -> str:
+        """GRE's header, then its payload: IPv4, IPv6 or an Ethernet frame, as tcpdump's."""
+        text, etype, off, ok = gre.header(d[o:], plen)
+        if not ok:
+            self._damage.bad = True
+        if etype < 0:
+            return text
+        inner, length = o + off, plen - off
+        if depth >= _MAX_DEPTH:
+            return f"{text}gre-proto-0x{etype:x}"
+        if etype == ETHERTYPE_IP:
+            return text + self.ip4(d, inner, length, f, depth + 1)
+        if etype == ETHERTYPE_IPV6:
+            return text + self.ip6(d, inner, length, f, depth + 1)
+        ether = self._transport.ether
+        if etype == ETHERTYPE_TEB and ether is not None:
+            return text + ether(d[inner:], length)
+        return f"{text}gre-proto-0x{etype:x}"
 
 
 def _ip6_verbose(vtcfl: int, hlim: int, nxt: int, plen: int) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 
 from rawtools.tools.sniff.iptext import Addresses, IpText
+from rawtools.tools.sniff.printers import ptp
+from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
 
@@ -33,6 +35,8 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
 }
+# The printers of link-layer payloads other than IP and ARP, by EtherType.
+ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
@@ -103,6 +107,12 @@ class LinkText:
             return head + self._ip.ip6(data, off, length, f, 0)
         if etype in _ARP_TYPES:
             return head + self._arp(data, off, length, f)
+        printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
+        if printer is not None:
+            text, ok = printer(data[off:], length)
+            if not ok:
+                self._damage.bad = True
+            return head + text
         if head:
             return head.rstrip(": ,")
         return _other(etype, info, orig_len)
