@@ -173,17 +173,20 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
             seq_text = f", seq {seq}"
         else:
             seq_text = ""
+        urg_text = f", urg {urp}" if flags & TH_URG else ""
         if hlen == 20:
             opt_text = ""
         elif hlen == _TCP_TS_LEN and kinds == _NOP_NOP_TS_KINDS:
             opt_text = f", options [nop,nop,TS val {val} ecr {ecr}]"
         else:
-            opt_text, ok = options(d[o + 20:o + hlen], sack_base)
+            opt_text, ok = options(d[o + 20:o + hlen], sack_base, flags)
             if not ok:
+                # tcpdump ends the line after a bad option (and so does the per-packet walk).
                 damaged[0] += 1
+                return (f"{pre}{name}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
+                        f"{seq_text}{ack_text}, win {win}{urg_text}{opt_text}")
         text = (f"{pre}{name}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
-                f"{seq_text}{ack_text}, win {win}{f', urg {urp}' if flags & TH_URG else ''}"
-                f"{opt_text}, length {size}")
+                f"{seq_text}{ack_text}, win {win}{urg_text}{opt_text}, length {size}")
         if size > 0 and (sport in payload_ports or dport in payload_ports):
             return text + payload(d, o + hlen, o + plen, size, sport, dport)
         return text

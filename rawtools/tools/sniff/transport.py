@@ -206,7 +206,7 @@ class TransportText:
         if flags & TH_URG:
             parts.append(f", urg {urp}")
         if hlen > 20:
-            text, whole = self._tcp_options(d, o, hlen, sack_base)
+            text, whole = self._tcp_options(d, o, hlen, sack_base, flags)
             parts.append(text)
             if not whole:
                 return "".join(parts)
@@ -229,15 +229,19 @@ class TransportText:
             return ": " + self._dns(d[o + 2:end], size - 2, f)
         return ""
 
-    def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int) -> tuple[str, bool]:
-        """(the options' text, whether the header was whole); cut short, the text says so."""
-        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base)
+    def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
+                     flags: int) -> tuple[str, bool]:
+        """(the options' text, whether the line goes on after them).
+
+        Cut short, the text says so; after a bad option tcpdump ends the line.
+        """
+        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base, flags)
         if len(d) < o + hlen:
             self._damage.bad = True
             return text[:-1] + " [|tcp]", False
         if not ok:
             self._damage.bad = True
-        return text, True
+        return text, ok
 
     def _tcp_checksum(self, d: bytes, o: int, end: int, s: bytes, t: bytes, csum: int) -> str:
         if len(d) < end:
