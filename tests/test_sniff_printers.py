@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import shutil
 import struct
+import tempfile
 
 import pytest
 from oracles import tcpdump_first_lines
 from test_sniff_decode import eth, ip4, ip6, tcp, udp
 
+from rawtools.testing import fidelity
 from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
 
@@ -271,3 +273,52 @@ def test_a_bad_tcp_option_ends_the_line_as_in_tcpdump():
     frames = [mptcp_segment(b"\x02\x04\x05\xb4\x08\x01", SYN),     # TS's length 1
               mptcp_segment(b"\x02\x04\x05\xb4\x08\x20", SYN)]     # runs past the header
     check(frames)
+
+
+# -- IGMP ------------------------------------------------------------------------
+
+def igmp_msg(body: bytes) -> bytes:
+    return eth(ip4(2, body, dst=bytes([224, 0, 0, 1])))
+
+
+def test_igmp_queries_reports_and_leaves():
+    g = bytes([239, 1, 2, 3])
+    check([igmp_msg(b"\x11\x00\x00\x00" + bytes(4)), igmp_msg(b"\x11\x64\x00\x00" + bytes(4)),
+           igmp_msg(b"\x11\x0a\x00\x00" + g), igmp_msg(b"\x11\x64\x00\x00" + g + b"\0\0"),
+           igmp_msg(b"\x12\x00\x00\x00" + g), igmp_msg(b"\x16\x00\x00\x00" + g),
+           igmp_msg(b"\x17\x00\x00\x00" + g), igmp_msg(b"\x12\x00\x00\x00" + g + bytes(4)),
+           igmp_msg(b"\x11\x64\x00\x00" + bytes(4) + b"\x02\x7d\x00\x00"),
+           igmp_msg(b"\x11\x0a\x00\x00" + g + b"\x02\x7d\x00\x02" + bytes(8)),
+           igmp_msg(b"\x11\xc5\x00\x00" + g + b"\x02\x7d\x00\x09" + bytes(8)),
+           igmp_msg(b"\x11\x8f\x00\x00" + g + b"\x02\x7d\x00\x00"),
+           igmp_msg(b"\x11\x64\x00\x00" + g + b"\x02\x7d\x00"),
+           igmp_msg(b"\x22\x00\x00\x00\x00\x00\x00\x01" + b"\x04\x00\x00\x00" + g),
+           igmp_msg(b"\x22\x00\x00\x00\x00\x00\x00\x01" + b"\x04\x00"),
+           igmp_msg(b"\x30\x00\x00\x00" + bytes(4)), igmp_msg(b"\x16\x00\x00")])
+
+
+# -- BGP, frames tcpdump cannot decode, records that cannot be -------------------
+
+def test_bgp_is_named_and_no_more():
+    marker = b"\xff" * 16
+    check([tcp4(42741, 179, marker + b"\x00\x13\x04"), tcp4(179, 42741, marker + b"\x00")])
+
+
+def test_an_unknown_ethertype_is_shown_in_hex_after_its_header():
+    check([eth(bytes(range(40)), 0x3030), eth(b"\x01\x02", 0x9999)])
+
+
+def test_records_with_impossible_lengths_get_tcpdumps_invalid_header_line():
+    frame = udp4(40000, 9, b"x")
+    packets = [(0, b"", 0), (0, frame, 0), (0, frame, 20), (0, frame, 300000)]
+    decoder = Decoder(link.LINKTYPE_ETHERNET, ts_style="none")
+    ours = [decoder.line(*p) for p in packets]
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+    records = b"".join(struct.pack("<IIII", 1_700_000_000, 0, len(d), n) + d
+                       for _, d, n in packets)
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+        tmp.write(header + records)
+        tmp.flush()
+        theirs = fidelity.tcpdump_first_lines(tmp.name)
+    assert ours == theirs
+    assert decoder.malformed == len(packets)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import gre
+from rawtools.tools.sniff.printers import gre, igmp
+from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum
@@ -69,6 +70,8 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 # (the routing header, also one of them, prints its fields).
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
+# Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
+IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp}
 _CACHE_MAX = 65536
 
 
@@ -313,10 +316,17 @@ class IpText:
 
     def _encapsulated(self, d: bytes, o: int, end: int, proto: int, plen: int,
                       f: Fields | None, depth: int) -> str | None:
-        """ESP, IPv4-in-IP and IPv6-in-IP after either IP header; None for others.
+        """ESP, IPv4-in-IP and IPv6-in-IP, GRE and the protocols of IP_PRINTERS after
+        either IP header; None for others.
 
         IPv4 and IPv6 carry these the same way, so both headers end here.
         """
+        printer = IP_PRINTERS.get(proto)
+        if printer is not None:
+            text, ok = printer(d[o:end], plen)
+            if not ok:
+                self._damage.bad = True
+            return text
         if proto == PROTO_ESP and len(d) >= o + 8:
             spi, seq = _II.unpack_from(d, o)
             return f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 
+from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
 from rawtools.tools.sniff.printers import ptp
 from rawtools.tools.sniff.printers.ports import Printer
@@ -115,7 +116,11 @@ class LinkText:
             return head + text
         if head:
             return head.rstrip(": ,")
-        return _other(etype, info, orig_len)
+        text = _other(etype, info, orig_len)
+        if info.dst and etype is not None and etype not in _802_3:
+            # tcpdump shows what it cannot decode in hex, after the frame's header.
+            text += ": " + dump(data[off:], "X")
+        return text
 
     def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
         """tcpdump -e's link header, ending where the payload text starts."""

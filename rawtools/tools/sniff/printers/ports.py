@@ -40,7 +40,7 @@ UDP: dict[int, Entry] = _table([
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
-    ((23,), None), ((25,), None), ((43,), None), ((179,), None), ((1723,), None),
+    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), None),
     ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), None), ((21,), None), ((80, 8080), text.http),
 ])

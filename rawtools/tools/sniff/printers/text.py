@@ -100,3 +100,8 @@ def txtproto(p: bytes, length: int, name: str, commands: frozenset[bytes] | None
 
 def http(p: bytes, length: int) -> tuple[str, bool]:
     return txtproto(p, length, "http", HTTP_COMMANDS)
+
+
+def bgp(p: bytes, length: int) -> tuple[str, bool]:
+    """BGP (TCP port 179): tcpdump names it and, without -v, says no more."""
+    return "BGP", True
