@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 from oracles import tcpdump_first_lines
-from test_sniff_decode import eth, ip4, ip6, tcp, udp
+from test_sniff_decode import MAC_A, MAC_B, eth, ip4, ip6, tcp, udp
 
 from rawtools.testing import fidelity
 from rawtools.tools.sniff.decode import Decoder
@@ -322,3 +322,47 @@ def test_records_with_impossible_lengths_get_tcpdumps_invalid_header_line():
         theirs = fidelity.tcpdump_first_lines(tmp.name)
     assert ours == theirs
     assert decoder.malformed == len(packets)
+
+
+# -- LLC: STP, PVST+, IS-IS --------------------------------------------------------
+
+def llc_frame(payload: bytes, dsap: int = 0x42, snap: bytes = b"") -> bytes:
+    body = bytes([dsap, dsap, 0x03]) + snap + payload
+    frame = MAC_B + MAC_A + struct.pack("!H", len(body)) + body
+    return frame + bytes(max(0, 60 - len(frame)))  # Ethernet's minimum, padding after LLC
+
+
+def bpdu(version: int, kind: int, flags: int) -> bytes:
+    root = bridge = b"\x80\x01" + bytes.fromhex("001906eab880")
+    body = struct.pack("!HBBB", 0, version, kind, flags) + root + struct.pack("!I", 4) + bridge \
+        + struct.pack("!HHHHH", 0x800C, 256, 5120, 512, 3840)
+    return body + (b"\x00" if kind == 2 else b"")
+
+
+def test_stp_config_and_rapid_bpdus_over_llc_and_cisco_snap():
+    pvst = bytes.fromhex("00000c010b")
+    check([llc_frame(bpdu(0, 0, 0)), llc_frame(bpdu(2, 2, 0x3E)), llc_frame(bpdu(2, 2, 0x7C)),
+           llc_frame(bpdu(0, 0x80, 0)), llc_frame(bpdu(0, 0, 0x81)),
+           llc_frame(bpdu(0, 0, 0), dsap=0xAA, snap=pvst), llc_frame(bpdu(9, 0, 0)),
+           llc_frame(bpdu(3, 2, 0)), llc_frame(b"\x00\x01\x00\x00"), llc_frame(b"\x00\x00"),
+           llc_frame(bpdu(0, 0, 0)[:20])])
+
+
+def isis_pdu(pdu_type: int, fixed: bytes, version: int = 1) -> bytes:
+    return bytes([0x83, 8 + len(fixed), version, 0, pdu_type, 1, 0, 0]) + fixed
+
+
+def test_isis_hellos_lsps_and_sequence_number_pdus():
+    sysid = bytes.fromhex("333333333333")
+    lan_iih = b"\x03" + sysid + b"\x00\x1e\x05\xdc\x40" + sysid + b"\x01"
+    p2p_iih = b"\x03" + sysid + b"\x00\x1e\x05\xdc\x01"
+    lsp = b"\x00\x40\x04\xaf" + sysid + b"\x00\x00" + struct.pack("!I", 7) + b"\x12\x34\x03"
+    csnp = b"\x00\x53" + sysid + b"\x00" + bytes(8) + b"\xff" * 8
+    psnp = b"\x00\x23" + sysid + b"\x00"
+    frames = [llc_frame(isis_pdu(t, body), dsap=0xFE) for t, body in
+              ((15, lan_iih), (16, lan_iih), (17, p2p_iih), (18, lsp), (20, lsp), (24, csnp),
+               (25, csnp), (26, psnp), (27, psnp), (30, b""))]
+    frames += [llc_frame(isis_pdu(17, p2p_iih, version=2), dsap=0xFE),
+               llc_frame(isis_pdu(26, psnp)[:-1] + b"\x00\x00" + b"\x00", dsap=0xFE),
+               llc_frame(isis_pdu(18, lsp)[:20], dsap=0xFE)]
+    check(frames)

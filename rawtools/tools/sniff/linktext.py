@@ -13,7 +13,7 @@ import struct
 
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
-from rawtools.tools.sniff.printers import ptp
+from rawtools.tools.sniff.printers import llc, ptp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
@@ -108,12 +108,9 @@ class LinkText:
             return head + self._ip.ip6(data, off, length, f, 0)
         if etype in _ARP_TYPES:
             return head + self._arp(data, off, length, f)
-        printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
-        if printer is not None:
-            text, ok = printer(data[off:], length)
-            if not ok:
-                self._damage.bad = True
-            return head + text
+        other = self._other_payload(data, off, length, etype, info, bool(head))
+        if other is not None:
+            return head + other
         if head:
             return head.rstrip(": ,")
         text = _other(etype, info, orig_len)
@@ -144,6 +141,37 @@ class LinkText:
         if info.family >= 0:
             return f"AF {info.family}, length {orig_len}: "
         return ""
+
+    def _other_payload(self, data: bytes, off: int, length: int, etype: int | None,
+                       info: link.LinkInfo, headed: bool) -> str | None:
+        """The text of a payload neither IP nor ARP that a printer knows, else None.
+
+        By EtherType (ETHERTYPE_PRINTERS), or, for an LLC frame whose header
+        -e has not printed, by its SAPs (`printers.llc`).
+        """
+        printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
+        if printer is not None:
+            text, ok = printer(data[off:], length)
+            if not ok:
+                self._damage.bad = True
+            return text
+        if etype == link.ETH_P_802_2 and not headed:
+            return self._llc(data, off, info.length if info.length >= 0 else length)
+        return None
+
+    def _llc(self, d: bytes, o: int, length: int) -> str | None:
+        """The line of an LLC frame's payload whose printer `llc` knows; None for others.
+
+        `length` is the 802.3 length field: what follows it is padding.
+        """
+        found = llc.payload(d[o:o + length])
+        if found is None:
+            return None
+        printer, at = found
+        text, ok = printer(d[o + at:o + length], length - at)
+        if not ok:
+            self._damage.bad = True
+        return text
 
     def _arp(self, d: bytes, o: int, length: int, f: Fields | None) -> str:
         pre = self._parp
