@@ -366,3 +366,31 @@ def test_isis_hellos_lsps_and_sequence_number_pdus():
                llc_frame(isis_pdu(26, psnp)[:-1] + b"\x00\x00" + b"\x00", dsap=0xFE),
                llc_frame(isis_pdu(18, lsp)[:20], dsap=0xFE)]
     check(frames)
+
+
+# -- EIGRP, BFD, sFlow -------------------------------------------------------------
+
+def test_eigrp_opcode_and_length():
+    frames = [eth(ip4(88, bytes([2, op]) + bytes(18) + bytes(20)))
+              for op in (1, 3, 4, 5, 6, 7, 10)]
+    frames += [eth(ip4(88, b"\x01\x05" + bytes(18))), eth(ip4(88, b"\x02\x05" + bytes(10)))]
+    check(frames)
+
+
+def test_bfd_by_destination_port_version_state_and_flags():
+    control = bytes([0x20, 0xC0, 3, 24]) + bytes(20)
+    frames = [udp4(49153, port, control) for port in (3784, 4784, 6784, 3785)]
+    frames += [udp4(3784, 49153, control),                      # source port: not BFD
+               udp4(49153, 3784, bytes([0x20, 0x7F]) + bytes(22)),
+               udp4(49153, 3784, bytes([0x00, 0xF0]) + bytes(22)),
+               udp4(49153, 3784, bytes([0x60, 0x00]) + bytes(22)), udp4(49153, 3784, b"\x20")]
+    check(frames)
+
+
+def test_sflow_agent_v4_and_v6_and_the_short_ones():
+    v4 = struct.pack("!II4sIIII", 5, 1, bytes([198, 18, 0, 1]), 7, 1, 2, 0)
+    v6 = struct.pack("!II16sIIII", 5, 2, bytes(15) + b"\x01", 9, 1, 2, 0)
+    check([udp4(40000, 6343, v4 + bytes(8)), udp4(40000, 6343, v6),
+           udp4(6343, 40000, struct.pack("!II", 4, 1) + bytes(20)),
+           udp4(40000, 6343, v4[:20]), udp4(40000, 6343, v6[:30]),
+           udp4(40000, 6343, v4[:6])])

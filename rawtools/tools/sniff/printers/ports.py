@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rawtools.tools.sniff.printers import ntp, ptp, syslog, text, vxlan
+from rawtools.tools.sniff.printers import bfd, ntp, ptp, sflow, syslog, text, vxlan
 
 Printer = Callable[[bytes, int], tuple[str, bool]]
-Entry = tuple[int, Printer | None]
+# (place in tcpdump's order, printer, whether tcpdump looks at the destination port only)
+Entry = tuple[int, Printer | None, bool]
+_DST = -1  # in an order list: the ports after it count as destination ports only
 
 
 def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Entry]:
     table: dict[int, Entry] = {}
     for rank, (ports, printer) in enumerate(order):
-        for port in ports:
-            table.setdefault(port, (rank, printer))
+        dst_only = bool(ports) and ports[0] == _DST
+        for port in ports[1:] if dst_only else ports:
+            table.setdefault(port, (rank, printer, dst_only))
     return table
 
 
@@ -35,7 +38,9 @@ UDP: dict[int, Entry] = _table([
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
     ((6696, 6697), None), ((8231,), None), ((1645, 1812, 1646, 1813, 1700, 3799), None),
-    ((3503,), None), ((1589,), None), ((6343,), None), ((12222,), None), ((5060,), None),
+    ((_DST, 1985), None), ((3503,), None),
+    *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
+    ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
     ((8472,), None), ((4789,), vxlan.vxlan),
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
@@ -51,6 +56,8 @@ TUNNELS = frozenset({vxlan.vxlan})
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:
     """The printer tcpdump would use for these ports (None: none, or none here yet)."""
     a, b = table.get(sport), table.get(dport)
+    if a is not None and a[2]:
+        a = None  # a printer tcpdump picks by the destination port only
     if a is None:
         return b[1] if b is not None else None
     if b is None or a[0] <= b[0]:
