@@ -394,3 +394,34 @@ def test_sflow_agent_v4_and_v6_and_the_short_ones():
            udp4(6343, 40000, struct.pack("!II", 4, 1) + bytes(20)),
            udp4(40000, 6343, v4[:20]), udp4(40000, 6343, v6[:30]),
            udp4(40000, 6343, v4[:6])])
+
+
+# -- OSPF (also behind IPv6's AH), BOOTP/DHCP, UDLD -----------------------------------
+
+def test_ospf_v2_and_v3_and_behind_an_authentication_header():
+    def ospf(version: int, kind: int, body: bytes) -> bytes:
+        return struct.pack("!BBH", version, kind, 4 + len(body)) + body
+
+    v2 = [eth(ip4(89, ospf(2, k, bytes(40)), dst=bytes([224, 0, 0, 5]))) for k in range(1, 7)]
+    ah = bytes([89, 4, 0, 0]) + struct.pack("!II", 0x100, 0x13) + bytes.fromhex("21d3a95c" * 3)
+    v3 = [eth(ip6(51, ah + ospf(3, 1, bytes(32))), 0x86DD),
+          eth(ip6(89, ospf(3, 4, bytes(60))), 0x86DD), eth(ip6(89, ospf(3, 9, bytes(60))), 0x86DD),
+          eth(ip6(51, bytes([89, 1, 0, 0]) + struct.pack("!II", 1, 2)), 0x86DD)]
+    check(v2 + v3 + [eth(ip4(89, b"\x02")), eth(ip6(89, b"\x03"), 0x86DD)])
+
+
+def test_bootp_and_dhcp_requests_and_replies():
+    def bootp(op: int, htype: int = 1, hlen: int = 6) -> bytes:
+        return bytes([op, htype, hlen, 0]) + bytes(24) + bytes.fromhex("020000000001") \
+            + bytes(202) + b"\x63\x82\x53\x63\xff"
+
+    check([udp4(68, 67, bootp(1)), udp4(67, 68, bootp(2)), udp4(68, 67, bootp(1, hlen=8)),
+           udp4(68, 67, bootp(1, htype=6)), udp4(67, 67, bootp(7)), udp4(68, 67, b"\x01\x01"),
+           udp4(68, 67, bootp(1)[:30])])
+
+
+def test_udld_over_cisco_snap():
+    snap = bytes.fromhex("00000c0111")
+    check([llc_frame(bytes([0x21, f]) + bytes(40), dsap=0xAA, snap=snap) for f in (0, 1, 3)]
+          + [llc_frame(bytes([0x22, 2]) + bytes(40), dsap=0xAA, snap=snap),
+             llc_frame(bytes([0x3F, 0xFC]) + bytes(4), dsap=0xAA, snap=snap)])

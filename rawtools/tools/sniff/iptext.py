@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -72,7 +72,9 @@ _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBIL
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
-IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp}
+IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
+                                   PROTO_OSPF: ospf.ospf}
+IP6_PRINTERS: dict[int, Printer] = {**IP_PRINTERS, PROTO_OSPF: ospf.ospf6}
 _CACHE_MAX = 65536
 
 
@@ -178,7 +180,7 @@ class IpText:
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
-        inner = self._encapsulated(d, o, end, proto, plen, f, depth)
+        inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {inner}"
         return f"{head}{src} > {dst}:  ip-proto-{proto} {plen}"
@@ -282,7 +284,10 @@ class IpText:
             elif nxt == PROTO_AH:
                 hdr_len = (d[o + 1] + 2) * 4
                 spi, seq = _II.unpack_from(d, o + 4)
-                ext.append(f"AH(spi=0x{spi:08x},seq=0x{seq:x}):")
+                if len(d) < o + hdr_len:
+                    raise IndexError
+                icv = d[o + 12:o + hdr_len].hex()
+                ext.append(f"AH(spi=0x{spi:08x},seq=0x{seq:x},icv=0x{icv}):")
             else:
                 return nxt, o, 0, more
             nxt = d[o]
@@ -308,7 +313,7 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_NONE:
             return f"{head}{src} > {dst}: {pre}no next header"
-        inner = self._encapsulated(d, o, end, nxt, plen, f, depth)
+        inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {pre}{inner}"
         return f"{head}{src} > {dst}: {pre}ip-proto-{nxt} {plen}"
@@ -316,13 +321,13 @@ class IpText:
     # -- in either ----------------------------------------------------------
 
     def _encapsulated(self, d: bytes, o: int, end: int, proto: int, plen: int,
-                      f: Fields | None, depth: int) -> str | None:
-        """ESP, IPv4-in-IP and IPv6-in-IP, GRE and the protocols of IP_PRINTERS after
-        either IP header; None for others.
+                      f: Fields | None, depth: int, printers: dict[int, Printer]) -> str | None:
+        """ESP, IPv4-in-IP and IPv6-in-IP, GRE and the protocols of `printers`
+        (IP_PRINTERS or IP6_PRINTERS) after either IP header; None for others.
 
         IPv4 and IPv6 carry these the same way, so both headers end here.
         """
-        printer = IP_PRINTERS.get(proto)
+        printer = printers.get(proto)
         if printer is not None:
             text, ok = printer(d[o:end], plen)
             if not ok:

@@ -1,21 +1,21 @@
 """802.2 LLC (and SNAP) frames: which printer their SAPs or SNAP protocol id call for.
 
 tcpdump prints no LLC header without -e: an 802.3 frame carrying STP, IS-IS
-or Cisco's per-VLAN STP reads as the protocol's own line. `payload` says
+Cisco's per-VLAN STP or UDLD reads as the protocol's own line. `payload` says
 which printer and where its bytes start; frames it does not know keep the
 decoder's short 802.3 line.
 """
 
 from __future__ import annotations
 
-from rawtools.tools.sniff.printers import isis, stp
+from rawtools.tools.sniff.printers import isis, stp, udld
 from rawtools.tools.sniff.printers.ports import Printer
 
 _UI = 0x03
 _SAP_STP, _SAP_OSI, _SAP_SNAP = 0x42, 0xFE, 0xAA
 _NLPID_ISIS = 0x83
-# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs.
-_SNAP = {(0x00000C, 0x010B): stp.stp}
+# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs and UDLD.
+_SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld}
 _LLC_LEN, _SNAP_LEN = 3, 5
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rawtools.tools.sniff.printers import bfd, ntp, ptp, sflow, syslog, text, vxlan
+from rawtools.tools.sniff.printers import bfd, bootp, ntp, ptp, sflow, syslog, text, vxlan
 
 Printer = Callable[[bytes, int], tuple[str, bool]]
 # (place in tcpdump's order, printer, whether tcpdump looks at the destination port only)
@@ -31,7 +31,7 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
-    ((67, 68), None), ((69,), None), ((88,), None), ((123,), ntp.ntp), ((137,), None),
+    ((67, 68), bootp.bootp), ((69,), None), ((88,), None), ((123,), ntp.ntp), ((137,), None),
     ((138,), None), ((161, 162), None), ((319, 320), ptp.ptp), ((496,), None), ((500,), None),
     ((514,), syslog.syslog), ((520,), None), ((521,), None), ((525,), None),
     ((546, 547), None), ((646,), None), ((654,), None), ((698,), None), ((701,), None),
