@@ -63,6 +63,8 @@ HTTP_PAYLOADS = [
     b"GET / HTTP/1.1\r",                          # ends on the carriage return
     b"HTTP/1.1 20x Bad\r\n",                      # no three-digit code
     b"X" * 200 + b" 200 OK\r\n",                  # a first token longer than tcpdump's
+    b"X" * 128 + b" 200 OK\r\n", b"X" * 129 + b" 200 OK\r\n",  # and at its limit
+    b"HTTP/1.1 " + b"2" * 128 + b"\r\n", b"GET",    # a long second token; a bare one
 ]
 
 
@@ -425,3 +427,19 @@ def test_udld_over_cisco_snap():
     check([llc_frame(bytes([0x21, f]) + bytes(40), dsap=0xAA, snap=snap) for f in (0, 1, 3)]
           + [llc_frame(bytes([0x22, 2]) + bytes(40), dsap=0xAA, snap=snap),
              llc_frame(bytes([0x3F, 0xFC]) + bytes(4), dsap=0xAA, snap=snap)])
+
+
+# -- PIM, DHCPv6 ---------------------------------------------------------------------
+
+def test_pim_version_and_message_type():
+    check([eth(ip4(103, bytes([0x20 | t, 0, 0, 0]) + bytes(30))) for t in range(13)]
+          + [eth(ip4(103, bytes([0x14, 0, 0, 0]) + bytes(4))), eth(ip4(103, b""))])
+
+
+def test_dhcp6_message_types():
+    src = bytes.fromhex("fe80" + "00" * 13 + "01")
+    dst = bytes.fromhex("ff02" + "00" * 11 + "010002")
+    frames = [eth(ip6(17, udp(546, 547, bytes([t, 1, 2, 3]) + bytes(20), src, dst), src, dst),
+                  0x86DD) for t in (1, 2, 3, 7, 11, 12, 13, 99)]
+    frames.append(eth(ip6(17, udp(547, 546, b"\x07\x01", src, dst), src, dst), 0x86DD))
+    check(frames)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pim
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -73,7 +73,7 @@ PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
-                                   PROTO_OSPF: ospf.ospf}
+                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim}
 IP6_PRINTERS: dict[int, Printer] = {**IP_PRINTERS, PROTO_OSPF: ospf.ospf6}
 _CACHE_MAX = 65536
 

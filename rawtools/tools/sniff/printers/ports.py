@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rawtools.tools.sniff.printers import bfd, bootp, ntp, ptp, sflow, syslog, text, vxlan
+from rawtools.tools.sniff.printers import bfd, bootp, dhcp6, ntp, ptp, sflow, syslog, text, vxlan
 
 Printer = Callable[[bytes, int], tuple[str, bool]]
 # (place in tcpdump's order, printer, whether tcpdump looks at the destination port only)
@@ -34,7 +34,7 @@ UDP: dict[int, Entry] = _table([
     ((67, 68), bootp.bootp), ((69,), None), ((88,), None), ((123,), ntp.ntp), ((137,), None),
     ((138,), None), ((161, 162), None), ((319, 320), ptp.ptp), ((496,), None), ((500,), None),
     ((514,), syslog.syslog), ((520,), None), ((521,), None), ((525,), None),
-    ((546, 547), None), ((646,), None), ((654,), None), ((698,), None), ((701,), None),
+    ((546, 547), dhcp6.dhcp6), ((646,), None), ((654,), None), ((698,), None), ((701,), None),
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
     ((6696, 6697), None), ((8231,), None), ((1645, 1812, 1646, 1813, 1700, 3799), None),
