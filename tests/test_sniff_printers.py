@@ -443,3 +443,17 @@ def test_dhcp6_message_types():
                   0x86DD) for t in (1, 2, 3, 7, 11, 12, 13, 99)]
     frames.append(eth(ip6(17, udp(547, 546, b"\x07\x01", src, dst), src, dst), 0x86DD))
     check(frames)
+
+
+# -- Ethernet loopback (configuration testing protocol) --------------------------------
+
+def test_loopback_replies_forwards_and_the_bogus_ones():
+    fwd = bytes.fromhex("aa0004001d04")
+    frames = [eth(struct.pack("<HHH", 0, 1, 7) + bytes(40), 0x9000),
+              eth(struct.pack("<HH", 0, 2) + fwd + struct.pack("<HH", 1, 1) + bytes(40), 0x9000),
+              eth(struct.pack("<H", 8) + bytes(8) + struct.pack("<HH", 1, 1) + bytes(40), 0x9000),
+              eth(struct.pack("<HH", 3, 1) + bytes(10), 0x9000),
+              eth(struct.pack("<HH", 0, 5) + bytes(10), 0x9000),
+              eth(struct.pack("<H", 200) + bytes(10), 0x9000), eth(b"\x00", 0x9000)]
+    check(frames)
+    check(frames[:2], snaplen=14 + 12)

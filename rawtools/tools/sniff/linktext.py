@@ -13,7 +13,7 @@ import struct
 
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
-from rawtools.tools.sniff.printers import llc, ptp
+from rawtools.tools.sniff.printers import llc, loopback, ptp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
@@ -37,7 +37,8 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
-ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp}
+ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
+                                          link.ETHERTYPE_LOOPBACK: loopback.loopback}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
