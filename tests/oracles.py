@@ -129,3 +129,26 @@ def dpkt_checksum(src: str, dst: str, proto: int, segment: bytes) -> int:
     assert len(out) == len(segment)
     at = {6: 16, 17: 6, 58: 2}[proto]
     return int(struct.unpack_from("!H", out, at)[0])
+
+
+def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 262144) -> list[str]:
+    """The first line `tcpdump -n -t` prints for each frame, written to a pcap here.
+
+    Literal bytes in, tcpdump's own words out: the oracle for the sniff
+    printers' tests, so no expected line is typed by hand. Frames longer than
+    `snaplen` are cut to it in the file, their wire length kept (a capture
+    cut short by -s).
+    """
+    import tempfile
+
+    from rawtools.testing.fidelity import tcpdump_first_lines as first_lines
+
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
+    records = b"".join(struct.pack("<IIII", 1_700_000_000, 0, min(len(f), snaplen), len(f))
+                       + f[:snaplen] for f in frames)
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+        tmp.write(header + records)
+        tmp.flush()
+        lines = first_lines(tmp.name)
+    # tcpdump's timestamp goes: the tests decode with ts_style="none" (-t).
+    return [ln.split(" ", 1)[1] for ln in lines]

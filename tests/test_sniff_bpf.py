@@ -91,4 +91,7 @@ def test_filter_counts_match_tcpdump(capture_files, expr):
             continue
         want = int(ref.stdout.split()[0])
         assert ours.returncode == 0, (f, expr, ours.stderr)
-        assert len(ours.stdout.splitlines()) == want, (f, expr)
+        # One line per packet, but for the hex of what is not decoded (tab-indented, as
+        # tcpdump's continuation lines are).
+        lines = [ln for ln in ours.stdout.splitlines() if not ln.startswith(("\t", " "))]
+        assert len(lines) == want, (f, expr)

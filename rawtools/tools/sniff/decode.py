@@ -47,6 +47,23 @@ _IP4_PROTO_AT, _IP6_NEXT_AT = 14 + 9, 14 + 6
 _STATELESS4 = (PROTO_UDP, PROTO_ICMP)
 _STATELESS6 = (PROTO_UDP, PROTO_ICMP6)
 _STATELESS_MIN = 14 + 20
+_MAX_SNAPLEN = 262144  # tcpdump's MAXIMUM_SNAPLEN: longer records are not real
+
+
+def _invalid_header(caplen: int, orig_len: int) -> str:
+    """tcpdump's whole line (no timestamp) for a record whose lengths cannot be, else ""."""
+    problems = []
+    if caplen == 0:
+        problems.append(" caplen==0")
+    if orig_len == 0:
+        problems.append(" len==0")
+    elif orig_len < caplen:
+        problems.append(f" len({orig_len}) < caplen({caplen})")
+    if caplen > _MAX_SNAPLEN:
+        problems.append(f" caplen({caplen}) > {_MAX_SNAPLEN}")
+    if orig_len > _MAX_SNAPLEN:
+        problems.append(f" len({orig_len}) > {_MAX_SNAPLEN}")
+    return "[Invalid header:" + ",".join(problems) + "]" if problems else ""
 
 
 class Decoder:
@@ -76,9 +93,12 @@ class Decoder:
         self._damage = damage = Damage()
         addresses = Addresses()
         seqs = None if absolute_seq else TcpSequences()
-        ip = IpText(TransportText(damage, verbose, seqs), addresses, damage, verbose,
-                    names_protocol(linktype, link_header))
+        transport = TransportText(damage, verbose, seqs)
+        ip = IpText(transport, addresses, damage, verbose, names_protocol(linktype, link_header))
         self._link = LinkText(linktype, ip, addresses, damage, link_header)
+        # A tunnel's inner frame (VXLAN) reads as a frame of an Ethernet capture would.
+        inner = LinkText(LINKTYPE_ETHERNET, ip, addresses, damage, link_header)
+        transport.ether = lambda frame, length: inner.frame(frame, length, None)
         plain_ether = linktype == LINKTYPE_ETHERNET and not link_header
         self.splittable = plain_ether and ts_style != "delta"
         # The fast batch loop of lines(), where only plain decoding can happen.
@@ -90,6 +110,10 @@ class Decoder:
         """The full text for one packet, without a trailing newline."""
         damage = self._damage
         damage.bad = False
+        invalid = _invalid_header(len(data), orig_len)
+        if invalid:
+            self.malformed += 1
+            return invalid
         text = self._link.frame(data, orig_len, None)
         if damage.bad:
             self.malformed += 1

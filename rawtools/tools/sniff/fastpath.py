@@ -19,6 +19,7 @@ from collections.abc import Callable
 from rawtools.io.capture import Packet
 from rawtools.tools.sniff import dns, icmptext, tcpopts
 from rawtools.tools.sniff.iptext import IP_OFFMASK, Addresses
+from rawtools.tools.sniff.printers import ports
 from rawtools.tools.sniff.tcpseq import TcpSequences
 from rawtools.tools.sniff.transport import (
     DNS_PORT,
@@ -142,7 +143,8 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
     header, header_ts = TCP_HEADER.unpack_from, _TCP_TS.unpack_from
     flag_text = TCP_FLAGS
     options = tcpopts.options
-    dns_summary = dns.summary
+    payload = _tcp_payload(damaged)
+    payload_ports = frozenset(ports.TCP) | {DNS_PORT}
 
     def tcp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str, s: bytes,
             t: bytes) -> str | None:
@@ -171,31 +173,51 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
             seq_text = f", seq {seq}"
         else:
             seq_text = ""
+        urg_text = f", urg {urp}" if flags & TH_URG else ""
         if hlen == 20:
             opt_text = ""
         elif hlen == _TCP_TS_LEN and kinds == _NOP_NOP_TS_KINDS:
             opt_text = f", options [nop,nop,TS val {val} ecr {ecr}]"
         else:
-            opt_text, ok = options(d[o + 20:o + hlen], sack_base)
+            opt_text, ok = options(d[o + 20:o + hlen], sack_base, flags)
             if not ok:
+                # tcpdump ends the line after a bad option (and so does the per-packet walk).
                 damaged[0] += 1
+                return (f"{pre}{name}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
+                        f"{seq_text}{ack_text}, win {win}{urg_text}{opt_text}")
         text = (f"{pre}{name}{src}.{sport} > {dst}.{dport}: Flags [{flag_text[flags]}]"
-                f"{seq_text}{ack_text}, win {win}{f', urg {urp}' if flags & TH_URG else ''}"
-                f"{opt_text}, length {size}")
-        if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
-            summary, ok = dns_summary(d[o + hlen + 2:o + plen], size - 2)
-            if not ok:
-                damaged[0] += 1
-            text = f"{text}: {summary}"
+                f"{seq_text}{ack_text}, win {win}{urg_text}{opt_text}, length {size}")
+        if size > 0 and (sport in payload_ports or dport in payload_ports):
+            return text + payload(d, o + hlen, o + plen, size, sport, dport)
         return text
 
     return tcp
+
+
+def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int], str]:
+    """`: ` and what a TCP payload's printer says, for segments on an application's ports."""
+    tcp_apps, pick, dns_summary = ports.TCP, ports.printer, dns.summary
+
+    def payload(d: bytes, o: int, end: int, size: int, sport: int, dport: int) -> str:
+        app = pick(tcp_apps, sport, dport)
+        if app is not None:
+            summary, ok = app(d[o:end], size)
+        elif size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
+            summary, ok = dns_summary(d[o + 2:end], size - 2)
+        else:
+            return ""
+        if not ok:
+            damaged[0] += 1
+        return f": {summary}"
+
+    return payload
 
 
 def _udp_text(stamp: Stamp, damaged: list[int]) -> _Udp:
     header = UDP_HEADER.unpack_from
     dns_summary = dns.summary
     dns_ports = DNS_PORTS
+    udp_apps, pick, tunnels = ports.UDP, ports.printer, ports.TUNNELS
 
     def udp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str) -> str | None:
         if len(d) < o + 8:
@@ -205,6 +227,14 @@ def _udp_text(stamp: Stamp, damaged: list[int]) -> _Udp:
             return None
         if sport in dns_ports or dport in dns_ports:
             summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8)
+            if not ok:
+                damaged[0] += 1
+            return f"{stamp(ts)}{name}{src}.{sport} > {dst}.{dport}: {summary}"
+        if (sport in udp_apps or dport in udp_apps) \
+                and (app := pick(udp_apps, sport, dport)) is not None:
+            if app in tunnels:
+                return None  # the inner frame is the per-packet walk's
+            summary, ok = app(d[o + 8:o + ulen], ulen - 8)
             if not ok:
                 damaged[0] += 1
             return f"{stamp(ts)}{name}{src}.{sport} > {dst}.{dport}: {summary}"

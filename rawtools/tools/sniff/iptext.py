@@ -11,6 +11,8 @@ from __future__ import annotations
 import socket
 import struct
 
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pim
+from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum
@@ -38,6 +40,7 @@ from rawtools.wire.ip import (
     PROTO_UDP,
     PROTO_VRRP,
 )
+from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_TEB
 
 IP4_HEADER = struct.Struct("!BBHHHBBH4s4s")
 IP6_HEADER = struct.Struct("!IHBB16s16s")
@@ -66,7 +69,12 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 # IPv6 extension headers sized in 8-byte units after the first 8, by tcpdump's names
 # (the routing header, also one of them, prints its fields).
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
+PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
+# Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
+IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
+                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim}
+IP6_PRINTERS: dict[int, Printer] = {**IP_PRINTERS, PROTO_OSPF: ospf.ospf6}
 _CACHE_MAX = 65536
 
 
@@ -135,7 +143,7 @@ class IpText:
         p4 = self._p4 if depth == 0 else "IP "
         if len(d) < o + IP4_HEADER_LEN:
             self._damage.bad = True
-            return p4 + "[|ip]"
+            return p4 + " [|ip]"  # tcpdump's own double space after "IP"
         vihl, tos, tlen, ident, frag, ttl, proto, csum, s, t = IP4_HEADER.unpack_from(d, o)
         error = _ip4_error(vihl, tlen)
         if error is not None:
@@ -172,7 +180,7 @@ class IpText:
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
-        inner = self._encapsulated(d, o, end, proto, plen, f, depth)
+        inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {inner}"
         return f"{head}{src} > {dst}:  ip-proto-{proto} {plen}"
@@ -217,7 +225,7 @@ class IpText:
         p6 = self._p6 if depth == 0 else "IP6 "
         if len(d) < o + IP6_HEADER_LEN:
             self._damage.bad = True
-            return p6 + "[|ip6]"
+            return " [|ip6]"  # tcpdump names IPv6 only once its header is whole
         vtcfl, plen, nxt, hlim, s, t = IP6_HEADER.unpack_from(d, o)
         if vtcfl >> 28 != 6:
             self._damage.bad = True
@@ -276,7 +284,10 @@ class IpText:
             elif nxt == PROTO_AH:
                 hdr_len = (d[o + 1] + 2) * 4
                 spi, seq = _II.unpack_from(d, o + 4)
-                ext.append(f"AH(spi=0x{spi:08x},seq=0x{seq:x}):")
+                if len(d) < o + hdr_len:
+                    raise IndexError
+                icv = d[o + 12:o + hdr_len].hex()
+                ext.append(f"AH(spi=0x{spi:08x},seq=0x{seq:x},icv=0x{icv}):")
             else:
                 return nxt, o, 0, more
             nxt = d[o]
@@ -302,7 +313,7 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_NONE:
             return f"{head}{src} > {dst}: {pre}no next header"
-        inner = self._encapsulated(d, o, end, nxt, plen, f, depth)
+        inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {pre}{inner}"
         return f"{head}{src} > {dst}: {pre}ip-proto-{nxt} {plen}"
@@ -310,11 +321,18 @@ class IpText:
     # -- in either ----------------------------------------------------------
 
     def _encapsulated(self, d: bytes, o: int, end: int, proto: int, plen: int,
-                      f: Fields | None, depth: int) -> str | None:
-        """ESP, IPv4-in-IP and IPv6-in-IP after either IP header; None for others.
+                      f: Fields | None, depth: int, printers: dict[int, Printer]) -> str | None:
+        """ESP, IPv4-in-IP and IPv6-in-IP, GRE and the protocols of `printers`
+        (IP_PRINTERS or IP6_PRINTERS) after either IP header; None for others.
 
         IPv4 and IPv6 carry these the same way, so both headers end here.
         """
+        printer = printers.get(proto)
+        if printer is not None:
+            text, ok = printer(d[o:end], plen)
+            if not ok:
+                self._damage.bad = True
+            return text
         if proto == PROTO_ESP and len(d) >= o + 8:
             spi, seq = _II.unpack_from(d, o)
             return f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
@@ -322,7 +340,28 @@ class IpText:
             return self.ip4(d[:end], o, plen, f, depth + 1)
         if proto == PROTO_IPV6 and depth < _MAX_DEPTH:
             return self.ip6(d[:end], o, plen, f, depth + 1)
+        if proto == PROTO_GRE:
+            return self._gre(d[:end], o, plen, f, depth)
         return None
+
+    def _gre(self, d: bytes, o: int, plen: int, f: Fields | None, depth: int) -> str:
+        """GRE's header, then its payload: IPv4, IPv6 or an Ethernet frame, as tcpdump's."""
+        text, etype, off, ok = gre.header(d[o:], plen)
+        if not ok:
+            self._damage.bad = True
+        if etype < 0:
+            return text
+        inner, length = o + off, plen - off
+        if depth >= _MAX_DEPTH:
+            return f"{text}gre-proto-0x{etype:x}"
+        if etype == ETHERTYPE_IP:
+            return text + self.ip4(d, inner, length, f, depth + 1)
+        if etype == ETHERTYPE_IPV6:
+            return text + self.ip6(d, inner, length, f, depth + 1)
+        ether = self._transport.ether
+        if etype == ETHERTYPE_TEB and ether is not None:
+            return text + ether(d[inner:], length)
+        return f"{text}gre-proto-0x{etype:x}"
 
 
 def _ip6_verbose(vtcfl: int, hlim: int, nxt: int, plen: int) -> str:

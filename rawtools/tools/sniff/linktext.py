@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import struct
 
+from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
+from rawtools.tools.sniff.printers import llc, loopback, ptp
+from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
 
@@ -33,6 +36,9 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
 }
+# The printers of link-layer payloads other than IP and ARP, by EtherType.
+ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
+                                          link.ETHERTYPE_LOOPBACK: loopback.loopback}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
@@ -103,9 +109,16 @@ class LinkText:
             return head + self._ip.ip6(data, off, length, f, 0)
         if etype in _ARP_TYPES:
             return head + self._arp(data, off, length, f)
+        other = self._other_payload(data, off, length, etype, info, bool(head))
+        if other is not None:
+            return head + other
         if head:
             return head.rstrip(": ,")
-        return _other(etype, info, orig_len)
+        text = _other(etype, info, orig_len)
+        if info.dst and etype is not None and etype not in _802_3:
+            # tcpdump shows what it cannot decode in hex, after the frame's header.
+            text += ": " + dump(data[off:], "X")
+        return text
 
     def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
         """tcpdump -e's link header, ending where the payload text starts."""
@@ -129,6 +142,37 @@ class LinkText:
         if info.family >= 0:
             return f"AF {info.family}, length {orig_len}: "
         return ""
+
+    def _other_payload(self, data: bytes, off: int, length: int, etype: int | None,
+                       info: link.LinkInfo, headed: bool) -> str | None:
+        """The text of a payload neither IP nor ARP that a printer knows, else None.
+
+        By EtherType (ETHERTYPE_PRINTERS), or, for an LLC frame whose header
+        -e has not printed, by its SAPs (`printers.llc`).
+        """
+        printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
+        if printer is not None:
+            text, ok = printer(data[off:], length)
+            if not ok:
+                self._damage.bad = True
+            return text
+        if etype == link.ETH_P_802_2 and not headed:
+            return self._llc(data, off, info.length if info.length >= 0 else length)
+        return None
+
+    def _llc(self, d: bytes, o: int, length: int) -> str | None:
+        """The line of an LLC frame's payload whose printer `llc` knows; None for others.
+
+        `length` is the 802.3 length field: what follows it is padding.
+        """
+        found = llc.payload(d[o:o + length])
+        if found is None:
+            return None
+        printer, at = found
+        text, ok = printer(d[o + at:o + length], length - at)
+        if not ok:
+            self._damage.bad = True
+        return text
 
     def _arp(self, d: bytes, o: int, length: int, f: Fields | None) -> str:
         pre = self._parp

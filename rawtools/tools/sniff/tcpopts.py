@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from rawtools.tools.sniff.printers import mptcp
+
 _H = struct.Struct("!H")
 _II = struct.Struct("!II")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
@@ -21,19 +23,21 @@ TCP_OPT_MPTCP, TCP_OPT_TFO = 30, 34
 TCP_OPT_EXP1, TCP_OPT_EXP2 = 253, 254  # RFC 6994 experiments
 
 
-def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
+def options(opts: bytes, sack_base: int, flags: int) -> tuple[str, bool]:
     """(`", options [...]"`, whether every option was well formed).
 
     `sack_base` is subtracted from SACK edges so they read like the relative
-    ack numbers beside them (0 when printing absolute numbers).
+    ack numbers beside them (0 when printing absolute numbers); `flags` are
+    the segment's, which MPTCP's option sizes depend on. After an option
+    that is not well formed tcpdump prints nothing more of the segment, so
+    neither does its caller.
     """
     if len(opts) == 12 and opts[:4] == _NOP_NOP_TS:
         # What nearly every segment after the handshake carries.
         val, ecr = _II.unpack_from(opts, 4)
         return f", options [nop,nop,TS val {val} ecr {ecr}]", True
-    out = []
+    out: list[str] = []
     i, n = 0, len(opts)
-    ok = True
     while i < n:
         kind = opts[i]
         if kind == TCP_OPT_EOL:
@@ -44,13 +48,22 @@ def options(opts: bytes, sack_base: int) -> tuple[str, bool]:
             i += 1
             continue
         if i + 1 >= n or opts[i + 1] < 2 or i + opts[i + 1] > n:
-            out.append("[bad opt]")
-            ok = False
-            break
+            return _bad(out, ""), False
         ln = opts[i + 1]
-        out.append(_option(kind, ln, opts[i + 2:i + ln], sack_base))
+        if kind == TCP_OPT_MPTCP:
+            text, ok = mptcp.mptcp(opts[i:i + ln], flags)
+            if not ok:
+                return _bad(out, text), False
+            out.append(text)
+        else:
+            out.append(_option(kind, ln, opts[i + 2:i + ln], sack_base))
         i += ln
-    return ", options [" + ",".join(out) + "]", ok
+    return ", options [" + ",".join(out) + "]", True
+
+
+def _bad(done: list[str], text: str) -> str:
+    """tcpdump's list ending at a bad option: its closing bracket only after another option."""
+    return ", options [" + ",".join([*done, text + "[bad opt]"]) + ("]" if done else "")
 
 
 def _option(kind: int, ln: int, data: bytes, sack_base: int) -> str:
@@ -73,8 +86,6 @@ def _option(kind: int, ln: int, data: bytes, sack_base: int) -> str:
         return "md5 shared secret not supplied with -M, can't check - " + data.hex()
     if kind == TCP_OPT_UTO and ln == 4:
         return f"uto {_H.unpack(data)[0]}"
-    if kind == TCP_OPT_MPTCP:
-        return f"mptcp {ln}"
     if kind in (TCP_OPT_EXP1, TCP_OPT_EXP2) and ln >= 4:
         return f"exp-{data[:2].hex()}"
     if kind == TCP_OPT_TFO:

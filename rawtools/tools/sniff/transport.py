@@ -10,9 +10,11 @@ Checksums are verified only with -v, over the pseudo-header of
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rawtools.tools.sniff import dns, icmptext, tcpopts
+from rawtools.tools.sniff.printers import ports, vxlan
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum, pseudo_header_raw
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP
@@ -42,6 +44,9 @@ DNS_PORTS = frozenset({DNS_PORT, MDNS_PORT})
 # An IPv6 jumbogram's UDP length is 0 and its payload above this (RFC 2675).
 _MAX_UDP = 65535
 
+# Tunnels within tunnels decoded before the rest is left undecoded.
+_MAX_TUNNELS = 3
+
 # Where the checksum field sits in each transport header.
 _CKSUM_AT = {PROTO_UDP: 6, PROTO_TCP: 16, PROTO_ICMP6: 2}
 
@@ -62,6 +67,10 @@ class TransportText:
         self._damage = damage
         self._verbose = verbose
         self._seqs = seqs
+        # The text of an Ethernet frame carried in a tunnel (VXLAN): the decoder's
+        # link layer, set once it exists (it is built on top of this one).
+        self.ether: Callable[[bytes, int], str] | None = None
+        self._tunnels = 0
 
     # -- UDP --------------------------------------------------------------
 
@@ -97,7 +106,24 @@ class TransportText:
         size = ulen - 8
         if is_dns:
             return head + note + self._dns(d[o + 8:o + ulen], size, f)
+        app = ports.printer(ports.UDP, sport, dport)
+        if app is not None:
+            return head + note + self._udp_app(app, d, o + 8, o + ulen, size)
         return f"{head}{note}UDP, length {size}"
+
+    def _udp_app(self, app: ports.Printer, d: bytes, o: int, end: int, size: int) -> str:
+        """A UDP payload's printer, then the frame a tunnel carries on a line of its own."""
+        text, ok = app(d[o:end], size)
+        if not ok:
+            self._damage.bad = True
+        elif app in ports.TUNNELS and self.ether is not None and self._tunnels < _MAX_TUNNELS:
+            # Nested tunnels are decoded a few deep, never as deep as the packet goes.
+            self._tunnels += 1
+            try:
+                text += "\n" + self.ether(d[o + vxlan.HEADER_LEN:end], size - vxlan.HEADER_LEN)
+            finally:
+                self._tunnels -= 1
+        return text
 
     def _dns(self, msg: bytes, length: int, f: Fields | None) -> str:
         text, ok = dns.summary(msg, length, f)
@@ -180,25 +206,42 @@ class TransportText:
         if flags & TH_URG:
             parts.append(f", urg {urp}")
         if hlen > 20:
-            text, whole = self._tcp_options(d, o, hlen, sack_base)
+            text, whole = self._tcp_options(d, o, hlen, sack_base, flags)
             parts.append(text)
             if not whole:
                 return "".join(parts)
         parts.append(f", length {size}")
-        if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
-            # DNS over TCP: a two-byte length, then the message.
-            parts.append(": " + self._dns(d[o + hlen + 2:end], size - 2, f))
+        if size:
+            parts.append(self._tcp_payload(d, o + hlen, end, size, sport, dport, f))
         return "".join(parts)
 
-    def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int) -> tuple[str, bool]:
-        """(the options' text, whether the header was whole); cut short, the text says so."""
-        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base)
+    def _tcp_payload(self, d: bytes, o: int, end: int, size: int, sport: int, dport: int,
+                     f: Fields | None) -> str:
+        """`: ` and what the payload's printer says, or "" when no printer has its ports."""
+        app = ports.printer(ports.TCP, sport, dport)
+        if app is not None:
+            text, ok = app(d[o:end], size)
+            if not ok:
+                self._damage.bad = True
+            return ": " + text
+        if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
+            # DNS over TCP: a two-byte length, then the message.
+            return ": " + self._dns(d[o + 2:end], size - 2, f)
+        return ""
+
+    def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
+                     flags: int) -> tuple[str, bool]:
+        """(the options' text, whether the line goes on after them).
+
+        Cut short, the text says so; after a bad option tcpdump ends the line.
+        """
+        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base, flags)
         if len(d) < o + hlen:
             self._damage.bad = True
             return text[:-1] + " [|tcp]", False
         if not ok:
             self._damage.bad = True
-        return text, True
+        return text, ok
 
     def _tcp_checksum(self, d: bytes, o: int, end: int, s: bytes, t: bytes, csum: int) -> str:
         if len(d) < end:

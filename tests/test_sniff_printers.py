@@ -1,0 +1,459 @@
+"""Each protocol printer on literal bytes, against the line tcpdump prints for the same bytes.
+
+The frames are written to a pcap and read by tcpdump in the test
+(`oracles.tcpdump_first_lines`), so every expected line is tcpdump's own;
+the decoder must print the same first line through both of its paths, the
+per-packet walk (`line`) and the fast batch loop (`texts`), and count as
+malformed exactly the packets it marks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+
+import pytest
+from oracles import tcpdump_first_lines
+from test_sniff_decode import MAC_A, MAC_B, eth, ip4, ip6, tcp, udp
+
+from rawtools.testing import fidelity
+from rawtools.tools.sniff.decode import Decoder
+from rawtools.wire import link
+
+pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
+                                reason="needs tcpdump, the oracle (Debian package: tcpdump)")
+
+
+def both_paths(frames: list[bytes], snaplen: int = 262144) -> list[str]:
+    """The decoder's first lines, the same through `line()` and through `texts()`."""
+    packets = [(0, f[:snaplen], len(f)) for f in frames]
+    single, batch = Decoder(link.LINKTYPE_ETHERNET, ts_style="none"), \
+        Decoder(link.LINKTYPE_ETHERNET, ts_style="none")
+    lines = [single.line(*p) for p in packets]
+    assert batch.texts(packets) == lines
+    assert batch.malformed == single.malformed
+    return [ln.split("\n", 1)[0] for ln in lines]
+
+
+def check(frames: list[bytes], snaplen: int = 262144) -> None:
+    assert both_paths(frames, snaplen) == tcpdump_first_lines(frames, snaplen=snaplen)
+
+
+def udp4(sport: int, dport: int, payload: bytes) -> bytes:
+    return eth(ip4(17, udp(sport, dport, payload)))
+
+
+def tcp4(sport: int, dport: int, payload: bytes) -> bytes:
+    return eth(ip4(6, tcp(sport, dport, 1000, 2000, 0x18, payload)))
+
+
+# -- text protocols over TCP ---------------------------------------------------
+
+HTTP_PAYLOADS = [
+    b"GET /index.html HTTP/1.1\r\nHost: example.net\r\n\r\n",
+    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    b"post /form HTTP/1.0\nX: y\n\n",            # lower case, bare line feeds
+    b"PROPFIND /dav HTTP/1.1\r\n\r\n",
+    b"hello world, no request\r\n",               # text, neither request nor response
+    b"GET / HTTP/1.1 without a line end",         # the line runs to the segment's end
+    b"GET / HTTP/1.1\rX\n",                       # a carriage return alone
+    b"GET /\t\x01binary\r\n",                     # binary in the first line
+    bytes(range(256)),                            # binary from the start
+    b"GET / HTTP/1.1\r",                          # ends on the carriage return
+    b"HTTP/1.1 20x Bad\r\n",                      # no three-digit code
+    b"X" * 200 + b" 200 OK\r\n",                  # a first token longer than tcpdump's
+    b"X" * 128 + b" 200 OK\r\n", b"X" * 129 + b" 200 OK\r\n",  # and at its limit
+    b"HTTP/1.1 " + b"2" * 128 + b"\r\n", b"GET",    # a long second token; a bare one
+]
+
+
+@pytest.mark.parametrize("port", [80, 8080])
+def test_http_names_the_payload_and_shows_its_request_or_status_line(port):
+    frames = [tcp4(40000, port, p) for p in HTTP_PAYLOADS]
+    frames += [eth(ip4(6, tcp(port, 40000, 1, 1, 0x18, p))) for p in HTTP_PAYLOADS[:2]]
+    check(frames)
+
+
+def test_http_cut_by_the_snapshot_length():
+    request = b"GET /a/rather/long/path/that/the/snapshot/cuts HTTP/1.1\r\n\r\n"
+    frames = [tcp4(40000, 80, request)]
+    for snaplen in (54 + 3, 54 + 20, 54 + 58):
+        check(frames, snaplen)
+
+
+def test_http_gives_way_to_the_ports_tcpdump_tries_first():
+    # BGP (179) and SSH (22) come before HTTP in tcpdump's order, so no HTTP tag.
+    first = both_paths([tcp4(179, 80, HTTP_PAYLOADS[0]), tcp4(80, 22, HTTP_PAYLOADS[1])])
+    assert not any(": HTTP" in ln for ln in first)
+
+
+# -- UDP printers --------------------------------------------------------------
+
+NTP_CLIENT = bytes([0x23]) + bytes(47)
+NTP_SERVER = bytes([0x24, 2, 6, 0xEC]) + bytes(44)
+
+
+def test_ntp_version_mode_and_length():
+    payloads = [NTP_CLIENT, NTP_SERVER, bytes([0x1B]) + bytes(47), bytes([0xE6]) + bytes(11),
+                bytes([0x3F]) + bytes(3), bytes([0x0A]) + bytes(100), bytes([0x21])]
+    check([udp4(40000, 123, p) for p in payloads] + [udp4(123, 123, NTP_SERVER)]
+          + [eth(ip6(17, udp(123, 40000, NTP_SERVER, src=bytes(15) + b"\1", dst=bytes(16)),
+                     src=bytes(15) + b"\1", dst=bytes(16)), 0x86DD)])
+
+
+def test_ntp_with_nothing_after_the_udp_header_is_marked():
+    frames = [udp4(40000, 123, b""), udp4(40000, 123, NTP_CLIENT)]
+    check(frames[:1])
+    check(frames[1:], snaplen=42)
+
+
+SYSLOG_PAYLOADS = [
+    b"<30>Nov 26 07:00:00 host daemon[1]: started",
+    b"<13>1 2026-11-26T07:00:00Z host app - - - hello",
+    b"<0>kernel panic", b"<191>x", b"<999>too high a priority",
+    b"<1234>four digits", b"<>empty", b"no priority at all", b"<12",
+    b"<", b"<1a>",
+]
+
+
+def test_syslog_facility_severity_and_the_invalid_ones():
+    check([udp4(40000, 514, p) for p in SYSLOG_PAYLOADS])
+
+
+def test_syslog_cut_by_the_snapshot_length():
+    for snaplen in (42 + 2, 42 + 4):
+        check([udp4(40000, 514, b"<30>Nov 26 07:00:00 host")], snaplen)
+    check([udp4(40000, 514, b"nothing valid here")], 42 + 3)
+
+
+def test_udp_printers_follow_tcpdumps_order_of_ports():
+    # NTP (123) before syslog (514) whichever way, syslog before VXLAN (4789).
+    check([udp4(123, 514, NTP_CLIENT), udp4(514, 123, NTP_CLIENT),
+           udp4(514, 4789, b"<30>x"), udp4(4789, 514, b"<30>x")])
+
+
+# -- VXLAN ---------------------------------------------------------------------
+
+def vxlan_frame(flags: int, vni: int, inner: bytes) -> bytes:
+    return udp4(40000, 4789, struct.pack("!B3xI", flags, vni << 8) + inner)
+
+
+INNER = eth(ip4(17, udp(1000, 2000, b"inner payload")))
+
+
+def test_vxlan_header_then_the_inner_frame_on_its_own_line():
+    frames = [vxlan_frame(0x08, 100, INNER), vxlan_frame(0x00, 0xFFFFFF, INNER),
+              vxlan_frame(0x08, 7, eth(b"\x00" * 30, 0x9999)),
+              vxlan_frame(0x08, 5, vxlan_frame(0x08, 6, INNER))]
+    check(frames)
+    lines = Decoder(link.LINKTYPE_ETHERNET, ts_style="none").line(0, frames[0], len(frames[0]))
+    assert lines.split("\n")[1] == tcpdump_first_lines([INNER])[0]
+
+
+def test_vxlan_too_short_or_cut():
+    check([udp4(40000, 4789, b"\x08\x00\x00"), udp4(40000, 4789, b"")])
+    check([vxlan_frame(0x08, 100, INNER)], snaplen=42 + 5)
+
+
+# -- GRE -----------------------------------------------------------------------
+
+def gre(flags: int, proto: int, fields: bytes, payload: bytes) -> bytes:
+    return eth(ip4(47, struct.pack("!HH", flags, proto) + fields + payload))
+
+
+def test_gre_header_fields_then_the_payload_on_the_same_line():
+    inner4 = ip4(1, bytes([8, 0, 0xF7, 0xFF, 0, 0, 0, 0]))
+    inner6 = ip6(59, b"")
+    frames = [gre(0x0000, 0x0800, b"", inner4),
+              gre(0x2000, 0x86DD, struct.pack("!I", 0x28), inner6),
+              gre(0x1000, 0x88BE, struct.pack("!I", 107061), bytes(40)),
+              gre(0x3000, 0x6558, struct.pack("!II", 2, 9), INNER),
+              gre(0x8000, 0x0800, struct.pack("!HH", 0xABCD, 0), inner4),
+              gre(0x0000, 0x2001, b"", bytes(20)),
+              gre(0x0002, 0x0800, b"", inner4),                         # version 2
+              gre(0x2081, 0x880B, struct.pack("!II", 0x00400007, 4), b""),  # PPTP, no seq
+              gre(0x1000, 0x0800, struct.pack("!I", 1), b"\x45")]           # inner IP cut
+    check(frames)
+
+
+def test_ip_headers_cut_short_are_marked_as_tcpdump_marks_them():
+    check([eth(b"\x45"), eth(b"\x60\x00", 0x86DD), eth(ip4(47, b""))[:14 + 10]])
+
+
+def test_gre_cut_short_is_marked():
+    check([gre(0x3000, 0x0800, struct.pack("!I", 2), b""), eth(ip4(47, b"\x00")),
+           eth(ip4(47, b"\x00\x00\x08"))])
+
+
+# -- PTP -----------------------------------------------------------------------
+
+def ptp_header(msg_type: int, length: int, version: int = 2, flags: int = 0x0200,
+               control: int = 0) -> bytes:
+    return (struct.pack("!BBHBBH", msg_type, version, length, 0, 0, flags)
+            + struct.pack("!Q", 5 << 16)[2:] + b"\x00\x07" + bytes(4)
+            + bytes.fromhex("7483efffff01ac16") + struct.pack("!HHBb", 274, 9, control, -3))
+
+
+def ptp_messages() -> list[bytes]:
+    ts = struct.pack("!Q", 1582303626)[2:] + struct.pack("!I", 867062623)
+    port = bytes.fromhex("0011223344556677") + b"\x00\x02"
+    announce = ts + struct.pack("!hBBBBHB", 37, 0, 128, 248, 254, 65535, 128) \
+        + bytes.fromhex("7483efffff01ac16") + struct.pack("!HB", 0, 0xA0)
+    bodies = {0x0: ts, 0x1: ts, 0x2: ts + port, 0x3: ts + port, 0x8: ts, 0x9: ts + port,
+              0xA: ts + port, 0xB: announce, 0xC: port, 0xD: port + b"\x05\x04\x00\x00",
+              0x5: b""}
+    return [ptp_header(t, 34 + len(b), control=t & 7) + b for t, b in bodies.items()]
+
+
+def test_ptp_over_ethernet_every_message_type():
+    frames = [eth(m, 0x88F7) for m in ptp_messages()]
+    frames += [eth(ptp_header(0x10, 44, flags=0xFFFF, control=9) + bytes(10), 0x88F7),
+               eth(ptp_header(0x0, 44, version=0x12) + bytes(10), 0x88F7),
+               eth(ptp_header(0x0, 44, version=1) + bytes(10), 0x88F7)]
+    check(frames)
+
+
+def test_ptp_over_udp_and_cut_short():
+    msgs = ptp_messages()
+    check([udp4(319, 319, msgs[0]), udp4(40000, 320, msgs[7]), udp4(320, 40000, b"\x00" * 20)])
+    check([eth(msgs[7], 0x88F7)], snaplen=14 + 50)
+    check([udp4(319, 319, msgs[0])], snaplen=42 + 21)
+
+
+# -- MPTCP option ----------------------------------------------------------------
+
+def mptcp_segment(option: bytes, flags: int) -> bytes:
+    pad = b"\x01" * (-len(option) % 4)
+    return eth(ip4(6, tcp(40000, 22, 1000, 2000, flags, options=pad + option)))
+
+
+def mp(subtype: int, low: int, body: bytes) -> bytes:
+    return bytes([30, 3 + len(body), subtype << 4 | low]) + body
+
+
+KEY_A, KEY_B = bytes.fromhex("9c9eabd1e46a33b2"), bytes.fromhex("967d2770b6960552")
+SYN, SYNACK, ACK = 0x02, 0x12, 0x10
+MPTCP_OPTIONS = [
+    (mp(0, 0, b"\x81" + KEY_A), SYN), (mp(0, 1, b"\x01" + KEY_A), SYN),
+    (mp(0, 0, b"\x81" + KEY_A + KEY_B), ACK), (mp(0, 1, b"\x00"), SYN),
+    (mp(0, 2, b"\x81" + KEY_A), SYN), (mp(0, 0, b"\x81" + KEY_A), ACK),
+    (mp(0, 0, b"\x81" + KEY_A + KEY_B + b"\x00\x30"), ACK),
+    (mp(1, 1, b"\x05" + bytes.fromhex("1122334455667788")), SYN),
+    (mp(1, 0, b"\x05" + KEY_A + bytes(4)), SYNACK), (mp(1, 0, b"\x00" + bytes(20)), ACK),
+    (mp(2, 0, b"\x01" + struct.pack("!I", 7)), ACK),
+    (mp(2, 0, b"\x1f" + struct.pack("!QQIHH", 1, 2, 3, 48, 0xBEEF)), ACK),
+    (mp(2, 0, b"\x05" + struct.pack("!IIIH", 1, 2, 3, 4)), ACK),
+    (mp(2, 0, b"\x05" + struct.pack("!IIIHH", 1, 2, 3, 4, 5)), ACK),
+    (mp(2, 0, b"\x05" + struct.pack("!II", 1, 2)), ACK),              # mapping cut short
+    (mp(2, 0, b"\x05" + struct.pack("!H", 1)), ACK), (mp(2, 0, b"\x03\x00"), ACK),
+    (mp(2, 0, b"\x01" + struct.pack("!I", 7)), SYN),                  # dss on a SYN
+    (mp(3, 4, b"\x01" + bytes([10, 1, 2, 2])), ACK),
+    (mp(3, 4, b"\x02" + bytes([10, 1, 2, 2]) + b"\x1f\x90"), ACK),
+    (mp(3, 0, b"\x02" + bytes([10, 1, 2, 2]) + KEY_A), ACK),
+    (mp(3, 6, b"\x03" + bytes(15) + b"\x01"), ACK),
+    (mp(3, 9, b"\x03" + bytes(15) + b"\x01" + b"\x00\x50" + KEY_B), ACK),
+    (mp(3, 4, b"\x01" + bytes(3)), ACK),
+    (mp(4, 0, b"\x00"), ACK), (mp(4, 0, b"\x01\x02\x03"), ACK),
+    (mp(5, 1, b""), ACK), (mp(5, 0, b"\x04"), ACK),
+    (mp(6, 0, b"\x00" + struct.pack("!Q", 99)), ACK),
+    (mp(7, 0, b"\x00" + KEY_B), ACK), (mp(7, 0, b"\x00"), ACK),
+    (mp(9, 0, b"\x00\x00"), ACK), (bytes([30, 2]), ACK),
+]
+
+
+def test_mptcp_option_every_subtype_and_the_sizes_tcpdump_refuses():
+    check([mptcp_segment(o, f) for o, f in MPTCP_OPTIONS])
+    # Through the per-packet walk alone too, as a link type the fast loop never takes.
+    frames = [mptcp_segment(o, f)[14:] for o, f in MPTCP_OPTIONS]
+    decoder = Decoder(link.LINKTYPE_RAW, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == \
+        tcpdump_first_lines(frames, linktype=link.LINKTYPE_RAW)
+
+
+def test_a_bad_tcp_option_ends_the_line_as_in_tcpdump():
+    frames = [mptcp_segment(b"\x02\x04\x05\xb4\x08\x01", SYN),     # TS's length 1
+              mptcp_segment(b"\x02\x04\x05\xb4\x08\x20", SYN)]     # runs past the header
+    check(frames)
+
+
+# -- IGMP ------------------------------------------------------------------------
+
+def igmp_msg(body: bytes) -> bytes:
+    return eth(ip4(2, body, dst=bytes([224, 0, 0, 1])))
+
+
+def test_igmp_queries_reports_and_leaves():
+    g = bytes([239, 1, 2, 3])
+    check([igmp_msg(b"\x11\x00\x00\x00" + bytes(4)), igmp_msg(b"\x11\x64\x00\x00" + bytes(4)),
+           igmp_msg(b"\x11\x0a\x00\x00" + g), igmp_msg(b"\x11\x64\x00\x00" + g + b"\0\0"),
+           igmp_msg(b"\x12\x00\x00\x00" + g), igmp_msg(b"\x16\x00\x00\x00" + g),
+           igmp_msg(b"\x17\x00\x00\x00" + g), igmp_msg(b"\x12\x00\x00\x00" + g + bytes(4)),
+           igmp_msg(b"\x11\x64\x00\x00" + bytes(4) + b"\x02\x7d\x00\x00"),
+           igmp_msg(b"\x11\x0a\x00\x00" + g + b"\x02\x7d\x00\x02" + bytes(8)),
+           igmp_msg(b"\x11\xc5\x00\x00" + g + b"\x02\x7d\x00\x09" + bytes(8)),
+           igmp_msg(b"\x11\x8f\x00\x00" + g + b"\x02\x7d\x00\x00"),
+           igmp_msg(b"\x11\x64\x00\x00" + g + b"\x02\x7d\x00"),
+           igmp_msg(b"\x22\x00\x00\x00\x00\x00\x00\x01" + b"\x04\x00\x00\x00" + g),
+           igmp_msg(b"\x22\x00\x00\x00\x00\x00\x00\x01" + b"\x04\x00"),
+           igmp_msg(b"\x30\x00\x00\x00" + bytes(4)), igmp_msg(b"\x16\x00\x00")])
+
+
+# -- BGP, frames tcpdump cannot decode, records that cannot be -------------------
+
+def test_bgp_is_named_and_no_more():
+    marker = b"\xff" * 16
+    check([tcp4(42741, 179, marker + b"\x00\x13\x04"), tcp4(179, 42741, marker + b"\x00")])
+
+
+def test_an_unknown_ethertype_is_shown_in_hex_after_its_header():
+    check([eth(bytes(range(40)), 0x3030), eth(b"\x01\x02", 0x9999)])
+
+
+def test_records_with_impossible_lengths_get_tcpdumps_invalid_header_line():
+    frame = udp4(40000, 9, b"x")
+    packets = [(0, b"", 0), (0, frame, 0), (0, frame, 20), (0, frame, 300000)]
+    decoder = Decoder(link.LINKTYPE_ETHERNET, ts_style="none")
+    ours = [decoder.line(*p) for p in packets]
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+    records = b"".join(struct.pack("<IIII", 1_700_000_000, 0, len(d), n) + d
+                       for _, d, n in packets)
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+        tmp.write(header + records)
+        tmp.flush()
+        theirs = fidelity.tcpdump_first_lines(tmp.name)
+    assert ours == theirs
+    assert decoder.malformed == len(packets)
+
+
+# -- LLC: STP, PVST+, IS-IS --------------------------------------------------------
+
+def llc_frame(payload: bytes, dsap: int = 0x42, snap: bytes = b"") -> bytes:
+    body = bytes([dsap, dsap, 0x03]) + snap + payload
+    frame = MAC_B + MAC_A + struct.pack("!H", len(body)) + body
+    return frame + bytes(max(0, 60 - len(frame)))  # Ethernet's minimum, padding after LLC
+
+
+def bpdu(version: int, kind: int, flags: int) -> bytes:
+    root = bridge = b"\x80\x01" + bytes.fromhex("001906eab880")
+    body = struct.pack("!HBBB", 0, version, kind, flags) + root + struct.pack("!I", 4) + bridge \
+        + struct.pack("!HHHHH", 0x800C, 256, 5120, 512, 3840)
+    return body + (b"\x00" if kind == 2 else b"")
+
+
+def test_stp_config_and_rapid_bpdus_over_llc_and_cisco_snap():
+    pvst = bytes.fromhex("00000c010b")
+    check([llc_frame(bpdu(0, 0, 0)), llc_frame(bpdu(2, 2, 0x3E)), llc_frame(bpdu(2, 2, 0x7C)),
+           llc_frame(bpdu(0, 0x80, 0)), llc_frame(bpdu(0, 0, 0x81)),
+           llc_frame(bpdu(0, 0, 0), dsap=0xAA, snap=pvst), llc_frame(bpdu(9, 0, 0)),
+           llc_frame(bpdu(3, 2, 0)), llc_frame(b"\x00\x01\x00\x00"), llc_frame(b"\x00\x00"),
+           llc_frame(bpdu(0, 0, 0)[:20])])
+
+
+def isis_pdu(pdu_type: int, fixed: bytes, version: int = 1) -> bytes:
+    return bytes([0x83, 8 + len(fixed), version, 0, pdu_type, 1, 0, 0]) + fixed
+
+
+def test_isis_hellos_lsps_and_sequence_number_pdus():
+    sysid = bytes.fromhex("333333333333")
+    lan_iih = b"\x03" + sysid + b"\x00\x1e\x05\xdc\x40" + sysid + b"\x01"
+    p2p_iih = b"\x03" + sysid + b"\x00\x1e\x05\xdc\x01"
+    lsp = b"\x00\x40\x04\xaf" + sysid + b"\x00\x00" + struct.pack("!I", 7) + b"\x12\x34\x03"
+    csnp = b"\x00\x53" + sysid + b"\x00" + bytes(8) + b"\xff" * 8
+    psnp = b"\x00\x23" + sysid + b"\x00"
+    frames = [llc_frame(isis_pdu(t, body), dsap=0xFE) for t, body in
+              ((15, lan_iih), (16, lan_iih), (17, p2p_iih), (18, lsp), (20, lsp), (24, csnp),
+               (25, csnp), (26, psnp), (27, psnp), (30, b""))]
+    frames += [llc_frame(isis_pdu(17, p2p_iih, version=2), dsap=0xFE),
+               llc_frame(isis_pdu(26, psnp)[:-1] + b"\x00\x00" + b"\x00", dsap=0xFE),
+               llc_frame(isis_pdu(18, lsp)[:20], dsap=0xFE)]
+    check(frames)
+
+
+# -- EIGRP, BFD, sFlow -------------------------------------------------------------
+
+def test_eigrp_opcode_and_length():
+    frames = [eth(ip4(88, bytes([2, op]) + bytes(18) + bytes(20)))
+              for op in (1, 3, 4, 5, 6, 7, 10)]
+    frames += [eth(ip4(88, b"\x01\x05" + bytes(18))), eth(ip4(88, b"\x02\x05" + bytes(10)))]
+    check(frames)
+
+
+def test_bfd_by_destination_port_version_state_and_flags():
+    control = bytes([0x20, 0xC0, 3, 24]) + bytes(20)
+    frames = [udp4(49153, port, control) for port in (3784, 4784, 6784, 3785)]
+    frames += [udp4(3784, 49153, control),                      # source port: not BFD
+               udp4(49153, 3784, bytes([0x20, 0x7F]) + bytes(22)),
+               udp4(49153, 3784, bytes([0x00, 0xF0]) + bytes(22)),
+               udp4(49153, 3784, bytes([0x60, 0x00]) + bytes(22)), udp4(49153, 3784, b"\x20")]
+    check(frames)
+
+
+def test_sflow_agent_v4_and_v6_and_the_short_ones():
+    v4 = struct.pack("!II4sIIII", 5, 1, bytes([198, 18, 0, 1]), 7, 1, 2, 0)
+    v6 = struct.pack("!II16sIIII", 5, 2, bytes(15) + b"\x01", 9, 1, 2, 0)
+    check([udp4(40000, 6343, v4 + bytes(8)), udp4(40000, 6343, v6),
+           udp4(6343, 40000, struct.pack("!II", 4, 1) + bytes(20)),
+           udp4(40000, 6343, v4[:20]), udp4(40000, 6343, v6[:30]),
+           udp4(40000, 6343, v4[:6])])
+
+
+# -- OSPF (also behind IPv6's AH), BOOTP/DHCP, UDLD -----------------------------------
+
+def test_ospf_v2_and_v3_and_behind_an_authentication_header():
+    def ospf(version: int, kind: int, body: bytes) -> bytes:
+        return struct.pack("!BBH", version, kind, 4 + len(body)) + body
+
+    v2 = [eth(ip4(89, ospf(2, k, bytes(40)), dst=bytes([224, 0, 0, 5]))) for k in range(1, 7)]
+    ah = bytes([89, 4, 0, 0]) + struct.pack("!II", 0x100, 0x13) + bytes.fromhex("21d3a95c" * 3)
+    v3 = [eth(ip6(51, ah + ospf(3, 1, bytes(32))), 0x86DD),
+          eth(ip6(89, ospf(3, 4, bytes(60))), 0x86DD), eth(ip6(89, ospf(3, 9, bytes(60))), 0x86DD),
+          eth(ip6(51, bytes([89, 1, 0, 0]) + struct.pack("!II", 1, 2)), 0x86DD)]
+    check(v2 + v3 + [eth(ip4(89, b"\x02")), eth(ip6(89, b"\x03"), 0x86DD)])
+
+
+def test_bootp_and_dhcp_requests_and_replies():
+    def bootp(op: int, htype: int = 1, hlen: int = 6) -> bytes:
+        return bytes([op, htype, hlen, 0]) + bytes(24) + bytes.fromhex("020000000001") \
+            + bytes(202) + b"\x63\x82\x53\x63\xff"
+
+    check([udp4(68, 67, bootp(1)), udp4(67, 68, bootp(2)), udp4(68, 67, bootp(1, hlen=8)),
+           udp4(68, 67, bootp(1, htype=6)), udp4(67, 67, bootp(7)), udp4(68, 67, b"\x01\x01"),
+           udp4(68, 67, bootp(1)[:30])])
+
+
+def test_udld_over_cisco_snap():
+    snap = bytes.fromhex("00000c0111")
+    check([llc_frame(bytes([0x21, f]) + bytes(40), dsap=0xAA, snap=snap) for f in (0, 1, 3)]
+          + [llc_frame(bytes([0x22, 2]) + bytes(40), dsap=0xAA, snap=snap),
+             llc_frame(bytes([0x3F, 0xFC]) + bytes(4), dsap=0xAA, snap=snap)])
+
+
+# -- PIM, DHCPv6 ---------------------------------------------------------------------
+
+def test_pim_version_and_message_type():
+    check([eth(ip4(103, bytes([0x20 | t, 0, 0, 0]) + bytes(30))) for t in range(13)]
+          + [eth(ip4(103, bytes([0x14, 0, 0, 0]) + bytes(4))), eth(ip4(103, b""))])
+
+
+def test_dhcp6_message_types():
+    src = bytes.fromhex("fe80" + "00" * 13 + "01")
+    dst = bytes.fromhex("ff02" + "00" * 11 + "010002")
+    frames = [eth(ip6(17, udp(546, 547, bytes([t, 1, 2, 3]) + bytes(20), src, dst), src, dst),
+                  0x86DD) for t in (1, 2, 3, 7, 11, 12, 13, 99)]
+    frames.append(eth(ip6(17, udp(547, 546, b"\x07\x01", src, dst), src, dst), 0x86DD))
+    check(frames)
+
+
+# -- Ethernet loopback (configuration testing protocol) --------------------------------
+
+def test_loopback_replies_forwards_and_the_bogus_ones():
+    fwd = bytes.fromhex("aa0004001d04")
+    frames = [eth(struct.pack("<HHH", 0, 1, 7) + bytes(40), 0x9000),
+              eth(struct.pack("<HH", 0, 2) + fwd + struct.pack("<HH", 1, 1) + bytes(40), 0x9000),
+              eth(struct.pack("<H", 8) + bytes(8) + struct.pack("<HH", 1, 1) + bytes(40), 0x9000),
+              eth(struct.pack("<HH", 3, 1) + bytes(10), 0x9000),
+              eth(struct.pack("<HH", 0, 5) + bytes(10), 0x9000),
+              eth(struct.pack("<H", 200) + bytes(10), 0x9000), eth(b"\x00", 0x9000)]
+    check(frames)
+    check(frames[:2], snaplen=14 + 12)
