@@ -169,3 +169,23 @@ def test_text_rendering_follows_iputils():
     assert lines[3] == f"--- {DST} ping statistics ---"
     assert lines[4] == "2 packets transmitted, 1 received, 50% packet loss, time 1000ms"
     assert lines[5] == "rtt min/avg/max/mdev = 0.080/0.080/0.080/0.000 ms"
+
+
+def test_with_a_count_several_targets_wait_for_every_probes_answer():
+    """fping -c: each probe's fate is counted, so the last reply already on its way is
+    awaited; stopping once every target had answered once dropped it."""
+    targets = [Target("198.18.9.7", "a"), Target("198.18.9.8", "b")]
+    e = PingEngine(targets, PingOptions(multi=True, count=2, interval_ns=200 * MS,
+                                        timeout_ns=500 * MS, spacing_ns=MS), idents={4: 1})
+    now, inflight = 0, []
+    while not e.done and now < 10 * NS:
+        for s in e.poll(now):
+            e.sent(s, now)
+            inflight.append((now + 5 * MS, s))  # replies slower than the 1 ms spacing
+        for due, s in [x for x in inflight if x[0] <= (e.next_deadline() or now)]:
+            inflight.remove((due, s))
+            e.received(Received(due, reply_for(s.data, src=s.dst)))
+        now = max(now + 1, min([d for d, _ in inflight] + [e.next_deadline() or now + MS]))
+    assert e.done
+    # Arithmetic done by hand: 2 targets x 2 probes, every one answered.
+    assert [(t.transmitted, t.received) for t in targets] == [(2, 2), (2, 2)]

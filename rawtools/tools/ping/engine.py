@@ -201,9 +201,14 @@ class PingEngine:
         self.outstanding -= 1
 
     def _everyone_settled(self) -> bool:
-        """Several targets: each answered or has no route, and every probe is out."""
+        """Several targets: each answered or has no route, and every probe is out.
+
+        With `-c` every probe's answer is awaited too (or the linger's
+        timeout): a count asks for each probe's fate, and stopping at the
+        first answer of each target dropped a last reply already on its way.
+        """
         return (self.opts.multi and self.answered_targets + self.routeless == len(self.targets)
-                and self._all_sent())
+                and self._all_sent() and (self.opts.count is None or self.outstanding == 0))
 
     def _answered_enough(self) -> bool:
         """iputils' `-c` exit: as many answers (replies + errors) as probes."""
