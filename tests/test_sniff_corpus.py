@@ -23,6 +23,7 @@ from conftest import CORPUS
 
 from rawtools.errors import CaptureError
 from rawtools.io.capture import Capture
+from rawtools.testing.fidelity import tcpdump_first_lines
 from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
 
@@ -70,22 +71,10 @@ def _packets(path: Path) -> tuple[int, list[tuple[int, bytes, int]]] | None:
         return None
 
 
-def _tcpdump_packets(path: Path) -> list[str]:
-    """The first line tcpdump -n prints for each packet of `path`, found by its --number."""
-    proc = subprocess.run(["tcpdump", "--number", "-n", "-r", str(path)], capture_output=True,
-                          text=True, errors="replace", timeout=120)
-    first: list[str] = []
-    for ln in proc.stdout.splitlines():
-        num, sep, rest = ln.lstrip().partition("  ")
-        if sep and num == str(len(first) + 1):
-            first.append(rest)
-    return first
-
-
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="needs tcpdump")
 def test_every_packet_decodes_in_every_output_mode(corpus):
     with ThreadPoolExecutor(WORKERS) as pool:
-        theirs = dict(zip(corpus, pool.map(_tcpdump_packets, corpus), strict=True))
+        theirs = dict(zip(corpus, pool.map(tcpdump_first_lines, map(str, corpus)), strict=True))
     modes = [dict(), dict(verbose=2, link_header=True, hexdump="X", ts_style="delta"),
              dict(verbose=1, hexdump="A", ts_style="epoch")]
     decoded = 0

@@ -17,7 +17,6 @@ import contextlib
 import json
 import math
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -52,20 +51,8 @@ def captured(lab: Lab, path: Path) -> Iterator[Path]:
     """tcpdump on the host's interface, writing every packet to `path` as it comes."""
     if shutil.which("tcpdump") is None:
         pytest.skip("tcpdump not installed")
-    p = subprocess.Popen(lab.exec_argv("host", ["tcpdump", "-U", "-n", "-i", lab.host_if,
-                                                "-w", str(path), "ip or ip6"]),
-                         stderr=subprocess.PIPE, text=True)
-    assert p.stderr is not None
-    for line in p.stderr:  # "listening on l0a, ..." once the capture runs
-        if "listening on" in line:
-            break
-    try:
+    with lab.tcpdump(path):
         yield path
-    finally:
-        # What the kernel holds for it still, and a late answer, get written first.
-        time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=10)
 
 
 def trace(lab: Lab, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -56,7 +56,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from rawtools.testing.delayline import Impairment
@@ -309,6 +309,32 @@ class Lab(Topology):
 
     def _teardown(self) -> None:
         self._stop_relays()
+
+    @contextlib.contextmanager
+    def tcpdump(self, path: str | os.PathLike[str], node: str = "host",
+                expression: str = "ip or ip6") -> Iterator[str]:
+        """tcpdump on `node`'s first interface, writing every packet to `path` as it comes.
+
+        The oracle of what crossed the wire: the block starts once tcpdump
+        says it listens, and on the way out waits a second (a late answer,
+        what the kernel still holds) before stopping it, so the file is whole.
+        """
+        if shutil.which("tcpdump") is None:
+            raise RuntimeError("tcpdump (Debian package tcpdump) is needed for a lab capture")
+        iface = self.host_if if node == "host" else self.ifname(self.index(node) - 1, "right")
+        p = subprocess.Popen(self.exec_argv(node, ["tcpdump", "-U", "-n", "-i", iface, "-w",
+                                                   str(path), expression]),
+                             stderr=subprocess.PIPE, text=True)
+        assert p.stderr is not None
+        for line in p.stderr:  # "listening on l0a, ..." once the capture runs
+            if "listening on" in line:
+                break
+        try:
+            yield str(path)
+        finally:
+            time.sleep(1.0)
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=10)
 
     def nft(self, node: str, ruleset: str) -> None:
         """Load an nftables ruleset into `node`'s namespace."""

@@ -32,16 +32,13 @@ import hook (`pip install -e` adds one that alone costs 25-40 ms a start);
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from installed import bench_env, installed_python
@@ -120,23 +117,6 @@ def case(lab: Lab, tools: Tools, title: str, method: str, runs: int, silent: set
         show(title, method, name, figures)
 
 
-@contextlib.contextmanager
-def tcpdump(lab: Lab, path: Path) -> Iterator[Path]:
-    p = subprocess.Popen(lab.exec_argv("host", ["tcpdump", "-U", "-n", "-i", lab.host_if,
-                                                "-w", str(path), "ip or ip6"]),
-                         stderr=subprocess.PIPE, text=True)
-    assert p.stderr is not None
-    for line in p.stderr:
-        if "listening on" in line:
-            break
-    try:
-        yield path
-    finally:
-        time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=10)
-
-
 def timeline(lab: Lab, argv: list[str]) -> str:
     """Where a run's time goes: start to first probe, probes to last answer, to exit."""
     if shutil.which("tcpdump") is None:
@@ -144,7 +124,7 @@ def timeline(lab: Lab, argv: list[str]) -> str:
     import dpkt
 
     with tempfile.TemporaryDirectory() as tmp:
-        with tcpdump(lab, Path(tmp) / "t.pcap") as pcap:
+        with lab.tcpdump(Path(tmp) / "t.pcap") as pcap:
             start = time.time()
             lab.run("host", argv, timeout=120, env=bench_env())
             end = time.time()
