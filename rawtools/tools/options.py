@@ -24,6 +24,13 @@ MAX_SECONDS = 2_147_483
 select take, about 24.8 days."""
 
 
+def add_family_flags(p: argparse.ArgumentParser) -> None:
+    """-4 / -6 into `version`, one excluding the other, as every tool that resolves takes them."""
+    fam = p.add_mutually_exclusive_group()
+    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
+    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+
+
 def add_json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON lines (schema rawtools/1)")
 

@@ -12,15 +12,13 @@ import argparse
 from rawtools.tools.doctor.api import doctor
 from rawtools.tools.doctor.report import CHECKS, Check
 from rawtools.tools.doctor.resolvconf import RESOLV_CONF
-from rawtools.tools.options import add_json_flag
+from rawtools.tools.options import add_family_flags, add_json_flag
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("host", nargs="?", metavar="HOST",
                    help="also check the path (trace) and path MTU to this host")
-    fam = p.add_mutually_exclusive_group()
-    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
-    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    add_family_flags(p)
     p.add_argument("--dns", action="append", metavar="ADDR",
                    help=f"resolver to ask (repeatable; default: the nameservers of "
                         f"{RESOLV_CONF})")

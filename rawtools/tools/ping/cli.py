@@ -9,7 +9,7 @@ import sys
 from rawtools.io.icmpsock import is_broadcast
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import ReverseNames, is_numeric
-from rawtools.tools.options import add_json_flag, add_record_replay_flags
+from rawtools.tools.options import add_family_flags, add_json_flag, add_record_replay_flags
 from rawtools.tools.ping.config import PingConfig, ping_config
 from rawtools.tools.ping.engine import PingEngine, Target
 from rawtools.tools.ping.events import PingEvent
@@ -20,9 +20,7 @@ from rawtools.tools.ping.session import PingRun, execute
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hosts", nargs="*", metavar="HOST", help="host name or address (several "
                    "hosts are probed concurrently, fping-style)")
-    fam = p.add_mutually_exclusive_group()
-    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
-    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    add_family_flags(p)
     p.add_argument("-c", dest="count", type=int, metavar="COUNT",
                    help="stop after COUNT replies (per target with several targets)")
     p.add_argument("-i", dest="interval", type=float, metavar="SEC",

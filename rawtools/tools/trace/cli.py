@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rawtools.errors import UsageError
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import ReverseNames
-from rawtools.tools.options import add_json_flag, add_record_replay_flags
+from rawtools.tools.options import add_family_flags, add_json_flag, add_record_replay_flags
 from rawtools.tools.trace.config import DEFAULT_GAP, TraceConfig, trace_config
 from rawtools.tools.trace.hops import Hop
 from rawtools.tools.trace.render import (
@@ -41,9 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="ICMP echo probes")
     m.add_argument("-T", "--tcp", dest="method", action="store_const", const="tcp",
                    help="TCP SYN probes (port 80 unless -p; needs root)")
-    fam = p.add_mutually_exclusive_group()
-    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
-    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    add_family_flags(p)
     p.add_argument("-m", dest="max_ttl", type=int, metavar="MAX_TTL",
                    help="max hops (default 30)")
     p.add_argument("-f", dest="first_ttl", type=int, default=1, metavar="FIRST_TTL",

@@ -6,7 +6,7 @@ import argparse
 
 from rawtools.io.stop import Stop
 from rawtools.jsonout import JsonLines
-from rawtools.tools.options import add_json_flag, add_record_replay_flags
+from rawtools.tools.options import add_family_flags, add_json_flag, add_record_replay_flags
 from rawtools.tools.udpcksum.config import MAX_RETRIES, UdpCksumConfig, udpcksum_config
 from rawtools.tools.udpcksum.events import UdpCksumEvent
 from rawtools.tools.udpcksum.render import TextRenderer
@@ -18,9 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("host", nargs="?", metavar="HOST", help="host name or address")
     p.add_argument("service", nargs="?", metavar="SERVICE",
                    help="UDP service name or port number (e.g. domain, 53, ntp)")
-    fam = p.add_mutually_exclusive_group()
-    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
-    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    add_family_flags(p)
     p.add_argument("-i", dest="interface", metavar="DEVICE",
                    help="capture on this interface (default: the one the route to HOST uses)")
     p.add_argument("-l", dest="local", metavar="ADDR.PORT",

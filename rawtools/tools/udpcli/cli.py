@@ -27,7 +27,7 @@ from rawtools.io.sockopts import (
     IPV6_UNICAST_HOPS,
     PMTUDISC_PROBE,
 )
-from rawtools.tools.options import NS
+from rawtools.tools.options import NS, add_family_flags
 from rawtools.tools.udpcli.config import UdpCliConfig, udpcli_config
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET
 
@@ -42,9 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     how.add_argument("--errqueue", action="store_true",
                      help="learn them from the socket's own error queue (IP_RECVERR): "
                           "no daemon needed")
-    fam = p.add_mutually_exclusive_group()
-    fam.add_argument("-4", dest="version", action="store_const", const=4, help="IPv4 only")
-    fam.add_argument("-6", dest="version", action="store_const", const=6, help="IPv6 only")
+    add_family_flags(p)
     p.add_argument("-t", dest="timeout", type=float, default=5.0, metavar="SEC",
                    help="seconds to wait for a reply or an error (default 5)")
     p.add_argument("--ttl", type=int, metavar="N",
