@@ -27,8 +27,9 @@ both, so neither imports the other for the contract.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+
+from rawtools.values import frozen
 
 Clock = Literal["kernel", "pcap", "user"]
 """What stamped a received packet: SO_TIMESTAMPNS, a capture file's record, or a
@@ -48,7 +49,7 @@ Mechanism = SocketKind | Literal["replay"]
 """How a run reaches the network: one of the socket kinds, or not at all (a recording)."""
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Send:
     """A packet an engine wants sent.
 
@@ -65,7 +66,7 @@ class Send:
     meta: Any = None
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Received:
     """A received IP datagram, header included (rebuilt where the socket hid it)."""
 

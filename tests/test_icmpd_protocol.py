@@ -8,7 +8,6 @@ document a client in another language would be written from.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import pathlib
@@ -173,7 +172,7 @@ def test_error_defaults_and_errno_text():
     assert e.errno_name == "ECONNREFUSED"
     for value in (e, m.Registered(1, 0, 4, "198.18.0.1", 9, "")):
         # Frozen and slotted: events handed to callers cannot be changed under them.
-        with pytest.raises(dataclasses.FrozenInstanceError):
+        with pytest.raises(AttributeError):
             value.tag = 2  # type: ignore[misc]
         assert not hasattr(value, "__dict__")
 

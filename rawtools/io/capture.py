@@ -32,13 +32,13 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Literal, Protocol, Self
 
 import pcapy
 
 from rawtools.errors import CaptureError, InterfaceError, PermissionNeeded
 from rawtools.io.stop import Stop
+from rawtools.values import frozen
 
 Packet = tuple[int, bytes, int]
 # Which packets a live capture keeps: received, sent, or both (tcpdump -Q).
@@ -92,7 +92,7 @@ class PcapHandle(Protocol):
     def setnonblock(self, on: int) -> None: ...
 
 
-@dataclass(frozen=True)
+@frozen
 class CaptureStats:
     """The kernel's counters as tcpdump prints them at the end of a capture."""
 
@@ -101,7 +101,7 @@ class CaptureStats:
     ifdropped: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Wait:
     """No packet now: wait for the capture to turn readable, at most `seconds` (None: no limit)."""
 

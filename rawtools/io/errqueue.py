@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno as errnos
 import socket
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
@@ -27,6 +26,7 @@ from rawtools.io.sockopts import (
     SO_TIMESTAMPNS,
     parse_ancillary,
 )
+from rawtools.values import frozen
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import (
     ICMP6_PACKET_TOO_BIG,
@@ -48,7 +48,7 @@ SO_EE_ORIGIN_ICMP6 = 3
 _EE = struct.Struct("=IBBBBII")
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class ExtendedError:
     """One `sock_extended_err` with the offender's address."""
 
@@ -112,7 +112,7 @@ def rebuild_icmp_error(err: ExtendedError, our_src: str, our_dst: str, proto: in
     return build_ip(offender, our_src, PROTO_ICMP, reply_ttl, msg)
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class QueuedError:
     """One error read from a socket's error queue, with what came along.
 

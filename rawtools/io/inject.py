@@ -31,13 +31,13 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import pcapy
 
 from rawtools.engine import Received, Send
 from rawtools.errors import CaptureError, InterfaceError, PermissionNeeded
+from rawtools.values import frozen
 from rawtools.wire.link import DLT_RAW, DLT_RAW_OPENBSD, LINKTYPE_RAW
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def permission_error(interface: str) -> PermissionNeeded:
                             "(run it with sudo)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LinkFacts:
     """What the kernel says about an interface before we send on it."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import selectors
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from rawtools.engine import BatchTransport, EndOfInput, Engine, Received, Transport
 from rawtools.io.stop import Stop
+from rawtools.values import mutable
 
 if TYPE_CHECKING:  # pcapfile loads dpkt; the loop itself never needs it
     from rawtools.io.pcapfile import PcapWriter
@@ -26,7 +26,7 @@ Ending = Literal["done", "stopped", "end-of-input"]
 """Why `run` returned: the engine finished, a stop was requested, or a replay ran dry."""
 
 
-@dataclass
+@mutable
 class Recorder:
     """Writes every datagram sent and received to a DLT_RAW pcap, in order."""
 

@@ -11,9 +11,10 @@ import fcntl
 import ipaddress
 import socket
 import struct
-from dataclasses import dataclass, field
 
 import netifaces
+
+from rawtools.values import field, frozen, mutable
 
 SIOCGIFFLAGS = 0x8913
 SIOCGIFMTU = 0x8921
@@ -25,7 +26,7 @@ _FLAGS = ["UP", "BROADCAST", "DEBUG", "LOOPBACK", "POINTOPOINT", "NOTRAILERS", "
           "AUTOMEDIA", "DYNAMIC", "LOWER_UP", "DORMANT", "ECHO"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Address:
     """One address with its prefix length (and broadcast or peer if any)."""
 
@@ -39,7 +40,7 @@ class Address:
         return self.addr if self.prefixlen is None else f"{self.addr}/{self.prefixlen}"
 
 
-@dataclass
+@mutable
 class Interface:
     """An interface as `rawtools ifaces` shows it."""
 

@@ -57,11 +57,11 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from rawtools.errors import RawtoolsError
+from rawtools.values import frozen, mutable
 
 if TYPE_CHECKING:
     from rawtools.io.afpacket import PacketCapture
@@ -89,7 +89,7 @@ MAX_UNREAD_NS = 10_000_000
 GONE = {errno.ENETDOWN, errno.ENXIO, errno.ENODEV}
 
 
-@dataclass(frozen=True)
+@frozen
 class Impairment:
     """What a delay line does to each frame crossing it, in both directions.
 
@@ -127,7 +127,7 @@ class InterfaceGone(Exception):
     """An interface of the relay went down or was deleted (its lab is being torn down)."""
 
 
-@dataclass
+@mutable
 class Counts:
     """Frames of one direction, by fate.
 

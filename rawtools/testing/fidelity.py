@@ -20,11 +20,11 @@ import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from rawtools.errors import CaptureError
 from rawtools.io.capture import Capture
 from rawtools.tools.sniff.decode import Decoder
+from rawtools.values import field, mutable
 
 # tcpdump prints local time: UTC, as the decoder is told to print it.
 _ENV = {**os.environ, "TZ": "UTC"}
@@ -35,7 +35,7 @@ _TCP_APP = re.compile(r", length \d+: ([A-Za-z][\w.-]*)")
 _TIMEOUT = 300
 
 
-@dataclass
+@mutable
 class Tally:
     """Identical first lines and packets, per protocol class."""
 

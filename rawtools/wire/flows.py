@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from dataclasses import dataclass
 
+from rawtools.values import frozen
 from rawtools.wire.icmp import Icmp
 from rawtools.wire.probes import ProbeSpec
 
@@ -35,7 +35,7 @@ ECHO_CKSUM = 0x1000
 """The ICMP checksum of flow 0; flows count up from it, never reaching 0xffff."""
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class _EchoFlow(ProbeSpec):
     """An echo probe of one flow: the checksum the payload is tuned to is the flow's."""
 
@@ -45,7 +45,7 @@ class _EchoFlow(ProbeSpec):
         return self.cksum
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class FlowProbes:
     """Probes of numbered flows derived from one trace's fixed identity `spec`."""
 

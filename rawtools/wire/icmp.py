@@ -11,9 +11,9 @@ to a probe never depends on which socket or file it came from.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Literal
 
+from rawtools.values import frozen
 from rawtools.wire.checksum import checksum_ok, inet_checksum, transport_checksum
 from rawtools.wire.ip import (
     PROTO_ICMP,
@@ -90,7 +90,7 @@ _ECHO_KIND: dict[tuple[int, int], IcmpKind] = {
 }
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Quote:
     """The offending datagram an ICMP error quotes: its IP header and what follows.
 
@@ -125,7 +125,7 @@ class Quote:
         return None
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Icmp:
     """One received ICMP/ICMPv6 message with the IP fields the tools print.
 

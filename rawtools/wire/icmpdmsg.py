@@ -51,8 +51,9 @@ import errno as errnos
 import os
 import socket
 import struct
-from dataclasses import dataclass
 from typing import Literal
+
+from rawtools.values import frozen
 
 DEFAULT_SOCKET = "/run/rawtools/icmpd.sock"
 """Where the daemon listens unless told otherwise (`--socket`), and where clients look."""
@@ -96,7 +97,7 @@ def unpack_address(version: int, raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET, raw[:4])
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class IcmpError:
     """One ICMP error caused by a datagram of a registered socket.
 
@@ -177,7 +178,7 @@ def registered(tag: int, status: int, version: int = 4, addr: str = "0.0.0.0", p
     return header(REGISTERED, len(body)) + body
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Registered:
     """The daemon's answer to REGISTER: the socket's address, or why it was refused."""
 

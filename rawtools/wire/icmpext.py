@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import socket
 import struct
-from dataclasses import dataclass
 from typing import Any
 
+from rawtools.values import frozen
 from rawtools.wire.checksum import ones_sum
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import ip6_transport
@@ -32,7 +32,7 @@ _ROLES = ("incoming", "sub-ip", "outgoing", "next-hop")
 _EXTENSIBLE = {(4, 3), (4, 11), (4, 12), (6, 1), (6, 3)}
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class MplsEntry:
     """One label stack entry: label, traffic class (formerly EXP), bottom flag, TTL."""
 
@@ -42,7 +42,7 @@ class MplsEntry:
     ttl: int
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class InterfaceInfo:
     """An RFC 5837 interface information object; absent fields are None."""
 
@@ -53,7 +53,7 @@ class InterfaceInfo:
     mtu: int | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class RawObject:
     """An extension object of a class this module does not decode."""
 

@@ -25,9 +25,9 @@ the kernel will use; the io layer finds it without sending.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Literal
 
+from rawtools.values import frozen
 from rawtools.wire import icmp as ic
 from rawtools.wire.checksum import ones_sum, pseudo_header, transport_checksum
 from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp, IcmpKind
@@ -51,7 +51,7 @@ def _tune_word(base_sum: int, want_cksum: int) -> int:
     return ((~want_cksum & 0xFFFF) - base_sum) % 0xFFFF
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class ProbeSpec:
     """Everything that stays fixed across the probes of one trace.
 

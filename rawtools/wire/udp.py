@@ -25,9 +25,9 @@ cannot be verified: the checksum covers bytes we do not have.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Literal
 
+from rawtools.values import frozen
 from rawtools.wire.checksum import inet_checksum, ones_sum, pseudo_header_raw
 from rawtools.wire.ip import (
     PROTO_UDP,
@@ -54,7 +54,7 @@ _UDP = struct.Struct("!HHHH")
 _IP4_MF = 0x2000
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UdpProbe:
     """A UDP datagram we send with our own IP header (IP_HDRINCL / IPV6_HDRINCL).
 
@@ -86,7 +86,7 @@ class UdpProbe:
         return build_ipv4(self.src, self.dst, PROTO_UDP, self.ttl, self.segment(), self.ident)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UdpCheck:
     """A received UDP datagram's addresses, sizes and checksum verdict.
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rawtools.errors import UsageError
 from rawtools.tools.doctor.report import CHECKS, CheckName
 from rawtools.tools.doctor.resolvconf import RESOLV_CONF
 from rawtools.tools.options import choice, file_name, flag, seconds, texts, whole
+from rawtools.values import frozen
 
 MAX_WAIT_S = 60
 QTYPES = ("A", "AAAA", "NS", "SOA")
 _LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorConfig:
     """What to check and how long to wait for each answer (`wait`, seconds)."""
 

@@ -14,16 +14,17 @@ import os
 import select
 import socket
 import time
-from dataclasses import dataclass
 
 import dpkt
+
+from rawtools.values import frozen
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 QTYPES = {"A": dpkt.dns.DNS_A, "AAAA": dpkt.dns.DNS_AAAA, "NS": dpkt.dns.DNS_NS,
           "SOA": dpkt.dns.DNS_SOA}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DnsOutcome:
     """What one server did with the question: `rcode` None when nothing answered.
 

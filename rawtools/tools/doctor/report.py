@@ -7,17 +7,17 @@ same objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rawtools.jsonout import JsonResult, record
+from rawtools.values import field, frozen, mutable
 
 Verdict = Literal["ok", "warn", "fail"]
 CheckName = Literal["interfaces", "gateway", "dns", "path", "mtu"]
 CHECKS: tuple[CheckName, ...] = ("interfaces", "gateway", "dns", "path", "mtu")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Check:
     """One verdict: what was checked (`name`, `subject`), the verdict and its evidence.
 
@@ -36,7 +36,7 @@ class Check:
                       verdict=self.verdict, evidence=self.evidence, details=self.details)
 
 
-@dataclass(slots=True)
+@mutable
 class DoctorResult(JsonResult):
     """Every check in the order run; `passed` is what the exit code says.
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from dataclasses import dataclass
+
+from rawtools.values import frozen
 
 ROUTE4 = "/proc/net/route"
 ROUTE6 = "/proc/net/ipv6_route"
@@ -19,7 +20,7 @@ RTF_UP = 0x0001
 RTF_REJECT = 0x0200
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Route:
     """One usable route: `gateway` None for an on-link (device) route."""
 

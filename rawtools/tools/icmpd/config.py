@@ -13,10 +13,10 @@ import os
 import pwd
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from rawtools.errors import UsageError
 from rawtools.tools.options import endpoint
+from rawtools.values import field, frozen, mutable
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET
 
 SUN_PATH_MAX = 107
@@ -25,7 +25,7 @@ DEFAULT_MODE = 0o660
 _WATCH_FORMS = "ADDR:PORT, e.g. 198.18.0.1:5000, or [ADDR6]:PORT, e.g. [2001:db8::1]:5000"
 
 
-@dataclass(frozen=True)
+@frozen
 class Watch:
     """A registration a replay pretends to have: a UDP socket's family, address and port."""
 
@@ -37,7 +37,7 @@ class Watch:
         return f"[{self.addr}]:{self.port}" if self.version == 6 else f"{self.addr}:{self.port}"
 
 
-@dataclass
+@mutable
 class IcmpdConfig:
     """A daemon run (socket, permissions, who to become) or a replay of a recording."""
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 import errno
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rawtools.engine import Received, Send
 from rawtools.tools.icmpd.events import Delivered, IcmpdEvent, Malformed, Unmatched
+from rawtools.values import frozen
 from rawtools.wire.icmp import (
     ICMP6_PACKET_TOO_BIG,
     ICMP6_TIME_EXCEEDED,
@@ -67,7 +67,7 @@ def error_errno(version: int, typ: int, code: int) -> int:
     return errno.EHOSTUNREACH
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Registration:
     """A registered UDP socket: `reg` is the daemon's number for it, `tag` the client's.
 

@@ -6,12 +6,11 @@ connection and logs the rest at -v; a replay prints them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from rawtools.values import frozen
 from rawtools.wire.icmpdmsg import IcmpError
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Delivered:
     """An ICMP error matched registration `reg` of connection `client`."""
 
@@ -20,7 +19,7 @@ class Delivered:
     error: IcmpError
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unmatched:
     """An ICMP error quoting a UDP datagram of no registered socket."""
 
@@ -36,7 +35,7 @@ class Unmatched:
     mtu: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Malformed:
     """A packet that is not a readable ICMP message (cut short, bad checksum, bad quote)."""
 

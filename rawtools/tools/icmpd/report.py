@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno as errnos
-from dataclasses import dataclass
 from typing import Any
 
 from rawtools.tools.icmpd.events import Delivered, IcmpdEvent, Malformed, Unmatched
+from rawtools.values import frozen, mutable
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Started:
     """The daemon listens: its socket, who may connect, who it runs as, its pid."""
 
@@ -28,7 +28,7 @@ class Started:
     pid: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Connected:
     """A client connected; its credentials as the kernel saw them (SO_PEERCRED)."""
 
@@ -38,7 +38,7 @@ class Connected:
     gid: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Registered:
     """A client's UDP socket is watched from now on (`reg` is the daemon's number)."""
 
@@ -51,7 +51,7 @@ class Registered:
     dual: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Refused:
     """A REGISTER the daemon answered with an errno; the connection stays."""
 
@@ -61,14 +61,14 @@ class Refused:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unregistered:
     client: int
     tag: int
     found: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Disconnected:
     """A client is gone: it closed, broke the protocol, or its socket failed."""
 
@@ -79,14 +79,14 @@ class Disconnected:
     protocol_error: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Notice:
     """Something an operator should read that is not about one client."""
 
     text: str
 
 
-@dataclass
+@mutable
 class Counts:
     """The daemon's totals, printed at exit (the JSON summary)."""
 

@@ -24,7 +24,6 @@ import selectors
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rawtools.engine import Received
@@ -37,6 +36,7 @@ from rawtools.tools.icmpd.engine import IcmpdEngine, Registration
 from rawtools.tools.icmpd.listener import Listener, open_listener
 from rawtools.tools.icmpd.report import Counts, Event, Notice, Started
 from rawtools.tools.icmpd.server import Server
+from rawtools.values import field, mutable
 from rawtools.wire.link import ETHERTYPE_IP, ETHERTYPE_IPV6, NAMES, decapsulator
 
 if TYPE_CHECKING:  # pcapfile loads dpkt, which a daemon without --record never needs
@@ -107,7 +107,7 @@ def _open_raw() -> list[IcmpSocket]:
     return socks
 
 
-@dataclass
+@mutable
 class Daemon:
     """Everything a live run holds; `close` gives it all back."""
 

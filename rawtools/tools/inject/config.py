@@ -9,12 +9,12 @@ of nan, inf, 0 or 1e300, a malformed MAC address, two pacings at once).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from rawtools.errors import UsageError
 from rawtools.io.inject import Backend
 from rawtools.tools.inject.engine import InjectOptions, Pacing
 from rawtools.tools.options import MAX_SECONDS, choice, whole
+from rawtools.values import frozen
 from rawtools.wire.ethernet import BROADCAST, parse_mac
 
 BACKENDS: tuple[Backend, ...] = ("pcap", "packet")
@@ -28,7 +28,7 @@ MAX_SPEED = 1e6
 MIN_SPEED = 1e-6
 
 
-@dataclass(frozen=True)
+@frozen
 class InjectConfig:
     """Everything a run needs before anything is opened.
 

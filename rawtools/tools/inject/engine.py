@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
 from typing import Literal
 
 from rawtools.engine import Received, Send
 from rawtools.tools.inject.events import InjectEvent, Progress
+from rawtools.values import frozen
 
 NS = 1_000_000_000
 BURST = 1024
@@ -43,7 +43,7 @@ BURST = 1024
 Pacing = Literal["recorded", "pps", "topspeed"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InjectOptions:
     """How fast and how much: the pacing, its figure, loops and a frame limit.
 

@@ -8,10 +8,10 @@ ignores events still gets them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rawtools.values import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Progress:
     """Where a long run stands, once a second of its own time.
 

@@ -8,18 +8,19 @@ disagree.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from rawtools.io.inject import Backend
 from rawtools.jsonout import JsonResult, record
 from rawtools.tools.inject.events import InjectEvent, Progress
 from rawtools.tools.inject.session import InjectRun
+from rawtools.values import frozen
 from rawtools.wire.ethernet import format_mac
 from rawtools.wire.link import NAMES
 
 
-@dataclass(frozen=True)
+@frozen
 class InjectResult(JsonResult):
     """A finished (or interrupted) run, tcpreplay's figures and a few more.
 

@@ -9,7 +9,6 @@ read, as the invoking user, so sudo never reads a file its user could not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rawtools.errors import UsageError
 from rawtools.io.inject import PcapInjector, bpf_matcher, open_injector, read_frames
@@ -20,6 +19,7 @@ from rawtools.io.txring import RingInjector
 from rawtools.tools.inject.config import InjectConfig
 from rawtools.tools.inject.engine import InjectEngine
 from rawtools.tools.inject.events import InjectEvent
+from rawtools.values import mutable
 from rawtools.wire import link
 from rawtools.wire.ethernet import ethernet_framer
 
@@ -27,7 +27,7 @@ Frames = list[tuple[int, bytes]]
 Addresses = tuple[bytes, bytes]
 
 
-@dataclass
+@mutable
 class InjectRun:
     """What a finished run leaves: the engine's tally, the transport's, and the framing."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
@@ -18,6 +17,7 @@ from rawtools.io.privileges import has_net_raw
 from rawtools.net.resolve import is_numeric
 from rawtools.tools.options import NS, choice, flag, seconds, texts, whole
 from rawtools.tools.ping.engine import MS, PingOptions
+from rawtools.values import field, mutable
 
 SOCKETS: tuple[SocketKind, ...] = ("raw", "dgram")
 MAX_SIZE = 65507
@@ -26,7 +26,7 @@ MAX_PATTERN = 16
 USER_MIN_INTERVAL_NS = 200_000_000
 
 
-@dataclass
+@mutable
 class PingConfig:
     """A run as the user asked for it, before anything is opened."""
 

@@ -18,7 +18,6 @@ import heapq
 import math
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from rawtools.engine import Received, Send
 from rawtools.tools.ping.events import (
@@ -32,6 +31,7 @@ from rawtools.tools.ping.events import (
     Sent,
     Unreachable,
 )
+from rawtools.values import field, frozen, mutable
 from rawtools.wire.icmp import Icmp, Quote, build_echo, parse_ip
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6
 
@@ -39,7 +39,7 @@ NS = 1_000_000_000
 MS = 1_000_000
 
 
-@dataclass
+@mutable
 class PingOptions:
     """Everything that shapes a run; times in nanoseconds."""
 
@@ -58,7 +58,7 @@ class PingOptions:
     spacing_ns: int = MS
 
 
-@dataclass
+@mutable
 class Target:
     """One destination and its tally.
 
@@ -99,7 +99,7 @@ class Target:
         return 100.0 * (self.transmitted - self.received) / self.transmitted
 
 
-@dataclass(slots=True)
+@mutable
 class Probe:
     """An echo request in flight (or answered): what a reply's seq leads to."""
 
@@ -422,7 +422,7 @@ class PingEngine:
         return ev
 
 
-@dataclass(frozen=True)
+@frozen
 class RttStats:
     """min/avg/max/mdev as iputils computes them, in microseconds."""
 

@@ -9,17 +9,17 @@ handled); `number` is the probe's index for that target, from 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rawtools.engine import Clock
+from rawtools.values import frozen
 from rawtools.wire.icmp import Icmp
 
 if TYPE_CHECKING:
     from rawtools.tools.ping.engine import Target
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reply:
     """An echo reply to one of our probes (`dup`: the probe was already answered)."""
 
@@ -33,7 +33,7 @@ class Reply:
     number: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RouterError:
     """An ICMP error (time exceeded, unreachable, ...) quoting one of our probes."""
 
@@ -44,7 +44,7 @@ class RouterError:
     number: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Corrupt:
     """A reply to one of our probes with a bad checksum: counted and skipped."""
 
@@ -54,7 +54,7 @@ class Corrupt:
     icmp: Icmp
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outstanding:
     """-O: the previous probe was still unanswered when this one was sent."""
 
@@ -63,7 +63,7 @@ class Outstanding:
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sent:
     """A probe left (flood mode draws a dot for it)."""
 
@@ -72,7 +72,7 @@ class Sent:
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Alive:
     """Several targets: the first reply from this one."""
 
@@ -82,7 +82,7 @@ class Alive:
     src: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unreachable:
     """Several targets: this one never answered, retries included."""
 
@@ -90,7 +90,7 @@ class Unreachable:
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NoRoute:
     """Several targets: the kernel has no route to this one, so it is never probed.
 

@@ -6,7 +6,7 @@ that same result as a dict, so the API and `--json` cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, Literal
 
 from rawtools.engine import Mechanism
@@ -23,9 +23,10 @@ from rawtools.tools.ping.events import (
     Unreachable,
 )
 from rawtools.tools.ping.session import PingRun
+from rawtools.values import field, frozen, mutable
 
 
-@dataclass(frozen=True)
+@frozen
 class ErrorSeen:
     """An ICMP error a router (or our own host) sent about one of our probes.
 
@@ -46,7 +47,7 @@ TargetState = Literal["alive", "unreachable", "no-route"]
 kernel had no route to it, so it was never probed (`no_route` says why)."""
 
 
-@dataclass
+@mutable
 class TargetResult:
     """Per-target figures; times in milliseconds, `clocks` counts RTT sources.
 
@@ -80,7 +81,7 @@ class TargetResult:
         return self.received > 0
 
 
-@dataclass
+@mutable
 class PingResult(JsonResult):
     """A whole run: one TargetResult per target, how it was done, how long.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism, Transport
@@ -23,6 +22,7 @@ from rawtools.net.resolve import resolve
 from rawtools.tools.ping.config import PingConfig
 from rawtools.tools.ping.engine import PingEngine, Target
 from rawtools.tools.ping.events import PingEvent
+from rawtools.values import mutable
 from rawtools.wire.icmp import parse_ip
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _recorded_idents(replay: ReplayTransport, cfg: PingConfig) -> dict[int, int]
     return idents
 
 
-@dataclass
+@mutable
 class PingRun:
     """What a finished run leaves: the engine's tallies and how it was done."""
 
@@ -145,7 +145,7 @@ class PingRun:
     source: str | None
 
 
-@dataclass
+@mutable
 class Prepared:
     """A run ready to go: sockets open (root given up) or a recording loaded, the engine made.
 

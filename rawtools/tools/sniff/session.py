@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
 from rawtools.io.capture import CaptureSource, CaptureStats, Packet, Wait
+from rawtools.values import field, frozen, mutable
 from rawtools.wire import link
 
 if TYPE_CHECKING:
@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 DLT_TO_LINKTYPE = {link.DLT_RAW: link.LINKTYPE_RAW, link.DLT_RAW_OPENBSD: link.LINKTYPE_RAW}
 
 
-@dataclass
+@mutable
 class SniffedPacket:
     """One captured packet: timestamp (ns since the epoch), bytes, wire length."""
+
+    __slots__ = ("__dict__",)  # where the decoded forms below are cached, once asked for
 
     ts_ns: int
     data: bytes
@@ -67,7 +69,7 @@ def open_writer(path: str, source: CaptureSource, *, pcapng: bool = False, size:
                          if_name=source.name if source.live else None, stats=source.stats)
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionOptions:
     """When a session ends and where its packets go; values checked by `sniff()`."""
 

@@ -8,12 +8,11 @@ seconds into the engine's nanoseconds the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.tools.options import choice, seconds, texts, whole
 from rawtools.tools.trace.hops import MS
+from rawtools.values import field, mutable
 from rawtools.wire.probes import METHODS, Method
 
 DEFAULT_PORT: dict[Method, int] = {"udp": 33434, "tcp": 80, "icmp": 0}
@@ -25,7 +24,7 @@ MDA_FLOWS = 4096
 """The most flows --mda numbers: UDP flows take the ports from -p up, one each."""
 
 
-@dataclass(slots=True)
+@mutable
 class Timing:
     """The clock knobs; all in nanoseconds.
 
@@ -55,7 +54,7 @@ class Timing:
     backoff_max: int = 500 * MS
 
 
-@dataclass
+@mutable
 class TraceConfig:
     """Everything a trace is asked to do, validated."""
 

@@ -38,11 +38,10 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rawtools.engine import Received, Send
 from rawtools.tools.trace.config import DEFAULT_GAP, Timing
 from rawtools.tools.trace.hops import Counters, EndReason, Hop, Probe
+from rawtools.values import frozen
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
 from rawtools.wire.probes import TAG_SPACE, AnswerKind, ProbeSpec, classify_error
@@ -52,7 +51,7 @@ FIRST_WINDOW_HOPS = 5
 would spend the few errors it sends on answers that are not its samples."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HopDone:
     """A hop's line is complete: it and every hop before it are settled."""
 

@@ -8,7 +8,6 @@ errors at all (filtered, for whatever reason).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from rawtools.io.loop import Recorder, run
@@ -17,6 +16,7 @@ from rawtools.io.stop import Stop
 from rawtools.tools.trace.config import DEFAULT_PORT, Timing
 from rawtools.tools.trace.engine import TraceEngine
 from rawtools.tools.trace.hops import Hop
+from rawtools.values import mutable
 from rawtools.wire.probes import Method, ProbeSpec
 
 # Which other method tells "this router drops our kind of probe" from "this
@@ -28,7 +28,7 @@ EXPLAIN_PROBES = 3
 Verdict = Literal["rate-limited", "lossy", "filtered"]
 
 
-@dataclass
+@mutable
 class Explanation:
     """The verdict on one starred hop and the probes it rests on."""
 

@@ -6,9 +6,9 @@ hop a script reads is the hop the CLI printed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol, TypeGuard, TypeVar
 
+from rawtools.values import field, field_names, mutable
 from rawtools.wire.probes import AnswerKind
 
 MS = 1_000_000
@@ -29,7 +29,7 @@ another final answer ended the path short of it; `gap` silent hops followed
 the last hop that answered; or the maximum TTL was passed."""
 
 
-@dataclass(slots=True)
+@mutable
 class Probe:
     """One probe slot of a hop as printed: who answered, after how long, and how.
 
@@ -72,7 +72,7 @@ class Probe:
         return max(0, self.tries - answered)
 
 
-@dataclass(slots=True)
+@mutable
 class Hop:
     """All probes sent with one TTL, in the order they were planned."""
 
@@ -89,7 +89,7 @@ class Hop:
         return seen
 
 
-@dataclass(slots=True)
+@mutable
 class Counters:
     """What the engine saw that is not in the hop lines."""
 
@@ -122,5 +122,5 @@ class Counters:
 
     def add(self, other: Counters) -> None:
         """Add another round's counts to these."""
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in field_names(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from dataclasses import dataclass
 
 from rawtools.engine import Received, Send
 from rawtools.tools.trace.config import Timing
 from rawtools.tools.trace.hops import Counters
+from rawtools.values import frozen
 from rawtools.wire.flows import FlowProbes
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
@@ -91,7 +91,7 @@ def stopping_point(k: int, confidence: int = 95) -> int:
 
 # -- results ------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Interface:
     """An address that answered at a hop, and the flows that reached it there.
 
@@ -108,7 +108,7 @@ class Interface:
     reply_ttl: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Link:
     """`src` at hop `ttl` leads to `dst` at hop `ttl + 1`; either may be `STAR`."""
 
@@ -117,7 +117,7 @@ class Link:
     dst: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MdaHop:
     """One TTL: the interfaces found there, and the links into it from the hop before.
 
@@ -141,7 +141,7 @@ class MdaHop:
         return not self.interfaces
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HopSettled:
     """A hop's interfaces and the links into it will not change any more."""
 

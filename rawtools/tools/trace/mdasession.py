@@ -10,7 +10,6 @@ sendto names; TCP and ICMP write the flow into the header they build.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from rawtools.engine import Mechanism
@@ -24,11 +23,12 @@ from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, MDA_FLOWS, TraceConfig
 from rawtools.tools.trace.hops import Counters
 from rawtools.tools.trace.mda import STAR, HopSettled, Link, MdaEngine, MdaHop
+from rawtools.values import mutable
 from rawtools.wire.flows import FlowProbes
 from rawtools.wire.probes import Method, ProbeSpec
 
 
-@dataclass(slots=True)
+@mutable
 class MdaResult(JsonResult):
     """A finished multipath trace: every hop's interfaces and the links between them.
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from rawtools.engine import Mechanism
 from rawtools.jsonout import JsonResult, dumps, record
 from rawtools.tools.trace.hops import MS, Counters, EndReason, Hop
+from rawtools.values import mutable
 from rawtools.wire.probes import Method
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 TraceEnd = EndReason | Literal["interrupted"]
 
 
-@dataclass(slots=True)
+@mutable
 class TraceResult(JsonResult):
     """A finished trace: `hops` of the last round, every round in `rounds`.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rawtools.engine import Mechanism
@@ -24,6 +23,7 @@ from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, TraceConfig
 from rawtools.tools.trace.engine import HopDone, TraceEngine
 from rawtools.tools.trace.hops import Counters, EndReason, Hop
+from rawtools.values import field, mutable
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, parse_header
 from rawtools.wire.probes import ProbeSpec
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pcap files need dpkt: a third of a trace's start-up, paid w
     from rawtools.tools.trace.explain import Explanation
 
 
-@dataclass
+@mutable
 class TraceRun:
     """What one session produced: every round's hops, and how it was done."""
 
@@ -158,7 +158,7 @@ def execute(cfg: TraceConfig, on_start: Callable[[TraceRun], None] | None = None
     return result
 
 
-@dataclass
+@mutable
 class Prepared:
     """A trace ready to go: sockets open (root given up) or a recording loaded."""
 

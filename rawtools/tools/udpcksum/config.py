@@ -8,8 +8,6 @@ same payload.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rawtools.errors import UsageError
 from rawtools.tools.options import MAX_SECONDS, NS, endpoint, seconds, service_port, whole
 from rawtools.tools.udpcksum.payloads import (
@@ -21,12 +19,13 @@ from rawtools.tools.udpcksum.payloads import (
     ntp_request,
     parse_hex,
 )
+from rawtools.values import frozen, mutable
 
 MAX_RETRIES = 30
 _LOCAL_FORMS = "ADDR.PORT, e.g. 198.18.0.1.5353, or [ADDR6]:PORT, e.g. [2001:db8::1]:5353"
 
 
-@dataclass(frozen=True)
+@frozen
 class Local:
     """-l: our address and port (0: the kernel picks the port)."""
 
@@ -35,7 +34,7 @@ class Local:
     version: int
 
 
-@dataclass
+@mutable
 class UdpCksumConfig:
     """Everything a run is asked to do, validated; times in nanoseconds."""
 

@@ -8,13 +8,12 @@ which one it answers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from rawtools.values import frozen
 from rawtools.wire.icmp import Icmp
 from rawtools.wire.udp import UdpCheck
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sent:
     """A try left: the datagram as it went out."""
 
@@ -24,7 +23,7 @@ class Sent:
     datagram: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Timeout:
     """A try went unanswered for `waited_ns`; `again` when another try follows."""
 
@@ -33,7 +32,7 @@ class Timeout:
     again: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Answered:
     """The server's UDP answer, its checksum judged."""
 
@@ -43,7 +42,7 @@ class Answered:
     rtt_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IcmpError:
     """An ICMP error quoting our datagram; `no_server` for a port unreachable."""
 
@@ -54,7 +53,7 @@ class IcmpError:
     no_server: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NoResponse:
     """The last try went unanswered too."""
 

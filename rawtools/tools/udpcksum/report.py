@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Literal
 
 from rawtools.engine import Mechanism
@@ -18,12 +18,13 @@ from rawtools.tools.udpcksum.engine import Outcome
 from rawtools.tools.udpcksum.events import Sent, Timeout, UdpCksumEvent
 from rawtools.tools.udpcksum.payloads import PayloadKind
 from rawtools.tools.udpcksum.session import UdpCksumRun
+from rawtools.values import frozen
 from rawtools.wire.udp import Reason, Verdict
 
 NS_PER_MS = 1_000_000
 
 
-@dataclass(frozen=True)
+@frozen
 class UdpReply:
     """The server's answer: sizes, TTL and the checksum with its verdict.
 
@@ -46,7 +47,7 @@ class UdpReply:
     reason: Reason
 
 
-@dataclass(frozen=True)
+@frozen
 class IcmpSeen:
     """An ICMP error that quoted our datagram."""
 
@@ -56,7 +57,7 @@ class IcmpSeen:
     text: str
 
 
-@dataclass(frozen=True)
+@frozen
 class UdpCksumResult(JsonResult):
     """A finished run. `checksums` is UNP's answer ("on" / "off", None without a reply).
 

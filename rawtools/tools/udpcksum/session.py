@@ -19,7 +19,6 @@ import random
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
@@ -37,6 +36,7 @@ from rawtools.tools.udpcksum.config import UdpCksumConfig
 from rawtools.tools.udpcksum.engine import UdpCksumEngine
 from rawtools.tools.udpcksum.events import UdpCksumEvent
 from rawtools.tools.udpcksum.payloads import PayloadKind
+from rawtools.values import mutable
 from rawtools.wire.ip import PROTO_UDP, parse_header
 from rawtools.wire.link import describe
 from rawtools.wire.udp import UdpProbe
@@ -46,7 +46,7 @@ from rawtools.wire.udp import UdpProbe
 CAPTURE_TIMEOUT_MS = 10
 
 
-@dataclass
+@mutable
 class Plan:
     """What is sent, to whom, and how the answer is read (known before the first send)."""
 
@@ -62,7 +62,7 @@ class Plan:
     header_mode: HeaderMode | None = None
 
 
-@dataclass
+@mutable
 class UdpCksumRun:
     """A finished run: the plan and the engine holding the outcome."""
 

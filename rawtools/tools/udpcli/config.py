@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rawtools.errors import UsageError
 from rawtools.net.resolve import resolve
 from rawtools.tools.options import endpoint, seconds, service_port, whole
+from rawtools.values import frozen
 from rawtools.wire.icmpdmsg import DEFAULT_SOCKET
 
 _LOCAL_FORMS = "ADDR or ADDR:PORT, e.g. 198.18.0.1:5353, or [ADDR6]:PORT"
 
 
-@dataclass(frozen=True)
+@frozen
 class UdpCliConfig:
     """Where to send, how to learn the errors (`icmpd` None: the error queue), times in ns."""
 
