@@ -10,11 +10,13 @@ for them (TYPE_CHECKING), and `__dir__` lists what `__getattr__` serves.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
+    from typing import Any
+
     from rawtools import aio
     from rawtools.tools.doctor.api import Check, DoctorResult, doctor
     from rawtools.tools.ifaces.api import Address, Interface, ifaces

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.aioloop import run_async
 from rawtools.tools.ping.api import PingResult
@@ -32,7 +32,10 @@ from rawtools.tools.trace.report import TraceResult
 from rawtools.tools.trace.report import build_result as trace_result
 from rawtools.tools.trace.session import Rounds
 from rawtools.tools.trace.session import prepare as prepare_trace
-from rawtools.wire.probes import Method
+
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
+    from rawtools.wire.probes import Method
 
 __all__ = ["ping", "sniff", "trace"]
 

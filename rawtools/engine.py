@@ -26,27 +26,36 @@ both, so neither imports the other for the contract.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
-
 from rawtools.values import frozen
 
-Clock = Literal["kernel", "pcap", "user"]
-"""What stamped a received packet: SO_TIMESTAMPNS, a capture file's record, or a
-time read after recv() because the kernel gave none."""
+# typing is for the type checker only: every tool loads this module as it
+# starts, and importing typing (with the Protocol and Literal machinery) was
+# a tenth of what `ping -c 1` spent before its first probe. The aliases and
+# protocols below are seen by mypy and by readers, never built at run time:
+# import them under `if TYPE_CHECKING:`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Literal, Protocol, TypeVar
 
-Origin = Literal["wire", "errqueue"]
-"""A datagram as it arrived, or one rebuilt from a socket's error queue."""
+    Clock = Literal["kernel", "pcap", "user"]
+    """What stamped a received packet: SO_TIMESTAMPNS, a capture file's record, or a
+    time read after recv() because the kernel gave none."""
 
-Channel = Literal["main", "udp", "tcp", "icmp"]
-"""Which of a transport's sockets a packet leaves by or came from."""
+    Origin = Literal["wire", "errqueue"]
+    """A datagram as it arrived, or one rebuilt from a socket's error queue."""
 
-SocketKind = Literal["raw", "dgram"]
-"""Raw sockets (root or CAP_NET_RAW) or unprivileged datagram sockets, whose
-ICMP errors arrive on the error queue; `--socket` picks one."""
+    Channel = Literal["main", "udp", "tcp", "icmp"]
+    """Which of a transport's sockets a packet leaves by or came from."""
 
-Mechanism = SocketKind | Literal["replay"]
-"""How a run reaches the network: one of the socket kinds, or not at all (a recording)."""
+    SocketKind = Literal["raw", "dgram"]
+    """Raw sockets (root or CAP_NET_RAW) or unprivileged datagram sockets, whose
+    ICMP errors arrive on the error queue; `--socket` picks one."""
+
+    Mechanism = SocketKind | Literal["replay"]
+    """How a run reaches the network: one of the socket kinds, or not at all (a recording)."""
+
+    E = TypeVar("E")
 
 
 @frozen
@@ -77,72 +86,69 @@ class Received:
     origin: Origin = "wire"
 
 
-E = TypeVar("E")
+if TYPE_CHECKING:
+    class Engine(Protocol[E]):
+        """A tool's state machine, as the loop sees it; `E` is its event type."""
+
+        @property
+        def done(self) -> bool:
+            """True once the engine wants nothing more: no sends, no wake-ups."""
+            ...
+
+        def poll(self, now_ns: int) -> list[Send]:
+            """Advance to `now_ns` (timers that fell due fire here); return what to send now."""
+            ...
+
+        def sent(self, send: Send, ts_ns: int) -> None:
+            """`send` left at `ts_ns` (the transport's stamp, the recorded one in a replay)."""
+            ...
+
+        def received(self, pkt: Received) -> None:
+            """A datagram arrived; `pkt.ts_ns` is when."""
+            ...
+
+        def next_deadline(self) -> int | None:
+            """The next instant `poll` must be called even if nothing arrives (None: no timer)."""
+            ...
+
+        def take_events(self) -> list[E]:
+            """Events queued since the last call, oldest first."""
+            ...
+
+        def stop(self, now_ns: int) -> None:
+            """End the run at `now_ns` (Ctrl-C, end of a recording): `done` turns true."""
+            ...
 
 
-class Engine(Protocol[E]):
-    """A tool's state machine, as the loop sees it; `E` is its event type."""
+    class Transport(Protocol):
+        """Sockets, or a recording, that send and receive for an engine."""
 
-    @property
-    def done(self) -> bool:
-        """True once the engine wants nothing more: no sends, no wake-ups."""
-        ...
+        def send(self, send: Send) -> tuple[int, bytes | None]:
+            """Send; return (timestamp, the IP datagram as it went out, if known)."""
+            ...
 
-    def poll(self, now_ns: int) -> list[Send]:
-        """Advance to `now_ns` (timers that fell due fire here); return what to send now."""
-        ...
+        def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
+            """What arrives before `deadline_ns`, or sooner once `wake_fd` turns readable."""
+            ...
 
-    def sent(self, send: Send, ts_ns: int) -> None:
-        """`send` left at `ts_ns` (the transport's stamp, the recorded one in a replay)."""
-        ...
+        def now(self) -> int:
+            """The transport's clock: the wall clock live, the recording's in a replay."""
+            ...
 
-    def received(self, pkt: Received) -> None:
-        """A datagram arrived; `pkt.ts_ns` is when."""
-        ...
-
-    def next_deadline(self) -> int | None:
-        """The next instant `poll` must be called even if nothing arrives (None: no timer)."""
-        ...
-
-    def take_events(self) -> list[E]:
-        """Events queued since the last call, oldest first."""
-        ...
-
-    def stop(self, now_ns: int) -> None:
-        """End the run at `now_ns` (Ctrl-C, end of a recording): `done` turns true."""
-        ...
+        def close(self) -> None: ...
 
 
-class Transport(Protocol):
-    """Sockets, or a recording, that send and receive for an engine."""
+    class BatchTransport(Transport, Protocol):
+        """A transport that sends many packets for the price of one call.
 
-    def send(self, send: Send) -> tuple[int, bytes | None]:
-        """Send; return (timestamp, the IP datagram as it went out, if known)."""
-        ...
+        Where one poll hands over a burst (a capture replayed at top speed), the
+        loop gives it to `send_all` whole, so a memory-mapped ring can take it
+        with one system call instead of one per packet.
+        """
 
-    def wait(self, deadline_ns: int | None, wake_fd: int | None = None) -> list[Received]:
-        """What arrives before `deadline_ns`, or sooner once `wake_fd` turns readable."""
-        ...
-
-    def now(self) -> int:
-        """The transport's clock: the wall clock live, the recording's in a replay."""
-        ...
-
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class BatchTransport(Transport, Protocol):
-    """A transport that sends many packets for the price of one call.
-
-    Where one poll hands over a burst (a capture replayed at top speed), the
-    loop gives it to `send_all` whole, so a memory-mapped ring can take it
-    with one system call instead of one per packet.
-    """
-
-    def send_all(self, sends: Sequence[Send]) -> list[tuple[int, bytes | None]]:
-        """Send every packet of `sends` in order; (timestamp, datagram) for each."""
-        ...
+        def send_all(self, sends: Sequence[Send]) -> list[tuple[int, bytes | None]]:
+            """Send every packet of `sends` in order; (timestamp, datagram) for each."""
+            ...
 
 
 class EndOfInput(Exception):

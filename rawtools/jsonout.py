@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 SCHEMA = "rawtools/1"
 

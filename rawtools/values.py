@@ -6,8 +6,9 @@ generated source. Measured on `rawtools ping -c 1`, that was a third of its
 start-up (about 30 of 70 ms of imports for 22 classes), for a tool whose
 whole job is one round trip of a millisecond. Here a record compiles only
 its `__init__` (so building the many per-packet values stays as fast as a
-dataclass's); `__repr__`, `__eq__`, `__hash__` and the frozen guard are
-shared functions driven by the field names.
+dataclass's), and only when the first one is built; `__repr__`, `__eq__`,
+`__hash__` and the frozen guard are shared functions driven by the field
+names.
 
 A record is still a dataclass to everything that asks: `dataclasses.fields`,
 `asdict`, `replace` and `is_dataclass` work on it, through a
@@ -121,8 +122,24 @@ def _build(cls: type, is_frozen: bool) -> type:
     body["__dataclass_params__"] = _DataclassView("__dataclass_params__")
     new = type(cls)(cls.__name__, cls.__bases__, body)
     # The slots exist only now, and `__init__` writes through their descriptors.
-    type.__setattr__(new, "__init__", _init(new, specs))
+    type.__setattr__(new, "__init__", _compile_on_first_use(new, specs))
     return new
+
+
+def _compile_on_first_use(cls: type, specs: dict[str, Field]) -> Any:
+    """An `__init__` that compiles the real one the first time the record is built.
+
+    Compiling is most of what a record costs to define, and a run builds few
+    of the records it loads (`ping -c 1` meets no ICMP error): those it never
+    builds cost nothing. Later instances call the compiled `__init__` directly.
+    """
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init = _init(cls, specs)
+        type.__setattr__(cls, "__init__", init)
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _init(cls: type, specs: dict[str, Field]) -> Any:

@@ -15,10 +15,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rawtools.engine import Engine, Received, Transport
-from rawtools.io.loop import Ending, Recorder, SelectorWait, finished, run
+from rawtools.engine import Received
+from rawtools.io.loop import Recorder, SelectorWait, finished, run
+
+if TYPE_CHECKING:
+    from rawtools.engine import Engine, Transport
+    from rawtools.io.loop import Ending
 
 E = TypeVar("E")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno as errnos
 import socket
 import struct
-from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
 from rawtools.io.sockopts import (
@@ -38,6 +37,7 @@ from rawtools.wire.icmp import (
 )
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
     from rawtools.wire.icmpdmsg import IcmpError
 

@@ -18,7 +18,7 @@ import socket
 import struct
 import time
 
-from rawtools.engine import Clock, Received, Send, SocketKind
+from rawtools.engine import Received, Send
 from rawtools.errors import (
     InterfaceError,
     PermissionNeeded,
@@ -48,6 +48,10 @@ from rawtools.io.sockopts import (
 from rawtools.wire.checksum import inet_checksum
 from rawtools.wire.icmp import with_icmp6_checksum
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, build_ip
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from rawtools.engine import Clock, SocketKind
 
 ICMP6_FILTER = 1
 _ANCBUF = 512

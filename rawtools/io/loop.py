@@ -11,19 +11,22 @@ from __future__ import annotations
 import selectors
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, TypeVar
 
-from rawtools.engine import BatchTransport, EndOfInput, Engine, Received, Transport
+from rawtools.engine import EndOfInput, Received
 from rawtools.io.stop import Stop
 from rawtools.values import mutable
 
-if TYPE_CHECKING:  # pcapfile loads dpkt; the loop itself never needs it
-    from rawtools.io.pcapfile import PcapWriter
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import Literal, TypeVar
 
-E = TypeVar("E")
+    from rawtools.engine import Engine, Transport
+    from rawtools.io.pcapfile import PcapWriter  # it loads dpkt; the loop never needs it
 
-Ending = Literal["done", "stopped", "end-of-input"]
-"""Why `run` returned: the engine finished, a stop was requested, or a replay ran dry."""
+    E = TypeVar("E")
+
+    Ending = Literal["done", "stopped", "end-of-input"]
+    """Why `run` returned: the engine finished, a stop was requested, or a replay ran dry."""
 
 
 @mutable
@@ -50,7 +53,8 @@ def run(engine: Engine[E], transport: Transport, recorder: Recorder | None = Non
     so its figures (a run's duration) always have an end.
     """
     wake = stop.fd if stop is not None else None
-    send_all = transport.send_all if isinstance(transport, BatchTransport) else None
+    # A BatchTransport (rawtools.engine) takes a burst in one call.
+    send_all = getattr(transport, "send_all", None)
 
     def flush() -> None:
         for ev in engine.take_events():

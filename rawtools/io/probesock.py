@@ -19,7 +19,7 @@ import socket
 import struct
 import time
 
-from rawtools.engine import Clock, Received, Send, SocketKind
+from rawtools.engine import Received, Send
 from rawtools.errors import InterfaceError, PermissionNeeded, RawtoolsError
 from rawtools.io.errqueue import read_error_queue, rebuild_icmp_error
 from rawtools.io.icmpsock import IcmpSocket, route_source
@@ -36,7 +36,12 @@ from rawtools.io.sockopts import (
     parse_ancillary,
 )
 from rawtools.wire.ip import PROTO_TCP, PROTO_UDP, build_ip
-from rawtools.wire.probes import Method, udp_header
+from rawtools.wire.probes import udp_header
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from rawtools.engine import Clock, SocketKind
+    from rawtools.wire.probes import Method
 
 _PENDING = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
             errno.ENETDOWN, errno.EMSGSIZE, errno.EPROTO}
@@ -215,11 +220,11 @@ class ProbeSocket(SelectorWait):
                 data, anc, _flags, addr = self.sock.recvmsg(65535, 512)
             except OSError:
                 break
-            ts, ttl, _dst = parse_ancillary(anc)
-            clock: Clock = "kernel" if ts is not None else "user"
-            ts = ts or time.time_ns()
+            got = parse_ancillary(anc)
+            clock: Clock = "kernel" if got.ts_ns is not None else "user"
+            ts = got.ts_ns or time.time_ns()
             if self.version == 6:
-                data = build_ip(addr[0].split("%")[0], self.src, PROTO_TCP, ttl or 0, data)
+                data = build_ip(addr[0].split("%")[0], self.src, PROTO_TCP, got.ttl or 0, data)
             out.append(Received(ts, data, clock, channel="tcp"))
         return out
 

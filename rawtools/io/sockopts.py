@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import NamedTuple
 
 from rawtools.errors import InterfaceError
+from rawtools.values import frozen
 
 SO_BINDTODEVICE = 25
 SO_TIMESTAMPNS = 35  # also SCM_TIMESTAMPNS, the control message type
@@ -35,7 +35,8 @@ _TIMESPEC = struct.Struct("=qq")
 _INT = struct.Struct("=i")
 
 
-class Ancillary(NamedTuple):
+@frozen
+class Ancillary:
     """What recvmsg's control messages told: kernel timestamp, TTL, our address."""
 
     ts_ns: int | None

@@ -11,7 +11,6 @@ to a probe never depends on which socket or file it came from.
 from __future__ import annotations
 
 import struct
-from typing import Literal
 
 from rawtools.values import frozen
 from rawtools.wire.checksum import checksum_ok, inet_checksum, transport_checksum
@@ -67,8 +66,13 @@ ICMP6_UNREACH_REJECT = 6
 ICMP6_TIME_EXCEED_TRANSIT = 0
 ICMP6_TIME_EXCEED_REASSEMBLY = 1
 
-IcmpKind = Literal["echo-request", "echo-reply", "unreachable", "time-exceeded",
-                   "param-problem", "source-quench", "redirect", "packet-too-big", "other"]
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    IcmpKind = Literal["echo-request", "echo-reply", "unreachable", "time-exceeded",
+                       "param-problem", "source-quench", "redirect", "packet-too-big",
+                       "other"]
 
 # Which (family, type) pairs carry a quoted datagram, and what they mean.
 _ERROR_KIND: dict[tuple[int, int], IcmpKind] = {

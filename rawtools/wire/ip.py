@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import NamedTuple
 
+from rawtools.values import frozen
 from rawtools.wire.checksum import inet_checksum
 
 # IP protocol numbers (IANA), in dpkt's naming habit.
@@ -61,7 +61,8 @@ _V4_FIXED = struct.Struct("!BBHHHBBH4s4s")
 _V6_FIXED = struct.Struct("!IHBB16s16s")
 
 
-class IpHeader(NamedTuple):
+@frozen
+class IpHeader:
     """The facts of an IPv4 or IPv6 header every tool asks for.
 
     `proto` is the transport protocol after any IPv6 extension headers and

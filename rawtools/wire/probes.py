@@ -25,18 +25,24 @@ the kernel will use; the io layer finds it without sending.
 from __future__ import annotations
 
 import struct
-from typing import Literal
 
 from rawtools.values import frozen
 from rawtools.wire import icmp as ic
 from rawtools.wire.checksum import ones_sum, pseudo_header, transport_checksum
-from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp, IcmpKind
+from rawtools.wire.icmp import ICMP6_ECHO, ICMP_ECHO, Icmp
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP
 
-Method = Literal["udp", "icmp", "tcp"]
-AnswerKind = IcmpKind | Literal["syn-ack", "rst"]
-"""What answered a probe: an ICMP message ("time-exceeded", "unreachable",
-"echo-reply", "packet-too-big", ...) or the destination's TCP SYN-ACK / RST."""
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from rawtools.wire.icmp import IcmpKind
+
+    Method = Literal["udp", "icmp", "tcp"]
+    AnswerKind = IcmpKind | Literal["syn-ack", "rst"]
+    """What answered a probe: an ICMP message ("time-exceeded", "unreachable",
+    "echo-reply", "packet-too-big", ...) or the destination's TCP SYN-ACK / RST."""
+
 METHODS: tuple[Method, ...] = ("udp", "icmp", "tcp")
 TAG_SPACE = 0x8000
 # TCP options that make a SYN look like one from a real stack (MSS, SACK

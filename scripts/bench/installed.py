@@ -42,3 +42,20 @@ def installed_python(where: Path) -> str:
     deps = sysconfig.get_paths()["purelib"]
     Path(site, "rawtools-bench.pth").write_text(f"{ROOT}\n{deps}\n")
     return str(where / "bin" / "python")
+
+
+def installed_script(python: str) -> list[str]:
+    """The `rawtools` command as pip installs it, beside `python` (from installed_python).
+
+    A user types `rawtools`, which runs pip's entry-point script: `python -m
+    rawtools` would add runpy and importlib.util to every start measured.
+    The script is pip's, line for line.
+    """
+    script = Path(python).parent / "rawtools"
+    script.write_text(f"#!{python}\n"
+                      "import re\nimport sys\nfrom rawtools.cli import main\n"
+                      "if __name__ == '__main__':\n"
+                      "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                      "    sys.exit(main())\n")
+    script.chmod(0o755)
+    return [str(script)]

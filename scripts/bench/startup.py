@@ -7,8 +7,9 @@ interpreter and the imports cost. Each command runs `--runs` times on a
 one-router lab (after one warm-up start that fills the bytecode cache and
 the neighbour tables); the best and the median wall time are printed, and
 for rawtools the difference to its peer. `python -c pass` is the floor no
-Python tool goes under. rawtools runs as an installed copy does (see
-installed.py); `--editable` runs the checkout's interpreter instead.
+Python tool goes under. rawtools runs as an installed copy does, through
+pip's `rawtools` script (see installed.py); `--editable` runs `python -m
+rawtools` with the checkout's interpreter instead.
 
 Traces run to the router (hop 1, ICMP rate limits untouched by the runs
 spaced `--rest` apart) so both tools make one round trip each.
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from installed import bench_env, installed_python
+from installed import bench_env, installed_python, installed_script
 
 from rawtools.testing.lab import Lab
 
@@ -57,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="rawtools-bench-") as tmp, Lab(1) as lab:
         python = sys.executable if args.editable else installed_python(Path(tmp) / "venv")
         hop = lab.router4(1) if args.family == 4 else lab.router6(1)
-        rt = [python, "-m", "rawtools"]
+        rt = [python, "-m", "rawtools"] if args.editable else installed_script(python)
         cases = [
             ("python -c pass", [python, "-c", "pass"], None),
             ("rawtools --version", [*rt, "--version"], None),

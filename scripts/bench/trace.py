@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from installed import bench_env, installed_python
+from installed import bench_env, installed_python, installed_script
 
 from rawtools.testing.delayline import Impairment
 from rawtools.testing.lab import Lab
@@ -85,11 +85,11 @@ def timed(lab: Lab, argv: list[str], timeout: float = 300) -> tuple[float, str]:
 class Tools:
     """The command lines of the three tools for one method."""
 
-    def __init__(self, python: str) -> None:
-        self.python = python
+    def __init__(self, rawtools: list[str]) -> None:
+        self.rawtools = rawtools
 
     def argv(self, method: str, extra: list[str] | None = None) -> dict[str, list[str]]:
-        out = {"rawtools": [self.python, "-m", "rawtools", "trace", "-n", *FLAG[method],
+        out = {"rawtools": [*self.rawtools, "trace", "-n", *FLAG[method],
                             *(extra or [])]}
         if shutil.which("traceroute"):
             out["traceroute"] = ["traceroute", "-n", *FLAG[method]]
@@ -179,9 +179,10 @@ def main() -> int:
     cases = args.cases.split(",")
     with tempfile.TemporaryDirectory(prefix="rawtools-bench-") as tmp:
         python = sys.executable if args.editable else installed_python(Path(tmp) / "venv")
-        tools = Tools(python)
+        rawtools = [python, "-m", "rawtools"] if args.editable else installed_script(python)
+        tools = Tools(rawtools)
         # One start to fill the bytecode cache before anything is timed.
-        subprocess.run([python, "-m", "rawtools", "trace", "--help"], env=bench_env(),
+        subprocess.run([*rawtools, "trace", "--help"], env=bench_env(),
                        capture_output=True, check=False)
         for rnd in range(args.rounds):
             print(f"round {rnd + 1}: IPv{args.family}, whole-process wall time")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from rawtools.engine import SocketKind
+from typing import TYPE_CHECKING
+
 from rawtools.tools.ping.config import ping_config
 from rawtools.tools.ping.report import ErrorSeen, PingResult, TargetResult, build_result
 from rawtools.tools.ping.session import execute
+
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
 
 __all__ = ["ErrorSeen", "PingResult", "TargetResult", "ping"]
 

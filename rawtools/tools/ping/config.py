@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.privileges import has_net_raw
 from rawtools.net.resolve import is_numeric
 from rawtools.tools.options import NS, choice, flag, seconds, texts, whole
 from rawtools.tools.ping.engine import MS, PingOptions
 from rawtools.values import field, mutable
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
 
 SOCKETS: tuple[SocketKind, ...] = ("raw", "dgram")
 MAX_SIZE = 65507

@@ -9,13 +9,12 @@ handled); `number` is the probe's index for that target, from 0.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from rawtools.engine import Clock
 from rawtools.values import frozen
 from rawtools.wire.icmp import Icmp
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
+    from rawtools.engine import Clock
     from rawtools.tools.ping.engine import Target
 
 

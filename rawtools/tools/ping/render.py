@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import IO
 
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, RttStats, Target, rtt_stats
@@ -25,6 +24,10 @@ from rawtools.tools.ping.events import (
     Sent,
     Unreachable,
 )
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import IO
 
 
 def fmt_rtt(us: int) -> str:

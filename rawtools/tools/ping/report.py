@@ -7,9 +7,8 @@ that same result as a dict, so the API and `--json` cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rawtools.engine import Mechanism
 from rawtools.jsonout import JsonResult, record
 from rawtools.tools.icmpwords import describe_error
 from rawtools.tools.ping.engine import PingEngine, Target, rtt_stats
@@ -24,6 +23,9 @@ from rawtools.tools.ping.events import (
 )
 from rawtools.tools.ping.session import PingRun
 from rawtools.values import field, frozen, mutable
+
+if TYPE_CHECKING:
+    from rawtools.engine import Mechanism
 
 
 @frozen

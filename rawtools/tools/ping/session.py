@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from rawtools.engine import Mechanism, Transport
 from rawtools.errors import ReplayError, RouteError, UsageError
 from rawtools.io.icmpsock import IcmpSocket, IcmpSockets, is_broadcast
-from rawtools.io.loop import Ending, Recorder, run
+from rawtools.io.loop import Recorder, run
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
@@ -25,7 +23,10 @@ from rawtools.tools.ping.events import PingEvent
 from rawtools.values import mutable
 from rawtools.wire.icmp import parse_ip
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
+    from rawtools.engine import Mechanism, Transport
+    from rawtools.io.loop import Ending
     from rawtools.io.replay import ReplayTransport
 
 MAX_SWEEP = 65536

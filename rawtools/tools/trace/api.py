@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.io.stop import Stop
 from rawtools.tools.trace.config import DEFAULT_GAP, trace_config
 from rawtools.tools.trace.hops import Counters, Hop, Probe
 from rawtools.tools.trace.report import TraceResult, build_result
 from rawtools.tools.trace.session import execute
-from rawtools.wire.probes import Method
+
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
+    from rawtools.wire.probes import Method
 
 __all__ = ["Counters", "Hop", "Probe", "TraceResult", "trace"]
 

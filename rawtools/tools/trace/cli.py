@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import TYPE_CHECKING
 
 from rawtools.errors import UsageError
 from rawtools.io.stop import Stop
@@ -24,6 +23,7 @@ from rawtools.tools.trace.render import (
 from rawtools.tools.trace.report import build_result, report_stats
 from rawtools.tools.trace.session import TraceRun, execute
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
     from rawtools.jsonout import JsonLines
 

@@ -8,12 +8,16 @@ seconds into the engine's nanoseconds the same way.
 
 from __future__ import annotations
 
-from rawtools.engine import SocketKind
 from rawtools.errors import UsageError
 from rawtools.tools.options import choice, seconds, texts, whole
 from rawtools.tools.trace.hops import MS
 from rawtools.values import field, mutable
-from rawtools.wire.probes import METHODS, Method
+from rawtools.wire.probes import METHODS
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
+    from rawtools.wire.probes import Method
 
 DEFAULT_PORT: dict[Method, int] = {"udp": 33434, "tcp": 80, "icmp": 0}
 MAX_CYCLES = 1_000_000

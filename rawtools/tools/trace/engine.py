@@ -40,11 +40,16 @@ from __future__ import annotations
 
 from rawtools.engine import Received, Send
 from rawtools.tools.trace.config import DEFAULT_GAP, Timing
-from rawtools.tools.trace.hops import Counters, EndReason, Hop, Probe
+from rawtools.tools.trace.hops import Counters, Hop, Probe
 from rawtools.values import frozen
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
-from rawtools.wire.probes import TAG_SPACE, AnswerKind, ProbeSpec, classify_error
+from rawtools.wire.probes import TAG_SPACE, ProbeSpec, classify_error
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from rawtools.tools.trace.hops import EndReason
+    from rawtools.wire.probes import AnswerKind
 
 FIRST_WINDOW_HOPS = 5
 """Hops probed before the scout says where the destination is: probes past it

@@ -8,7 +8,7 @@ errors at all (filtered, for whatever reason).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rawtools.io.loop import Recorder, run
 from rawtools.io.probesock import ProbeSocket
@@ -17,7 +17,10 @@ from rawtools.tools.trace.config import DEFAULT_PORT, Timing
 from rawtools.tools.trace.engine import TraceEngine
 from rawtools.tools.trace.hops import Hop
 from rawtools.values import mutable
-from rawtools.wire.probes import Method, ProbeSpec
+from rawtools.wire.probes import ProbeSpec
+
+if TYPE_CHECKING:
+    from rawtools.wire.probes import Method
 
 # Which other method tells "this router drops our kind of probe" from "this
 # router sends no errors at all".

@@ -6,27 +6,28 @@ hop a script reads is the hop the CLI printed.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, TypeGuard, TypeVar
-
 from rawtools.values import field, field_names, mutable
-from rawtools.wire.probes import AnswerKind
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import Literal, Protocol, TypeGuard, TypeVar
+
+    from rawtools.wire.probes import AnswerKind
+
+    class Try(Protocol):
+        """One transmission of a probe, as both tracers keep it."""
+
+        sent_ns: int | None
+        answered: bool
+
+    T = TypeVar("T", bound=Try)
+
+    EndReason = Literal["reached", "unreachable", "gap", "max-ttl"]
+    """Why a trace ended: the destination answered; an unreachable (!H, !N, ...) or
+    another final answer ended the path short of it; `gap` silent hops followed
+    the last hop that answered; or the maximum TTL was passed."""
 
 MS = 1_000_000
-
-
-class Try(Protocol):
-    """One transmission of a probe, as both tracers keep it."""
-
-    sent_ns: int | None
-    answered: bool
-
-
-T = TypeVar("T", bound=Try)
-
-EndReason = Literal["reached", "unreachable", "gap", "max-ttl"]
-"""Why a trace ended: the destination answered; an unreachable (!H, !N, ...) or
-another final answer ended the path short of it; `gap` silent hops followed
-the last hop that answered; or the maximum TTL was passed."""
 
 
 @mutable

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from typing import TYPE_CHECKING
 
 from rawtools.engine import Received, Send
 from rawtools.tools.trace.config import Timing
@@ -48,7 +49,10 @@ from rawtools.values import frozen
 from rawtools.wire.flows import FlowProbes
 from rawtools.wire.icmp import parse_ip
 from rawtools.wire.ip import PROTO_TCP, parse_header
-from rawtools.wire.probes import TAG_SPACE, AnswerKind, classify_error
+from rawtools.wire.probes import TAG_SPACE, classify_error
+
+if TYPE_CHECKING:
+    from rawtools.wire.probes import AnswerKind
 
 STAR = "*"
 """The anonymous node of a hop where no flow answered; never an address."""

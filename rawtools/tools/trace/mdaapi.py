@@ -9,11 +9,15 @@ arguments through the same `trace_config`, as the CLI does.
 
 from __future__ import annotations
 
-from rawtools.engine import SocketKind
+from typing import TYPE_CHECKING
+
 from rawtools.tools.trace.config import trace_config
 from rawtools.tools.trace.mda import Interface, Link, MdaHop, stopping_point
 from rawtools.tools.trace.mdasession import MdaResult, execute_mda
-from rawtools.wire.probes import Method
+
+if TYPE_CHECKING:
+    from rawtools.engine import SocketKind
+    from rawtools.wire.probes import Method
 
 __all__ = ["Interface", "Link", "MdaHop", "MdaResult", "stopping_point", "trace_mda"]
 

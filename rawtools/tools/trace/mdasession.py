@@ -10,9 +10,8 @@ sendto names; TCP and ICMP write the flow into the header they build.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rawtools.engine import Mechanism
 from rawtools.io.loop import Recorder, run
 from rawtools.io.pcapfile import PcapWriter
 from rawtools.io.privileges import drop_privileges
@@ -25,7 +24,11 @@ from rawtools.tools.trace.hops import Counters
 from rawtools.tools.trace.mda import STAR, HopSettled, Link, MdaEngine, MdaHop
 from rawtools.values import mutable
 from rawtools.wire.flows import FlowProbes
-from rawtools.wire.probes import Method, ProbeSpec
+from rawtools.wire.probes import ProbeSpec
+
+if TYPE_CHECKING:
+    from rawtools.engine import Mechanism
+    from rawtools.wire.probes import Method
 
 
 @mutable

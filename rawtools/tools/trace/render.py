@@ -12,10 +12,13 @@ files be out of the user's reach then.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rawtools.tools.trace.hops import MS, Hop
 from rawtools.tools.trace.report import HopStats, TraceResult
+
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
+if TYPE_CHECKING:
+    from typing import Any
 
 NameOf = Callable[[str], str]
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
 
-from rawtools.engine import Mechanism
 from rawtools.jsonout import JsonResult, dumps, record
-from rawtools.tools.trace.hops import MS, Counters, EndReason, Hop
+from rawtools.tools.trace.hops import MS, Counters, Hop
 from rawtools.values import mutable
-from rawtools.wire.probes import Method
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:
-    from rawtools.tools.trace.session import TraceRun
+    from typing import Any, Literal
 
-TraceEnd = EndReason | Literal["interrupted"]
+    from rawtools.engine import Mechanism
+    from rawtools.tools.trace.hops import EndReason
+    from rawtools.tools.trace.session import TraceRun
+    from rawtools.wire.probes import Method
+
+    TraceEnd = EndReason | Literal["interrupted"]
 
 
 @mutable

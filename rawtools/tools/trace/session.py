@@ -11,25 +11,27 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
-from rawtools.io.loop import Ending, Recorder, run
+from rawtools.io.loop import Recorder, run
 from rawtools.io.privileges import drop_privileges
 from rawtools.io.probesock import ProbeSocket
 from rawtools.io.stop import Stop
 from rawtools.net.resolve import resolve
 from rawtools.tools.trace.config import DEFAULT_PORT, TraceConfig
 from rawtools.tools.trace.engine import HopDone, TraceEngine
-from rawtools.tools.trace.hops import Counters, EndReason, Hop
+from rawtools.tools.trace.hops import Counters, Hop
 from rawtools.values import field, mutable
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, parse_header
 from rawtools.wire.probes import ProbeSpec
 
+TYPE_CHECKING = False  # typing stays off the start path (see rawtools.engine)
 if TYPE_CHECKING:  # pcap files need dpkt: a third of a trace's start-up, paid when used
+    from rawtools.engine import Mechanism
+    from rawtools.io.loop import Ending
     from rawtools.io.replay import ReplayTransport
     from rawtools.tools.trace.explain import Explanation
+    from rawtools.tools.trace.hops import EndReason
 
 
 @mutable

@@ -19,7 +19,7 @@ further on what it reads:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rawtools.engine import Received, Send
 from rawtools.tools.udpcksum.events import (
@@ -30,9 +30,12 @@ from rawtools.tools.udpcksum.events import (
     Timeout,
     UdpCksumEvent,
 )
-from rawtools.wire.icmp import ICMP6_UNREACH_NOPORT, ICMP_UNREACH_PORT, Icmp, IcmpKind, parse_ip
+from rawtools.wire.icmp import ICMP6_UNREACH_NOPORT, ICMP_UNREACH_PORT, Icmp, parse_ip
 from rawtools.wire.ip import PROTO_UDP, parse_header
 from rawtools.wire.udp import UdpCheck, UdpProbe, check_udp
+
+if TYPE_CHECKING:
+    from rawtools.wire.icmp import IcmpKind
 
 Outcome = Literal["reply", "no-server", "icmp-error", "no-response", "interrupted"]
 """How a run ended: the server answered, its host said no server is on the port,

@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rawtools.engine import Mechanism
 from rawtools.io.ipsend import HeaderMode
 from rawtools.jsonout import JsonResult, record
 from rawtools.tools.icmpwords import describe_error
@@ -20,6 +19,9 @@ from rawtools.tools.udpcksum.payloads import PayloadKind
 from rawtools.tools.udpcksum.session import UdpCksumRun
 from rawtools.values import frozen
 from rawtools.wire.udp import Reason, Verdict
+
+if TYPE_CHECKING:
+    from rawtools.engine import Mechanism
 
 NS_PER_MS = 1_000_000
 

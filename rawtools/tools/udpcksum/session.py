@@ -19,8 +19,8 @@ import random
 import socket
 import struct
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rawtools.engine import Mechanism
 from rawtools.errors import ReplayError
 from rawtools.io.capture import DEFAULT_SNAPLEN, Capture
 from rawtools.io.ipsend import HeaderMode, IpSender
@@ -40,6 +40,9 @@ from rawtools.values import mutable
 from rawtools.wire.ip import PROTO_UDP, parse_header
 from rawtools.wire.link import describe
 from rawtools.wire.udp import UdpProbe
+
+if TYPE_CHECKING:
+    from rawtools.engine import Mechanism
 
 # libpcap hands captured packets over at the latest this long after they
 # arrived (no immediate mode in pcapy-ng); short, since only a few come.
