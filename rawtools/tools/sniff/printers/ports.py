@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rawtools.tools.sniff.printers import bfd, bootp, dhcp6, ntp, ptp, sflow, syslog, text, vxlan
+from rawtools.tools.sniff.printers import (
+    bfd,
+    bootp,
+    dhcp6,
+    ntp,
+    openflow,
+    ptp,
+    sflow,
+    syslog,
+    text,
+    vxlan,
+)
 
 Printer = Callable[[bytes, int], tuple[str, bool]]
 # (place in tcpdump's order, printer, whether tcpdump looks at the destination port only)
@@ -47,7 +58,7 @@ UDP: dict[int, Entry] = _table([
 TCP: dict[int, Entry] = _table([
     ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), None),
     ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
-    ((6633, 6653), None), ((21,), None), ((80, 8080), text.http),
+    ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan})
