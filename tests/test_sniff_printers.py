@@ -457,3 +457,77 @@ def test_loopback_replies_forwards_and_the_bogus_ones():
               eth(struct.pack("<H", 200) + bytes(10), 0x9000), eth(b"\x00", 0x9000)]
     check(frames)
     check(frames[:2], snaplen=14 + 12)
+
+
+def test_frame_relay_and_cisco_hdlc_carry_ip_and_osi_even_cut_short():
+    ip_packet = ip4(17, udp(40000, 9, b"x"))
+    isis_pdu = bytes([0x83, 0x14, 0x01, 0x00, 0x11, 0x01, 0x00, 0x00]) + bytes(40)
+    frelay = [b"\x48\xe1\x03\xcc" + ip_packet, b"\x48\xe1\x08\x00" + ip_packet,
+              b"\x48\xe1\x03\x83" + isis_pdu[1:], b"\x48\xe1\x03", b"\x48\xe1\x03\x00"]
+    chdlc = [b"\x0f\x00\x08\x00" + ip_packet, b"\x8f\x00\xfe\xfe\x74" + isis_pdu,
+             b"\x8f\x00\xfe\xfe" + isis_pdu, b"\x0f\x00\x30\x30" + bytes(4),
+             b"\x8f\x00\xfe\xfe\x99", b"\x8f\x00"]
+    for linktype, frames, keep in ((107, frelay, 3), (104, chdlc, 4)):
+        decoder = Decoder(linktype, ts_style="none")
+        ours = [decoder.line(0, f, len(f)).split("\n", 1)[0] for f in frames]
+        assert ours[:keep] == tcpdump_first_lines(frames, linktype=linktype)[:keep]
+
+
+def test_eapol_packet_types_versions_and_the_short_ones():
+    def eapol(version: int, kind: int, body: bytes) -> bytes:
+        return eth(struct.pack("!BBH", version, kind, len(body)) + body, 0x888E)
+
+    frames = [eapol(1, kind, b"\x01\x02\x00\x04") for kind in range(8)]
+    frames += [eapol(2, 0, b"\x02\x01\x00\x05\x01"), eapol(155, 0, b""),
+               eth(b"\x01", 0x888E), eth(b"\x01\x00\x00", 0x888E)]
+    check(frames)
+
+
+def test_radiotap_then_802_11_authentication_and_the_cut_headers():
+    radio = bytes.fromhex("000018008e58000000026c09a0005800002a000065f43096")
+    header = bytes.fromhex("b0003a01000d9382363a000c4182b255000c4182b25590fc")
+
+    def auth(algorithm: int, seq: int, status: int) -> bytes:
+        return radio + header + struct.pack("<HHH", algorithm, seq, status)
+
+    frames = [auth(a, s, st) for a, s, st in ((0, 1, 0), (0, 2, 0), (0, 2, 1), (0, 3, 0),
+                                               (0, 0x10, 7), (1, 1, 0), (1, 4, 0), (2, 1, 0),
+                                               (3, 2, 9))]
+    frames += [radio + header + b"\0\0", radio[:10], radio[:6]]
+    decoder = Decoder(127, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 127)
+    assert decoder.malformed == 3
+
+
+def test_ipx_by_socket_over_llc_ethertype_and_raw_802_3():
+    def ipx(dsock: int, ssock: int, payload: bytes, length: int | None = None) -> bytes:
+        size = 30 + len(payload) if length is None else length
+        return struct.pack("!HHBB4s6sH4s6sH", 0xFFFF, size, 0, 4, b"\0\0\0\1", b"\xff" * 6, dsock,
+                           bytes.fromhex("a8f87967"), MAC_A, ssock) + payload
+
+    def llc(packet: bytes) -> bytes:
+        body = b"\xe0\xe0\x03" + packet
+        return MAC_B + MAC_A + struct.pack("!H", len(body)) + body
+
+    def sap(op: int, entries: list[tuple[int, bytes]]) -> bytes:
+        return struct.pack("!H", op) + b"".join(
+            struct.pack("!H48s4s6sHH", kind, name, b"\0\0\0\2", MAC_B, 0x400C, 1)
+            for kind, name in entries)
+
+    def rip(op: int, n: int) -> bytes:
+        return struct.pack("!H", op) + b"".join(
+            struct.pack("!IHH", 0xA8F87960 + i, 1 + 300 * i, 2 + 700 * i) for i in range(n))
+
+    packets = [ipx(0x452, 0x452, sap(op, [(4, b"A"), (0x30C, b"B\x01\x7f\xc1")]))
+               for op in range(1, 6)]
+    packets += [ipx(0x452, 0x452, struct.pack("!HH", 1, 4) + b"xx"), ipx(0x452, 0x452, b""),
+                ipx(0x453, 0x453, b"")]
+    packets += [ipx(0x453, 0x453, rip(op, n)) for op in (1, 2, 3) for n in (0, 1, 2)]
+    packets += [ipx(sock, 0x4000, b"abcdef") for sock in (0x451, 0x455, 0x456, 0x457, 0x553,
+                                                          0x5B00, 0x9086)]
+    packets += [ipx(0x4000, 0x455, b"abcdef"), ipx(0x455, 0x455, b"ab", 29),
+                ipx(0x455, 0x455, b"ab", 200)]
+    frames = [llc(p) for p in packets]
+    frames += [eth(packets[0], 0x8137), MAC_B + MAC_A + struct.pack("!H", 32) + packets[-4]]
+    check(frames)
+    check([llc(packets[0])], snaplen=40)

@@ -24,6 +24,11 @@ pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
 CASES = [
     ("of10_s4810.pcap", "tcp/OpenFlow"), ("of10_p3295.pcap", "tcp/OpenFlow"),
     ("of10_7050sx_bsn.pcap", "tcp/OpenFlow"), ("of10_pf5240.pcap", "tcp/OpenFlow"),
+    # Frame Relay (Cisco's encapsulation) and Cisco HDLC (OSI behind a pad byte)
+    ("OSPFv3_NBMA_adjacencies.pcap", "OSPFv3"), ("ISIS_p2p_adjacency.pcap", "IS-IS"),
+    *((f"status_code-{n}.pcap", "1.0") for n in (0, 1, 53, 107)),
+    ("ipx.pcap", "IPX"), ("eapon1.pcap", "EAPOL"), ("eapon1.pcap", "EAP"),
+    ("hoobr_chdlc_print.pcap", "unknown"),
 ]
 
 

@@ -27,6 +27,9 @@ LINKTYPE_ETHERNET = 1
 DLT_RAW = 12
 DLT_RAW_OPENBSD = 14
 LINKTYPE_RAW = 101
+LINKTYPE_C_HDLC = 104
+LINKTYPE_FRELAY = 107
+LINKTYPE_IEEE802_11_RADIOTAP = 127  # no EtherType to give: sniff's printers read it
 LINKTYPE_LOOP = 108
 LINKTYPE_LINUX_SLL = 113
 LINKTYPE_IPV4 = 228
@@ -59,6 +62,9 @@ ETHERTYPE_IPX = 0x8137
 ETHERTYPE_ATALK = 0x809B
 ETHERTYPE_AARP = 0x80F3
 ETHERTYPE_TEB = 0x6558
+# Cisco HDLC's protocol for OSI PDUs (IS-IS, CLNP, ES-IS), which tcpdump also reads
+# behind an Ethernet header: the PDU starts with its NLPID.
+ETHERTYPE_OSI = 0xFEFE
 # Linux's pseudo-EtherTypes (if_ether.h), which LINUX_SLL also carries: an
 # 802.3 frame whose type field is a length holds LLC (or Novell's raw IPX).
 ETH_P_802_3 = 0x0001
@@ -86,6 +92,8 @@ LINK_TYPES: dict[int, tuple[str, str]] = {
     DLT_RAW: ("RAW", "Raw IP"),
     DLT_RAW_OPENBSD: ("RAW", "Raw IP"),
     LINKTYPE_RAW: ("RAW", "Raw IP"),
+    LINKTYPE_C_HDLC: ("C_HDLC", "Cisco HDLC"),
+    LINKTYPE_FRELAY: ("FRELAY", "Frame Relay"),
     LINKTYPE_LOOP: ("LOOP", "OpenBSD loopback"),
     LINKTYPE_LINUX_SLL: ("LINUX_SLL", "Linux cooked v1"),
     LINKTYPE_IPV4: ("IPV4", "Raw IPv4"),
@@ -228,6 +236,48 @@ def _raw(frame: bytes) -> Decap | None:
     return etype, 0, _NO_INFO
 
 
+# Frame Relay's NLPIDs (RFC 2427) that stand for an EtherType here.
+_NLPID_IP, _NLPID_IP6 = 0xCC, 0x8E
+_NLPIDS_OSI = frozenset({0x81, 0x82, 0x83})  # CLNP, ES-IS, IS-IS: the PDU holds its NLPID
+
+
+def _chdlc(frame: bytes) -> Decap | None:
+    """Cisco HDLC: address, control, then an EtherType (or 0xFEFE for OSI).
+
+    Some routers put a byte before an OSI PDU: skipped when an OSI NLPID follows it.
+    """
+    if len(frame) < 4:
+        return None
+    etype = _H.unpack_from(frame, 2)[0]
+    if etype == ETHERTYPE_OSI and len(frame) > 5 and frame[5] in _NLPIDS_OSI:
+        return etype, 5, _NO_INFO
+    return etype, 4, _NO_INFO
+
+
+def _frelay(frame: bytes) -> Decap | None:
+    """Frame Relay with a two-byte Q.922 address and RFC 2427's UI control and NLPID.
+
+    IP and IPv6 start after the NLPID; OSI PDUs at it. Cisco's encapsulation
+    has an EtherType where the control byte would be. Anything else (other
+    address sizes, a pad byte, SNAP, Q.933 signalling) has no EtherType here.
+    """
+    if len(frame) < 4:
+        return None
+    if frame[0] & 1 or not frame[1] & 1:
+        return None, 2, _NO_INFO
+    if frame[2] != 0x03:
+        return _H.unpack_from(frame, 2)[0], 4, _NO_INFO
+    off = 3
+    nlpid = frame[off]
+    if nlpid == _NLPID_IP:
+        return ETHERTYPE_IP, off + 1, _NO_INFO
+    if nlpid == _NLPID_IP6:
+        return ETHERTYPE_IPV6, off + 1, _NO_INFO
+    if nlpid in _NLPIDS_OSI:
+        return ETHERTYPE_OSI, off, _NO_INFO
+    return None, off, _NO_INFO
+
+
 def _ipv4(frame: bytes) -> Decap | None:
     return (ETHERTYPE_IP, 0, _NO_INFO) if frame else None
 
@@ -242,6 +292,8 @@ _DECAPS: dict[int, Callable[[bytes], Decap | None]] = {
     DLT_RAW: _raw,
     DLT_RAW_OPENBSD: _raw,
     LINKTYPE_RAW: _raw,
+    LINKTYPE_C_HDLC: _chdlc,
+    LINKTYPE_FRELAY: _frelay,
     LINKTYPE_LOOP: _loop,
     LINKTYPE_LINUX_SLL: _sll,
     LINKTYPE_IPV4: _ipv4,

@@ -10,10 +10,11 @@ decoder does not know still get a short line that is true.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
-from rawtools.tools.sniff.printers import llc, loopback, ptp
+from rawtools.tools.sniff.printers import eapol, ipx, llc, loopback, osi, ptp, radiotap
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
@@ -38,7 +39,16 @@ ETHERTYPE_NAMES = {
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
 ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
-                                          link.ETHERTYPE_LOOPBACK: loopback.loopback}
+                                          link.ETHERTYPE_LOOPBACK: loopback.loopback,
+                                          link.ETHERTYPE_OSI: osi.osi,
+                                          link.ETHERTYPE_EAPOL: eapol.eapol,
+                                          link.ETHERTYPE_IPX: ipx.ethernet_ii,
+                                          link.ETH_P_802_3: ipx.ipx}
+# Printers of whole frames of link types without an EtherType to decapsulate to;
+# None from one: not a frame it knows, the decoder's short line stays.
+LinkPrinter = Callable[[bytes, int], tuple[str, bool] | None]
+LINK_PRINTERS: dict[int, LinkPrinter] = {
+    link.LINKTYPE_IEEE802_11_RADIOTAP: radiotap.radiotap}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
@@ -78,6 +88,8 @@ class LinkText:
         self._link_header = link_header
         self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
         self._parp = "" if names_protocol(linktype, link_header) else "ARP, "
+        # -e's header for these is not written here: only without it.
+        self._printer = None if link_header else LINK_PRINTERS.get(linktype)
 
     def payload_offset(self, data: bytes) -> int:
         """Where the link header ends (0 where it cannot tell), for the dumps."""
@@ -92,6 +104,9 @@ class LinkText:
                 return self._ip.ip4(data, 14, orig_len - 14, None, 0)
             if plain == link.ETHERTYPE_IPV6:
                 return self._ip.ip6(data, 14, orig_len - 14, None, 0)
+        whole = self._whole_frame(self._printer, data, orig_len) if self._printer else None
+        if whole is not None:
+            return whole
         if self._decap is None:
             return f"{self.name}, length {orig_len}"
         r = self._decap(data)
@@ -119,6 +134,15 @@ class LinkText:
             # tcpdump shows what it cannot decode in hex, after the frame's header.
             text += ": " + dump(data[off:], "X")
         return text
+
+    def _whole_frame(self, printer: LinkPrinter, data: bytes, orig_len: int) -> str | None:
+        """The text of the link type's printer for the frame, or None if it knows no text."""
+        found = printer(data, orig_len)
+        if found is None:
+            return None
+        if not found[1]:
+            self._damage.bad = True
+        return found[0]
 
     def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
         """tcpdump -e's link header, ending where the payload text starts."""
@@ -148,7 +172,8 @@ class LinkText:
         """The text of a payload neither IP nor ARP that a printer knows, else None.
 
         By EtherType (ETHERTYPE_PRINTERS), or, for an LLC frame whose header
-        -e has not printed, by its SAPs (`printers.llc`).
+        -e has not printed, by its SAPs (`printers.llc`); Cisco HDLC's other
+        protocols get tcpdump's `unknown CHDLC protocol` line.
         """
         printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
         if printer is not None:
@@ -158,6 +183,8 @@ class LinkText:
             return text
         if etype == link.ETH_P_802_2 and not headed:
             return self._llc(data, off, info.length if info.length >= 0 else length)
+        if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
+            return f"unknown CHDLC protocol (0x{etype:04x})"
         return None
 
     def _llc(self, d: bytes, o: int, length: int) -> str | None:
