@@ -473,6 +473,35 @@ def test_frame_relay_and_cisco_hdlc_carry_ip_and_osi_even_cut_short():
         assert ours[:keep] == tcpdump_first_lines(frames, linktype=linktype)[:keep]
 
 
+def test_sctp_chunks_forces_and_every_way_a_chunk_list_ends():
+    def sctp(chunks: bytes, sport: int = 2905, dport: int = 2905) -> bytes:
+        return eth(ip4(132, struct.pack("!HHII", sport, dport, 1, 0) + chunks))
+
+    def chunk(kind: int, flags: int, body: bytes) -> bytes:
+        c = struct.pack("!BBH", kind, flags, 4 + len(body)) + body
+        return c + bytes(-len(c) % 4)
+
+    def data(flags: int, ppid: int) -> bytes:
+        return chunk(0, flags, struct.pack("!IHHI", 7, 1, 2, ppid) + b"abc")
+
+    sack = chunk(3, 0, struct.pack("!IIHH", 5, 6, 0, 0))
+    frames = [sctp(data(3, 0), port, 40000) for port in range(6703, 6708)]
+    frames += [sctp(data(3, 0), 40000, port) for port in range(6703, 6708)]
+    frames += [sctp(data(flags, 3)) for flags in range(8)]
+    frames += [sctp(data(3, ppid)) for ppid in range(30)]
+    frames += [sctp(chunk(kind, 0, bytes(16))) for kind in (*range(16), 64, 128, 192, 193, 255)]
+    frames += [sctp(data(3, 3) + sack + chunk(11, 0, b"")),
+               sctp(chunk(1, 0, struct.pack("!IIHHI", 1, 2, 3, 4, 5))),
+               sctp(chunk(1, 0, bytes(8))), sctp(chunk(3, 0, bytes(8))), sctp(data(3, 0)[:12]),
+               sctp(b""), sctp(b"\0\0"), sctp(chunk(0, 3, b"")),
+               sctp(struct.pack("!BBH", 0, 3, 100) + bytes(20)),
+               sctp(struct.pack("!BBH", 0, 3, 2) + bytes(20)), eth(ip4(132, b"\0\1\0\2\0\0"))]
+    check(frames)
+    whole = sctp(data(3, 3) + sack)
+    for cut in (40, 46, 49, 60, 67, 70, 80):
+        check([whole], snaplen=cut)
+
+
 def test_eapol_packet_types_versions_and_the_short_ones():
     def eapol(version: int, kind: int, body: bytes) -> bytes:
         return eth(struct.pack("!BBH", version, kind, len(body)) + body, 0x888E)

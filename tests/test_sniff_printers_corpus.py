@@ -29,6 +29,7 @@ CASES = [
     *((f"status_code-{n}.pcap", "1.0") for n in (0, 1, 53, 107)),
     ("ipx.pcap", "IPX"), ("eapon1.pcap", "EAPOL"), ("eapon1.pcap", "EAP"),
     ("hoobr_chdlc_print.pcap", "unknown"),
+    ("forces1.pcap", "sctp[ForCES"), ("forces2.pcap", "sctp[ForCES"), ("isup.pcap", "sctp"),
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pim
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pim, sctp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -180,6 +180,8 @@ class IpText:
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
+        if proto == PROTO_SCTP:
+            return head + self._sctp(d, o, end, plen, src, dst)
         inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {inner}"
@@ -313,6 +315,8 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_NONE:
             return f"{head}{src} > {dst}: {pre}no next header"
+        if nxt == PROTO_SCTP and not ext:
+            return head + self._sctp(d, o, end, plen, src, dst)
         inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {pre}{inner}"
@@ -343,6 +347,13 @@ class IpText:
         if proto == PROTO_GRE:
             return self._gre(d[:end], o, plen, f, depth)
         return None
+
+    def _sctp(self, d: bytes, o: int, end: int, plen: int, src: str, dst: str) -> str:
+        """SCTP's line names the hosts with their ports, as TCP's and UDP's do."""
+        text, ok = sctp.sctp(d[o:end], plen, src, dst)
+        if not ok:
+            self._damage.bad = True
+        return text
 
     def _gre(self, d: bytes, o: int, plen: int, f: Fields | None, depth: int) -> str:
         """GRE's header, then its payload: IPv4, IPv6 or an Ethernet frame, as tcpdump's."""
