@@ -459,6 +459,19 @@ def test_loopback_replies_forwards_and_the_bogus_ones():
     check(frames[:2], snaplen=14 + 12)
 
 
+def test_bcm_li_shim_every_field_value_by_the_source_port_only():
+    def shim(direction: int, kind: int, subtype: int, li_id: int) -> bytes:
+        return struct.pack("!I", direction << 29 | kind << 25 | subtype << 22 | li_id) + bytes(20)
+
+    frames = [udp4(49152, 40000, shim(d, 4, 2, 66666)) for d in range(8)]
+    frames += [udp4(49152, 49153, shim(3, t, 2, 0x3FFFFF)) for t in range(16)]
+    frames += [udp4(49152, 49153, shim(3, 4, s, 5)) for s in range(8)]
+    frames += [udp4(40000, 49152, shim(3, 4, 2, 5)), udp4(49152, 4789, b"\1\2\3\4"),
+               udp4(49152, 123, b"\1\2\3\4"), udp4(49152, 40000, b"\1\2")]
+    check(frames)
+    check([udp4(49152, 40000, b"\1\2\3\4")], snaplen=44)
+
+
 def test_frame_relay_and_cisco_hdlc_carry_ip_and_osi_even_cut_short():
     ip_packet = ip4(17, udp(40000, 9, b"x"))
     isis_pdu = bytes([0x83, 0x14, 0x01, 0x00, 0x11, 0x01, 0x00, 0x00]) + bytes(40)
@@ -471,6 +484,32 @@ def test_frame_relay_and_cisco_hdlc_carry_ip_and_osi_even_cut_short():
         decoder = Decoder(linktype, ts_style="none")
         ours = [decoder.line(0, f, len(f)).split("\n", 1)[0] for f in frames]
         assert ours[:keep] == tcpdump_first_lines(frames, linktype=linktype)[:keep]
+
+
+def test_babel_tlv_names_the_trailer_and_every_way_it_ends():
+    def babel(body: bytes, trailer: bytes = b"", version: int = 2) -> bytes:
+        return bytes([42, version]) + struct.pack("!H", len(body)) + body + trailer
+
+    def tlv(kind: int, body: bytes) -> bytes:
+        return bytes([kind, len(body)]) + body
+
+    def udp6(payload: bytes, sport: int = 6696, dport: int = 6696) -> bytes:
+        return eth(ip6(17, udp(sport, dport, payload)), 0x86DD)
+
+    hello = tlv(4, bytes(6))
+    payloads = [babel(b"\0")] + [babel(tlv(kind, bytes(12))) for kind in range(1, 22)]
+    payloads += [babel(tlv(8, bytes([2, flags]) + bytes(10))) for flags in (0x80, 0x40, 0xE0, 1)]
+    payloads += [babel(tlv(8, bytes(n))) for n in (0, 1, 9, 10)]
+    payloads += [babel(hello, trailer) for trailer in (b"\0\0" + tlv(1, b"ab"),
+                                                       tlv(16, bytes(8)) * 2, tlv(8, bytes(8)),
+                                                       b"\x10")]
+    payloads += [babel(hello, version=1), b"\x2a", b"\x2b\x02\0\0", babel(hello)[:-2],
+                 babel(hello + b"\x04"), babel(bytes([4, 30]) + bytes(6)), babel(b"")]
+    frames = [udp6(p) for p in payloads] + [udp6(babel(hello), 40000, 6697)]
+    check(frames)
+    whole = udp6(babel(hello + tlv(5, bytes(10)), tlv(16, bytes(8))))
+    for cut in (63, 66, 74, 76, 86, 90):
+        check([whole], snaplen=cut)
 
 
 def test_sctp_chunks_forces_and_every_way_a_chunk_list_ends():
@@ -560,3 +599,35 @@ def test_ipx_by_socket_over_llc_ethertype_and_raw_802_3():
     frames += [eth(packets[0], 0x8137), MAC_B + MAC_A + struct.pack("!H", 32) + packets[-4]]
     check(frames)
     check([llc(packets[0])], snaplen=40)
+
+
+def test_radius_codes_and_the_short_headers():
+    frames = [udp4(40000, 1812, struct.pack("!BBH", code, 0x46, 20) + bytes(16))
+              for code in (*range(47), 250, 255)]
+    frames += [udp4(1813, 40000, b"\x01\x02\x00"),
+               udp4(3799, 40000, b"\x28\x02\x00\x14" + bytes(5)),
+               udp4(1645, 40000, struct.pack("!BBH", 1, 2, 900) + bytes(16))]
+    check(frames)
+    check([frames[1]], snaplen=61)
+
+
+def test_ldp_pdus_their_versions_and_the_datagrams_too_short_to_print():
+    def pdu(version: int, length: int, body: int) -> bytes:
+        return struct.pack("!HH4sH", version, length, bytes([172, 168, 0, 2]), 0) + bytes(body)
+
+    frames = [udp4(646, 646, pdu(1, 38, n)) for n in (0, 7, 8, 9, 36)]
+    frames += [udp4(646, 646, pdu(1, 42, 32) * 2), udp4(646, 646, pdu(1, 6, 30)),
+               udp4(646, 646, pdu(2, 38, 36)), udp4(646, 646, pdu(1, 1000, 36))]
+    check(frames)
+    for cut in (45, 51, 52):
+        check([frames[4]], snaplen=cut)
+
+
+def test_otv_header_then_the_inner_frame_and_the_cut_ones():
+    inner = udp4(1, 2, b"x")
+    frames = [udp4(40000, 8472, bytes([flags, 0, 0, 5, 0, 0, 100, 0]) + inner)
+              for flags in (8, 0, 0x48)]
+    frames += [udp4(40000, 8472, b"\x08\0\0"), udp4(40000, 8472, b"\x08\0\0\0\0\0\0")]
+    check(frames)
+    for cut in (42, 43, 47, 49):
+        check([frames[0]], snaplen=cut)

@@ -24,11 +24,14 @@ pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
 CASES = [
     ("of10_s4810.pcap", "tcp/OpenFlow"), ("of10_p3295.pcap", "tcp/OpenFlow"),
     ("of10_7050sx_bsn.pcap", "tcp/OpenFlow"), ("of10_pf5240.pcap", "tcp/OpenFlow"),
+    ("bcm-li.pcap", "BCM-LI-SHIM"),
     # Frame Relay (Cisco's encapsulation) and Cisco HDLC (OSI behind a pad byte)
     ("OSPFv3_NBMA_adjacencies.pcap", "OSPFv3"), ("ISIS_p2p_adjacency.pcap", "IS-IS"),
+    ("babel_rfc6126bis.pcap", "babel"), ("babel_rtt.pcap", "babel"),
     *((f"status_code-{n}.pcap", "1.0") for n in (0, 1, 53, 107)),
     ("ipx.pcap", "IPX"), ("eapon1.pcap", "EAPOL"), ("eapon1.pcap", "EAP"),
-    ("hoobr_chdlc_print.pcap", "unknown"),
+    ("hoobr_chdlc_print.pcap", "unknown"), ("vxlan_port_8472.pcap", "OTV"),
+    ("ldp-common-session.pcap", "LDP"), ("RADIUS-RFC4675.pcap", "RADIUS"),
     ("forces1.pcap", "sctp[ForCES"), ("forces2.pcap", "sctp[ForCES"), ("isup.pcap", "sctp"),
 ]
 
