@@ -631,3 +631,103 @@ def test_otv_header_then_the_inner_frame_and_the_cut_ones():
     check(frames)
     for cut in (42, 43, 47, 49):
         check([frames[0]], snaplen=cut)
+
+
+def test_lldp_system_names_up_to_the_end_tlv_and_the_cut_ones():
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!H", kind << 9 | len(value)) + value
+
+    chassis, port, ttl = tlv(1, b"\x04" + MAC_A), tlv(2, b"\x07eth0"), tlv(3, b"\0\x78")
+    end = tlv(0, b"")
+    bodies = [chassis + port + ttl + tlv(5, b"sw1.example") + end, chassis + port + ttl + end,
+              chassis + tlv(5, b"n\x01\xff") + tlv(5, b"two") + end, tlv(5, b"first") + chassis,
+              chassis + port + ttl, b"", b"\0", chassis + tlv(5, b"abc")[:3],
+              chassis + tlv(5, b"") + end, chassis + end + tlv(5, b"after")]
+    frames = [eth(body, 0x88CC) for body in bodies]
+    check(frames)
+    check([frames[0]], snaplen=40)
+
+
+def test_dtp_version_and_length_over_cisco_snap():
+    def dtp(body: bytes) -> bytes:
+        frame = b"\xaa\xaa\x03\x00\x00\x0c\x20\x04" + body
+        return MAC_B + MAC_A + struct.pack("!H", len(frame)) + frame
+
+    check([dtp(b"\x01" + bytes(28)), dtp(b"\x01"), dtp(b"\x02" + bytes(5)), dtp(b"")])
+
+
+def test_mpls_label_stacks_then_ipv4_or_ipv6_by_the_first_nibble():
+    def label(value: int, tc: int, bottom: int, ttl: int) -> bytes:
+        return struct.pack("!I", value << 12 | tc << 9 | bottom << 8 | ttl)
+
+    v4, v6 = ip4(17, udp(1, 2, b"x")), ip6(17, udp(1, 2, b"x"))
+    stacks = [label(100656, 6, 1, 64) + v4, label(16, 0, 0, 1) + label(17, 7, 1, 255) + v4,
+              label(5, 0, 1, 9) + v6, label(5, 0, 1, 9) + b"\0\1\2", label(5, 0, 1, 9),
+              label(5, 0, 1, 9)[:2], label(0, 0, 1, 9) + v4, label(16, 0, 0, 1),
+              label(5, 0, 1, 9) + b"\x80abc"]
+    check([eth(s, 0x8847) for s in stacks] + [eth(stacks[0], 0x8848)])
+
+
+def test_ppp_frames_with_and_without_the_hdlc_address_and_control():
+    v4 = ip4(17, udp(1, 2, b"x"))
+    frames = [b"\xff\x03\x02\x81" + struct.pack("!I", 7 << 12 | 1 << 9 | 1 << 8 | 5) + v4,
+              b"\xff\x03\x00\x21" + v4, b"\xff\x03\x00\x57" + ip6(17, udp(1, 2, b"x")),
+              b"\x00\x21" + v4]
+    decoder = Decoder(9, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 9)
+
+
+def test_arcnet_rfc1051_and_rfc1201_frames_and_one_byte_arp_addresses():
+    v4 = ip4(17, udp(1, 2, b"x"))
+    arp = struct.pack("!HHBBH", 7, 0x800, 1, 4, 2) + b"\x50\x0a\0\0\x01\xbe\x0a\0\0\x02"
+    frames = [b"\xbe\x50\0\0\xf0" + v4, b"\xbe\x50\0\0\xf1" + arp,
+              b"\xbe\x50\0\0\xd4\0\0\1" + v4, b"\xbe\x50\0\0\xd5\0\0\1" + arp,
+              b"\xbe\x50\0\0\xc4\0\0\1" + ip6(17, udp(1, 2, b"x")),
+              b"\xbe\x50\0\0\xd4\x03\0\1" + v4, b"\xbe\x50\0\0", b"\xbe\x50\0\0\xd4\0"]
+    decoder = Decoder(129, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 129)
+
+
+@pytest.mark.parametrize(("linktype", "frame"), [
+    (1, b"\1\2\3"), (113, b"\1\2\3"), (276, b"\1\2"), (0, b"\1"), (108, b"\1"), (9, b"\xff"),
+    (104, b"\x0f\0"), (107, b"\x48"), (129, b"\1\2")])
+def test_a_link_header_cut_short_gets_tcpdumps_mark(linktype, frame):
+    decoder = Decoder(linktype, ts_style="none")
+    assert [decoder.line(0, frame, len(frame))] == tcpdump_first_lines([frame], linktype)
+    assert decoder.malformed == 1
+
+
+def test_nflog_finds_the_packet_among_its_tlvs():
+    def tlv(kind: int, value: bytes) -> bytes:
+        raw = struct.pack("<HH", 4 + len(value), kind) + value
+        return raw + bytes(-len(raw) % 4)
+
+    v4, v6 = ip4(17, udp(1, 2, b"x")), ip6(17, udp(1, 2, b"x"))
+    frames = [b"\x02\x00\x00\x14" + tlv(1, b"\x08\x00\x01\x00") + tlv(10, b"ab") + tlv(9, v4),
+              b"\x0a\x00\x00\x14" + tlv(9, v6), b"\x02\x00\x00\x14" + tlv(1, b"abcd"),
+              b"\x02\x00\x00\x14" + struct.pack("<HH", 2, 9), b"\x02\x00"]
+    decoder = Decoder(239, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames[:2]] == tcpdump_first_lines(frames[:2], 239)
+    assert all(decoder.line(0, f, len(f)) for f in frames[2:])
+
+
+def test_cdp_device_ids_and_where_tcpdump_stops_or_adds_the_length():
+    def cdp(version: int, ttl: int, tlvs: bytes) -> bytes:
+        frame = b"\xaa\xaa\x03\x00\x00\x0c\x20\x00" + bytes([version, ttl, 0, 0]) + tlvs
+        return MAC_B + MAC_A + struct.pack("!H", len(frame)) + frame
+
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!HH", kind, 4 + len(value)) + value
+
+    device = tlv(1, b"R1")
+    told = [cdp(2, 180, tlv(1, b"Switch") + tlv(3, b"Gi0/1")), cdp(1, 60, device),
+            cdp(2, 180, tlv(3, b"Gi0/1") + device), cdp(2, 180, b""),
+            cdp(2, 180, tlv(1, b"a\x01\xff")), cdp(2, 180, device + b"\0\0\0"),
+            cdp(2, 180, struct.pack("!HH", 1, 2)), cdp(2, 180, device + tlv(99, b"")),
+            cdp(2, 180, device + tlv(2, bytes(9)) + tlv(4, bytes(8))),
+            cdp(2, 180, device + tlv(1, bytes(8)))]
+    check(told)
+    # Frames whose line hangs on tcpdump's size rules for a TLV keep the 802.3 line.
+    untold = [cdp(2, 180, device + tlv(4, bytes(8))), cdp(2, 180, device + tlv(10, b"")),
+              cdp(2, 180, device + struct.pack("!HH", 0, 0))]
+    assert all(", 802.3, length" in line for line in both_paths(untold))

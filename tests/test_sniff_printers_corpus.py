@@ -32,6 +32,9 @@ CASES = [
     ("ipx.pcap", "IPX"), ("eapon1.pcap", "EAPOL"), ("eapon1.pcap", "EAP"),
     ("hoobr_chdlc_print.pcap", "unknown"), ("vxlan_port_8472.pcap", "OTV"),
     ("ldp-common-session.pcap", "LDP"), ("RADIUS-RFC4675.pcap", "RADIUS"),
+    ("arcnet-rfc1051-arp-icmp-http.pcap", "tcp"), ("arcnet-rfc1051-arp-icmp-http.pcap", "ARP"),
+    ("LLDP_and_CDP.pcap", "LLDP"), ("DTP.pcap", "DTPv1"),
+    ("nflog.pcap", "dns"), ("3560_CDP.pcap", "CDPv2"), ("LLDP_and_CDP.pcap", "CDPv2"),
     ("forces1.pcap", "sctp[ForCES"), ("forces2.pcap", "sctp[ForCES"), ("isup.pcap", "sctp"),
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 
 from rawtools.tools.sniff.printers import eigrp
+from rawtools.tools.sniff.printers.chars import printable
 
 _HEADER = struct.Struct("!HHBB4s6sH4s6sH")
 _HEADER_LEN = 30
@@ -21,17 +22,6 @@ _SAP_ENTRY = struct.Struct("!H48s4s6s")
 _SAP_ENTRY_LEN = 64  # type, name, network, node, socket, hops
 _RIP_ENTRY = struct.Struct("!IHH")
 _RIP_REQUEST, _RIP_RESPONSE = 1, 2
-
-
-def printable(raw: bytes) -> str:
-    """Bytes as tcpdump shows text: control characters as ^X, high bytes as M-x."""
-    out = []
-    for c in raw:
-        if c >= 0x80:
-            out.append("M-")
-            c &= 0x7F
-        out.append(chr(c) if 0x20 <= c < 0x7F else "^?" if c == 0x7F else "^" + chr(c + 0x40))
-    return "".join(out)
 
 
 def _address(net: bytes, node: bytes) -> str:

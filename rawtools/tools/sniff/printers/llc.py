@@ -8,14 +8,15 @@ decoder's short 802.3 line.
 
 from __future__ import annotations
 
-from rawtools.tools.sniff.printers import ipx, isis, stp, udld
+from rawtools.tools.sniff.printers import cdp, dtp, ipx, isis, stp, udld
 from rawtools.tools.sniff.printers.ports import Printer
 
 _UI = 0x03
 _SAP_STP, _SAP_OSI, _SAP_SNAP, _SAP_IPX = 0x42, 0xFE, 0xAA, 0xE0
 _NLPID_ISIS = 0x83
-# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs and UDLD.
-_SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld}
+# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs, UDLD, DTP and CDP.
+_SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld,
+         (0x00000C, 0x2004): dtp.dtp, (0x00000C, 0x2000): cdp.cdp}
 _LLC_LEN, _SNAP_LEN = 3, 5
 
 
@@ -33,6 +34,9 @@ def payload(p: bytes) -> tuple[Printer, int] | None:
     if sap == _SAP_SNAP and len(p) >= _LLC_LEN + _SNAP_LEN:
         key = (int.from_bytes(p[3:6], "big"), int.from_bytes(p[6:8], "big"))
         printer = _SNAP.get(key)
+        if printer is cdp.cdp and cdp.line(p[_LLC_LEN + _SNAP_LEN:],
+                                           len(p) - _LLC_LEN - _SNAP_LEN) is None:
+            return None  # a CDP frame whose line this decoder cannot tell
         if printer is not None:
             return printer, _LLC_LEN + _SNAP_LEN
     return None
