@@ -20,7 +20,7 @@ from rawtools.testing.fidelity import Tally, captures, compare, table
 
 # Identical first lines / packets, measured: the corpus (3455 packets) and a
 # 20,000-packet generated mixed capture (scripts/bench/genpcap.py, seed 1).
-CORPUS_FLOOR = 0.85
+CORPUS_FLOOR = 0.903
 MIXED_FLOOR = 0.999
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,

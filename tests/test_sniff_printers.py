@@ -633,6 +633,17 @@ def test_otv_header_then_the_inner_frame_and_the_cut_ones():
         check([frames[0]], snaplen=cut)
 
 
+def test_kerberos_versions_v4_message_types_and_strings_cut_anywhere():
+    kdc = b"abc\0inst\0REALM\0" + bytes(4) + b"\x10" + b"svc\0sinst\0"
+    payloads = [bytes([version, 2]) + kdc for version in (0, 1, 3, 4, 5, 0x6A, 0x6B, 0x6C)]
+    payloads += [bytes([4, kind]) + kdc for kind in (*range(20), 126, 127, 128)]
+    payloads += [bytes([4, 2]) + kdc[:n] for n in range(len(kdc))]
+    payloads += [b"", b"\x04", bytes([4, 4]) + kdc[:20], bytes([4, 6, 9]),
+                 bytes([4, 10]) + kdc[:17],
+                 bytes([4, 2]) + b"a\x01\x7f\x80\xff\x9f b\0c\0d\0" + bytes(5) + b"e\0f\0"]
+    check([udp4(40000, 88, p) for p in payloads] + [udp4(88, 40000, payloads[3])])
+
+
 def test_lldp_system_names_up_to_the_end_tlv_and_the_cut_ones():
     def tlv(kind: int, value: bytes) -> bytes:
         return struct.pack("!H", kind << 9 | len(value)) + value
@@ -675,6 +686,25 @@ def test_ppp_frames_with_and_without_the_hdlc_address_and_control():
               b"\x00\x21" + v4]
     decoder = Decoder(9, ts_style="none")
     assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 9)
+
+
+def test_pgm_names_the_hosts_twice_and_the_cut_headers():
+    def pgm(kind: int, tsdu: int) -> bytes:
+        return struct.pack("!HHBBH6sH", 13320, 5563, kind, 0, 0, b"\1" * 6, tsdu)
+
+    frames = [eth(ip4(113, pgm(kind, 7) + bytes(20))) for kind in (0, 4, 255)]
+    frames += [eth(ip4(113, pgm(4, 7)[:n])) for n in (0, 2, 4, 15, 16)]
+    check([*frames, eth(ip6(113, pgm(4, 9) + bytes(8)), 0x86DD)])
+
+
+def test_lsp_ping_message_types_versions_and_short_datagrams():
+    def lsp(kind: int, version: int = 1) -> bytes:
+        return struct.pack("!HHBBBBII", version, 0, kind, 2, 0, 0, 1, 5) + bytes(24)
+
+    frames = [udp4(4786, 3503, lsp(kind)) for kind in range(6)]
+    frames += [udp4(4786, 3503, lsp(1, 2))] + [udp4(3503, 4786, lsp(1)[:n]) for n in (0, 20, 31)]
+    check(frames)
+    check([frames[1]], snaplen=60)
 
 
 def test_arcnet_rfc1051_and_rfc1201_frames_and_one_byte_arp_addresses():

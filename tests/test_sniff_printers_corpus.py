@@ -33,7 +33,8 @@ CASES = [
     ("hoobr_chdlc_print.pcap", "unknown"), ("vxlan_port_8472.pcap", "OTV"),
     ("ldp-common-session.pcap", "LDP"), ("RADIUS-RFC4675.pcap", "RADIUS"),
     ("arcnet-rfc1051-arp-icmp-http.pcap", "tcp"), ("arcnet-rfc1051-arp-icmp-http.pcap", "ARP"),
-    ("LLDP_and_CDP.pcap", "LLDP"), ("DTP.pcap", "DTPv1"),
+    ("lspping-fec-ldp.pcap", "MPLS"), ("lspping-fec-rsvp.pcap", "LSP-PINGv1"),
+    ("pgm_zmtp1.pcap", "10.0.0.45.13320"), ("LLDP_and_CDP.pcap", "LLDP"), ("DTP.pcap", "DTPv1"),
     ("nflog.pcap", "dns"), ("3560_CDP.pcap", "CDPv2"), ("LLDP_and_CDP.pcap", "CDPv2"),
     ("forces1.pcap", "sctp[ForCES"), ("forces2.pcap", "sctp[ForCES"), ("isup.pcap", "sctp"),
 ]

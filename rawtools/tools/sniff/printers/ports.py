@@ -18,7 +18,9 @@ from rawtools.tools.sniff.printers import (
     bfd,
     bootp,
     dhcp6,
+    krb,
     ldp,
+    lspping,
     ntp,
     openflow,
     otv,
@@ -48,7 +50,7 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
-    ((67, 68), bootp.bootp), ((69,), None), ((88,), None), ((123,), ntp.ntp), ((137,), None),
+    ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp), ((137,), None),
     ((138,), None), ((161, 162), None), ((319, 320), ptp.ptp), ((496,), None), ((500,), None),
     ((514,), syslog.syslog), ((520,), None), ((521,), None), ((525,), None),
     ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
@@ -56,7 +58,7 @@ UDP: dict[int, Entry] = _table([
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
     ((6696, 6697), babel.babel), ((8231,), None),
     ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
-    ((_DST, 1985), None), ((3503,), None),
+    ((_DST, 1985), None), ((3503,), lspping.lspping),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
     ((8472,), otv.otv), ((_SRC, bcm_li.PORT), bcm_li.bcm_li), ((4789,), vxlan.vxlan),
