@@ -133,6 +133,19 @@ def test_udp_printers_follow_tcpdumps_order_of_ports():
            udp4(514, 4789, b"<30>x"), udp4(4789, 514, b"<30>x")])
 
 
+@pytest.mark.parametrize("payload", [b"<13>hello world, hello world", b"\2\2\0\x2c" + bytes(40)])
+def test_syslog_ptp_and_the_tunnels_give_way_to_the_other_printers(payload):
+    # Measured port against port: RADIUS, babel, LSP ping, the BCM LI shim (by its
+    # source port) before syslog; syslog before OTV and VXLAN; PTP after them all.
+    late = (514, 8472, 4789, 319)
+    early = (1700, 1812, 6696, 3503, 646, 123, 6343)
+    frames = [udp4(a, b, payload) for a in early for b in late]
+    frames += [udp4(b, a, payload) for a in early for b in late]
+    frames += [udp4(49152, b, payload) for b in late]
+    frames += [udp4(a, b, payload) for a in late for b in late if a != b]
+    check(frames)
+
+
 # -- VXLAN ---------------------------------------------------------------------
 
 def vxlan_frame(flags: int, vni: int, inner: bytes) -> bytes:

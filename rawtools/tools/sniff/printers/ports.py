@@ -50,9 +50,9 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
-    ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp), ((137,), None),
-    ((138,), None), ((161, 162), None), ((319, 320), ptp.ptp), ((496,), None), ((500,), None),
-    ((514,), syslog.syslog), ((520,), None), ((521,), None), ((525,), None),
+    ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp),
+    ((161, 162), None), ((496,), None), ((500,), None),
+    ((520,), None), ((521,), None), ((525,), None),
     ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
@@ -61,7 +61,10 @@ UDP: dict[int, Entry] = _table([
     ((_DST, 1985), None), ((3503,), lspping.lspping),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
-    ((8472,), otv.otv), ((_SRC, bcm_li.PORT), bcm_li.bcm_li), ((4789,), vxlan.vxlan),
+    # Measured against tcpdump 4.99, port against port: syslog, the tunnels, PTP and
+    # NetBIOS come last, in this order.
+    ((_SRC, bcm_li.PORT), bcm_li.bcm_li), ((514,), syslog.syslog), ((8472,), otv.otv),
+    ((4789,), vxlan.vxlan), ((319, 320), ptp.ptp), ((137,), None), ((138,), None),
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
