@@ -133,6 +133,19 @@ def test_udp_printers_follow_tcpdumps_order_of_ports():
            udp4(514, 4789, b"<30>x"), udp4(4789, 514, b"<30>x")])
 
 
+@pytest.mark.parametrize("payload", [b"<13>hello world, hello world", b"\2\2\0\x2c" + bytes(40)])
+def test_syslog_ptp_and_the_tunnels_give_way_to_the_other_printers(payload):
+    # Measured port against port: RADIUS, babel, LSP ping, the BCM LI shim (by its
+    # source port) before syslog; syslog before OTV and VXLAN; PTP after them all.
+    late = (514, 8472, 4789, 319)
+    early = (1700, 1812, 6696, 3503, 646, 123, 6343)
+    frames = [udp4(a, b, payload) for a in early for b in late]
+    frames += [udp4(b, a, payload) for a in early for b in late]
+    frames += [udp4(49152, b, payload) for b in late]
+    frames += [udp4(a, b, payload) for a in late for b in late if a != b]
+    check(frames)
+
+
 # -- VXLAN ---------------------------------------------------------------------
 
 def vxlan_frame(flags: int, vni: int, inner: bytes) -> bytes:
@@ -457,3 +470,307 @@ def test_loopback_replies_forwards_and_the_bogus_ones():
               eth(struct.pack("<H", 200) + bytes(10), 0x9000), eth(b"\x00", 0x9000)]
     check(frames)
     check(frames[:2], snaplen=14 + 12)
+
+
+def test_bcm_li_shim_every_field_value_by_the_source_port_only():
+    def shim(direction: int, kind: int, subtype: int, li_id: int) -> bytes:
+        return struct.pack("!I", direction << 29 | kind << 25 | subtype << 22 | li_id) + bytes(20)
+
+    frames = [udp4(49152, 40000, shim(d, 4, 2, 66666)) for d in range(8)]
+    frames += [udp4(49152, 49153, shim(3, t, 2, 0x3FFFFF)) for t in range(16)]
+    frames += [udp4(49152, 49153, shim(3, 4, s, 5)) for s in range(8)]
+    frames += [udp4(40000, 49152, shim(3, 4, 2, 5)), udp4(49152, 4789, b"\1\2\3\4"),
+               udp4(49152, 123, b"\1\2\3\4"), udp4(49152, 40000, b"\1\2")]
+    check(frames)
+    check([udp4(49152, 40000, b"\1\2\3\4")], snaplen=44)
+
+
+def test_frame_relay_and_cisco_hdlc_carry_ip_and_osi_even_cut_short():
+    ip_packet = ip4(17, udp(40000, 9, b"x"))
+    isis_pdu = bytes([0x83, 0x14, 0x01, 0x00, 0x11, 0x01, 0x00, 0x00]) + bytes(40)
+    frelay = [b"\x48\xe1\x03\xcc" + ip_packet, b"\x48\xe1\x08\x00" + ip_packet,
+              b"\x48\xe1\x03\x83" + isis_pdu[1:], b"\x48\xe1\x03", b"\x48\xe1\x03\x00"]
+    chdlc = [b"\x0f\x00\x08\x00" + ip_packet, b"\x8f\x00\xfe\xfe\x74" + isis_pdu,
+             b"\x8f\x00\xfe\xfe" + isis_pdu, b"\x0f\x00\x30\x30" + bytes(4),
+             b"\x8f\x00\xfe\xfe\x99", b"\x8f\x00"]
+    for linktype, frames, keep in ((107, frelay, 3), (104, chdlc, 4)):
+        decoder = Decoder(linktype, ts_style="none")
+        ours = [decoder.line(0, f, len(f)).split("\n", 1)[0] for f in frames]
+        assert ours[:keep] == tcpdump_first_lines(frames, linktype=linktype)[:keep]
+
+
+def test_babel_tlv_names_the_trailer_and_every_way_it_ends():
+    def babel(body: bytes, trailer: bytes = b"", version: int = 2) -> bytes:
+        return bytes([42, version]) + struct.pack("!H", len(body)) + body + trailer
+
+    def tlv(kind: int, body: bytes) -> bytes:
+        return bytes([kind, len(body)]) + body
+
+    def udp6(payload: bytes, sport: int = 6696, dport: int = 6696) -> bytes:
+        return eth(ip6(17, udp(sport, dport, payload)), 0x86DD)
+
+    hello = tlv(4, bytes(6))
+    payloads = [babel(b"\0")] + [babel(tlv(kind, bytes(12))) for kind in range(1, 22)]
+    payloads += [babel(tlv(8, bytes([2, flags]) + bytes(10))) for flags in (0x80, 0x40, 0xE0, 1)]
+    payloads += [babel(tlv(8, bytes(n))) for n in (0, 1, 9, 10)]
+    payloads += [babel(hello, trailer) for trailer in (b"\0\0" + tlv(1, b"ab"),
+                                                       tlv(16, bytes(8)) * 2, tlv(8, bytes(8)),
+                                                       b"\x10")]
+    payloads += [babel(hello, version=1), b"\x2a", b"\x2b\x02\0\0", babel(hello)[:-2],
+                 babel(hello + b"\x04"), babel(bytes([4, 30]) + bytes(6)), babel(b"")]
+    frames = [udp6(p) for p in payloads] + [udp6(babel(hello), 40000, 6697)]
+    check(frames)
+    whole = udp6(babel(hello + tlv(5, bytes(10)), tlv(16, bytes(8))))
+    for cut in (63, 66, 74, 76, 86, 90):
+        check([whole], snaplen=cut)
+
+
+def test_sctp_chunks_forces_and_every_way_a_chunk_list_ends():
+    def sctp(chunks: bytes, sport: int = 2905, dport: int = 2905) -> bytes:
+        return eth(ip4(132, struct.pack("!HHII", sport, dport, 1, 0) + chunks))
+
+    def chunk(kind: int, flags: int, body: bytes) -> bytes:
+        c = struct.pack("!BBH", kind, flags, 4 + len(body)) + body
+        return c + bytes(-len(c) % 4)
+
+    def data(flags: int, ppid: int) -> bytes:
+        return chunk(0, flags, struct.pack("!IHHI", 7, 1, 2, ppid) + b"abc")
+
+    sack = chunk(3, 0, struct.pack("!IIHH", 5, 6, 0, 0))
+    frames = [sctp(data(3, 0), port, 40000) for port in range(6703, 6708)]
+    frames += [sctp(data(3, 0), 40000, port) for port in range(6703, 6708)]
+    frames += [sctp(data(flags, 3)) for flags in range(8)]
+    frames += [sctp(data(3, ppid)) for ppid in range(30)]
+    frames += [sctp(chunk(kind, 0, bytes(16))) for kind in (*range(16), 64, 128, 192, 193, 255)]
+    frames += [sctp(data(3, 3) + sack + chunk(11, 0, b"")),
+               sctp(chunk(1, 0, struct.pack("!IIHHI", 1, 2, 3, 4, 5))),
+               sctp(chunk(1, 0, bytes(8))), sctp(chunk(3, 0, bytes(8))), sctp(data(3, 0)[:12]),
+               sctp(b""), sctp(b"\0\0"), sctp(chunk(0, 3, b"")),
+               sctp(struct.pack("!BBH", 0, 3, 100) + bytes(20)),
+               sctp(struct.pack("!BBH", 0, 3, 2) + bytes(20)), eth(ip4(132, b"\0\1\0\2\0\0"))]
+    check(frames)
+    whole = sctp(data(3, 3) + sack)
+    for cut in (40, 46, 49, 60, 67, 70, 80):
+        check([whole], snaplen=cut)
+
+
+def test_eapol_packet_types_versions_and_the_short_ones():
+    def eapol(version: int, kind: int, body: bytes) -> bytes:
+        return eth(struct.pack("!BBH", version, kind, len(body)) + body, 0x888E)
+
+    frames = [eapol(1, kind, b"\x01\x02\x00\x04") for kind in range(8)]
+    frames += [eapol(2, 0, b"\x02\x01\x00\x05\x01"), eapol(155, 0, b""),
+               eth(b"\x01", 0x888E), eth(b"\x01\x00\x00", 0x888E)]
+    check(frames)
+
+
+def test_radiotap_then_802_11_authentication_and_the_cut_headers():
+    radio = bytes.fromhex("000018008e58000000026c09a0005800002a000065f43096")
+    header = bytes.fromhex("b0003a01000d9382363a000c4182b255000c4182b25590fc")
+
+    def auth(algorithm: int, seq: int, status: int) -> bytes:
+        return radio + header + struct.pack("<HHH", algorithm, seq, status)
+
+    frames = [auth(a, s, st) for a, s, st in ((0, 1, 0), (0, 2, 0), (0, 2, 1), (0, 3, 0),
+                                               (0, 0x10, 7), (1, 1, 0), (1, 4, 0), (2, 1, 0),
+                                               (3, 2, 9))]
+    frames += [radio + header + b"\0\0", radio[:10], radio[:6]]
+    decoder = Decoder(127, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 127)
+    assert decoder.malformed == 3
+
+
+def test_ipx_by_socket_over_llc_ethertype_and_raw_802_3():
+    def ipx(dsock: int, ssock: int, payload: bytes, length: int | None = None) -> bytes:
+        size = 30 + len(payload) if length is None else length
+        return struct.pack("!HHBB4s6sH4s6sH", 0xFFFF, size, 0, 4, b"\0\0\0\1", b"\xff" * 6, dsock,
+                           bytes.fromhex("a8f87967"), MAC_A, ssock) + payload
+
+    def llc(packet: bytes) -> bytes:
+        body = b"\xe0\xe0\x03" + packet
+        return MAC_B + MAC_A + struct.pack("!H", len(body)) + body
+
+    def sap(op: int, entries: list[tuple[int, bytes]]) -> bytes:
+        return struct.pack("!H", op) + b"".join(
+            struct.pack("!H48s4s6sHH", kind, name, b"\0\0\0\2", MAC_B, 0x400C, 1)
+            for kind, name in entries)
+
+    def rip(op: int, n: int) -> bytes:
+        return struct.pack("!H", op) + b"".join(
+            struct.pack("!IHH", 0xA8F87960 + i, 1 + 300 * i, 2 + 700 * i) for i in range(n))
+
+    packets = [ipx(0x452, 0x452, sap(op, [(4, b"A"), (0x30C, b"B\x01\x7f\xc1")]))
+               for op in range(1, 6)]
+    packets += [ipx(0x452, 0x452, struct.pack("!HH", 1, 4) + b"xx"), ipx(0x452, 0x452, b""),
+                ipx(0x453, 0x453, b"")]
+    packets += [ipx(0x453, 0x453, rip(op, n)) for op in (1, 2, 3) for n in (0, 1, 2)]
+    packets += [ipx(sock, 0x4000, b"abcdef") for sock in (0x451, 0x455, 0x456, 0x457, 0x553,
+                                                          0x5B00, 0x9086)]
+    packets += [ipx(0x4000, 0x455, b"abcdef"), ipx(0x455, 0x455, b"ab", 29),
+                ipx(0x455, 0x455, b"ab", 200)]
+    frames = [llc(p) for p in packets]
+    frames += [eth(packets[0], 0x8137), MAC_B + MAC_A + struct.pack("!H", 32) + packets[-4]]
+    check(frames)
+    check([llc(packets[0])], snaplen=40)
+
+
+def test_radius_codes_and_the_short_headers():
+    frames = [udp4(40000, 1812, struct.pack("!BBH", code, 0x46, 20) + bytes(16))
+              for code in (*range(47), 250, 255)]
+    frames += [udp4(1813, 40000, b"\x01\x02\x00"),
+               udp4(3799, 40000, b"\x28\x02\x00\x14" + bytes(5)),
+               udp4(1645, 40000, struct.pack("!BBH", 1, 2, 900) + bytes(16))]
+    check(frames)
+    check([frames[1]], snaplen=61)
+
+
+def test_ldp_pdus_their_versions_and_the_datagrams_too_short_to_print():
+    def pdu(version: int, length: int, body: int) -> bytes:
+        return struct.pack("!HH4sH", version, length, bytes([172, 168, 0, 2]), 0) + bytes(body)
+
+    frames = [udp4(646, 646, pdu(1, 38, n)) for n in (0, 7, 8, 9, 36)]
+    frames += [udp4(646, 646, pdu(1, 42, 32) * 2), udp4(646, 646, pdu(1, 6, 30)),
+               udp4(646, 646, pdu(2, 38, 36)), udp4(646, 646, pdu(1, 1000, 36))]
+    check(frames)
+    for cut in (45, 51, 52):
+        check([frames[4]], snaplen=cut)
+
+
+def test_otv_header_then_the_inner_frame_and_the_cut_ones():
+    inner = udp4(1, 2, b"x")
+    frames = [udp4(40000, 8472, bytes([flags, 0, 0, 5, 0, 0, 100, 0]) + inner)
+              for flags in (8, 0, 0x48)]
+    frames += [udp4(40000, 8472, b"\x08\0\0"), udp4(40000, 8472, b"\x08\0\0\0\0\0\0")]
+    check(frames)
+    for cut in (42, 43, 47, 49):
+        check([frames[0]], snaplen=cut)
+
+
+def test_kerberos_versions_v4_message_types_and_strings_cut_anywhere():
+    kdc = b"abc\0inst\0REALM\0" + bytes(4) + b"\x10" + b"svc\0sinst\0"
+    payloads = [bytes([version, 2]) + kdc for version in (0, 1, 3, 4, 5, 0x6A, 0x6B, 0x6C)]
+    payloads += [bytes([4, kind]) + kdc for kind in (*range(20), 126, 127, 128)]
+    payloads += [bytes([4, 2]) + kdc[:n] for n in range(len(kdc))]
+    payloads += [b"", b"\x04", bytes([4, 4]) + kdc[:20], bytes([4, 6, 9]),
+                 bytes([4, 10]) + kdc[:17],
+                 bytes([4, 2]) + b"a\x01\x7f\x80\xff\x9f b\0c\0d\0" + bytes(5) + b"e\0f\0"]
+    check([udp4(40000, 88, p) for p in payloads] + [udp4(88, 40000, payloads[3])])
+
+
+def test_lldp_system_names_up_to_the_end_tlv_and_the_cut_ones():
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!H", kind << 9 | len(value)) + value
+
+    chassis, port, ttl = tlv(1, b"\x04" + MAC_A), tlv(2, b"\x07eth0"), tlv(3, b"\0\x78")
+    end = tlv(0, b"")
+    bodies = [chassis + port + ttl + tlv(5, b"sw1.example") + end, chassis + port + ttl + end,
+              chassis + tlv(5, b"n\x01\xff") + tlv(5, b"two") + end, tlv(5, b"first") + chassis,
+              chassis + port + ttl, b"", b"\0", chassis + tlv(5, b"abc")[:3],
+              chassis + tlv(5, b"") + end, chassis + end + tlv(5, b"after")]
+    frames = [eth(body, 0x88CC) for body in bodies]
+    check(frames)
+    check([frames[0]], snaplen=40)
+
+
+def test_dtp_version_and_length_over_cisco_snap():
+    def dtp(body: bytes) -> bytes:
+        frame = b"\xaa\xaa\x03\x00\x00\x0c\x20\x04" + body
+        return MAC_B + MAC_A + struct.pack("!H", len(frame)) + frame
+
+    check([dtp(b"\x01" + bytes(28)), dtp(b"\x01"), dtp(b"\x02" + bytes(5)), dtp(b"")])
+
+
+def test_mpls_label_stacks_then_ipv4_or_ipv6_by_the_first_nibble():
+    def label(value: int, tc: int, bottom: int, ttl: int) -> bytes:
+        return struct.pack("!I", value << 12 | tc << 9 | bottom << 8 | ttl)
+
+    v4, v6 = ip4(17, udp(1, 2, b"x")), ip6(17, udp(1, 2, b"x"))
+    stacks = [label(100656, 6, 1, 64) + v4, label(16, 0, 0, 1) + label(17, 7, 1, 255) + v4,
+              label(5, 0, 1, 9) + v6, label(5, 0, 1, 9) + b"\0\1\2", label(5, 0, 1, 9),
+              label(5, 0, 1, 9)[:2], label(0, 0, 1, 9) + v4, label(16, 0, 0, 1),
+              label(5, 0, 1, 9) + b"\x80abc"]
+    check([eth(s, 0x8847) for s in stacks] + [eth(stacks[0], 0x8848)])
+
+
+def test_ppp_frames_with_and_without_the_hdlc_address_and_control():
+    v4 = ip4(17, udp(1, 2, b"x"))
+    frames = [b"\xff\x03\x02\x81" + struct.pack("!I", 7 << 12 | 1 << 9 | 1 << 8 | 5) + v4,
+              b"\xff\x03\x00\x21" + v4, b"\xff\x03\x00\x57" + ip6(17, udp(1, 2, b"x")),
+              b"\x00\x21" + v4]
+    decoder = Decoder(9, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 9)
+
+
+def test_pgm_names_the_hosts_twice_and_the_cut_headers():
+    def pgm(kind: int, tsdu: int) -> bytes:
+        return struct.pack("!HHBBH6sH", 13320, 5563, kind, 0, 0, b"\1" * 6, tsdu)
+
+    frames = [eth(ip4(113, pgm(kind, 7) + bytes(20))) for kind in (0, 4, 255)]
+    frames += [eth(ip4(113, pgm(4, 7)[:n])) for n in (0, 2, 4, 15, 16)]
+    check([*frames, eth(ip6(113, pgm(4, 9) + bytes(8)), 0x86DD)])
+
+
+def test_lsp_ping_message_types_versions_and_short_datagrams():
+    def lsp(kind: int, version: int = 1) -> bytes:
+        return struct.pack("!HHBBBBII", version, 0, kind, 2, 0, 0, 1, 5) + bytes(24)
+
+    frames = [udp4(4786, 3503, lsp(kind)) for kind in range(6)]
+    frames += [udp4(4786, 3503, lsp(1, 2))] + [udp4(3503, 4786, lsp(1)[:n]) for n in (0, 20, 31)]
+    check(frames)
+    check([frames[1]], snaplen=60)
+
+
+def test_arcnet_rfc1051_and_rfc1201_frames_and_one_byte_arp_addresses():
+    v4 = ip4(17, udp(1, 2, b"x"))
+    arp = struct.pack("!HHBBH", 7, 0x800, 1, 4, 2) + b"\x50\x0a\0\0\x01\xbe\x0a\0\0\x02"
+    frames = [b"\xbe\x50\0\0\xf0" + v4, b"\xbe\x50\0\0\xf1" + arp,
+              b"\xbe\x50\0\0\xd4\0\0\1" + v4, b"\xbe\x50\0\0\xd5\0\0\1" + arp,
+              b"\xbe\x50\0\0\xc4\0\0\1" + ip6(17, udp(1, 2, b"x")),
+              b"\xbe\x50\0\0\xd4\x03\0\1" + v4, b"\xbe\x50\0\0", b"\xbe\x50\0\0\xd4\0"]
+    decoder = Decoder(129, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 129)
+
+
+@pytest.mark.parametrize(("linktype", "frame"), [
+    (1, b"\1\2\3"), (113, b"\1\2\3"), (276, b"\1\2"), (0, b"\1"), (108, b"\1"), (9, b"\xff"),
+    (104, b"\x0f\0"), (107, b"\x48"), (129, b"\1\2")])
+def test_a_link_header_cut_short_gets_tcpdumps_mark(linktype, frame):
+    decoder = Decoder(linktype, ts_style="none")
+    assert [decoder.line(0, frame, len(frame))] == tcpdump_first_lines([frame], linktype)
+    assert decoder.malformed == 1
+
+
+def test_nflog_finds_the_packet_among_its_tlvs():
+    def tlv(kind: int, value: bytes) -> bytes:
+        raw = struct.pack("<HH", 4 + len(value), kind) + value
+        return raw + bytes(-len(raw) % 4)
+
+    v4, v6 = ip4(17, udp(1, 2, b"x")), ip6(17, udp(1, 2, b"x"))
+    frames = [b"\x02\x00\x00\x14" + tlv(1, b"\x08\x00\x01\x00") + tlv(10, b"ab") + tlv(9, v4),
+              b"\x0a\x00\x00\x14" + tlv(9, v6), b"\x02\x00\x00\x14" + tlv(1, b"abcd"),
+              b"\x02\x00\x00\x14" + struct.pack("<HH", 2, 9), b"\x02\x00"]
+    decoder = Decoder(239, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames[:2]] == tcpdump_first_lines(frames[:2], 239)
+    assert all(decoder.line(0, f, len(f)) for f in frames[2:])
+
+
+def test_cdp_device_ids_and_where_tcpdump_stops_or_adds_the_length():
+    def cdp(version: int, ttl: int, tlvs: bytes) -> bytes:
+        frame = b"\xaa\xaa\x03\x00\x00\x0c\x20\x00" + bytes([version, ttl, 0, 0]) + tlvs
+        return MAC_B + MAC_A + struct.pack("!H", len(frame)) + frame
+
+    def tlv(kind: int, value: bytes) -> bytes:
+        return struct.pack("!HH", kind, 4 + len(value)) + value
+
+    device = tlv(1, b"R1")
+    told = [cdp(2, 180, tlv(1, b"Switch") + tlv(3, b"Gi0/1")), cdp(1, 60, device),
+            cdp(2, 180, tlv(3, b"Gi0/1") + device), cdp(2, 180, b""),
+            cdp(2, 180, tlv(1, b"a\x01\xff")), cdp(2, 180, device + b"\0\0\0"),
+            cdp(2, 180, struct.pack("!HH", 1, 2)), cdp(2, 180, device + tlv(99, b"")),
+            cdp(2, 180, device + tlv(2, bytes(9)) + tlv(4, bytes(8))),
+            cdp(2, 180, device + tlv(1, bytes(8)))]
+    check(told)
+    # Frames whose line hangs on tcpdump's size rules for a TLV keep the 802.3 line.
+    untold = [cdp(2, 180, device + tlv(4, bytes(8))), cdp(2, 180, device + tlv(10, b"")),
+              cdp(2, 180, device + struct.pack("!HH", 0, 0))]
+    assert all(", 802.3, length" in line for line in both_paths(untold))

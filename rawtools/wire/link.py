@@ -26,11 +26,17 @@ LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
 DLT_RAW = 12
 DLT_RAW_OPENBSD = 14
+LINKTYPE_PPP = 9
 LINKTYPE_RAW = 101
+LINKTYPE_C_HDLC = 104
+LINKTYPE_FRELAY = 107
+LINKTYPE_ARCNET_LINUX = 129
+LINKTYPE_IEEE802_11_RADIOTAP = 127  # no EtherType to give: sniff's printers read it
 LINKTYPE_LOOP = 108
 LINKTYPE_LINUX_SLL = 113
 LINKTYPE_IPV4 = 228
 LINKTYPE_IPV6 = 229
+LINKTYPE_NFLOG = 239
 LINKTYPE_LINUX_SLL2 = 276
 
 ETHERTYPE_IP = 0x0800
@@ -59,6 +65,9 @@ ETHERTYPE_IPX = 0x8137
 ETHERTYPE_ATALK = 0x809B
 ETHERTYPE_AARP = 0x80F3
 ETHERTYPE_TEB = 0x6558
+# Cisco HDLC's protocol for OSI PDUs (IS-IS, CLNP, ES-IS), which tcpdump also reads
+# behind an Ethernet header: the PDU starts with its NLPID.
+ETHERTYPE_OSI = 0xFEFE
 # Linux's pseudo-EtherTypes (if_ether.h), which LINUX_SLL also carries: an
 # 802.3 frame whose type field is a length holds LLC (or Novell's raw IPX).
 ETH_P_802_3 = 0x0001
@@ -86,10 +95,15 @@ LINK_TYPES: dict[int, tuple[str, str]] = {
     DLT_RAW: ("RAW", "Raw IP"),
     DLT_RAW_OPENBSD: ("RAW", "Raw IP"),
     LINKTYPE_RAW: ("RAW", "Raw IP"),
+    LINKTYPE_PPP: ("PPP", "PPP"),
+    LINKTYPE_C_HDLC: ("C_HDLC", "Cisco HDLC"),
+    LINKTYPE_FRELAY: ("FRELAY", "Frame Relay"),
     LINKTYPE_LOOP: ("LOOP", "OpenBSD loopback"),
+    LINKTYPE_ARCNET_LINUX: ("ARCNET_LINUX", "Linux ARCNET"),
     LINKTYPE_LINUX_SLL: ("LINUX_SLL", "Linux cooked v1"),
     LINKTYPE_IPV4: ("IPV4", "Raw IPv4"),
     LINKTYPE_IPV6: ("IPV6", "Raw IPv6"),
+    LINKTYPE_NFLOG: ("NFLOG", "Linux netfilter log messages"),
     LINKTYPE_LINUX_SLL2: ("LINUX_SLL2", "Linux cooked v2"),
 }
 # The names alone, derived from the table above.
@@ -228,6 +242,112 @@ def _raw(frame: bytes) -> Decap | None:
     return etype, 0, _NO_INFO
 
 
+# Frame Relay's NLPIDs (RFC 2427) that stand for an EtherType here.
+_NLPID_IP, _NLPID_IP6 = 0xCC, 0x8E
+_NLPIDS_OSI = frozenset({0x81, 0x82, 0x83})  # CLNP, ES-IS, IS-IS: the PDU holds its NLPID
+
+
+# PPP's protocol numbers (RFC 1332, 5072, 3032) of what has an EtherType here.
+_PPP_TYPES = {0x0021: ETHERTYPE_IP, 0x0057: ETHERTYPE_IPV6, 0x0281: ETHERTYPE_MPLS,
+              0x0283: ETHERTYPE_MPLS_MULTI}
+
+
+def _ppp(frame: bytes) -> Decap | None:
+    """PPP in HDLC-like framing (address 0xFF, control 0x03) or without it.
+
+    Link control and the other network control protocols have no EtherType here.
+    """
+    off = 2 if frame[:2] == b"\xff\x03" else 0
+    if len(frame) < off + 2:
+        return None
+    return _PPP_TYPES.get(_H.unpack_from(frame, off)[0]), off + 2, _NO_INFO
+
+
+def _chdlc(frame: bytes) -> Decap | None:
+    """Cisco HDLC: address, control, then an EtherType (or 0xFEFE for OSI).
+
+    Some routers put a byte before an OSI PDU: skipped when an OSI NLPID follows it.
+    """
+    if len(frame) < 4:
+        return None
+    etype = _H.unpack_from(frame, 2)[0]
+    if etype == ETHERTYPE_OSI and len(frame) > 5 and frame[5] in _NLPIDS_OSI:
+        return etype, 5, _NO_INFO
+    return etype, 4, _NO_INFO
+
+
+def _frelay(frame: bytes) -> Decap | None:
+    """Frame Relay with a two-byte Q.922 address and RFC 2427's UI control and NLPID.
+
+    IP and IPv6 start after the NLPID; OSI PDUs at it. Cisco's encapsulation
+    has an EtherType where the control byte would be. Anything else (other
+    address sizes, a pad byte, SNAP, Q.933 signalling) has no EtherType here.
+    """
+    if len(frame) < 4:
+        return None
+    if frame[0] & 1 or not frame[1] & 1:
+        return None, 2, _NO_INFO
+    if frame[2] != 0x03:
+        return _H.unpack_from(frame, 2)[0], 4, _NO_INFO
+    off = 3
+    nlpid = frame[off]
+    if nlpid == _NLPID_IP:
+        return ETHERTYPE_IP, off + 1, _NO_INFO
+    if nlpid == _NLPID_IP6:
+        return ETHERTYPE_IPV6, off + 1, _NO_INFO
+    if nlpid in _NLPIDS_OSI:
+        return ETHERTYPE_OSI, off, _NO_INFO
+    return None, off, _NO_INFO
+
+
+# ARCnet's protocol ids: RFC 1051's (no fragmentation header), RFC 1201's (a split
+# flag and a sequence number follow; more for an exception packet).
+_ARC_1051 = {0xF0: ETHERTYPE_IP, 0xF1: ETHERTYPE_ARP}
+_ARC_1201 = {0xD4: ETHERTYPE_IP, 0xD5: ETHERTYPE_ARP, 0xD6: ETHERTYPE_REVARP,
+             0xC4: ETHERTYPE_IPV6}
+_ARC_EXCEPTION = 0xFF
+
+
+def _arcnet_linux(frame: bytes) -> Decap | None:
+    """Linux's ARCnet header: source, destination, two bytes of offset, protocol id."""
+    if len(frame) < 5:
+        return None
+    kind = frame[4]
+    if kind in _ARC_1051:
+        return _ARC_1051[kind], 5, _NO_INFO
+    if kind not in _ARC_1201:
+        return None, 5, _NO_INFO
+    if len(frame) < 8:
+        return None
+    if frame[5] == _ARC_EXCEPTION:
+        return None, 5, _NO_INFO  # an exception packet's header is not read here
+    return _ARC_1201[kind], 8, _NO_INFO
+
+
+_NFULA_PAYLOAD = 9
+_LE16 = struct.Struct("<H")
+
+
+def _nflog(frame: bytes) -> Decap | None:
+    """Linux's netfilter log: family, version, group, then 4-byte aligned TLVs.
+
+    The TLVs are in the byte order of the host that logged them, little-endian
+    on the machines that write these; the packet is the payload TLV's value.
+    """
+    if len(frame) < 4:
+        return None
+    etype = _family_to_type(frame[0])
+    at = 4
+    while at + 4 <= len(frame):
+        size, kind = _LE16.unpack_from(frame, at)[0], _LE16.unpack_from(frame, at + 2)[0]
+        if size < 4:
+            return None
+        if kind & 0x7FFF == _NFULA_PAYLOAD:
+            return etype, at + 4, _NO_INFO
+        at += (size + 3) & ~3
+    return None
+
+
 def _ipv4(frame: bytes) -> Decap | None:
     return (ETHERTYPE_IP, 0, _NO_INFO) if frame else None
 
@@ -242,11 +362,16 @@ _DECAPS: dict[int, Callable[[bytes], Decap | None]] = {
     DLT_RAW: _raw,
     DLT_RAW_OPENBSD: _raw,
     LINKTYPE_RAW: _raw,
+    LINKTYPE_PPP: _ppp,
+    LINKTYPE_C_HDLC: _chdlc,
+    LINKTYPE_FRELAY: _frelay,
     LINKTYPE_LOOP: _loop,
+    LINKTYPE_ARCNET_LINUX: _arcnet_linux,
     LINKTYPE_LINUX_SLL: _sll,
     LINKTYPE_IPV4: _ipv4,
     LINKTYPE_IPV6: _ipv6,
     LINKTYPE_LINUX_SLL2: _sll2,
+    LINKTYPE_NFLOG: _nflog,
 }
 
 

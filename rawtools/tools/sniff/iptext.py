@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pim
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pgm, pim, sctp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -70,6 +70,7 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 # (the routing header, also one of them, prints its fields).
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
+PROTO_PGM = 113  # likewise
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
@@ -180,6 +181,10 @@ class IpText:
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
+        if proto == PROTO_SCTP:
+            return head + self._sctp(d, o, end, plen, src, dst)
+        if proto == PROTO_PGM:
+            return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {inner}"
@@ -313,6 +318,10 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_NONE:
             return f"{head}{src} > {dst}: {pre}no next header"
+        if nxt == PROTO_SCTP and not ext:
+            return head + self._sctp(d, o, end, plen, src, dst)
+        if nxt == PROTO_PGM and not ext:
+            return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
         if inner is not None:
             return f"{head}{src} > {dst}: {pre}{inner}"
@@ -343,6 +352,19 @@ class IpText:
         if proto == PROTO_GRE:
             return self._gre(d[:end], o, plen, f, depth)
         return None
+
+    def _sctp(self, d: bytes, o: int, end: int, plen: int, src: str, dst: str) -> str:
+        """SCTP's line names the hosts with their ports, as TCP's and UDP's do."""
+        text, ok = sctp.sctp(d[o:end], plen, src, dst)
+        if not ok:
+            self._damage.bad = True
+        return text
+
+    def _pgm(self, d: bytes, o: int, end: int, src: str, dst: str) -> str:
+        text, ok = pgm.pgm(d[o:end], src, dst)
+        if not ok:
+            self._damage.bad = True
+        return text
 
     def _gre(self, d: bytes, o: int, plen: int, f: Fields | None, depth: int) -> str:
         """GRE's header, then its payload: IPv4, IPv6 or an Ethernet frame, as tcpdump's."""

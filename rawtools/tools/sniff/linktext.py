@@ -10,10 +10,11 @@ decoder does not know still get a short line that is true.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
-from rawtools.tools.sniff.printers import llc, loopback, ptp
+from rawtools.tools.sniff.printers import eapol, ipx, llc, lldp, loopback, mpls, osi, ptp, radiotap
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
@@ -21,7 +22,7 @@ from rawtools.wire import link
 _ARP = struct.Struct("!HHBBH")
 # ARP operations (RFC 826, RFC 903).
 ARPOP_REQUEST, ARPOP_REPLY, ARPOP_REVREQUEST, ARPOP_REVREPLY = 1, 2, 3, 4
-ETHER_ADDR_LEN, IP4_ADDR_LEN = 6, 4
+IP4_ADDR_LEN = 4
 
 ETHERTYPE_NAMES = {
     link.ETHERTYPE_IP: "IPv4", link.ETHERTYPE_ARP: "ARP", link.ETHERTYPE_REVARP: "Reverse ARP",
@@ -38,12 +39,27 @@ ETHERTYPE_NAMES = {
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
 ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
-                                          link.ETHERTYPE_LOOPBACK: loopback.loopback}
+                                          link.ETHERTYPE_LOOPBACK: loopback.loopback,
+                                          link.ETHERTYPE_OSI: osi.osi,
+                                          link.ETHERTYPE_EAPOL: eapol.eapol,
+                                          link.ETHERTYPE_LLDP: lldp.lldp,
+                                          link.ETHERTYPE_IPX: ipx.ethernet_ii,
+                                          link.ETH_P_802_3: ipx.ipx}
+# Printers of whole frames of link types without an EtherType to decapsulate to;
+# None from one: not a frame it knows, the decoder's short line stays.
+LinkPrinter = Callable[[bytes, int], tuple[str, bool] | None]
+LINK_PRINTERS: dict[int, LinkPrinter] = {
+    link.LINKTYPE_IEEE802_11_RADIOTAP: radiotap.radiotap}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
 _ARP_TYPES = (link.ETHERTYPE_ARP, link.ETHERTYPE_REVARP)
 _802_3 = (link.ETH_P_802_2, link.ETH_P_802_3)
+# tcpdump's mark for a link header cut short, by link type.
+_CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
+              link.LINKTYPE_LINUX_SLL2: "sll2", link.LINKTYPE_LOOP: "null",
+              link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr"}
+_MPLS_TYPES = (link.ETHERTYPE_MPLS, link.ETHERTYPE_MPLS_MULTI)
 _COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2)
 
 
@@ -78,6 +94,8 @@ class LinkText:
         self._link_header = link_header
         self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
         self._parp = "" if names_protocol(linktype, link_header) else "ARP, "
+        # -e's header for these is not written here: only without it.
+        self._printer = None if link_header else LINK_PRINTERS.get(linktype)
 
     def payload_offset(self, data: bytes) -> int:
         """Where the link header ends (0 where it cannot tell), for the dumps."""
@@ -92,12 +110,15 @@ class LinkText:
                 return self._ip.ip4(data, 14, orig_len - 14, None, 0)
             if plain == link.ETHERTYPE_IPV6:
                 return self._ip.ip6(data, 14, orig_len - 14, None, 0)
+        whole = self._whole_frame(self._printer, data, orig_len) if self._printer else None
+        if whole is not None:
+            return whole
         if self._decap is None:
             return f"{self.name}, length {orig_len}"
         r = self._decap(data)
         if r is None:
             self._damage.bad = True
-            return f"[|{self.name.lower()}]"
+            return f" [|{_CUT_NAMES.get(self.linktype, self.name.lower())}]"
         etype, off, info = r
         if f is not None:
             _link_fields(f, etype, info)
@@ -119,6 +140,15 @@ class LinkText:
             # tcpdump shows what it cannot decode in hex, after the frame's header.
             text += ": " + dump(data[off:], "X")
         return text
+
+    def _whole_frame(self, printer: LinkPrinter, data: bytes, orig_len: int) -> str | None:
+        """The text of the link type's printer for the frame, or None if it knows no text."""
+        found = printer(data, orig_len)
+        if found is None:
+            return None
+        if not found[1]:
+            self._damage.bad = True
+        return found[0]
 
     def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
         """tcpdump -e's link header, ending where the payload text starts."""
@@ -148,7 +178,8 @@ class LinkText:
         """The text of a payload neither IP nor ARP that a printer knows, else None.
 
         By EtherType (ETHERTYPE_PRINTERS), or, for an LLC frame whose header
-        -e has not printed, by its SAPs (`printers.llc`).
+        -e has not printed, by its SAPs (`printers.llc`); Cisco HDLC's other
+        protocols get tcpdump's `unknown CHDLC protocol` line.
         """
         printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
         if printer is not None:
@@ -156,9 +187,31 @@ class LinkText:
             if not ok:
                 self._damage.bad = True
             return text
+        if etype in _MPLS_TYPES:
+            return self._mpls(data, off, length)
         if etype == link.ETH_P_802_2 and not headed:
             return self._llc(data, off, info.length if info.length >= 0 else length)
+        if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
+            return f"unknown CHDLC protocol (0x{etype:04x})"
         return None
+
+    def _mpls(self, d: bytes, o: int, length: int) -> str:
+        """The label stack, then IPv4 or IPv6 as the first nibble after it says.
+
+        The IP layer is called as for a packet inside another (depth 1): it
+        names itself, and the JSON fields stay the link's.
+        """
+        text, at, whole = mpls.stack(d[o:])
+        if not whole:
+            self._damage.bad = True
+            return text
+        o += at
+        version = d[o] >> 4 if len(d) > o else 0
+        if version == 4:
+            return f"{text} {self._ip.ip4(d, o, length - at, None, 1)}"
+        if version == 6:
+            return f"{text} {self._ip.ip6(d, o, length - at, None, 1)}"
+        return text
 
     def _llc(self, d: bytes, o: int, length: int) -> str | None:
         """The line of an LLC frame's payload whose printer `llc` knows; None for others.
@@ -182,14 +235,17 @@ class LinkText:
         hrd, pro, hln, pln, op = _ARP.unpack_from(d, o)
         if f is not None:
             f.update(arp_op=op)
-        if hln != ETHER_ADDR_LEN or pln != IP4_ADDR_LEN or pro != link.ETHERTYPE_IP:
+        if not hln or pln != IP4_ADDR_LEN or pro != link.ETHERTYPE_IP:
             return f"{pre}hardware {hrd}, protocol 0x{pro:04x}, op {op}, length {length}"
-        if len(d) < o + 28:
+        # Hardware addresses of the link's own size: six bytes on Ethernet, one on ARCnet.
+        spa_at, tha_at = o + 8 + hln, o + 12 + hln
+        tpa_at = tha_at + hln
+        if len(d) < tpa_at + 4:
             self._damage.bad = True
             return pre + "[|arp]"
-        sha, tha = d[o + 8:o + 14], d[o + 18:o + 24]
-        spa = self._addresses.text4(d[o + 14:o + 18])
-        tpa = self._addresses.text4(d[o + 24:o + 28])
+        sha, tha = d[o + 8:spa_at], d[tha_at:tpa_at]
+        spa = self._addresses.text4(d[spa_at:spa_at + 4])
+        tpa = self._addresses.text4(d[tpa_at:tpa_at + 4])
         if f is not None:
             f.update(src=spa, dst=tpa)
         if op == ARPOP_REQUEST:

@@ -1,21 +1,22 @@
 """802.2 LLC (and SNAP) frames: which printer their SAPs or SNAP protocol id call for.
 
 tcpdump prints no LLC header without -e: an 802.3 frame carrying STP, IS-IS
-Cisco's per-VLAN STP or UDLD reads as the protocol's own line. `payload` says
+Cisco's per-VLAN STP, UDLD or IPX reads as the protocol's own line. `payload` says
 which printer and where its bytes start; frames it does not know keep the
 decoder's short 802.3 line.
 """
 
 from __future__ import annotations
 
-from rawtools.tools.sniff.printers import isis, stp, udld
+from rawtools.tools.sniff.printers import cdp, dtp, ipx, isis, stp, udld
 from rawtools.tools.sniff.printers.ports import Printer
 
 _UI = 0x03
-_SAP_STP, _SAP_OSI, _SAP_SNAP = 0x42, 0xFE, 0xAA
+_SAP_STP, _SAP_OSI, _SAP_SNAP, _SAP_IPX = 0x42, 0xFE, 0xAA, 0xE0
 _NLPID_ISIS = 0x83
-# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs and UDLD.
-_SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld}
+# SNAP (OUI, protocol id) -> printer: Cisco's PVST+ BPDUs, UDLD, DTP and CDP.
+_SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld,
+         (0x00000C, 0x2004): dtp.dtp, (0x00000C, 0x2000): cdp.cdp}
 _LLC_LEN, _SNAP_LEN = 3, 5
 
 
@@ -26,11 +27,16 @@ def payload(p: bytes) -> tuple[Printer, int] | None:
     sap = p[0]
     if sap == _SAP_STP:
         return stp.stp, _LLC_LEN
+    if sap == _SAP_IPX:
+        return ipx.ipx, _LLC_LEN
     if sap == _SAP_OSI and len(p) > _LLC_LEN and p[_LLC_LEN] == _NLPID_ISIS:
         return isis.isis, _LLC_LEN
     if sap == _SAP_SNAP and len(p) >= _LLC_LEN + _SNAP_LEN:
         key = (int.from_bytes(p[3:6], "big"), int.from_bytes(p[6:8], "big"))
         printer = _SNAP.get(key)
+        if printer is cdp.cdp and cdp.line(p[_LLC_LEN + _SNAP_LEN:],
+                                           len(p) - _LLC_LEN - _SNAP_LEN) is None:
+            return None  # a CDP frame whose line this decoder cannot tell
         if printer is not None:
             return printer, _LLC_LEN + _SNAP_LEN
     return None

@@ -12,52 +12,77 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rawtools.tools.sniff.printers import bfd, bootp, dhcp6, ntp, ptp, sflow, syslog, text, vxlan
+from rawtools.tools.sniff.printers import (
+    babel,
+    bcm_li,
+    bfd,
+    bootp,
+    dhcp6,
+    krb,
+    ldp,
+    lspping,
+    ntp,
+    openflow,
+    otv,
+    ptp,
+    radius,
+    sflow,
+    syslog,
+    text,
+    vxlan,
+)
 
 Printer = Callable[[bytes, int], tuple[str, bool]]
-# (place in tcpdump's order, printer, whether tcpdump looks at the destination port only)
-Entry = tuple[int, Printer | None, bool]
-_DST = -1  # in an order list: the ports after it count as destination ports only
+# (place in tcpdump's order, printer, the one port tcpdump looks at: _DST, _SRC, or 0 for both)
+Entry = tuple[int, Printer | None, int]
+# In an order list, first: the ports after it count as destination (source) ports only.
+_DST, _SRC = -1, -2
 
 
 def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Entry]:
     table: dict[int, Entry] = {}
     for rank, (ports, printer) in enumerate(order):
-        dst_only = bool(ports) and ports[0] == _DST
-        for port in ports[1:] if dst_only else ports:
-            table.setdefault(port, (rank, printer, dst_only))
+        side = ports[0] if ports and ports[0] in (_DST, _SRC) else 0
+        for port in ports[1:] if side else ports:
+            table.setdefault(port, (rank, printer, side))
     return table
 
 
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
-    ((67, 68), bootp.bootp), ((69,), None), ((88,), None), ((123,), ntp.ntp), ((137,), None),
-    ((138,), None), ((161, 162), None), ((319, 320), ptp.ptp), ((496,), None), ((500,), None),
-    ((514,), syslog.syslog), ((520,), None), ((521,), None), ((525,), None),
-    ((546, 547), dhcp6.dhcp6), ((646,), None), ((654,), None), ((698,), None), ((701,), None),
+    ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp),
+    ((161, 162), None), ((496,), None), ((500,), None),
+    ((520,), None), ((521,), None), ((525,), None),
+    ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
-    ((6696, 6697), None), ((8231,), None), ((1645, 1812, 1646, 1813, 1700, 3799), None),
-    ((_DST, 1985), None), ((3503,), None),
+    ((6696, 6697), babel.babel), ((8231,), None),
+    ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
+    ((_DST, 1985), None), ((3503,), lspping.lspping),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
-    ((8472,), None), ((4789,), vxlan.vxlan),
+    # Measured against tcpdump 4.99, port against port: syslog, the tunnels, PTP and
+    # NetBIOS come last, in this order.
+    ((_SRC, bcm_li.PORT), bcm_li.bcm_li), ((514,), syslog.syslog), ((8472,), otv.otv),
+    ((4789,), vxlan.vxlan), ((319, 320), ptp.ptp), ((137,), None), ((138,), None),
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
     ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), None),
     ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
-    ((6633, 6653), None), ((21,), None), ((80, 8080), text.http),
+    ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
-TUNNELS = frozenset({vxlan.vxlan})
+TUNNELS = frozenset({vxlan.vxlan, otv.otv})
 
 
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:
     """The printer tcpdump would use for these ports (None: none, or none here yet)."""
     a, b = table.get(sport), table.get(dport)
-    if a is not None and a[2]:
+    if a is not None and a[2] == _DST:
         a = None  # a printer tcpdump picks by the destination port only
+    if b is not None and b[2] == _SRC:
+        b = None  # and one it picks by the source port only
     if a is None:
         return b[1] if b is not None else None
     if b is None or a[0] <= b[0]:
