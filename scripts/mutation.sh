@@ -88,6 +88,10 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 tests_for() {
     case $1 in
     rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
+    # A file's own tests first, so that a killed mutant costs one short run (pytest runs a
+    # file named twice once).
+    rawtools/wire/icmp.py) echo tests/test_wire_icmp.py tests/test_wire_icmp_mutants.py $WIRE_TESTS ;;
+    rawtools/wire/icmpext.py) echo tests/test_wire_icmpext.py tests/test_trace_icmpext.py $WIRE_TESTS ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
@@ -95,14 +99,16 @@ tests_for() {
              tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
-        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_stats.py \
-             tests/test_ping_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_engine_mutants.py \
+             tests/test_ping_stats.py tests/test_ping_replay.py ;;
     rawtools/tools/udpcksum/engine.py)
         echo tests/test_frozen_values.py tests/test_udpcksum_engine.py \
              tests/test_udpcksum_replay.py ;;
     rawtools/tools/icmpd/engine.py)
         echo tests/test_frozen_values.py tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
-    rawtools/tools/inject/engine.py) echo tests/test_frozen_values.py tests/test_inject_engine.py ;;
+    rawtools/tools/inject/engine.py)
+        echo tests/test_frozen_values.py tests/test_inject_engine.py \
+             tests/test_inject_engine_mutants.py ;;
     rawtools/engine.py)
         echo tests/test_frozen_values.py tests/test_contract.py tests/test_ping_engine.py \
              tests/test_trace_engine.py ;;
