@@ -33,8 +33,13 @@ if [ "${1:-}" = --one ]; then
     export PYTHONPATH=$work
     # mutmut 2 counts only exit code 1 as "the tests failed"; a mutant that breaks
     # the import makes pytest exit 2 or 4, which it would count as a survivor.
+    # A mutant can loop forever (a loop bound mutated away); mutmut's own timeout kills the
+    # runner but not pytest under it, whose open stdout then keeps mutmut waiting for good.
+    # timeout(1) ends pytest itself; a mutant whose tests run 2 minutes is
+    # counted killed (they take seconds).
     cat > .mutation-runner.sh <<RUNNER
-"$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests || exit 1
+timeout -k 5 120 "$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests \\
+    || exit 1
 RUNNER
     if [ "$file" = rawtools/engine.py ]; then
         # The contract is mostly types (Literal aliases, the Protocols' signatures), which
