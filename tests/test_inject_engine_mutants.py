@@ -100,10 +100,11 @@ def test_progress_every_quarter_second():
 
 def test_stop_after_the_end_is_not_a_stop():
     e = InjectEngine(frames_at([0]), InjectOptions())
+    assert e.stopped is False
     drive(e)
     assert e.done
     e.stop(START + NS)
-    assert not e.stopped
+    assert e.stopped is False
 
 
 def test_elapsed_is_from_the_first_poll_to_the_last_send():
@@ -120,3 +121,9 @@ def test_each_send_is_a_whole_link_frame_with_no_address_of_its_own():
     frames = frames_at([0, 1])
     e = InjectEngine(frames, InjectOptions())
     assert [(s.dst, s.data) for s in e.sends] == [("", f) for _, f in frames]
+
+
+def test_with_nothing_to_send_no_loop_is_under_way():
+    e = InjectEngine(frames_at([0]), InjectOptions(), keep=lambda f: False)
+    assert (e.loop, e.passes, e.bytes_of(3)) == (0, 0, 0)
+    assert InjectEngine(frames_at([0]), InjectOptions()).loop == 1

@@ -336,6 +336,9 @@ def test_interface_names_as_rfc_5837_sizes_them():
     assert objs == [InterfaceInfo("outgoing", name="")]  # length 1: an empty name
     objs = parse_structure(ext_structure(interface("outgoing", name=b"w\xffan\0\0\0")))
     assert objs == [InterfaceInfo("outgoing", name="w\ufffdan")]  # not UTF-8: replaced
+    # Only the NUL padding goes: a name may end in any other character.
+    objs = parse_structure(ext_structure(interface("outgoing", name=b"vlanX\0\0")))
+    assert objs == [InterfaceInfo("outgoing", name="vlanX")]
     # A name filling its object exactly, followed by nothing.
     objs = parse_structure(ext_structure(interface("incoming", 5, name=b"abcdefg")))
     assert objs == [InterfaceInfo("incoming", 5, None, "abcdefg", None)]
