@@ -429,3 +429,13 @@ def test_with_nothing_heard_ping_waits_10_seconds_after_the_last_probe():
     assert not e.done
     step(e, 10 * NS)
     assert e.done and e.end_ns == 10 * NS
+
+
+def test_a_run_that_sent_nothing_took_no_time():
+    """iputils prints "time 0ms" when no probe left; so does the run's duration."""
+    e = PingEngine([Target("198.18.9.1", "a", no_route="Network is unreachable")],
+                   PingOptions(multi=True), idents={4: 1})
+    e.poll(7 * NS)
+    assert e.done and (e.elapsed_ms, e.duration_ms) == (0, 0)
+    fresh = one(count=1)
+    assert (fresh.elapsed_ms, fresh.duration_ms, fresh.next_deadline()) == (0, 0, None)
