@@ -415,9 +415,11 @@ def test_a_target_that_answered_with_an_error_is_not_retried():
     assert not [x for x in e.take_events() if isinstance(x, Unreachable)]
 
 
-def test_a_probe_record_starts_unanswered():
+def test_a_probe_record_starts_unanswered_and_has_no_dict():
+    """A /16 sweep keeps 65536 of them: slots, no per-object dict."""
     p = Probe(Target(DST, DST), 1, 0)
     assert (p.sent_ns, p.answered) == (0, False)
+    assert not hasattr(p, "__dict__")
 
 
 def test_with_nothing_heard_ping_waits_10_seconds_after_the_last_probe():
@@ -436,6 +438,22 @@ def test_a_run_that_sent_nothing_took_no_time():
     e = PingEngine([Target("198.18.9.1", "a", no_route="Network is unreachable")],
                    PingOptions(multi=True), idents={4: 1})
     e.poll(7 * NS)
-    assert e.done and (e.elapsed_ms, e.duration_ms) == (0, 0)
+    assert e.done and (e.elapsed_ms, e.duration_ms, e.pipe) == (0, 0, 0)
     fresh = one(count=1)
     assert (fresh.elapsed_ms, fresh.duration_ms, fresh.next_deadline()) == (0, 0, None)
+
+
+def test_a_sweep_ends_when_the_last_silent_target_answers_a_retry():
+    """fping: done once every target is alive, though an unanswered first probe is still
+    counted in flight."""
+    targets = [Target("198.18.9.1", "a"), Target("198.18.9.2", "b")]
+    e = PingEngine(targets, PingOptions(multi=True, timeout_ns=100 * MS, spacing_ns=MS),
+                   idents={4: 1})
+    a = step(e, 0)[0]
+    e.received(Received(10, reply(a)))
+    step(e, MS)  # b's first probe: lost
+    assert e.next_deadline() == 101 * MS
+    (b2,) = step(e, 101 * MS)  # the retry
+    assert b2.dst == "198.18.9.2" and e.outstanding == 2
+    e.received(Received(101 * MS + 10, reply(b2)))
+    assert e.done and e.end_ns == 101 * MS + 10
