@@ -127,3 +127,13 @@ def test_with_nothing_to_send_no_loop_is_under_way():
     e = InjectEngine(frames_at([0]), InjectOptions(), keep=lambda f: False)
     assert (e.loop, e.passes, e.bytes_of(3)) == (0, 0, 0)
     assert InjectEngine(frames_at([0]), InjectOptions()).loop == 1
+
+
+def test_a_late_pps_wake_up_sends_to_the_end_of_the_pass_then_the_next_pass():
+    """Ten frames fell due at 1000 pps; a burst stops at the capture's end (a loop boundary)."""
+    e = InjectEngine(frames_at([0, 0, 0]), InjectOptions(pacing="pps", pps=1000.0, loops=2))
+    late = START + 10 * MS
+    assert [s.data[0] for s in e.poll(START)] == [0]
+    assert [s.data[0] for s in e.poll(late)] == [1, 2]
+    assert [s.data[0] for s in e.poll(late)] == [0, 1, 2]
+    assert e.done and e.poll(late) == []
