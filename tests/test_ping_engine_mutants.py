@@ -457,3 +457,27 @@ def test_a_sweep_ends_when_the_last_silent_target_answers_a_retry():
     assert b2.dst == "198.18.9.2" and e.outstanding == 2
     e.received(Received(101 * MS + 10, reply(b2)))
     assert e.done and e.end_ns == 101 * MS + 10
+
+
+def test_a_wake_up_late_by_less_than_an_interval_keeps_the_grid():
+    """Probes stay on start + k * interval when the loop wakes a little late."""
+    e = one(interval_ns=NS)
+    step(e, 0)
+    assert len(step(e, 1500 * MS)) == 1  # due at 1 s
+    assert e.next_deadline() == 2 * NS
+
+
+def test_several_targets_with_a_count_keep_their_interval_and_catch_up_at_once():
+    e = PingEngine([Target("198.18.9.1", "a")],
+                   PingOptions(multi=True, count=3, interval_ns=200 * MS), idents={4: 1})
+    step(e, 0)
+    assert e.next_deadline() == 200 * MS  # not at once: the interval
+    step(e, 200 * MS)
+    assert e.next_deadline() == 400 * MS
+    step(e, 650 * MS)  # the loop overslept: the third probe goes now, no later
+    assert e.targets[0].transmitted == 3
+    e2 = PingEngine([Target("198.18.9.1", "a")],
+                    PingOptions(multi=True, count=3, interval_ns=200 * MS), idents={4: 1})
+    step(e2, 0)
+    step(e2, 450 * MS)  # due at 200 ms; the next (400 ms) has passed too
+    assert e2.next_deadline() == 450 * MS
