@@ -290,6 +290,9 @@ def test_without_a_length_field_only_a_structure_with_an_object_at_128_counts():
     """RFC 4884 section 5: older routers quote 128 bytes; a bare header there is no extension."""
     quote = udp_probe(4, 128)
     assert parse_extensions(icmp_error(4, 11, quote, ext_structure(), words=0)) is None
+    for stray in (1, 2, 3):  # a header and less than an object header: still none
+        bare = ext_structure(bytes(stray))
+        assert parse_extensions(icmp_error(4, 11, quote, bare, words=0)) is None
     empty = ext_structure(ext_object(7, 9, b""))
     assert parse_extensions(icmp_error(4, 11, quote, empty, words=0)) == [RawObject(7, 9, b"")]
     # Not at 128: a 144-byte quote whose length field is 0 has zeros at 128.

@@ -140,7 +140,9 @@ def parse_extensions(packet: bytes) -> list[ExtObject] | None:
     if words:
         # Nothing after the quote (or a length past the end) slices to b"": not a structure.
         return parse_structure(body[words * unit:])
-    if len(body) > 128 + 4:
+    # RFC 4884 section 7: a structure is its header and one or more objects, each with a
+    # 4-byte header of its own; fewer bytes after the 128 are padding, not a structure.
+    if len(body) >= 128 + 4 + 4:
         return parse_structure(body[128:])
     return None
 
