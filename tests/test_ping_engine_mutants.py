@@ -481,3 +481,37 @@ def test_several_targets_with_a_count_keep_their_interval_and_catch_up_at_once()
     step(e2, 0)
     step(e2, 450 * MS)  # due at 200 ms; the next (400 ms) has passed too
     assert e2.next_deadline() == 450 * MS
+
+
+def test_with_a_deadline_replies_do_not_end_the_run():
+    """-w ends the run at the deadline or at the first error, not at a reply."""
+    e = one(deadline_ns=5 * NS)
+    s = step(e, 0)[0]
+    e.received(Received(MS, reply(s)))
+    assert not e.done and e.next_deadline() == NS
+
+
+def test_flood_with_a_count_hastens_the_last_probe_too():
+    e = one(flood=True, count=2, interval_ns=10 * MS)
+    s1 = step(e, 0)[0]
+    e.received(Received(2 * MS, reply(s1)))
+    assert e.next_deadline() == 2 * MS
+    assert len(step(e, 2 * MS)) == 1
+
+
+def test_a_late_answer_to_a_silent_targets_first_probe_cancels_its_retry():
+    """fping retries a target only while it is silent."""
+    targets = [Target(f"198.18.9.{i}", str(i)) for i in (1, 2, 3)]
+    e = PingEngine(targets, PingOptions(multi=True, timeout_ns=100 * MS, spacing_ns=10 * MS),
+                   idents={4: 1})
+    first = {}
+    for now in (0, 10 * MS, 20 * MS):
+        (s,) = step(e, now)
+        first[s.dst] = s
+    e.received(Received(25 * MS, reply(first["198.18.9.1"])))
+    # 120 ms: the linger is over; 2 and 3 are silent and retried 10 ms apart.
+    assert e.next_deadline() == 120 * MS
+    assert [s.dst for s in step(e, 120 * MS)] == ["198.18.9.2"]
+    e.received(Received(125 * MS, reply(first["198.18.9.3"])))  # 3's first answer, late
+    assert step(e, 130 * MS) == []
+    assert targets[2].transmitted == 1
