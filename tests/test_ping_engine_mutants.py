@@ -16,6 +16,8 @@ import struct
 import sys
 
 import dpkt
+import pytest
+from iputils_oracle import iputils_stats_us
 
 from rawtools.engine import Received, Send
 from rawtools.tools.ping.engine import (
@@ -27,6 +29,7 @@ from rawtools.tools.ping.engine import (
     Target,
     make_fill,
     make_payload,
+    rtt_stats_us,
 )
 from rawtools.tools.ping.events import Alive, Outstanding, Reply, RouterError, Sent, Unreachable
 
@@ -515,3 +518,14 @@ def test_a_late_answer_to_a_silent_targets_first_probe_cancels_its_retry():
     e.received(Received(125 * MS, reply(first["198.18.9.3"])))  # 3's first answer, late
     assert step(e, 130 * MS) == []
     assert targets[2].transmitted == 1
+
+
+@pytest.mark.parametrize("us", [
+    [1_500_000_000, 1_500_000_001],  # tsum past INT_MAX but below 2**32: the large branch
+    [1_073_741_800, 1_073_741_847],  # tsum exactly INT_MAX: iputils' `<` takes the large one
+])
+def test_iputils_large_sum_branch_starts_at_int_max(us):
+    """The two branches give different mdevs here (0 vs 38729, 23 vs 32768)."""
+    st = rtt_stats_us(us)
+    assert st is not None
+    assert (st.min_us, st.avg_us, st.max_us, st.mdev_us) == iputils_stats_us(us)
