@@ -114,3 +114,13 @@ def test_only_fragmentation_needed_carries_a_next_hop_mtu(code, mtu):
     msg = parse_ip(ip4(ROUTER, SRC, bytes(dpkt.icmp.ICMP(
         type=3, code=code, data=dpkt.icmp.ICMP.Unreach(mtu=1400, data=quote)))))
     assert msg is not None and (msg.kind, msg.mtu, msg.pointer) == ("unreachable", mtu, None)
+
+
+def test_an_error_has_no_echo_fields():
+    """Only echo messages carry an identifier, a sequence number and echo data (RFC 792)."""
+    quote = ip4(SRC, DST, struct.pack("!HHHH", 40000, 33434, 8, 0), p=17)
+    msg = parse_ip(ip4(ROUTER, SRC, bytes(dpkt.icmp.ICMP(
+        type=11, code=0, data=dpkt.icmp.ICMP.TimeExceed(data=quote)))))
+    assert msg is not None
+    assert (msg.ident, msg.seq, msg.payload) == (None, None, b"")
+    assert msg.body == quote and msg.length == 8 + len(quote)  # body: after the 8-byte header
