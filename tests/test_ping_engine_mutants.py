@@ -10,6 +10,7 @@ interval, -O's "no answer yet", the 16-bit sequence number) and fping's (the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import socket
 import struct
@@ -29,6 +30,7 @@ from rawtools.tools.ping.engine import (
     Target,
     make_fill,
     make_payload,
+    rtt_stats,
     rtt_stats_us,
 )
 from rawtools.tools.ping.events import Alive, Outstanding, Reply, RouterError, Sent, Unreachable
@@ -529,3 +531,23 @@ def test_iputils_large_sum_branch_starts_at_int_max(us):
     st = rtt_stats_us(us)
     assert st is not None
     assert (st.min_us, st.avg_us, st.max_us, st.mdev_us) == iputils_stats_us(us)
+
+
+def test_a_sweep_answered_by_errors_alone_ends_at_the_last_error():
+    """Each target that answered, by a reply or an error, counts once."""
+    targets = [Target("198.18.9.1", "a"), Target("198.18.9.2", "b")]
+    e = PingEngine(targets, PingOptions(multi=True, timeout_ns=100 * MS, spacing_ns=MS),
+                   idents={4: 1})
+    a = step(e, 0)[0]
+    e.received(Received(10, time_exceeded(a)))
+    b = step(e, MS)[0]
+    assert not e.done
+    e.received(Received(MS + 10, time_exceeded(b)))
+    assert e.done and e.end_ns == MS + 10 and e.answered_targets == 2
+
+
+def test_rtt_statistics_are_a_frozen_value():
+    st = rtt_stats([1_000, 2_000])
+    assert st is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        st.min_us = 0  # type: ignore[misc]
