@@ -525,9 +525,10 @@ def test_a_late_answer_to_a_silent_targets_first_probe_cancels_its_retry():
 @pytest.mark.parametrize("us", [
     [1_500_000_000, 1_500_000_001],  # tsum past INT_MAX but below 2**32: the large branch
     [1_073_741_800, 1_073_741_847],  # tsum exactly INT_MAX: iputils' `<` takes the large one
+    [536_870_911, 536_870_911, 536_870_911, 536_870_913],  # INT_MAX - 1: still the small one
 ])
 def test_iputils_large_sum_branch_starts_at_int_max(us):
-    """The two branches give different mdevs here (0 vs 38729, 23 vs 32768)."""
+    """The two branches give different mdevs here (0 vs 38729, 23 vs 32768, 0 vs 23170)."""
     st = rtt_stats_us(us)
     assert st is not None
     assert (st.min_us, st.avg_us, st.max_us, st.mdev_us) == iputils_stats_us(us)
