@@ -552,3 +552,15 @@ def test_rtt_statistics_are_a_frozen_value():
     assert st is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         st.min_us = 0  # type: ignore[misc]
+
+
+def test_every_corrupted_reply_is_counted():
+    """A reply whose ICMP checksum fails (RFC 792) is counted, never taken as an answer."""
+    e = one()
+    s = step(e, 0)[0]
+    bad = bytearray(reply(s))
+    bad[-1] ^= 0x01  # one flipped data bit: the ICMP checksum no longer adds up
+    e.received(Received(10, bytes(bad)))
+    e.received(Received(20, bytes(bad)))
+    t = e.targets[0]
+    assert (t.corrupted, t.received, e.outstanding) == (2, 0, 1)
