@@ -124,3 +124,10 @@ def test_an_error_has_no_echo_fields():
     assert msg is not None
     assert (msg.ident, msg.seq, msg.payload) == (None, None, b"")
     assert msg.body == quote and msg.length == 8 + len(quote)  # body: after the 8-byte header
+
+
+def test_a_datagram_with_no_payload_is_not_read_from_its_padding():
+    """Total length 20 is a bare header: the bytes after it are the link's, not ICMP."""
+    padded = ip4(DST, SRC, b"") + echo_reply(7, 8, b"pad")
+    assert len(ip4(DST, SRC, b"")) == 20
+    assert parse_ip(padded) is None
