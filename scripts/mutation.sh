@@ -33,15 +33,25 @@ if [ "${1:-}" = --one ]; then
     export PYTHONPATH=$work
     # mutmut 2 counts only exit code 1 as "the tests failed"; a mutant that breaks
     # the import makes pytest exit 2 or 4, which it would count as a survivor.
+    # A mutant can loop forever (a loop bound mutated away); mutmut's own timeout kills the
+    # runner but not pytest under it, whose open stdout then keeps mutmut waiting for good.
+    # timeout(1) ends pytest itself; a mutant whose tests run 2 minutes is
+    # counted killed (they take seconds).
+    # No hypothesis plugin: importing it is half of each run's start-up, and no test run
+    # here uses hypothesis (only tests/test_prop_hostile.py does).
     cat > .mutation-runner.sh <<RUNNER
-"$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider -m 'not lab' $tests || exit 1
+timeout -k 5 120 "$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider \\
+    -p no:hypothesispytest -m 'not lab' $tests || exit 1
 RUNNER
-    if [ "$file" = rawtools/engine.py ]; then
-        # The contract is mostly types (Literal aliases, the Protocols' signatures), which
-        # only the type checker reads: a mutant there that mypy rejects is caught.
-        echo "\"$ROOT/.venv/bin/python\" -m mypy rawtools >/dev/null || exit 1" \
-            >> .mutation-runner.sh
-    fi
+    # A mutant the tests pass then meets the type checker, as every change does (mypy strict
+    # is part of the checks): the contract rawtools/engine.py is mostly types (Literal
+    # aliases, the Protocols' signatures), and every file's annotations are strings under
+    # `from __future__ import annotations` that only mypy reads (`int | None` -> `int & None`,
+    # a dataclass default of the wrong type). A mutant that mypy rejects is caught. Only
+    # the mutants the tests missed pay for it (seconds, once the first run has filled the
+    # copy's cache).
+    echo "\"$ROOT/.venv/bin/python\" -m mypy rawtools >/dev/null || exit 1" \
+        >> .mutation-runner.sh
     "$ROOT/.venv/bin/python" -m mutmut run --paths-to-mutate "$file" --tests-dir tests \
         --runner "bash $work/.mutation-runner.sh" \
         --no-progress >/dev/null 2>&1 || true   # its exit code is a bit mask of outcomes
@@ -88,6 +98,14 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 tests_for() {
     case $1 in
     rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
+    # A file's own tests first, so that a killed mutant costs one short run (pytest runs a
+    # file named twice once).
+    rawtools/wire/icmp.py) echo tests/test_wire_icmp.py tests/test_wire_icmp_mutants.py $WIRE_TESTS ;;
+    # Only these reach icmpext (in rawtools only trace's renderer uses it, and no wire test
+    # renders a trace): the rest of the wire tests could not kill one of its mutants.
+    rawtools/wire/icmpext.py)
+        echo tests/test_wire_icmpext.py tests/test_trace_icmpext.py tests/test_wire_constants.py \
+             tests/test_frozen_values.py ;;
     rawtools/wire/*) echo $WIRE_TESTS ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
@@ -95,14 +113,16 @@ tests_for() {
              tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
-        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_stats.py \
-             tests/test_ping_replay.py ;;
+        echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_engine_mutants.py \
+             tests/test_ping_stats.py tests/test_ping_replay.py ;;
     rawtools/tools/udpcksum/engine.py)
         echo tests/test_frozen_values.py tests/test_udpcksum_engine.py \
              tests/test_udpcksum_replay.py ;;
     rawtools/tools/icmpd/engine.py)
         echo tests/test_frozen_values.py tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
-    rawtools/tools/inject/engine.py) echo tests/test_frozen_values.py tests/test_inject_engine.py ;;
+    rawtools/tools/inject/engine.py)
+        echo tests/test_frozen_values.py tests/test_inject_engine.py \
+             tests/test_inject_engine_mutants.py ;;
     rawtools/engine.py)
         echo tests/test_frozen_values.py tests/test_contract.py tests/test_ping_engine.py \
              tests/test_trace_engine.py ;;

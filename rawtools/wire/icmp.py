@@ -198,10 +198,11 @@ def parse_icmp(version: int, src: str, dst: str, ttl: int, data: bytes) -> Icmp 
     if len(data) < 8:
         return None
     typ, code = data[0], data[1]
-    if version == 4:
-        ok = checksum_ok(data)
-    else:
-        ok = transport_checksum(src, dst, PROTO_ICMP6, data) in (0, 0xFFFF)
+    # ICMPv6: a good sum over the pseudo-header complements to 0, never to 0xFFFF (that
+    # needs a ones' complement sum of 0, which only all-zero words give, and the
+    # pseudo-header always holds next header 58).
+    ok = (checksum_ok(data) if version == 4
+          else transport_checksum(src, dst, PROTO_ICMP6, data) == 0)
     key = (version, typ)
     if key in _ECHO_KIND:
         ident, seq = struct.unpack_from("!HH", data, 4)

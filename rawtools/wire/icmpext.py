@@ -138,8 +138,11 @@ def parse_extensions(packet: bytes) -> list[ExtObject] | None:
     words = packet[start + 5] if icmp.version == 4 else packet[start + 4]
     unit = 4 if icmp.version == 4 else 8
     if words:
-        return parse_structure(body[words * unit:]) if len(body) > words * unit else None
-    if len(body) > 128 + 4:
+        # Nothing after the quote (or a length past the end) slices to b"": not a structure.
+        return parse_structure(body[words * unit:])
+    # RFC 4884 section 7: a structure is its header and one or more objects, each with a
+    # 4-byte header of its own; fewer bytes after the 128 are padding, not a structure.
+    if len(body) >= 128 + 4 + 4:
         return parse_structure(body[128:])
     return None
 
