@@ -10,7 +10,6 @@ interval, -O's "no answer yet", the 16-bit sequence number) and fping's (the
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import socket
 import struct
@@ -550,7 +549,7 @@ def test_a_sweep_answered_by_errors_alone_ends_at_the_last_error():
 def test_rtt_statistics_are_a_frozen_value():
     st = rtt_stats([1_000, 2_000])
     assert st is not None
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):  # records refuse as dataclasses do
         st.min_us = 0  # type: ignore[misc]
 
 

@@ -236,9 +236,10 @@ def test_the_shortest_messages_and_quotes():
     assert parse_quote(build_ipv4("198.18.0.1", "198.18.3.2", 17, 1, echo)).echo is None
 
 
-def test_an_icmpv6_checksum_of_either_zero_is_good():
-    # A correct sum over the message and pseudo-header reads 0xffff (or its twin 0
-    # in ones' complement); one flipped bit gives neither.
+def test_a_correct_icmpv6_checksum_is_good():
+    # A correct sum over the message and pseudo-header folds to 0xffff (its twin,
+    # 0, would need an all-zero sum, impossible with next header 58 in the
+    # pseudo-header); one flipped bit breaks it.
     src, dst = "2001:db8:0:2::1", "2001:db8::1"
     good = with_icmp6_checksum(src, dst, struct.pack("!BBHHH", 129, 0, 0, 1, 1) + b"x")
     assert parse_ip(build_ipv6(src, dst, 58, 64, good)).cksum_ok
