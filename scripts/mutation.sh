@@ -88,7 +88,14 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 tests_for() {
     case $1 in
     rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
-    rawtools/wire/*) echo $WIRE_TESTS ;;
+    rawtools/wire/*)
+        # The file's own tests first (they kill most of its mutants within a second),
+        # then the rest of wire/'s.
+        own=tests/test_wire_$(basename "$1")
+        [ "$1" = rawtools/wire/icmpdmsg.py ] && own=tests/test_icmpd_protocol.py
+        [ -f "$own" ] || own=
+        echo $own
+        for t in $WIRE_TESTS; do [ "$t" = "$own" ] || echo "$t"; done ;;
     rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
     rawtools/tools/trace/engine.py)
         echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_loss.py \
