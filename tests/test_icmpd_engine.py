@@ -235,3 +235,38 @@ def test_a_quoted_source_that_is_not_ours_was_rewritten_when_our_addresses_are_k
 def test_an_unmatched_fragmentation_needed_keeps_its_mtu():
     (ev,) = feed(engine(), err4(3, 4, sent4(), struct.pack("!HH", 0, 1280), frm=R1_4))
     assert isinstance(ev, Unmatched) and (ev.offender, ev.mtu) == (R1_4, 1280)
+
+
+# UNP's icmpd table (section 28.7), as Linux's icmp_err_convert/icmpv6_err_convert
+# decide it: by type first, then by code within that type; every other error is
+# EHOSTUNREACH. Written as a lookup, not as the engine's chain of tests.
+_UNP_ERRNO = {4: {(3, 3): errno.ECONNREFUSED, (3, 4): errno.EMSGSIZE},
+              6: {(1, 4): errno.ECONNREFUSED}}
+_UNP_ERRNO_BY_TYPE = {6: {2: errno.EMSGSIZE}}  # packet too big, whatever its code
+
+
+def test_errno_is_chosen_by_type_then_code_for_every_type_and_code():
+    """A code means something only under its type: v6 no-route or a v4 time exceeded
+    carrying code 3 or 4 must not borrow port unreachable's or fragmentation needed's errno."""
+    from rawtools.tools.icmpd.engine import error_errno
+    for version, types in ((4, (3, 4, 5, 11, 12)), (6, (1, 2, 3, 4))):
+        for typ in types:
+            for code in range(16):
+                want = _UNP_ERRNO[version].get(
+                    (typ, code), _UNP_ERRNO_BY_TYPE.get(version, {}).get(typ, errno.EHOSTUNREACH))
+                assert error_errno(version, typ, code) == want, (version, typ, code)
+
+
+def test_a_v6_no_route_unreachable_is_ehostunreach_not_refused():
+    (ev,) = feed(engine(REG6), err6(1, 0, sent6(), frm=R1_6))
+    assert (ev.error.type, ev.error.code, ev.error.errno) == (1, 0, errno.EHOSTUNREACH)
+
+
+def test_the_daemon_runs_until_stopped_and_done_is_a_bool():
+    """rawtools.engine's contract: a runner loops while `done` is false, so a fresh
+    engine must say False (not True, nor None), and True once stopped."""
+    e = IcmpdEngine()
+    assert e.done is False
+    assert e.poll(TS) == [] and e.next_deadline() is None
+    e.stop(TS)
+    assert e.done is True
