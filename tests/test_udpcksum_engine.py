@@ -197,3 +197,60 @@ def test_timeouts_are_announced_and_no_response_closes():
     e.poll(T0 + 3 * NS // 2)
     assert render(e.take_events()) == ("no reply in 0.5 s, trying again\n"
                                        "no response (2 tries in 1.5 s)\n")
+
+
+def test_every_error_that_says_the_datagram_died_ends_the_run():
+    """RFC 792 / 4443: time exceeded, parameter problem and (v6) packet too big each mean
+    the datagram was discarded on its way, so no answer will come and waiting is pointless;
+    each ends the run as an ICMP error (not "no server", which only port unreachable says)."""
+    for version, typ, code, kind in ((4, 11, 0, "time-exceeded"), (4, 12, 0, "param-problem"),
+                                     (6, 3, 0, "time-exceeded"), (6, 4, 0, "param-problem"),
+                                     (6, 2, 0, "packet-too-big"), (6, 1, 3, "unreachable")):
+        p = probe(version)
+        e = UdpCksumEngine(p, 3 * NS, 2)
+        start(e)
+        router = "198.18.0.2" if version == 4 else "2001:db8::2"
+        err = (icmp4_error(p, typ, code, router) if version == 4
+               else icmp6_error(p, typ, code, router))
+        e.received(Received(T0 + 3 * MS, err))
+        assert (e.outcome, e.rtt_ns, e.unrelated) == ("icmp-error", 3 * MS, 0), kind
+        assert e.icmp is not None and e.icmp.kind == kind and e.icmp.src == router
+        ev = e.take_events()[-1]
+        assert isinstance(ev, IcmpError) and not ev.no_server and ev.try_no == 1
+
+
+def test_a_source_quench_quoting_us_is_counted_and_the_wait_goes_on():
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    e.received(Received(T0 + MS, icmp4_error(p, 4, 0, "198.18.0.2")))
+    assert not e.done and (e.unrelated, e.malformed) == (1, 0)
+    assert e.next_deadline() == T0 + 3 * NS
+
+
+def test_what_arrives_after_the_answer_changes_nothing():
+    """UNP's prober reads one answer: a second reply or a late error is counted, not judged."""
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    e.received(Received(T0 + 2 * MS, reply(p)))
+    first = e.check
+    e.received(Received(T0 + 4 * MS, reply(p, checksum=0)))
+    e.received(Received(T0 + 5 * MS, icmp4_error(p, 3, 3, DST4)))
+    assert (e.outcome, e.check, e.rtt_ns, e.end_ns, e.unrelated) == (
+        "reply", first, 2 * MS, T0 + 2 * MS, 2)
+    assert e.icmp is None and len(e.take_events()) == 2
+    e.stop(T0 + NS)
+    assert e.outcome == "reply"
+
+
+def test_the_first_try_is_sent_by_the_first_poll_whatever_the_clock():
+    e = UdpCksumEngine(probe(), 3 * NS, 0)
+    assert e.next_deadline() is None and not e.done
+    (s,) = e.poll(0)
+    assert s.meta == 1 and s.ttl == 64 and s.dst == DST4
+    assert e.poll(0) == []  # sent but not yet confirmed: no deadline, nothing more
+    e.sent(s, T0)
+    assert e.first_ns == T0 and e.next_deadline() == T0 + 3 * NS
+    assert e.poll(T0 + 3 * NS) == [] and e.outcome == "no-response"
+    assert e.take_events()[-1] == NoResponse(1, 3 * NS)
