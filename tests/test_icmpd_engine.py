@@ -270,3 +270,22 @@ def test_the_daemon_runs_until_stopped_and_done_is_a_bool():
     assert e.poll(TS) == [] and e.next_deadline() is None
     e.stop(TS)
     assert e.done is True
+
+
+def test_unregistering_one_of_two_holders_of_a_socket_keeps_the_other():
+    """The module's promise: a socket two processes registered is served to both, so
+    forgetting one registration must leave the other's (same address and port) in place;
+    forgetting the last leaves nothing behind."""
+    twin = Registration(reg=3, client=12, tag=9, version=4, addr=US4, port=40000)
+    e = engine(REG4, twin)
+    assert sorted(ev.client for ev in feed(e, err4(3, 3, sent4()))) == [10, 12]
+    assert e.unregister(1) == REG4
+    (ev,) = feed(e, err4(3, 3, sent4()))
+    assert (ev.client, ev.reg, ev.error.tag) == (12, 3, 9)
+    assert e.registrations() == [twin]
+    assert e.unregister(3) == twin and e.registrations() == []
+    (miss,) = feed(e, err4(3, 3, sent4()))
+    assert isinstance(miss, Unmatched)
+    e.register(REG4)
+    (ev,) = feed(e, err4(3, 3, sent4()))
+    assert ev.client == 10
