@@ -289,3 +289,11 @@ def test_unregistering_one_of_two_holders_of_a_socket_keeps_the_other():
     e.register(REG4)
     (ev,) = feed(e, err4(3, 3, sent4()))
     assert ev.client == 10
+
+
+def test_a_datagram_that_is_not_icmp_is_counted_as_ignored_once_each():
+    """A replay's capture holds more than ICMP: a UDP datagram is not an error to
+    forward, so it is ignored (not malformed), and each one counts once."""
+    e = engine(REG4, REG6)
+    assert feed(e, sent4()) == [] and feed(e, sent6()) == [] and feed(e, sent4()) == []
+    assert (e.ignored, e.malformed, e.unmatched, e.delivered) == (3, 0, 0, 0)
