@@ -297,3 +297,14 @@ def test_a_datagram_that_is_not_icmp_is_counted_as_ignored_once_each():
     e = engine(REG4, REG6)
     assert feed(e, sent4()) == [] and feed(e, sent6()) == [] and feed(e, sent4()) == []
     assert (e.ignored, e.malformed, e.unmatched, e.delivered) == (3, 0, 0, 0)
+
+
+def test_each_error_about_another_protocol_is_ignored_once():
+    """Errors quoting TCP (or an echo request) are someone else's business: each counts
+    once as ignored, whatever came before it."""
+    tcp = ip4(US4, DST4, 6, 1, struct.pack("!HHII", 40000, 9, 1, 0))
+    e = engine(REG4)
+    echo_reply = ip4(DST4, US4, 1, 64, icmp4(0, 0, struct.pack("!HH", 1, 1), b"ping"))
+    for n, pkt in enumerate((echo_reply, err4(3, 3, tcp), err4(11, 0, tcp, frm=R1_4)), 1):
+        assert feed(e, pkt) == [] and e.ignored == n
+    assert (e.malformed, e.unmatched, e.delivered) == (0, 0, 0)
