@@ -308,3 +308,18 @@ def test_each_error_about_another_protocol_is_ignored_once():
     for n, pkt in enumerate((echo_reply, err4(3, 3, tcp), err4(11, 0, tcp, frm=R1_4)), 1):
         assert feed(e, pkt) == [] and e.ignored == n
     assert (e.malformed, e.unmatched, e.delivered) == (0, 0, 0)
+
+
+def test_the_udp_length_is_judged_from_rfc_792s_minimal_quote_and_not_from_less():
+    """RFC 792 routers quote the IP header and 64 bits of data: exactly the UDP header,
+    which holds the length field, so a lying length shows even there. A quote cut before
+    the length field (ports only) cannot say anything about it."""
+    bad = bytearray(sent4(payload=b"hello"))
+    bad[24:26] = struct.pack("!H", 8 + 5 + 4)  # UDP says 17 bytes, IP carries 13
+    (ev,) = feed(engine(REG4), err4(3, 3, bytes(bad[:28])))
+    assert ev.error.rewritten == ("udp-length",)
+    (ev,) = feed(engine(REG4), err4(3, 3, sent4()[:28]))
+    assert ev.error.rewritten == ()
+    for cut in (24, 26):  # the ports; the ports and the length but no checksum
+        (ev,) = feed(engine(REG4), err4(3, 3, sent4()[:cut]))
+        assert (ev.error.lport, ev.error.dport, ev.error.rewritten) == (40000, 9, ()), cut
