@@ -254,3 +254,18 @@ def test_the_first_try_is_sent_by_the_first_poll_whatever_the_clock():
     assert e.first_ns == T0 and e.next_deadline() == T0 + 3 * NS
     assert e.poll(T0 + 3 * NS) == [] and e.outcome == "no-response"
     assert e.take_events()[-1] == NoResponse(1, 3 * NS)
+
+
+def test_each_unreadable_packet_counts_once():
+    """Neither IP nor anything else we can read: each is one more malformed packet,
+    and none ends the wait."""
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    bad_icmp = bytearray(icmp4_error(p, 3, 3, DST4))
+    bad_icmp[22] ^= 0xFF  # the ICMP checksum
+    for n, junk in enumerate((b"\x45garbage", b"", b"\x60" + bytes(20), reply(p)[:24],
+                              bytes(bad_icmp), b"\x45garbage"), 1):
+        e.received(Received(T0 + n, junk))
+        assert e.malformed == n and not e.done
+    assert e.unrelated == 0
