@@ -191,3 +191,12 @@ def test_versions_other_than_4_and_6_are_not_ip():
     for version in (0, 5, 7, 15):
         raw[0] = version << 4 | 5
         assert parse_header(bytes(raw)) is None, version
+
+
+def test_build_ipv4_without_an_ident_is_dpkts_default_header():
+    """The datagrams wrapped around what the kernel hid (error queue, ICMP sockets) are
+    built without an ident: 0, as dpkt builds a header it was given none for."""
+    ref = dpkt.ip.IP(src=socket.inet_aton("198.18.0.1"), dst=socket.inet_aton("198.18.3.2"),
+                     p=PROTO_UDP, ttl=9, data=UDP)
+    assert build_ipv4("198.18.0.1", "198.18.3.2", PROTO_UDP, 9, UDP) == bytes(ref)
+    assert dpkt.ip.IP(bytes(ref)).id == 0
