@@ -269,3 +269,18 @@ def test_each_unreadable_packet_counts_once():
         e.received(Received(T0 + n, junk))
         assert e.malformed == n and not e.done
     assert e.unrelated == 0
+
+
+def test_elapsed_time_is_right_on_a_clock_that_starts_at_zero():
+    """Virtual clocks (a replay, a simulation) may start at 0: 0 is a time, not "unset".
+    Three tries of 1, 2 and 4 s from t=0 end 7 s later; with no wait at all, at once."""
+    e = UdpCksumEngine(probe(), NS, 2)
+    start(e, 0)
+    for at in (NS, 3 * NS):
+        (s,) = e.poll(at)
+        e.sent(s, at)
+    assert e.poll(7 * NS) == [] and e.take_events()[-1] == NoResponse(3, 7 * NS)
+    e = UdpCksumEngine(probe(), 0, 0)
+    start(e, 0)
+    assert e.poll(0) == [] and e.outcome == "no-response"
+    assert e.take_events()[-1] == NoResponse(1, 0)
