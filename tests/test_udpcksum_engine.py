@@ -284,3 +284,14 @@ def test_elapsed_time_is_right_on_a_clock_that_starts_at_zero():
     start(e, 0)
     assert e.poll(0) == [] and e.outcome == "no-response"
     assert e.take_events()[-1] == NoResponse(1, 0)
+
+
+def test_each_error_about_someone_elses_datagram_counts_once():
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    for n, sport in enumerate((40001, 40002, 40003), 1):
+        other = UdpProbe(4, US4, DST4, sport, 53, b"question", ident=0x1234)
+        e.received(Received(T0 + n, icmp4_error(p, 3, 3, DST4, quoted=other.datagram())))
+        assert e.unrelated == n and not e.done
+    assert e.malformed == 0
