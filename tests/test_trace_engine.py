@@ -284,3 +284,16 @@ def test_first_and_max_ttl_bound_the_lines() -> None:
     assert [h.ttl for h in engine.all_hops()] == [3, 4, 5, 6]
     assert not engine.reached and engine.end == "max-ttl"
     assert min(s.ttl for s in net.sent) == 3 and max(s.ttl for s in net.sent) == 6
+
+
+@pytest.mark.parametrize("kw, first_window", [({}, 16), ({"inflight": 1}, 1),
+                                               ({"inflight": 0}, 1), ({"inflight": 5}, 5)])
+def test_the_window_is_traceroutes_n_16_by_default_and_at_least_one(kw, first_window) -> None:
+    """traceroute(8): -N squeries, "the number of probe packets sent out simultaneously",
+    default 16. With the distance known (no scout, no first-window cap) the first poll
+    fills exactly that window; a window under 1 would send nothing, so it is 1."""
+    _net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec, dst_ttl=21, **kw)
+    sends = engine.poll(0)
+    assert len(sends) == first_window
+    assert [s.ttl for s in sends] == [t for t in range(1, 7) for _ in range(3)][:first_window]
