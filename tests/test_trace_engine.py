@@ -297,3 +297,14 @@ def test_the_window_is_traceroutes_n_16_by_default_and_at_least_one(kw, first_wi
     sends = engine.poll(0)
     assert len(sends) == first_window
     assert [s.ttl for s in sends] == [t for t in range(1, 7) for _ in range(3)][:first_window]
+
+
+def test_a_one_hop_trace_sends_its_queries_and_nothing_else() -> None:
+    """traceroute -f 5 -m 5 prints one line from its -q (3) probes, all with TTL 5: with
+    a single TTL there is no distance to scout for."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, first_ttl=5, max_ttl=5)
+    run(engine, net)
+    assert [s.ttl for s in net.sent] == [5, 5, 5]
+    assert [h.ttl for h in engine.all_hops()] == [5]
+    assert addrs(engine) == [[net.routers[4]] * 3]
