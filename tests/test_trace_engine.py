@@ -308,3 +308,19 @@ def test_a_one_hop_trace_sends_its_queries_and_nothing_else() -> None:
     assert [s.ttl for s in net.sent] == [5, 5, 5]
     assert [h.ttl for h in engine.all_hops()] == [5]
     assert addrs(engine) == [[net.routers[4]] * 3]
+
+
+def test_stop_ends_the_trace_and_nothing_more_is_sent() -> None:
+    """rawtools.engine's contract: after stop(), done is true and poll sends nothing."""
+    _net, spec = chain(4, "udp")
+    engine = TraceEngine(spec)
+    assert engine.poll(0) and not engine.done
+    engine.stop(1)
+    assert engine.done is True and engine.poll(2) == []
+
+
+def test_the_scout_takes_one_place_of_the_window() -> None:
+    """-N 4: four probes in flight in all, the scout (sent at max_ttl) among them."""
+    _net, spec = chain(4, "udp")
+    sends = TraceEngine(spec, inflight=4).poll(0)
+    assert [s.ttl for s in sends] == [1, 1, 1, 30]
