@@ -39,17 +39,22 @@ if [ "${1:-}" = --one ]; then
     # counted killed (they take seconds).
     # No hypothesis plugin: importing it is half of each run's start-up, and no test run
     # here uses hypothesis (only tests/test_prop_hostile.py does).
+    # The first test file (the file's own unit tests) alone first: most mutants fail
+    # there, and pytest then collects one file, not all of them, before saying so.
+    read -r first rest <<<"$tests"
     cat > .mutation-runner.sh <<RUNNER
 timeout -k 5 120 "$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider \\
-    -p no:hypothesispytest -m 'not lab' $tests || exit 1
+    -p no:hypothesispytest -m 'not lab' $first || exit 1
 RUNNER
+    if [ -n "${rest// /}" ]; then
+        echo "timeout -k 5 120 \"$ROOT/.venv/bin/python\" -m pytest -x -q -p no:cacheprovider \
+-p no:hypothesispytest -m 'not lab' $rest || exit 1" >> .mutation-runner.sh
+    fi
     # A mutant the tests pass then meets the type checker, as every change does (mypy strict
-    # is part of the checks): the contract rawtools/engine.py is mostly types (Literal
-    # aliases, the Protocols' signatures), and every file's annotations are strings under
-    # `from __future__ import annotations` that only mypy reads (`int | None` -> `int & None`,
-    # a dataclass default of the wrong type). A mutant that mypy rejects is caught. Only
-    # the mutants the tests missed pay for it (seconds, once the first run has filled the
-    # copy's cache).
+    # is part of the checks): the contract rawtools/engine.py is mostly types, and every
+    # file's annotations are strings under `from __future__ import annotations` that only
+    # mypy reads (`int | None` -> `int & None`, a record default of the wrong type, an
+    # engine's Literal Outcome names). Only the mutants the tests missed pay for it.
     echo "\"$ROOT/.venv/bin/python\" -m mypy rawtools >/dev/null || exit 1" \
         >> .mutation-runner.sh
     "$ROOT/.venv/bin/python" -m mutmut run --paths-to-mutate "$file" --tests-dir tests \
@@ -98,31 +103,35 @@ WIRE_TESTS="tests/test_wire_constants.py tests/test_frozen_values.py tests/test_
 tests_for() {
     case $1 in
     rawtools/wire/flows.py) echo tests/test_wire_flows.py tests/test_frozen_values.py tests/test_trace_mda.py ;;
-    # A file's own tests first, so that a killed mutant costs one short run (pytest runs a
-    # file named twice once).
+    # A file's own tests first, so that a killed mutant costs one short run.
     rawtools/wire/icmp.py) echo tests/test_wire_icmp.py tests/test_wire_icmp_mutants.py $WIRE_TESTS ;;
     # Only these reach icmpext (in rawtools only trace's renderer uses it, and no wire test
     # renders a trace): the rest of the wire tests could not kill one of its mutants.
     rawtools/wire/icmpext.py)
         echo tests/test_wire_icmpext.py tests/test_trace_icmpext.py tests/test_wire_constants.py \
              tests/test_frozen_values.py ;;
-    rawtools/wire/*) echo $WIRE_TESTS ;;
-    rawtools/tools/trace/mda.py) echo tests/test_frozen_values.py tests/test_trace_mda.py ;;
+    rawtools/wire/*)
+        own=tests/test_wire_$(basename "$1")
+        [ "$1" = rawtools/wire/icmpdmsg.py ] && own=tests/test_icmpd_protocol.py
+        [ -f "$own" ] || own=
+        echo $own
+        for t in $WIRE_TESTS; do [ "$t" = "$own" ] || echo "$t"; done ;;
+    rawtools/tools/trace/mda.py) echo tests/test_trace_mda.py tests/test_frozen_values.py ;;
     rawtools/tools/trace/engine.py)
-        echo tests/test_frozen_values.py tests/test_trace_engine.py tests/test_trace_loss.py \
+        echo tests/test_trace_engine.py tests/test_frozen_values.py tests/test_trace_loss.py \
              tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)
         echo tests/test_frozen_values.py tests/test_ping_engine.py tests/test_ping_engine_mutants.py \
              tests/test_ping_stats.py tests/test_ping_replay.py ;;
     rawtools/tools/udpcksum/engine.py)
-        echo tests/test_frozen_values.py tests/test_udpcksum_engine.py \
+        echo tests/test_udpcksum_engine.py tests/test_frozen_values.py \
              tests/test_udpcksum_replay.py ;;
     rawtools/tools/icmpd/engine.py)
-        echo tests/test_frozen_values.py tests/test_icmpd_engine.py tests/test_icmpd_replay.py ;;
+        echo tests/test_icmpd_engine.py tests/test_frozen_values.py tests/test_icmpd_replay.py ;;
     rawtools/tools/inject/engine.py)
-        echo tests/test_frozen_values.py tests/test_inject_engine.py \
-             tests/test_inject_engine_mutants.py ;;
+        echo tests/test_inject_engine.py tests/test_inject_engine_mutants.py \
+             tests/test_frozen_values.py ;;
     rawtools/engine.py)
         echo tests/test_frozen_values.py tests/test_contract.py tests/test_ping_engine.py \
              tests/test_trace_engine.py ;;

@@ -235,3 +235,91 @@ def test_a_quoted_source_that_is_not_ours_was_rewritten_when_our_addresses_are_k
 def test_an_unmatched_fragmentation_needed_keeps_its_mtu():
     (ev,) = feed(engine(), err4(3, 4, sent4(), struct.pack("!HH", 0, 1280), frm=R1_4))
     assert isinstance(ev, Unmatched) and (ev.offender, ev.mtu) == (R1_4, 1280)
+
+
+# UNP's icmpd table (section 28.7), as Linux's icmp_err_convert/icmpv6_err_convert
+# decide it: by type first, then by code within that type; every other error is
+# EHOSTUNREACH. Written as a lookup, not as the engine's chain of tests.
+_UNP_ERRNO = {4: {(3, 3): errno.ECONNREFUSED, (3, 4): errno.EMSGSIZE},
+              6: {(1, 4): errno.ECONNREFUSED}}
+_UNP_ERRNO_BY_TYPE = {6: {2: errno.EMSGSIZE}}  # packet too big, whatever its code
+
+
+def test_errno_is_chosen_by_type_then_code_for_every_type_and_code():
+    """A code means something only under its type: v6 no-route or a v4 time exceeded
+    carrying code 3 or 4 must not borrow port unreachable's or fragmentation needed's errno."""
+    from rawtools.tools.icmpd.engine import error_errno
+    for version, types in ((4, (3, 4, 5, 11, 12)), (6, (1, 2, 3, 4))):
+        for typ in types:
+            for code in range(16):
+                want = _UNP_ERRNO[version].get(
+                    (typ, code), _UNP_ERRNO_BY_TYPE.get(version, {}).get(typ, errno.EHOSTUNREACH))
+                assert error_errno(version, typ, code) == want, (version, typ, code)
+
+
+def test_a_v6_no_route_unreachable_is_ehostunreach_not_refused():
+    (ev,) = feed(engine(REG6), err6(1, 0, sent6(), frm=R1_6))
+    assert (ev.error.type, ev.error.code, ev.error.errno) == (1, 0, errno.EHOSTUNREACH)
+
+
+def test_the_daemon_runs_until_stopped_and_done_is_a_bool():
+    """rawtools.engine's contract: a runner loops while `done` is false, so a fresh
+    engine must say False (not True, nor None), and True once stopped."""
+    e = IcmpdEngine()
+    assert e.done is False
+    assert e.poll(TS) == [] and e.next_deadline() is None
+    e.stop(TS)
+    assert e.done is True
+
+
+def test_unregistering_one_of_two_holders_of_a_socket_keeps_the_other():
+    """The module's promise: a socket two processes registered is served to both, so
+    forgetting one registration must leave the other's (same address and port) in place;
+    forgetting the last leaves nothing behind."""
+    twin = Registration(reg=3, client=12, tag=9, version=4, addr=US4, port=40000)
+    e = engine(REG4, twin)
+    assert sorted(ev.client for ev in feed(e, err4(3, 3, sent4()))) == [10, 12]
+    assert e.unregister(1) == REG4
+    (ev,) = feed(e, err4(3, 3, sent4()))
+    assert (ev.client, ev.reg, ev.error.tag) == (12, 3, 9)
+    assert e.registrations() == [twin]
+    assert e.unregister(3) == twin and e.registrations() == []
+    (miss,) = feed(e, err4(3, 3, sent4()))
+    assert isinstance(miss, Unmatched)
+    e.register(REG4)
+    (ev,) = feed(e, err4(3, 3, sent4()))
+    assert ev.client == 10
+
+
+def test_a_datagram_that_is_not_icmp_is_counted_as_ignored_once_each():
+    """A replay's capture holds more than ICMP: a UDP datagram is not an error to
+    forward, so it is ignored (not malformed), and each one counts once."""
+    e = engine(REG4, REG6)
+    assert feed(e, sent4()) == [] and feed(e, sent6()) == [] and feed(e, sent4()) == []
+    assert (e.ignored, e.malformed, e.unmatched, e.delivered) == (3, 0, 0, 0)
+
+
+def test_each_error_about_another_protocol_is_ignored_once():
+    """Errors quoting TCP (or an echo request) are someone else's business: each counts
+    once as ignored, whatever came before it."""
+    tcp = ip4(US4, DST4, 6, 1, struct.pack("!HHII", 40000, 9, 1, 0))
+    e = engine(REG4)
+    echo_reply = ip4(DST4, US4, 1, 64, icmp4(0, 0, struct.pack("!HH", 1, 1), b"ping"))
+    for n, pkt in enumerate((echo_reply, err4(3, 3, tcp), err4(11, 0, tcp, frm=R1_4)), 1):
+        assert feed(e, pkt) == [] and e.ignored == n
+    assert (e.malformed, e.unmatched, e.delivered) == (0, 0, 0)
+
+
+def test_the_udp_length_is_judged_from_rfc_792s_minimal_quote_and_not_from_less():
+    """RFC 792 routers quote the IP header and 64 bits of data: exactly the UDP header,
+    which holds the length field, so a lying length shows even there. A quote cut before
+    the length field (ports only) cannot say anything about it."""
+    bad = bytearray(sent4(payload=b"hello"))
+    bad[24:26] = struct.pack("!H", 8 + 5 + 4)  # UDP says 17 bytes, IP carries 13
+    (ev,) = feed(engine(REG4), err4(3, 3, bytes(bad[:28])))
+    assert ev.error.rewritten == ("udp-length",)
+    (ev,) = feed(engine(REG4), err4(3, 3, sent4()[:28]))
+    assert ev.error.rewritten == ()
+    for cut in (24, 26):  # the ports; the ports and the length but no checksum
+        (ev,) = feed(engine(REG4), err4(3, 3, sent4()[:cut]))
+        assert (ev.error.lport, ev.error.dport, ev.error.rewritten) == (40000, 9, ()), cut

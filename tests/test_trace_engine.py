@@ -284,3 +284,43 @@ def test_first_and_max_ttl_bound_the_lines() -> None:
     assert [h.ttl for h in engine.all_hops()] == [3, 4, 5, 6]
     assert not engine.reached and engine.end == "max-ttl"
     assert min(s.ttl for s in net.sent) == 3 and max(s.ttl for s in net.sent) == 6
+
+
+@pytest.mark.parametrize("kw, first_window", [({}, 16), ({"inflight": 1}, 1),
+                                               ({"inflight": 0}, 1), ({"inflight": 5}, 5)])
+def test_the_window_is_traceroutes_n_16_by_default_and_at_least_one(kw, first_window) -> None:
+    """traceroute(8): -N squeries, "the number of probe packets sent out simultaneously",
+    default 16. With the distance known (no scout, no first-window cap) the first poll
+    fills exactly that window; a window under 1 would send nothing, so it is 1."""
+    _net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec, dst_ttl=21, **kw)
+    sends = engine.poll(0)
+    assert len(sends) == first_window
+    assert [s.ttl for s in sends] == [t for t in range(1, 7) for _ in range(3)][:first_window]
+
+
+def test_a_one_hop_trace_sends_its_queries_and_nothing_else() -> None:
+    """traceroute -f 5 -m 5 prints one line from its -q (3) probes, all with TTL 5: with
+    a single TTL there is no distance to scout for."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, first_ttl=5, max_ttl=5)
+    run(engine, net)
+    assert [s.ttl for s in net.sent] == [5, 5, 5]
+    assert [h.ttl for h in engine.all_hops()] == [5]
+    assert addrs(engine) == [[net.routers[4]] * 3]
+
+
+def test_stop_ends_the_trace_and_nothing_more_is_sent() -> None:
+    """rawtools.engine's contract: after stop(), done is true and poll sends nothing."""
+    _net, spec = chain(4, "udp")
+    engine = TraceEngine(spec)
+    assert engine.poll(0) and not engine.done
+    engine.stop(1)
+    assert engine.done is True and engine.poll(2) == []
+
+
+def test_the_scout_takes_one_place_of_the_window() -> None:
+    """-N 4: four probes in flight in all, the scout (sent at max_ttl) among them."""
+    _net, spec = chain(4, "udp")
+    sends = TraceEngine(spec, inflight=4).poll(0)
+    assert [s.ttl for s in sends] == [1, 1, 1, 30]

@@ -72,7 +72,7 @@ def _seen_all(hops: int, n: int) -> Fraction:
     return p[hops]
 
 
-@pytest.mark.parametrize("confidence", [95, 99, 90])
+@pytest.mark.parametrize("confidence", [95, 99, 90, 50, 1])  # 1 and 99: the edges allowed
 def test_the_stopping_points_agree_with_a_markov_chain(confidence):
     alpha = Fraction(100 - confidence, 100)
     for k in range(1, 13):

@@ -197,3 +197,101 @@ def test_timeouts_are_announced_and_no_response_closes():
     e.poll(T0 + 3 * NS // 2)
     assert render(e.take_events()) == ("no reply in 0.5 s, trying again\n"
                                        "no response (2 tries in 1.5 s)\n")
+
+
+def test_every_error_that_says_the_datagram_died_ends_the_run():
+    """RFC 792 / 4443: time exceeded, parameter problem and (v6) packet too big each mean
+    the datagram was discarded on its way, so no answer will come and waiting is pointless;
+    each ends the run as an ICMP error (not "no server", which only port unreachable says)."""
+    for version, typ, code, kind in ((4, 11, 0, "time-exceeded"), (4, 12, 0, "param-problem"),
+                                     (6, 3, 0, "time-exceeded"), (6, 4, 0, "param-problem"),
+                                     (6, 2, 0, "packet-too-big"), (6, 1, 3, "unreachable")):
+        p = probe(version)
+        e = UdpCksumEngine(p, 3 * NS, 2)
+        start(e)
+        router = "198.18.0.2" if version == 4 else "2001:db8::2"
+        err = (icmp4_error(p, typ, code, router) if version == 4
+               else icmp6_error(p, typ, code, router))
+        e.received(Received(T0 + 3 * MS, err))
+        assert (e.outcome, e.rtt_ns, e.unrelated) == ("icmp-error", 3 * MS, 0), kind
+        assert e.icmp is not None and e.icmp.kind == kind and e.icmp.src == router
+        ev = e.take_events()[-1]
+        assert isinstance(ev, IcmpError) and not ev.no_server and ev.try_no == 1
+
+
+def test_a_source_quench_quoting_us_is_counted_and_the_wait_goes_on():
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    e.received(Received(T0 + MS, icmp4_error(p, 4, 0, "198.18.0.2")))
+    assert not e.done and (e.unrelated, e.malformed) == (1, 0)
+    assert e.next_deadline() == T0 + 3 * NS
+
+
+def test_what_arrives_after_the_answer_changes_nothing():
+    """UNP's prober reads one answer: a second reply or a late error is counted, not judged."""
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    e.received(Received(T0 + 2 * MS, reply(p)))
+    first = e.check
+    e.received(Received(T0 + 4 * MS, reply(p, checksum=0)))
+    e.received(Received(T0 + 5 * MS, icmp4_error(p, 3, 3, DST4)))
+    assert (e.outcome, e.check, e.rtt_ns, e.end_ns, e.unrelated) == (
+        "reply", first, 2 * MS, T0 + 2 * MS, 2)
+    assert e.icmp is None and len(e.take_events()) == 2
+    e.stop(T0 + NS)
+    assert e.outcome == "reply"
+
+
+def test_the_first_try_is_sent_by_the_first_poll_whatever_the_clock():
+    e = UdpCksumEngine(probe(), 3 * NS, 0)
+    assert e.next_deadline() is None and not e.done
+    (s,) = e.poll(0)
+    assert s.meta == 1 and s.ttl == 64 and s.dst == DST4
+    assert e.poll(0) == []  # sent but not yet confirmed: no deadline, nothing more
+    e.sent(s, T0)
+    assert e.first_ns == T0 and e.next_deadline() == T0 + 3 * NS
+    assert e.poll(T0 + 3 * NS) == [] and e.outcome == "no-response"
+    assert e.take_events()[-1] == NoResponse(1, 3 * NS)
+
+
+def test_each_unreadable_packet_counts_once():
+    """Neither IP nor anything else we can read: each is one more malformed packet,
+    and none ends the wait."""
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    bad_icmp = bytearray(icmp4_error(p, 3, 3, DST4))
+    bad_icmp[22] ^= 0xFF  # the ICMP checksum
+    for n, junk in enumerate((b"\x45garbage", b"", b"\x60" + bytes(20), reply(p)[:24],
+                              bytes(bad_icmp), b"\x45garbage"), 1):
+        e.received(Received(T0 + n, junk))
+        assert e.malformed == n and not e.done
+    assert e.unrelated == 0
+
+
+def test_elapsed_time_is_right_on_a_clock_that_starts_at_zero():
+    """Virtual clocks (a replay, a simulation) may start at 0: 0 is a time, not "unset".
+    Three tries of 1, 2 and 4 s from t=0 end 7 s later; with no wait at all, at once."""
+    e = UdpCksumEngine(probe(), NS, 2)
+    start(e, 0)
+    for at in (NS, 3 * NS):
+        (s,) = e.poll(at)
+        e.sent(s, at)
+    assert e.poll(7 * NS) == [] and e.take_events()[-1] == NoResponse(3, 7 * NS)
+    e = UdpCksumEngine(probe(), 0, 0)
+    start(e, 0)
+    assert e.poll(0) == [] and e.outcome == "no-response"
+    assert e.take_events()[-1] == NoResponse(1, 0)
+
+
+def test_each_error_about_someone_elses_datagram_counts_once():
+    p = probe()
+    e = UdpCksumEngine(p, 3 * NS, 2)
+    start(e)
+    for n, sport in enumerate((40001, 40002, 40003), 1):
+        other = UdpProbe(4, US4, DST4, sport, 53, b"question", ident=0x1234)
+        e.received(Received(T0 + n, icmp4_error(p, 3, 3, DST4, quoted=other.datagram())))
+        assert e.unrelated == n and not e.done
+    assert e.malformed == 0

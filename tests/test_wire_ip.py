@@ -124,3 +124,79 @@ def test_build_ipv6_is_read_back_by_dpkt():
     ip6 = dpkt.ip6.IP6(raw)
     assert (ip6.plen, ip6.nxt, ip6.hlim, bytes(ip6.data)) == (len(UDP), 17, 5, UDP)
     assert socket.inet_ntop(socket.AF_INET6, ip6.dst) == DST6
+
+
+@pytest.mark.parametrize("src, dst, proto, ttl, ident, payload", [
+    ("198.18.0.1", "198.18.3.2", PROTO_UDP, 1, 0, b""),
+    ("10.255.0.9", "192.0.2.200", 1, 255, 0xFFFF, UDP),
+])
+def test_build_ipv4_is_byte_for_byte_dpkts(src, dst, proto, ttl, ident, payload):
+    """dpkt packs the same header with its own code (TOS 0, DF clear, its own checksum):
+    every byte must agree, the TOS and checksum included."""
+    ref = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=proto, ttl=ttl,
+                     id=ident, data=payload)
+    assert build_ipv4(src, dst, proto, ttl, payload, ident) == bytes(ref)
+
+
+def test_build_ipv6_is_byte_for_byte_dpkts():
+    """Traffic class and flow label 0, as dpkt's default version/class/label word says."""
+    ref = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, SRC6),
+                       dst=socket.inet_pton(socket.AF_INET6, DST6), nxt=PROTO_UDP, hlim=7,
+                       plen=len(UDP), data=UDP)
+    assert build_ipv6(SRC6, DST6, PROTO_UDP, 7, UDP) == bytes(ref)
+
+
+def test_build_ip_chooses_the_family_by_the_address_form():
+    from rawtools.wire.ip import build_ip
+    assert build_ip(SRC6, DST6, PROTO_UDP, 7, UDP)[0] >> 4 == 6
+    assert build_ip("198.18.0.1", "198.18.3.2", PROTO_UDP, 7, UDP)[0] >> 4 == 4
+    assert build_ip("::ffff:198.18.0.1", "::1", PROTO_UDP, 7, UDP)[0] >> 4 == 6
+
+
+def test_headers_with_nothing_after_them_are_still_read():
+    """A header alone (20 bytes of IPv4, 40 of IPv6) is a whole datagram: a zero-length
+    payload, as dpkt reads it too; one byte less is not a header."""
+    v4 = bytes(dpkt.ip.IP(src=socket.inet_aton("198.18.0.1"), dst=socket.inet_aton("198.18.3.2"),
+                          p=PROTO_UDP, ttl=3))
+    v6 = build_ipv6(SRC6, DST6, 59, 3, b"")  # RFC 8200: next header 59, nothing follows
+    assert len(v4) == 20 and len(v6) == 40
+    h4, h6 = parse_header(v4), parse_header(v6)
+    assert (h4.version, h4.offset, h4.length, h4.ttl) == (4, 20, 20, 3)
+    assert (h6.version, h6.proto, h6.offset, h6.length, h6.ttl) == (6, 59, 40, 40, 3)
+    assert parse_header(v4[:19]) is None and parse_header(v6[:39]) is None
+    assert parse_header(b"") is None
+
+
+@pytest.mark.parametrize("ihl", [0, 1, 4])
+def test_an_ipv4_header_length_under_five_words_is_not_a_header(ihl):
+    # RFC 791: IHL counts 32-bit words and is at least 5.
+    raw = bytearray(build_ipv4("198.18.0.1", "198.18.3.2", PROTO_UDP, 3, UDP))
+    raw[0] = 0x40 | ihl
+    assert parse_header(bytes(raw)) is None
+
+
+def test_ipv4_options_move_the_transport_header():
+    """IHL 6: a 4-byte option (NOP NOP NOP EOL) before UDP, as dpkt reads the header."""
+    ip = dpkt.ip.IP(src=socket.inet_aton("198.18.0.1"), dst=socket.inet_aton("198.18.3.2"),
+                    p=PROTO_UDP, ttl=3, opts=b"\x01\x01\x01\x00", data=UDP)
+    ip.hl = 6  # dpkt packs the options but leaves IHL to the caller
+    raw = bytes(ip)
+    assert dpkt.ip.IP(raw).hl == 6
+    h = parse_header(raw)
+    assert (h.offset, h.length, h.src, h.dst) == (24, 24 + len(UDP), "198.18.0.1", "198.18.3.2")
+
+
+def test_versions_other_than_4_and_6_are_not_ip():
+    raw = bytearray(build_ipv4("198.18.0.1", "198.18.3.2", PROTO_UDP, 3, UDP))
+    for version in (0, 5, 7, 15):
+        raw[0] = version << 4 | 5
+        assert parse_header(bytes(raw)) is None, version
+
+
+def test_build_ipv4_without_an_ident_is_dpkts_default_header():
+    """The datagrams wrapped around what the kernel hid (error queue, ICMP sockets) are
+    built without an ident: 0, as dpkt builds a header it was given none for."""
+    ref = dpkt.ip.IP(src=socket.inet_aton("198.18.0.1"), dst=socket.inet_aton("198.18.3.2"),
+                     p=PROTO_UDP, ttl=9, data=UDP)
+    assert build_ipv4("198.18.0.1", "198.18.3.2", PROTO_UDP, 9, UDP) == bytes(ref)
+    assert dpkt.ip.IP(bytes(ref)).id == 0

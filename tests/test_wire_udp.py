@@ -136,3 +136,24 @@ def test_a_first_ipv6_fragment_behind_ah_is_unverifiable() -> None:
     raw = _ip6_chain(_ah(PROTO_FRAGMENT, 4), _frag(PROTO_UDP, 0, True), first=PROTO_AH)
     check = check_udp(raw)
     assert (check.verdict, check.reason) == ("unverifiable", "fragment")
+
+
+def test_offload_is_recognised_when_the_pseudo_header_sums_to_minus_zero() -> None:
+    """RFC 1071: 0x0000 and 0xffff are both zero in ones' complement. A pseudo-header whose
+    sum is 0xffff, left in the field by an offloading sender, is that same sum however it
+    is spelled, and must still read as offload, not as a wrong checksum."""
+    from oracles import ref_sum
+    src = socket.inet_aton("198.18.0.1")
+    payload = b"abcd"
+    ulen = 8 + len(payload)
+    rest = src + socket.inet_aton("198.18.0.0") + struct.pack("!BBH", 0, 17, ulen)
+    low = 0xFFFF - ref_sum(rest)  # the destination's last two bytes make the sum 0xffff
+    dst = socket.inet_aton("198.18.0.0")[:2] + struct.pack("!H", low)
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, ulen)
+    assert ref_sum(pseudo) == 0xFFFF
+    udp = struct.pack("!HHHH", 53, 40000, ulen, 0xFFFF) + payload
+    ip = dpkt.ip.IP(src=src, dst=dst, p=17, ttl=61, data=udp)
+    check = check_udp(bytes(ip))
+    full = (~ref_sum(pseudo + udp[:6] + b"\0\0" + payload) & 0xFFFF) or 0xFFFF
+    assert full != 0xFFFF  # not simply valid
+    assert (check.field, check.verdict, check.reason) == (0xFFFF, "unverifiable", "offload")
