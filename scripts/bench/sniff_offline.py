@@ -25,6 +25,7 @@ scapy, and the selective filter within 1.25 times tcpdump's time.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import subprocess
@@ -85,7 +86,10 @@ def ensure_pcap(path: str | None, count: int) -> str:
         return path
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rawtools-bench"
     cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"mixed-{count}.pcap"
+    # Named for the generator's source too: a capture made by an older genpcap.py
+    # (another mix of protocols) must not be timed as this one.
+    digest = hashlib.sha256((HERE / "genpcap.py").read_bytes()).hexdigest()[:12]
+    target = cache / f"mixed-{count}-{digest}.pcap"
     if not target.exists():
         print(f"generating {target} ({count} packets) ...", flush=True)
         tmp = target.with_suffix(".tmp")
