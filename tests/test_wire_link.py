@@ -106,7 +106,8 @@ CASES: list[tuple[str, int, bytes]] = [
 # only: libpcap saves it as LINKTYPE_RAW, and tcpdump reads no file of type 14.
 FILE_LINK_TYPES = ["LINKTYPE_NULL", "LINKTYPE_ETHERNET", "DLT_RAW", "LINKTYPE_RAW",
                    "LINKTYPE_LOOP", "LINKTYPE_LINUX_SLL", "LINKTYPE_IPV4", "LINKTYPE_IPV6",
-                   "LINKTYPE_LINUX_SLL2"]
+                   "LINKTYPE_LINUX_SLL2", "LINKTYPE_PPP", "LINKTYPE_C_HDLC", "LINKTYPE_FRELAY",
+                   "LINKTYPE_ARCNET_LINUX", "LINKTYPE_NFLOG"]
 CASE = {name: (linktype, frame) for name, linktype, frame in CASES}
 SECOND = {name: i + 1 for i, (name, _, _) in enumerate(CASES)}
 
