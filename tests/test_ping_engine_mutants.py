@@ -407,13 +407,19 @@ def test_with_a_count_a_silent_target_gets_count_probes_not_retries():
     assert n == 1 and targets[0].transmitted == 1
 
 
-def test_a_target_that_answered_with_an_error_is_not_retried():
+def _sweep_of_two_first_answered_by_an_error() -> tuple[list[Target], PingEngine, Send]:
+    """Two targets 1 ms apart; the first's probe drew a time exceeded. Returns the
+    targets, the engine and the second target's probe, just sent."""
     targets = [Target("198.18.9.1", "a"), Target("198.18.9.2", "b")]
     e = PingEngine(targets, PingOptions(multi=True, timeout_ns=100 * MS, spacing_ns=MS),
                    idents={4: 1})
     a = step(e, 0)[0]
     e.received(Received(10, time_exceeded(a)))
-    b = step(e, MS)[0]
+    return targets, e, step(e, MS)[0]
+
+
+def test_a_target_that_answered_with_an_error_is_not_retried():
+    targets, e, b = _sweep_of_two_first_answered_by_an_error()
     e.received(Received(MS + 10, reply(b)))
     assert e.done and targets[0].transmitted == 1
     assert not [x for x in e.take_events() if isinstance(x, Unreachable)]
@@ -535,12 +541,7 @@ def test_iputils_large_sum_branch_starts_at_int_max(us):
 
 def test_a_sweep_answered_by_errors_alone_ends_at_the_last_error():
     """Each target that answered, by a reply or an error, counts once."""
-    targets = [Target("198.18.9.1", "a"), Target("198.18.9.2", "b")]
-    e = PingEngine(targets, PingOptions(multi=True, timeout_ns=100 * MS, spacing_ns=MS),
-                   idents={4: 1})
-    a = step(e, 0)[0]
-    e.received(Received(10, time_exceeded(a)))
-    b = step(e, MS)[0]
+    _, e, b = _sweep_of_two_first_answered_by_an_error()
     assert not e.done
     e.received(Received(MS + 10, time_exceeded(b)))
     assert e.done and e.end_ns == MS + 10 and e.answered_targets == 2
