@@ -126,7 +126,7 @@ MPLS_OBJ = ext_object(1, 1, b"".join(mpls_entry(*e) for e in STACK))
 # 128 bytes old routers assume, an IPv4 header with options, every interface field.
 CASES: dict[str, bytes] = {
     "v4-time-exceeded-144": icmp_error(4, 11, udp_probe(4, 144), ext_structure(
-        MPLS_OBJ, interface("outgoing", 7, "192.0.2.9", b"eth0\0\0\0", 1500))),
+        MPLS_OBJ, interface("outgoing", 7, "198.18.2.9", b"eth0\0\0\0", 1500))),
     "v6-time-exceeded-144": icmp_error(6, 3, udp_probe(6, 144), ext_structure(
         MPLS_OBJ, interface("incoming", 4294967295, "2001:db8::9", b"xe-0/0/1.0\0", 9000))),
     "v4-options-unreach": icmp_error(4, 3, udp_probe(4, 128), ext_structure(
@@ -346,8 +346,8 @@ def test_interface_names_as_rfc_5837_sizes_them():
     objs = parse_structure(ext_structure(interface("incoming", 5, name=b"abcdefg")))
     assert objs == [InterfaceInfo("incoming", 5, None, "abcdefg", None)]
     # The fields after an IPv4 address start 8 bytes on, after an IPv6 one 20.
-    objs = parse_structure(ext_structure(interface("incoming", 1, "192.0.2.1", b"x\0\0", 68)))
-    assert objs == [InterfaceInfo("incoming", 1, "192.0.2.1", "x", 68)]
+    objs = parse_structure(ext_structure(interface("incoming", 1, "198.18.2.1", b"x\0\0", 68)))
+    assert objs == [InterfaceInfo("incoming", 1, "198.18.2.1", "x", 68)]
 
 
 @pytest.mark.parametrize("data", [

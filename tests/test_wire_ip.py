@@ -128,7 +128,7 @@ def test_build_ipv6_is_read_back_by_dpkt():
 
 @pytest.mark.parametrize("src, dst, proto, ttl, ident, payload", [
     ("198.18.0.1", "198.18.3.2", PROTO_UDP, 1, 0, b""),
-    ("10.255.0.9", "192.0.2.200", 1, 255, 0xFFFF, UDP),
+    ("198.19.255.9", "198.18.200.200", 1, 255, 0xFFFF, UDP),
 ])
 def test_build_ipv4_is_byte_for_byte_dpkts(src, dst, proto, ttl, ident, payload):
     """dpkt packs the same header with its own code (TOS 0, DF clear, its own checksum):
