@@ -28,6 +28,7 @@ from rawtools.tools.sniff.transport import (
     TCP_FLAGS,
     TCP_HEADER,
     TH_ACK,
+    TH_SYN,
     TH_URG,
     UDP_HEADER,
 )
@@ -140,11 +141,17 @@ def batch_texts(line: Line, stamp: Stamp, addresses: Addresses,
 
 def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _Tcp:
     relative = seqs.relative if seqs is not None else None
+    # The tracker's table, read here directly for the segments of a known connection
+    # (nearly all of them); a new connection or a SYN goes through `relative`.
+    origins = seqs.origins.get if seqs is not None else None
     header, header_ts = TCP_HEADER.unpack_from, _TCP_TS.unpack_from
     flag_text = TCP_FLAGS
     options = tcpopts.options
     payload = _tcp_payload(damaged)
-    payload_ports = frozenset(ports.TCP) | {DNS_PORT}
+    # Segments worth asking `payload` about: a port with a printer here (a port whose
+    # printer tcpdump has and this decoder lacks can still outrank it: `payload` decides).
+    payload_ports = frozenset(p for p, entry in ports.TCP.items() if entry[1] is not None) \
+        | {DNS_PORT}
 
     def tcp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str, s: bytes,
             t: bytes) -> str | None:
@@ -162,8 +169,15 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
         size = plen - hlen
         sack_base = 0
         if flags & TH_ACK:
-            if relative is not None:
-                seq, ack, sack_base = relative((s, sport, t, dport), seq, ack, flags)
+            if origins is not None:
+                conn = (s, sport, t, dport)
+                state = origins(conn)
+                if state is None or flags & TH_SYN:
+                    # (relative is set whenever origins is)
+                    seq, ack, sack_base = relative(conn, seq, ack, flags)  # type: ignore[misc]
+                else:
+                    sack_base = state[1]
+                    seq, ack = (seq - state[0]) & 0xFFFFFFFF, (ack - sack_base) & 0xFFFFFFFF
             ack_text = f", ack {ack}"
         else:
             ack_text = ""
