@@ -45,7 +45,7 @@ TYPES = {
     102: "GID", 103: "UNSPEC", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR",
     253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI", 257: "CAA", 32768: "TA", 32769: "DLV",
 }
-CLASSES = {1: "IN", 3: "CHAOS", 4: "HS", 254: "NONE", 255: "ANY"}
+CLASSES = {1: "IN", 3: "CHAOS", 4: "HS", 255: "ANY"}  # tcpdump names no others (not NONE)
 RCODES = {
     0: "", 1: " FormErr", 2: " ServFail", 3: " NXDomain", 4: " NotImp", 5: " Refused",
     6: " YXDomain", 7: " YXRRSet", 8: " NXRRSet", 9: " NotAuth", 10: " NotZone",
@@ -190,6 +190,11 @@ def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
     return ""
 
 
+# Flags a query should not carry (AA, TC, RA, Z, a response code): tcpdump shows
+# the whole flags word when any is set.
+_QUERY_ODD = 0x6CF
+
+
 def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
     """The summary's text after the id and before the question: flags and counts."""
     opcode = (flags >> 11) & 0xF
@@ -213,6 +218,8 @@ def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
             out.append("+")
         if flags & DNS_CD:
             out.append("%")
+        if flags & _QUERY_ODD:
+            out.append(f" [b2&3=0x{flags:x}]")
         if qd != 1:
             out.append(f" [{qd}q]")
         if an:
@@ -232,7 +239,8 @@ _CACHE_MAX = 4096
 _ADDRS: dict[bytes, str] = {}
 
 
-def summary(msg: bytes, length: int, fields: Fields | None = None) -> tuple[str, bool]:
+def summary(msg: bytes, length: int, fields: Fields | None = None, *,
+            mdns: bool = False) -> tuple[str, bool]:
     """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
 
     `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
@@ -245,7 +253,15 @@ def summary(msg: bytes, length: int, fields: Fields | None = None) -> tuple[str,
     id: messages holding those bytes are not cached. Only whole messages
     (`length` is their own) are, as the text ends with that length. Answers
     are not cached: their TTLs make nearly every response new.
+
+    `mdns`: the message came to or from multicast DNS's port, whose classes
+    carry a flag in their top bit (RFC 6762 §5.4, §10.2): a question shows
+    whether it asks for a unicast (QU) or multicast (QM) answer, an answer
+    whether it flushes the cache. mDNS is never cached here: it is rare, and
+    the same bytes mean another line on port 53.
     """
+    if mdns:
+        return _summary(msg, length, fields, True)
     if fields is None and len(msg) == length and length >= 12 and not msg[2] & _QR_HIGH:
         key = msg[2:]
         hit = _QUERIES.get(key)
@@ -260,7 +276,8 @@ def summary(msg: bytes, length: int, fields: Fields | None = None) -> tuple[str,
     return _summary(msg, length, fields)
 
 
-def _summary(msg: bytes, length: int, fields: Fields | None) -> tuple[str, bool]:
+def _summary(msg: bytes, length: int, fields: Fields | None,
+             mdns: bool = False) -> tuple[str, bool]:
     """summary(), worked out from the bytes."""
     if len(msg) < 12:
         return "[|domain]", False
@@ -284,11 +301,10 @@ def _summary(msg: bytes, length: int, fields: Fields | None) -> tuple[str, bool]
                 if dns is not None:
                     dns["qname"], dns["qtype"] = qname, type_name(qtype)
                 if not flags & DNS_QR:
-                    cls = "" if qclass & 0x7FFF == DNS_IN else " " + _class_text(qclass)
-                    out.append(f" {type_name(qtype)}{cls}? {qname}")
+                    out.append(f" {type_name(qtype)}{_question_class(qclass, mdns)}? {qname}")
         if flags & DNS_QR:
             answers: list[str] | None = [] if dns is not None else None
-            _answers(msg, off, an, out, answers)
+            _answers(msg, off, an, out, answers, mdns)
             if dns is not None:
                 dns["answers"] = answers
     except (Truncated, struct.error, IndexError, ValueError):
@@ -310,12 +326,25 @@ def _head(raw: bytes, flags: int, qd: int, an: int, ns: int, ar: int) -> str:
     return head
 
 
+_MDNS_FLAG = 0x8000  # a class's top bit in mDNS: unicast response (QU), cache flush
+
+
 def _class_text(rclass: int) -> str:
-    """A class's name (the top bit, mDNS's unicast/cache-flush bit, left out)."""
-    return CLASSES.get(rclass & 0x7FFF) or f"(Class {rclass & 0x7FFF})"
+    """A class's name, or its number: outside mDNS the top bit is part of the number."""
+    return CLASSES.get(rclass) or f"(Class {rclass})"
 
 
-def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None) -> None:
+def _question_class(qclass: int, mdns: bool) -> str:
+    """What follows a question's type: its class unless IN; in mDNS, QU or QM too."""
+    if not mdns:
+        return "" if qclass == DNS_IN else " " + _class_text(qclass)
+    cls = qclass & ~_MDNS_FLAG
+    text = "" if cls == DNS_IN else " " + _class_text(cls)
+    return text + (" (QU)" if qclass & _MDNS_FLAG else " (QM)")
+
+
+def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None,
+             mdns: bool = False) -> None:
     """The answers' text into `out` (and each, stripped, into `answers`)."""
     n = len(msg)
     for i in range(an):
@@ -333,10 +362,12 @@ def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] |
             raw = msg[off:end]
             text = _ADDRS.get(raw) or _address_answer(raw)
         else:
-            text = " " + type_name(rtype)
-            if rclass & 0x7FFF != DNS_IN and rtype != DNS_OPT:
-                text += " " + _class_text(rclass)
-            text += _rdata(msg, rtype, off, rdlen)
+            # tcpdump names the class (unless IN) and mDNS's cache flush before the type.
+            cls = rclass & ~_MDNS_FLAG if mdns else rclass
+            text = " " + _class_text(cls) if cls != DNS_IN and rtype != DNS_OPT else ""
+            if mdns and rclass & _MDNS_FLAG:
+                text += " (Cache flush)"
+            text += " " + type_name(rtype) + _rdata(msg, rtype, off, rdlen)
         off = end
         out.append(text if i == 0 else "," + text)
         if answers is not None:

@@ -240,7 +240,10 @@ def _udp_text(stamp: Stamp, damaged: list[int]) -> _Udp:
         if ulen < 8 or ulen > plen:
             return None
         if sport in dns_ports or dport in dns_ports:
-            summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8)
+            if sport == DNS_PORT or dport == DNS_PORT:
+                summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8)
+            else:
+                summary, ok = dns_summary(d[o + 8:o + ulen], ulen - 8, mdns=True)
             if not ok:
                 damaged[0] += 1
             return f"{stamp(ts)}{name}{src}.{sport} > {dst}.{dport}: {summary}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pgm, pim, sctp
+from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pgm, pim, sctp, vrrp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -166,6 +166,8 @@ class IpText:
             if f is not None and depth == 0:
                 f["fragment_offset"] = (frag & IP_OFFMASK) * 8
             return f"{head}{src} > {dst}: ip-proto-{proto}"
+        if proto == PROTO_VRRP:
+            return f"{head}{src} > {dst}: {self._vrrp(d[o + hl:end], tlen - hl, ttl)}"
         return self._ip4_payload(d, o + hl, end, proto, tlen - hl, head, src, dst, s, t, f,
                                  depth, bool(frag & IP_MF))
 
@@ -260,7 +262,17 @@ class IpText:
             return f"{head}{src} > {dst}: " + " ".join(ext)
         if f is not None and depth == 0:
             f["ip_proto"] = nxt
+        if nxt == PROTO_VRRP and not ext:
+            return f"{head}{src} > {dst}: {self._vrrp(d[o:end], plen, hlim)}"
         return self._ip6_payload(d, o, end, nxt, head, ext, src, dst, s, t, f, depth, more)
+
+    def _vrrp(self, p: bytes, length: int, ttl: int) -> str:
+        """VRRP's text: its line holds the IP TTL (or hop limit) too, which no other
+        printer of IP_PRINTERS needs."""
+        text, ok = vrrp.vrrp(p, length, ttl)
+        if not ok:
+            self._damage.bad = True
+        return text
 
     def _extensions(self, d: bytes, o: int, end: int, nxt: int,
                     ext: list[str]) -> tuple[int, int, int, bool]:

@@ -105,7 +105,9 @@ class TransportText:
             note = self._udp_checksum(d[o:o + ulen], s, t, csum)
         size = ulen - 8
         if is_dns:
-            return head + note + self._dns(d[o + 8:o + ulen], size, f)
+            # Port 53 wins over 5353, as in tcpdump's order of ports.
+            mdns = sport != DNS_PORT and dport != DNS_PORT
+            return head + note + self._dns(d[o + 8:o + ulen], size, f, mdns)
         app = ports.printer(ports.UDP, sport, dport)
         if app is not None:
             return head + note + self._udp_app(app, d, o + 8, o + ulen, size)
@@ -125,8 +127,8 @@ class TransportText:
                 self._tunnels -= 1
         return text
 
-    def _dns(self, msg: bytes, length: int, f: Fields | None) -> str:
-        text, ok = dns.summary(msg, length, f)
+    def _dns(self, msg: bytes, length: int, f: Fields | None, mdns: bool = False) -> str:
+        text, ok = dns.summary(msg, length, f, mdns=mdns)
         if not ok:
             self._damage.bad = True
         return text

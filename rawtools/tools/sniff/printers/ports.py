@@ -18,6 +18,7 @@ from rawtools.tools.sniff.printers import (
     bfd,
     bootp,
     dhcp6,
+    hsrp,
     krb,
     ldp,
     lspping,
@@ -26,9 +27,11 @@ from rawtools.tools.sniff.printers import (
     otv,
     ptp,
     radius,
+    rip,
     sflow,
     syslog,
     text,
+    tftp,
     vxlan,
 )
 
@@ -50,15 +53,15 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
-    ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp),
+    ((67, 68), bootp.bootp), ((69,), tftp.tftp), ((88,), krb.krb), ((123,), ntp.ntp),
     ((161, 162), None), ((496,), None), ((500,), None),
-    ((520,), None), ((521,), None), ((525,), None),
+    ((520,), rip.rip), ((521,), None), ((525,), None),
     ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
     ((6696, 6697), babel.babel), ((8231,), None),
     ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
-    ((_DST, 1985), None), ((3503,), lspping.lspping),
+    ((_DST, 1985), hsrp.hsrp), ((3503,), lspping.lspping),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
     # Measured against tcpdump 4.99, port against port: syslog, the tunnels, PTP and

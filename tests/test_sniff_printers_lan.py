@@ -1,0 +1,175 @@
+"""The LAN service printers (TFTP, RIP, HSRP, VRRP, multicast DNS) against tcpdump.
+
+Each case is literal bytes; the expected first line is what tcpdump prints
+for them, read from a pcap written in the test (see test_sniff_printers),
+and both decoder paths must print it. The cases walk each message's fields
+one at a time and cut it at every field boundary, since tcpdump marks a cut
+message where its printer ran out of bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+
+import pytest
+from test_sniff_decode import A6, B6, A, B, eth, ip4, ip6, udp
+from test_sniff_printers import check, udp4
+
+pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
+                                reason="needs tcpdump, the oracle (Debian package: tcpdump)")
+
+
+def check_cut(frames: list[bytes], header: int, upto: int = 24) -> None:
+    """The frames captured whole, then cut by the snapshot length after each of the
+    first `upto` bytes of their message (which starts `header` bytes in)."""
+    check(frames)
+    for n in range(upto):
+        check(frames, header + n)
+
+
+_UDP4_HEADERS = 14 + 20 + 8
+
+
+# -- TFTP ----------------------------------------------------------------------
+
+def tftp(op: int, body: bytes) -> bytes:
+    return struct.pack("!H", op) + body
+
+
+TFTP_MESSAGES = [
+    tftp(1, b"boot.img\0octet\0"),
+    tftp(2, b"up/load.bin\0netascii\0"),
+    tftp(1, b"pxelinux.0\0octet\0blksize\x001468\0tsize\x000\0"),
+    tftp(1, b"a\0octet\0\0\0blksize\0"),            # empty strings among the options
+    tftp(6, b"blksize\x001468\0tsize\x0012345\0"),  # option acknowledgement
+    tftp(6, b""),
+    tftp(3, b"\x00\x01" + b"x" * 100),
+    tftp(4, b"\x01\x02"),
+    tftp(5, b"\x00\x01File not found\0"),
+    tftp(5, b"\x00\x07no such user\0"),
+    tftp(5, b"\x00\x09code nine\0"),               # a code tcpdump has no name for
+    tftp(9, b"whatever"),                           # an opcode it has no name for
+    tftp(1, b"no-terminator"),                      # the file name runs off the message
+    tftp(1, b"name-only\0"),                        # no mode
+    tftp(1, b"name\0mode-unterminated"),
+    tftp(1, b""),
+    tftp(3, b"\x00"),                               # half a block number
+    tftp(5, b"\x00"),
+    tftp(5, b"\x00\x02"),                           # no message
+    tftp(1, b"ctl\x01\x7f\xe9\0octet\0"),           # bytes tcpdump escapes
+    b"\x00",                                        # not even an opcode
+]
+
+
+def test_tftp_every_message_kind_and_where_it_ends():
+    check_cut([udp4(40000, 69, msg) for msg in TFTP_MESSAGES], _UDP4_HEADERS)
+
+
+def test_tftp_only_on_port_69_and_from_it():
+    # The server's reply from its own port is plain UDP in tcpdump too.
+    check([udp4(69, 40000, tftp(5, b"\x00\x01gone\0")),
+           udp4(50000, 40000, tftp(3, b"\x00\x01data"))])
+
+
+# -- RIP -------------------------------------------------------------------------
+
+def rip(cmd: int, version: int, entries: int) -> bytes:
+    entry = struct.pack("!HH4s4s4sI", 2, 0, bytes([198, 18, 7, 0]), bytes([255] * 3 + [0]),
+                        bytes(4), 1)
+    return struct.pack("!BBH", cmd, version, 0) + entry * entries
+
+
+RIP_MESSAGES = [rip(2, 2, 3), rip(1, 2, 1), rip(2, 1, 2), rip(1, 1, 1), rip(3, 2, 0),
+                rip(4, 1, 0), rip(5, 2, 0), rip(6, 2, 0), rip(9, 2, 1), rip(2, 7, 1),
+                b"\x02\x02\x00", b"\x02"]
+
+
+def test_rip_version_command_and_length():
+    check_cut([udp4(520, 520, msg) for msg in RIP_MESSAGES], _UDP4_HEADERS, upto=5)
+
+
+# -- HSRP ------------------------------------------------------------------------
+
+def hsrp(version: int = 0, op: int = 0, state: int = 16, group: int = 1, reserved: int = 0,
+         auth: bytes = b"cisco\0\0\0") -> bytes:
+    return struct.pack("!8B8s4s", version, op, state, 3, 10, 120, group, reserved, auth,
+                       bytes([198, 18, 0, 254]))
+
+
+HSRP_MESSAGES = [hsrp(), hsrp(op=1, state=8), hsrp(op=2, state=4), hsrp(op=7, state=2),
+                 hsrp(state=1), hsrp(state=0), hsrp(state=3), hsrp(reserved=5),
+                 hsrp(version=1), hsrp(group=255)]
+
+
+def test_hsrp_ops_states_and_the_virtual_address():
+    check_cut([udp4(1985, 1985, msg) for msg in HSRP_MESSAGES], _UDP4_HEADERS, upto=21)
+
+
+def test_hsrp_is_named_by_its_destination_port_only():
+    check([udp4(1985, 40000, hsrp()), udp4(40000, 1985, hsrp())])
+
+
+# -- VRRP ------------------------------------------------------------------------
+
+def vrrp2(kind: int = 1, vrid: int = 7, prio: int = 100, auth: int = 0,
+          version: int = 2) -> bytes:
+    return struct.pack("!BBBBBBH4s8s", version << 4 | kind, vrid, prio, 1, auth, 1, 0,
+                       bytes([198, 18, 0, 254]), b"secret\0\0")
+
+
+def vrrp3(intvl_cs: int = 100) -> bytes:
+    return struct.pack("!BBBBHH16s", 0x31, 9, 200, 1, intvl_cs, 0, A6)
+
+
+VRRP4 = [vrrp2(), vrrp2(auth=1), vrrp2(auth=2), vrrp2(auth=9), vrrp2(kind=2), vrrp2(version=1),
+         vrrp2(version=4), vrrp2(prio=255, vrid=255), vrrp3(), vrrp3(0xFFF)]
+
+
+def test_vrrp_over_ipv4_every_field_and_the_ttl():
+    # RFC 3768 sends to 224.0.0.18 with TTL 255; the lines do not depend on the address.
+    check_cut([eth(ip4(112, msg, A, B, ttl=ttl)) for msg in VRRP4 for ttl in (255, 1)],
+              14 + 20, upto=8)
+
+
+def test_vrrp3_over_ipv6():
+    check_cut([eth(ip6(112, vrrp3(), A6, B6, hlim=hlim), 0x86DD) for hlim in (255, 64)],
+              14 + 40, upto=8)
+
+
+# -- multicast DNS ---------------------------------------------------------------
+
+def question(name: bytes, qtype: int, qclass: int) -> bytes:
+    return name + struct.pack("!HH", qtype, qclass)
+
+
+NAME = b"\x07printer\x05local\x00"
+
+
+def dns_msg(flags: int, questions: list[bytes], answers: list[bytes]) -> bytes:
+    return struct.pack("!HHHHHH", 7, flags, len(questions), len(answers), 0, 0) \
+        + b"".join(questions) + b"".join(answers)
+
+
+def answer(rtype: int, rclass: int, rdata: bytes) -> bytes:
+    return b"\xc0\x0c" + struct.pack("!HHIH", rtype, rclass, 120, len(rdata)) + rdata
+
+
+CLASSES = [1, 0x8001, 3, 0x8003, 0x00FE, 0x7FFF]
+DNS_MESSAGES = [
+    *(dns_msg(0, [question(NAME, 12, c)], []) for c in CLASSES),
+    *(dns_msg(0x8400, [question(NAME, 1, 1)],
+              [answer(1, c, bytes([198, 18, 0, 9])), answer(16, c, b"\x03abc"),
+               answer(28, c, A6)]) for c in CLASSES),
+    # query flags a query should not carry: AA, TC, RA, Z, a response code
+    *(dns_msg(f, [question(NAME, 1, 1)], []) for f in (0x0400, 0x0200, 0x0080, 0x0040, 0x0003,
+                                                       0x0100, 0x0010)),
+]
+
+
+@pytest.mark.parametrize("ports", [(5353, 5353), (53, 53), (5353, 53), (40000, 5353)])
+def test_dns_and_mdns_classes_their_top_bit_and_odd_query_flags(ports):
+    check([frame for msg in DNS_MESSAGES
+           for frame in (udp4(*ports, msg), eth(ip6(17, udp(*ports, msg, A6, B6), A6, B6),
+                                                0x86DD))])
+
