@@ -173,3 +173,24 @@ def test_dns_and_mdns_classes_their_top_bit_and_odd_query_flags(ports):
            for frame in (udp4(*ports, msg), eth(ip6(17, udp(*ports, msg, A6, B6), A6, B6),
                                                 0x86DD))])
 
+
+
+# -- Slow Protocols (LACP, Marker, OAM) ------------------------------------------
+
+def slow_frame(payload: bytes) -> bytes:
+    return eth(payload + bytes(max(0, 46 - len(payload))), 0x8809)
+
+
+def lacp() -> bytes:
+    info = struct.pack("!H6sHHHB3x", 0x8000, bytes.fromhex("020000000001"), 1, 0x8000, 1, 0x3D)
+    return (b"\x01\x01" + b"\x01\x14" + info + b"\x02\x14" + info + b"\x03\x10" + bytes(14)
+            + b"\x00\x00" + bytes(50))
+
+
+SLOW = [lacp(), b"\x01\x02" + lacp()[2:], b"\x02\x01\x01\x10" + bytes(16), b"\x02\x05",
+        b"\x03\x00\x50\x00", b"\x09\x01\x02\x03"]
+
+
+def test_slow_protocols_lacp_marker_oam_and_unknown_subtypes():
+    check([slow_frame(p) for p in SLOW] + [eth(p, 0x8809) for p in (b"", b"\x01")])
+    check([slow_frame(p) for p in SLOW], 14 + 1)

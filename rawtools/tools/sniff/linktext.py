@@ -14,7 +14,18 @@ from collections.abc import Callable
 
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
-from rawtools.tools.sniff.printers import eapol, ipx, llc, lldp, loopback, mpls, osi, ptp, radiotap
+from rawtools.tools.sniff.printers import (
+    eapol,
+    ipx,
+    llc,
+    lldp,
+    loopback,
+    mpls,
+    osi,
+    ptp,
+    radiotap,
+    slow,
+)
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire import link
@@ -44,7 +55,8 @@ ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
                                           link.ETHERTYPE_EAPOL: eapol.eapol,
                                           link.ETHERTYPE_LLDP: lldp.lldp,
                                           link.ETHERTYPE_IPX: ipx.ethernet_ii,
-                                          link.ETH_P_802_3: ipx.ipx}
+                                          link.ETH_P_802_3: ipx.ipx,
+                                          link.ETHERTYPE_SLOW: slow.slow}
 # Printers of whole frames of link types without an EtherType to decapsulate to;
 # None from one: not a frame it knows, the decoder's short line stays.
 LinkPrinter = Callable[[bytes, int], tuple[str, bool] | None]
