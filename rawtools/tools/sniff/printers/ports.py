@@ -29,6 +29,7 @@ from rawtools.tools.sniff.printers import (
     radius,
     rip,
     sflow,
+    snmp,
     syslog,
     text,
     tftp,
@@ -54,7 +55,7 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
     ((67, 68), bootp.bootp), ((69,), tftp.tftp), ((88,), krb.krb), ((123,), ntp.ntp),
-    ((161, 162), None), ((496,), None), ((500,), None),
+    ((161, 162), snmp.snmp), ((496,), None), ((500,), None),
     ((520,), rip.rip), ((521,), None), ((525,), None),
     ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
     ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
