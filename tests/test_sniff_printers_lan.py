@@ -266,3 +266,64 @@ SNMP_MESSAGES = [
 def test_snmp_pdus_errors_values_and_traps():
     frames = [udp4(40000, 161, m) for m in SNMP_MESSAGES] + [udp4(162, 40001, SNMP_MESSAGES[-2])]
     check_cut(frames, _UDP4_HEADERS, upto=40)
+
+
+# -- L2TP ------------------------------------------------------------------------
+
+def avp(kind: int, value: bytes, flags: int = 0x8000, vendor: int = 0) -> bytes:
+    return struct.pack("!HHH", flags | (6 + len(value)), vendor, kind) + value
+
+
+def l2tp_control(avps: bytes, flags: int = 0xC802, ns: int = 0, nr: int = 0) -> bytes:
+    """A control message: T, L and S set, version 2, the tunnel and session ids."""
+    head = struct.pack("!HHHH", flags, 0, 0x1234, 0)
+    if flags & 0x0800:
+        head += struct.pack("!HH", ns, nr)
+    if flags & 0x0200:
+        head += b"\x00\x02\xaa\xbb"  # an offset size of 2 and its padding
+    msg = head + avps
+    return msg[:2] + struct.pack("!H", len(msg)) + msg[4:]
+
+
+EVERY_AVP = b"".join([
+    avp(0, b"\x00\x01"), avp(1, b"\x00\x02"), avp(1, b"\x00\x02\x00\x06"),
+    avp(1, b"\x00\x02\x00\x06no route"), avp(1, b"\x00\x02\x00"), avp(2, b"\x01\x00"),
+    avp(3, b"\x00\x00\x00\x03"), avp(4, b"\x00\x00\x00\x02"), avp(5, bytes(range(8))),
+    avp(6, b"\x06\x90"), avp(7, b"lac-1.example"), avp(8, b"rawtools"), avp(9, b"\x00\x07"),
+    avp(10, b"\x00\x04"), avp(11, bytes(range(16))), avp(12, b"\x00\x10\x05cause"),
+    avp(13, bytes(range(16))), avp(14, b"\x00\x09"), avp(15, b"\x00\x00\x01\x00"),
+    avp(16, b"\x00\x00\x25\x80"), avp(17, b"\x00\x01\x00\x00"), avp(18, b"\x00\x00\x00\x01"),
+    avp(19, b"\x00\x00\x00\x02"), avp(20, b"\x00\x01"), avp(21, b"5551234"),
+    avp(22, b"5554321"), avp(23, b"sub"), avp(24, b"\x00\x00\xfa\x00"),
+    avp(25, b"\x00\x00\x00\x03"), avp(26, b"\x01\x02\x03"), avp(27, b"\x04"), avp(28, b"\x05"),
+    avp(29, b"\x00\x02"), avp(29, b"\x00\x09"), avp(30, b"user"), avp(31, b"\xaa\xbb"),
+    avp(32, b"\x12\x34"), avp(33, b"\xcc"),
+    avp(34, b"\x00\x00" + b"".join(struct.pack("!I", n) for n in range(1, 7))),
+    avp(35, b"\x00\x00\xff\xff\xff\xff\x00\x00\x00\x0a"), avp(36, b"\x01\x02"),
+    avp(37, b"group"), avp(38, b"\x00\x00\x10\x00"), avp(39, b""),
+    avp(46, b"\x00\x01\xc0\x21\x01"), avp(46, b"\x00\x01\xc0\x21\x07ppp gone"),
+    avp(99, b"\x01"), avp(0, b"\x00\x63"), avp(7, b"secret", flags=0xC000),
+    avp(5, b"\x01", flags=0), avp(6, b"\x01"), avp(15, b"\x01"), avp(12, b"\x01"),
+    avp(34, b"\x00\x00\x00\x00\x00\x01"), avp(35, b"\x00"), avp(46, b"\x00\x01"),
+    avp(0, b""), avp(3, b"\x01"), avp(13, b"\x01"), avp(29, b""), avp(32, b"\x01"),
+    avp(2, b"\x01"), avp(12, b""), avp(1, b""),
+    avp(0x1234, b"\xde\xad", vendor=9),
+])
+L2TP_MESSAGES = [
+    l2tp_control(EVERY_AVP, ns=1, nr=2),
+    l2tp_control(avp(0, b"\x00\x06")),
+    l2tp_control(b""),                                       # a zero-length body (ZLB) ack
+    l2tp_control(avp(0, b"\x00\x06"), flags=0xCB02),          # with an offset and priority
+    l2tp_control(avp(0, b"\x00\x06"), flags=0xC002),          # no sequence numbers
+    l2tp_control(avp(0, b"\x00\x06"))[:-1] + b"",             # the last AVP cut by the length
+    l2tp_control(avp(0, b"\x00\x06") + b"\x80\x03"),          # an AVP shorter than its header
+    struct.pack("!HHHH", 0x8802, 0x1234, 0, 0),               # control without a length
+    struct.pack("!HHHHH", 0xC802, 200, 1, 0, 0),              # length beyond the datagram
+    struct.pack("!HHHH", 0xC802, 4, 1, 0),                    # length inside the header
+    struct.pack("!HHH", 0x0001, 1, 2),                        # L2F
+    struct.pack("!HHH", 0x0003, 1, 2),                        # neither L2F nor L2TP
+]
+
+
+def test_l2tp_header_flags_every_avp_and_where_it_ends():
+    check_cut([udp4(1701, 1701, m) for m in L2TP_MESSAGES], _UDP4_HEADERS, upto=30)
