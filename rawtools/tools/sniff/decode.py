@@ -34,6 +34,7 @@ from rawtools.tools.sniff.dump import DUMP_STYLES, DumpStyle, dump
 from rawtools.tools.sniff.fastpath import BatchTexts, batch_texts
 from rawtools.tools.sniff.iptext import Addresses, IpText
 from rawtools.tools.sniff.linktext import LinkText, names_protocol
+from rawtools.tools.sniff.printers import ports
 from rawtools.tools.sniff.tcpseq import TcpSequences
 from rawtools.tools.sniff.timestamps import Timestamps, TsStyle
 from rawtools.tools.sniff.transport import TransportText
@@ -41,12 +42,16 @@ from rawtools.tools.sniff.walk import Damage, Fields
 from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_UDP
 from rawtools.wire.link import ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, LINKTYPE_ETHERNET
 
-# What `stateless` looks at in an untagged Ethernet frame: the IPv4 protocol
-# and IPv6 next-header bytes, and the transports whose lines need no history.
-_IP4_PROTO_AT, _IP6_NEXT_AT = 14 + 9, 14 + 6
-_STATELESS4 = (PROTO_UDP, PROTO_ICMP)
-_STATELESS6 = (PROTO_UDP, PROTO_ICMP6)
+# What `stateless` looks at in an untagged Ethernet frame: the IPv4 version and
+# header length, protocol and UDP ports (after a 20-byte header), the IPv6
+# next header and UDP ports.
+_IP4_VIHL_AT, _IP4_PROTO_AT, _UDP4_AT = 14, 14 + 9, 14 + 20
+_IP6_NEXT_AT, _UDP6_AT = 14 + 6, 14 + 40
+_IP4_PLAIN = 0x45
 _STATELESS_MIN = 14 + 20
+# UDP ports whose payload is a whole frame (VXLAN, OTV): its inner TCP segments
+# move the sequence numbers' state like any other, so they stay with the state.
+_TUNNEL_PORTS = ports.TUNNEL_PORTS
 _MAX_SNAPLEN = 262144  # tcpdump's MAXIMUM_SNAPLEN: longer records are not real
 
 
@@ -64,6 +69,12 @@ def _invalid_header(caplen: int, orig_len: int) -> str:
     if orig_len > _MAX_SNAPLEN:
         problems.append(f" len({orig_len}) > {_MAX_SNAPLEN}")
     return "[Invalid header:" + ",".join(problems) + "]" if problems else ""
+
+
+def _plain_udp(d: bytes, at: int, tunnel: frozenset[int]) -> bool:
+    """Whether the UDP header at `at` has no tunnel's port (or is cut before its ports)."""
+    return len(d) < at + 4 or ((d[at] << 8 | d[at + 1]) not in tunnel
+                               and (d[at + 2] << 8 | d[at + 3]) not in tunnel)
 
 
 class Decoder:
@@ -155,14 +166,20 @@ class Decoder:
 
         Everything else may read or move per-capture state (TCP sequence
         origins, the -ttt clock), so only these can be decoded by another
-        process: untagged Ethernet carrying ARP, or UDP/ICMP directly in
-        IPv4 or IPv6. False for all when the timestamp style is -ttt.
+        process: untagged Ethernet carrying ARP, ICMP directly in IPv4 or
+        IPv6, or UDP there unless either port is a tunnel's (its inner frame
+        can be TCP). False for all when the timestamp style is -ttt.
         """
         if not self.splittable:
             return [False] * len(batch)
+        tunnel = _TUNNEL_PORTS
         # One expression, no call per packet: the helper runs this on every packet.
         return [len(d) >= _STATELESS_MIN and (
-            d[_IP4_PROTO_AT] in _STATELESS4 if (et := d[12] << 8 | d[13]) == ETHERTYPE_IP
-            else d[_IP6_NEXT_AT] in _STATELESS6 if et == ETHERTYPE_IPV6
+            ((p := d[_IP4_PROTO_AT]) == PROTO_ICMP or (p == PROTO_UDP
+             and d[_IP4_VIHL_AT] == _IP4_PLAIN and _plain_udp(d, _UDP4_AT, tunnel)))
+            if (et := d[12] << 8 | d[13]) == ETHERTYPE_IP
+            else ((p := d[_IP6_NEXT_AT]) == PROTO_ICMP6
+                  or (p == PROTO_UDP and _plain_udp(d, _UDP6_AT, tunnel)))
+            if et == ETHERTYPE_IPV6
             else et == ETHERTYPE_ARP)
             for _, d, _ in batch]

@@ -79,6 +79,7 @@ TCP: dict[int, Entry] = _table([
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
+TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in TUNNELS)
 
 
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:
