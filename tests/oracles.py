@@ -131,7 +131,8 @@ def dpkt_checksum(src: str, dst: str, proto: int, segment: bytes) -> int:
     return int(struct.unpack_from("!H", out, at)[0])
 
 
-def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 262144) -> list[str]:
+def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 262144,
+                        verbose: int = 0) -> list[str]:
     """The first line `tcpdump -n -t` prints for each frame, written to a pcap here.
 
     Literal bytes in, tcpdump's own words out: the oracle for the sniff
@@ -149,6 +150,6 @@ def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 2
     with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
         tmp.write(header + records)
         tmp.flush()
-        lines = first_lines(tmp.name)
+        lines = first_lines(tmp.name, verbose)
     # tcpdump's timestamp goes: the tests decode with ts_style="none" (-t).
     return [ln.split(" ", 1)[1] for ln in lines]

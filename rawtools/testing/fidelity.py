@@ -85,9 +85,10 @@ def classify(line: str) -> str:
     return word or "?"
 
 
-def tcpdump_first_lines(path: str) -> list[str]:
-    """The first line `tcpdump -n` prints for each packet of `path`, in order."""
-    proc = subprocess.run(["tcpdump", "--number", "-n", "-r", path], capture_output=True,
+def tcpdump_first_lines(path: str, verbose: int = 0) -> list[str]:
+    """The first line `tcpdump -n` (with `verbose` -v's) prints for each packet of `path`."""
+    flags = ["-" + "v" * verbose] if verbose else []
+    proc = subprocess.run(["tcpdump", "--number", "-n", *flags, "-r", path], capture_output=True,
                           text=True, errors="replace", env=_ENV, timeout=_TIMEOUT)
     first: list[str] = []
     for ln in proc.stdout.splitlines():
@@ -97,7 +98,7 @@ def tcpdump_first_lines(path: str) -> list[str]:
     return first
 
 
-def rawtools_first_lines(path: str) -> list[str]:
+def rawtools_first_lines(path: str, verbose: int = 0) -> list[str]:
     """The first line of each packet's text from `rawtools sniff -n -r`'s decoder.
 
     The decoder the command runs, its batch path included (`Decoder.texts`,
@@ -108,15 +109,15 @@ def rawtools_first_lines(path: str) -> list[str]:
     """
     try:
         with Capture.open_offline(path) as cap:
-            decoder = Decoder(cap.linktype, time_zone_utc=True)
+            decoder = Decoder(cap.linktype, time_zone_utc=True, verbose=verbose)
             return [t.split("\n", 1)[0] for batch in cap.batches() for t in decoder.texts(batch)]
     except CaptureError:
         return []
 
 
-def compare(path: str) -> Tally:
-    """The tally of one capture."""
-    theirs, ours = tcpdump_first_lines(path), rawtools_first_lines(path)
+def compare(path: str, verbose: int = 0) -> Tally:
+    """The tally of one capture, both printed with `verbose` -v's."""
+    theirs, ours = tcpdump_first_lines(path, verbose), rawtools_first_lines(path, verbose)
     tally = Tally()
     if len(ours) != len(theirs):
         tally.misaligned.append(f"{path}: tcpdump {len(theirs)} packets, rawtools {len(ours)}")
@@ -127,9 +128,9 @@ def compare(path: str) -> Tally:
     return tally
 
 
-def differences(path: str, limit: int) -> Iterable[tuple[str, str, str]]:
+def differences(path: str, limit: int, verbose: int = 0) -> Iterable[tuple[str, str, str]]:
     """(class, tcpdump's line, rawtools' line) of up to `limit` packets that differ."""
-    theirs, ours = tcpdump_first_lines(path), rawtools_first_lines(path)
+    theirs, ours = tcpdump_first_lines(path, verbose), rawtools_first_lines(path, verbose)
     shown = 0
     for n, peer in enumerate(theirs):
         mine = ours[n] if n < len(ours) else ""

@@ -32,10 +32,10 @@ WORKERS = 2  # the machines are 2 shared cores
 WIDTH = 240  # of a differing line shown (tcpdump's telnet lines run to 200 kB)
 
 
-def measure(name: str, files: list[str], top: int | None, diff: int) -> None:
+def measure(name: str, files: list[str], top: int | None, diff: int, verbose: int) -> None:
     tally = Tally()
     with ThreadPoolExecutor(WORKERS) as pool:
-        for t in pool.map(compare, files):
+        for t in pool.map(lambda f: compare(f, verbose), files):
             tally.add(t)
     print(f"\n== {name}: {len(files)} file(s), {sum(tally.total.values())} packets\n")
     print(table(tally, top))
@@ -43,7 +43,7 @@ def measure(name: str, files: list[str], top: int | None, diff: int) -> None:
         print(f"  packet counts differ: {m}")
     if diff:
         for f in files:
-            for kind, peer, mine in differences(f, diff):
+            for kind, peer, mine in differences(f, diff, verbose):
                 print(f"\n[{kind}] {Path(f).name}\n  tcpdump : {peer[:WIDTH]}"
                       f"\n  rawtools: {mine[:WIDTH]}")
 
@@ -55,13 +55,16 @@ def main() -> int:
     parser.add_argument("--diff", type=int, default=0, help="differing lines to print per file")
     parser.add_argument("--count", type=int, default=1_000_000,
                         help="packets in the generated mixed capture")
+    parser.add_argument("-v", dest="verbose", action="count", default=0,
+                        help="compare -v (-vv, ...) output, both programs given as many")
     args = parser.parse_args()
     if args.paths:
-        measure("captures", captures(args.paths), args.top, args.diff)
+        measure("captures", captures(args.paths), args.top, args.diff, args.verbose)
         return 0
     measure("tcpdump test corpus", captures([str(ROOT / "tests" / "corpus")]), args.top,
-            args.diff)
-    measure("generated mixed capture", [ensure_pcap(None, args.count)], args.top, args.diff)
+            args.diff, args.verbose)
+    measure("generated mixed capture", [ensure_pcap(None, args.count)], args.top, args.diff,
+            args.verbose)
     return 0
 
 

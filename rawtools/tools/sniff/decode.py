@@ -106,9 +106,9 @@ class Decoder:
         seqs = None if absolute_seq else TcpSequences()
         transport = TransportText(damage, verbose, seqs)
         ip = IpText(transport, addresses, damage, verbose, names_protocol(linktype, link_header))
-        self._link = LinkText(linktype, ip, addresses, damage, link_header)
+        self._link = LinkText(linktype, ip, addresses, damage, link_header, verbose)
         # A tunnel's inner frame (VXLAN) reads as a frame of an Ethernet capture would.
-        inner = LinkText(LINKTYPE_ETHERNET, ip, addresses, damage, link_header)
+        inner = LinkText(LINKTYPE_ETHERNET, ip, addresses, damage, link_header, verbose)
         transport.ether = lambda frame, length: inner.frame(frame, length, None)
         plain_ether = linktype == LINKTYPE_ETHERNET and not link_header
         self.splittable = plain_ether and ts_style != "delta"

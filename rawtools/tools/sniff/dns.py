@@ -240,7 +240,7 @@ _ADDRS: dict[bytes, str] = {}
 
 
 def summary(msg: bytes, length: int, fields: Fields | None = None, *,
-            mdns: bool = False) -> tuple[str, bool]:
+            mdns: bool = False, verbose: bool = False) -> tuple[str, bool]:
     """(tcpdump's one-line DNS summary of `msg`, whether it was whole).
 
     `length` is the on-wire size tcpdump puts in parentheses. Damage anywhere
@@ -259,9 +259,12 @@ def summary(msg: bytes, length: int, fields: Fields | None = None, *,
     whether it asks for a unicast (QU) or multicast (QM) answer, an answer
     whether it flushes the cache. mDNS is never cached here: it is rare, and
     the same bytes mean another line on port 53.
+
+    `verbose` (-v): each answer starts with its owner name, as tcpdump's -v
+    shows it (queries read the same).
     """
-    if mdns:
-        return _summary(msg, length, fields, True)
+    if mdns or verbose:
+        return _summary(msg, length, fields, mdns, verbose)
     if fields is None and len(msg) == length and length >= 12 and not msg[2] & _QR_HIGH:
         key = msg[2:]
         hit = _QUERIES.get(key)
@@ -276,8 +279,8 @@ def summary(msg: bytes, length: int, fields: Fields | None = None, *,
     return _summary(msg, length, fields)
 
 
-def _summary(msg: bytes, length: int, fields: Fields | None,
-             mdns: bool = False) -> tuple[str, bool]:
+def _summary(msg: bytes, length: int, fields: Fields | None, mdns: bool = False,
+             verbose: bool = False) -> tuple[str, bool]:
     """summary(), worked out from the bytes."""
     if len(msg) < 12:
         return "[|domain]", False
@@ -304,7 +307,7 @@ def _summary(msg: bytes, length: int, fields: Fields | None,
                     out.append(f" {type_name(qtype)}{_question_class(qclass, mdns)}? {qname}")
         if flags & DNS_QR:
             answers: list[str] | None = [] if dns is not None else None
-            _answers(msg, off, an, out, answers, mdns)
+            _answers(msg, off, an, out, answers, mdns, verbose)
             if dns is not None:
                 dns["answers"] = answers
     except (Truncated, struct.error, IndexError, ValueError):
@@ -344,12 +347,17 @@ def _question_class(qclass: int, mdns: bool) -> str:
 
 
 def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None,
-             mdns: bool = False) -> None:
-    """The answers' text into `out` (and each, stripped, into `answers`)."""
+             mdns: bool = False, owners: bool = False) -> None:
+    """The answers' text into `out` (and each, stripped, into `answers`); `owners`
+    starts each with its owner name (-v)."""
     n = len(msg)
     for i in range(an):
+        owner = ""
+        if owners:
+            owner, off = name(msg, off)
+            owner = " " + owner
         # The owner name is nearly always one pointer to the question.
-        if off + 2 <= n and msg[off] >= _POINTER:
+        elif off + 2 <= n and msg[off] >= _POINTER:
             off += 2
         else:
             off = skip_name(msg, off)
@@ -360,11 +368,11 @@ def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] |
         if rclass == DNS_IN and end <= n and ((rtype == DNS_A and rdlen == 4)
                                               or (rtype == DNS_AAAA and rdlen == 16)):
             raw = msg[off:end]
-            text = _ADDRS.get(raw) or _address_answer(raw)
+            text = owner + (_ADDRS.get(raw) or _address_answer(raw))
         else:
             # tcpdump names the class (unless IN) and mDNS's cache flush before the type.
             cls = rclass & ~_MDNS_FLAG if mdns else rclass
-            text = " " + _class_text(cls) if cls != DNS_IN and rtype != DNS_OPT else ""
+            text = owner + (" " + _class_text(cls) if cls != DNS_IN and rtype != DNS_OPT else "")
             if mdns and rclass & _MDNS_FLAG:
                 text += " (Cache flush)"
             text += " " + type_name(rtype) + _rdata(msg, rtype, off, rdlen)

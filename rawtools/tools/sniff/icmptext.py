@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 
+from rawtools.tools.sniff.dump import dump
 from rawtools.wire.icmp import (
     ICMP6_ECHO,
     ICMP6_ECHOREPLY,
@@ -207,6 +208,57 @@ def icmp6(msg: bytes, off: int, length: int) -> str:
     if typ == ICMP6_MLD_QUERY and length >= 28 and len(msg) >= off + 24:
         return f"{head} v2 [gaddr {ntop6(msg[off + 8:off + 24])}], length {length}"
     return f"{head}, length {length}"
+
+
+# The types tcpdump gives their length right after the name at -v, as their
+# options follow on lines of their own: router solicitation and advertisement,
+# neighbour solicitation and advertisement, redirect, and Mobile IPv6's home
+# agent discovery reply and prefix advertisement.
+_ND6 = (133, 134, ICMP6_ND_NEIGHBOR_SOLICIT, ICMP6_ND_NEIGHBOR_ADVERT, ICMP6_ND_REDIRECT, 145,
+        147)
+# Where each ND message's options start, after its fixed part.
+_ND6_OPTIONS_AT = {133: 8, 134: 16, ICMP6_ND_NEIGHBOR_SOLICIT: 24, ICMP6_ND_NEIGHBOR_ADVERT: 24,
+                   ICMP6_ND_REDIRECT: 40}
+_NA_FLAGS = ((0x80, "router"), (0x40, "solicited"), (0x20, "override"))
+_LINK_ADDRESS_OPTIONS = {1: "source link-address", 2: "destination link-address"}
+
+
+def icmp6_verbose(msg: bytes, off: int, length: int, verbose: int) -> str:
+    """icmp6()'s text as -v shows it: no length at the end; the ND messages' length after
+    their name, a neighbour advertisement's flags, and their link-address options on
+    lines of their own (with their bytes from -vv on)."""
+    text = icmp6(msg, off, length)
+    tail = f", length {length}"
+    if not text.endswith(tail):
+        return text  # cut short ([|icmp6]): as without -v
+    text = text[:-len(tail)]
+    typ = msg[off]
+    if typ not in _ND6:
+        return text
+    head = f"ICMP6, {_TYPES6[typ]}"
+    text = head + tail + text[len(head):]
+    if typ == ICMP6_ND_NEIGHBOR_ADVERT:
+        flags = msg[off + 4]
+        text += ", Flags [" + (", ".join(n for bit, n in _NA_FLAGS if flags & bit) or "none") + "]"
+    at = _ND6_OPTIONS_AT.get(typ)
+    return text if at is None else text + _nd_options(msg[off + at:off + length], verbose)
+
+
+def _nd_options(opts: bytes, verbose: int) -> str:
+    """The link-address options' lines; the first other option ends the walk."""
+    out = []
+    while len(opts) >= 2 and opts[1]:
+        kind, size = opts[0], opts[1] * 8
+        name = _LINK_ADDRESS_OPTIONS.get(kind)
+        if name is None or len(opts) < size:
+            break
+        value = opts[2:size]
+        out.append(f"\n\t  {name} option ({kind}), length {size} ({opts[1]}): "
+                   + ":".join(f"{b:02x}" for b in value))
+        if verbose > 1:
+            out.append(dump(value, "x").replace("\n\t", "\n\t    "))
+        opts = opts[size:]
+    return "".join(out)
 
 
 def _unreach6(msg: bytes, off: int, code: int) -> str:

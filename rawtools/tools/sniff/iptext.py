@@ -55,12 +55,18 @@ IP6F_OFF_MASK, IP6F_MORE_FRAG = 0xFFF8, 0x0001
 IP_OPT_EOL, IP_OPT_NOP, IP_OPT_RR, IP_OPT_TS = 0, 1, 7, 68
 IP_OPT_SEC, IP_OPT_LSRR, IP_OPT_SSRR, IP_OPT_RA = 130, 131, 137, 148
 
+PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
+PROTO_PGM = 113  # likewise
 PROTO_NAMES = {
     PROTO_HOPOPTS: "Options", PROTO_ICMP: "ICMP", PROTO_IGMP: "IGMP", PROTO_IPIP: "IPIP",
     PROTO_TCP: "TCP", PROTO_UDP: "UDP", PROTO_IPV6: "IPv6", PROTO_ROUTING: "Routing",
     PROTO_FRAGMENT: "Fragment", PROTO_GRE: "GRE", PROTO_ESP: "ESP", PROTO_AH: "AH",
     PROTO_ICMP6: "ICMPv6", PROTO_NONE: "none", PROTO_DSTOPTS: "DSTOPT", PROTO_OSPF: "OSPF",
     PROTO_PIM: "PIM", PROTO_VRRP: "VRRP", PROTO_SCTP: "SCTP",
+    # The rest of tcpdump's table of names (its ipproto.c) as Debian builds it (no
+    # pfsync), numbers as IANA assigns them.
+    8: "EGP", 9: "IGRP", 33: "DCCP", 46: "RSVP", 55: "Mobile IP", 62: "Mobile IP (old)",
+    PROTO_EIGRP: "EIGRP", 108: "Compressed IP", PROTO_PGM: "PGM", PROTO_MOBILITY: "Mobility",
 }
 _TOS_ECN = {1: ",ECT(1)", 2: ",ECT(0)", 3: ",CE"}
 _IP_OPTS = {IP_OPT_EOL: "EOL", IP_OPT_NOP: "NOP", IP_OPT_RR: "RR", IP_OPT_TS: "TS",
@@ -69,8 +75,6 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 # IPv6 extension headers sized in 8-byte units after the first 8, by tcpdump's names
 # (the routing header, also one of them, prints its fields).
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
-PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
-PROTO_PGM = 113  # likewise
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,

@@ -96,7 +96,7 @@ class LinkText:
     """The whole line of a frame of one link type, but for the timestamp."""
 
     def __init__(self, linktype: int, ip: IpText, addresses: Addresses, damage: Damage,
-                 link_header: bool) -> None:
+                 link_header: bool, verbose: int = 0) -> None:
         self.linktype = linktype
         self.name = link.NAMES.get(linktype, f"link-type {linktype}")
         self._decap = link.decapsulator(linktype)
@@ -106,6 +106,7 @@ class LinkText:
         self._link_header = link_header
         self._plain_ether = linktype == link.LINKTYPE_ETHERNET and not link_header
         self._parp = "" if names_protocol(linktype, link_header) else "ARP, "
+        self._verbose = verbose
         # -e's header for these is not written here: only without it.
         self._printer = None if link_header else LINK_PRINTERS.get(linktype)
 
@@ -260,6 +261,10 @@ class LinkText:
         tpa = self._addresses.text4(d[tpa_at:tpa_at + 4])
         if f is not None:
             f.update(src=spa, dst=tpa)
+        if self._verbose:
+            # -v names the hardware and protocol types and their address sizes first.
+            kind = _ARP_HARDWARE.get(hrd) or f"Unknown Hardware ({hrd})"
+            pre = f"{pre}{kind} (len {hln}), IPv4 (len {pln}), "
         if op == ARPOP_REQUEST:
             who = f" ({mac(tha)})" if any(tha) else ""
             return f"{pre}Request who-has {tpa}{who} tell {spa}, length {length}"
@@ -271,6 +276,13 @@ class LinkText:
         if op == ARPOP_REVREPLY:
             return f"{rarp}Reply {mac(tha)} at {tpa}, length {length}"
         return f"{pre}Unknown ({op}), length {length}"
+
+
+# ARP's hardware types by the names tcpdump gives them at -v.
+# (tcpdump reads ATM's ARP as another format, and shows Frame Relay's hardware
+# addresses as DLCIs: neither is rebuilt here.)
+_ARP_HARDWARE = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip",
+                 24: "IEEE 1394", 32: "InfiniBand"}
 
 
 def _link_fields(f: Fields, etype: int | None, info: link.LinkInfo) -> None:

@@ -128,7 +128,7 @@ class TransportText:
         return text
 
     def _dns(self, msg: bytes, length: int, f: Fields | None, mdns: bool = False) -> str:
-        text, ok = dns.summary(msg, length, f, mdns=mdns)
+        text, ok = dns.summary(msg, length, f, mdns=mdns, verbose=self._verbose > 0)
         if not ok:
             self._damage.bad = True
         return text
@@ -284,7 +284,8 @@ class TransportText:
         try:
             if f is not None and depth == 0:
                 f.update(icmp_type=d[o], icmp_code=d[o + 1])
-            text = icmptext.icmp6(d, o, plen)
+            text = (icmptext.icmp6_verbose(d, o, plen, self._verbose) if self._verbose
+                    else icmptext.icmp6(d, o, plen))
         except TRUNCATED:
             self._damage.bad = True
             return "ICMP6 [|icmp6]"
