@@ -19,6 +19,7 @@ from test_sniff_printers_lan import DNS_MESSAGES, NAME, answer, dns_msg, questio
 
 from rawtools.tools.sniff.decode import Decoder
 from rawtools.wire import link
+from rawtools.wire.checksum import inet_checksum
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
                                 reason="needs tcpdump, the oracle (Debian package: tcpdump)")
@@ -105,3 +106,26 @@ def test_ip_header_block_names_every_protocol_tcpdump_names():
     decoder = Decoder(link.LINKTYPE_ETHERNET, ts_style="none", verbose=1)
     ours = [decoder.line(0, f, len(f)).split("\n")[0] for f in frames]
     assert ours == [t.split("\n")[0] for t in tcpdump_texts(frames, 1)]
+
+
+def vrrp2(auth: int, addrs: int, good: bool = True) -> bytes:
+    msg = struct.pack("!6BH", 0x21, 7, 100, addrs, auth, 1, 0) \
+        + b"".join(bytes([198, 18, 0, 250 + i]) for i in range(addrs)) + b"secret\x01\xff"
+    cksum = inet_checksum(msg) ^ (0 if good else 0x0101)
+    return msg[:6] + struct.pack("!H", cksum) + msg[8:]
+
+
+def vrrp3(src: bytes, dst: bytes, addrs: list[bytes], good: bool = True) -> bytes:
+    msg = struct.pack("!4BHH", 0x31, 9, 200, len(addrs), 100, 0) + b"".join(addrs)
+    seg = with_l4_checksum(src, dst, 112, msg, 6)
+    return seg if good else seg[:6] + bytes([seg[6] ^ 1, seg[7]]) + seg[8:]
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_vrrp_checksums_addresses_and_password(verbose):
+    frames = [eth(ip4(112, vrrp2(auth, n, good), A, B, ttl=255))
+              for auth in (0, 1, 2) for n in (1, 3) for good in (True, False)]
+    frames += [eth(ip6(112, vrrp3(A6, B6, [A6, B6][:n], good), A6, B6, hlim=255), 0x86DD)
+               for n in (1, 2) for good in (True, False)]
+    frames += [eth(ip4(112, vrrp3(A, B, [A, B], good), A, B, ttl=255)) for good in (True, False)]
+    check_verbose(frames, verbose)

@@ -171,7 +171,7 @@ class IpText:
                 f["fragment_offset"] = (frag & IP_OFFMASK) * 8
             return f"{head}{src} > {dst}: ip-proto-{proto}"
         if proto == PROTO_VRRP:
-            return f"{head}{src} > {dst}: {self._vrrp(d[o + hl:end], tlen - hl, ttl)}"
+            return f"{head}{src} > {dst}: {self._vrrp(d[o + hl:end], tlen - hl, ttl, s, t)}"
         return self._ip4_payload(d, o + hl, end, proto, tlen - hl, head, src, dst, s, t, f,
                                  depth, bool(frag & IP_MF))
 
@@ -267,13 +267,13 @@ class IpText:
         if f is not None and depth == 0:
             f["ip_proto"] = nxt
         if nxt == PROTO_VRRP and not ext:
-            return f"{head}{src} > {dst}: {self._vrrp(d[o:end], plen, hlim)}"
+            return f"{head}{src} > {dst}: {self._vrrp(d[o:end], plen, hlim, s, t)}"
         return self._ip6_payload(d, o, end, nxt, head, ext, src, dst, s, t, f, depth, more)
 
-    def _vrrp(self, p: bytes, length: int, ttl: int) -> str:
-        """VRRP's text: its line holds the IP TTL (or hop limit) too, which no other
-        printer of IP_PRINTERS needs."""
-        text, ok = vrrp.vrrp(p, length, ttl)
+    def _vrrp(self, p: bytes, length: int, ttl: int, s: bytes, t: bytes) -> str:
+        """VRRP's text: its line holds the IP TTL (or hop limit) too, and its -v checksum
+        the addresses, which no other printer of IP_PRINTERS needs."""
+        text, ok = vrrp.vrrp(p, length, ttl, self._verbose, s, t)
         if not ok:
             self._damage.bad = True
         return text
