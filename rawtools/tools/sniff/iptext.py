@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pgm, pim, sctp
+from rawtools.tools.sniff.printers import dccp, eigrp, gre, igmp, ospf, pgm, pim, sctp
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -71,6 +71,7 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 PROTO_PGM = 113  # likewise
+PROTO_DCCP = 33  # likewise
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
@@ -183,6 +184,8 @@ class IpText:
             return f"{head}{src} > {dst}: {text}"
         if proto == PROTO_SCTP:
             return head + self._sctp(d, o, end, plen, src, dst)
+        if proto == PROTO_DCCP:
+            return head + self._dccp(d, o, end, plen, src, dst)
         if proto == PROTO_PGM:
             return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
@@ -320,6 +323,8 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}no next header"
         if nxt == PROTO_SCTP and not ext:
             return head + self._sctp(d, o, end, plen, src, dst)
+        if nxt == PROTO_DCCP and not ext:
+            return head + self._dccp(d, o, end, plen, src, dst)
         if nxt == PROTO_PGM and not ext:
             return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
@@ -356,6 +361,13 @@ class IpText:
     def _sctp(self, d: bytes, o: int, end: int, plen: int, src: str, dst: str) -> str:
         """SCTP's line names the hosts with their ports, as TCP's and UDP's do."""
         text, ok = sctp.sctp(d[o:end], plen, src, dst)
+        if not ok:
+            self._damage.bad = True
+        return text
+
+    def _dccp(self, d: bytes, o: int, end: int, plen: int, src: str, dst: str) -> str:
+        """DCCP's line names the hosts with their ports, as TCP's and UDP's do."""
+        text, ok = dccp.dccp(d[o:end], plen, src, dst)
         if not ok:
             self._damage.bad = True
         return text

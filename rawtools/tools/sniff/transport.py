@@ -95,9 +95,12 @@ class TransportText:
             self._damage.bad = True
             return f"{head}truncated-udp {ulen}"
         is_dns = sport in DNS_PORTS or dport in DNS_PORTS
+        app = None if is_dns else ports.printer(ports.UDP, sport, dport)
         if ulen > plen:
+            # tcpdump hands the printers what the IP header leaves of the datagram;
+            # only a datagram no printer takes is called bad.
             self._damage.bad = True
-            if not is_dns:
+            if not is_dns and app is None:
                 return f"{head}UDP, bad length {ulen} > {plen}"
             ulen = plen
         note = ""
@@ -106,7 +109,6 @@ class TransportText:
         size = ulen - 8
         if is_dns:
             return head + note + self._dns(d[o + 8:o + ulen], size, f)
-        app = ports.printer(ports.UDP, sport, dport)
         if app is not None:
             return head + note + self._udp_app(app, d, o + 8, o + ulen, size)
         return f"{head}{note}UDP, length {size}"

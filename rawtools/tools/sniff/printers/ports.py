@@ -18,12 +18,14 @@ from rawtools.tools.sniff.printers import (
     bfd,
     bootp,
     dhcp6,
+    isakmp,
     krb,
     ldp,
     lspping,
     ntp,
     openflow,
     otv,
+    pptp,
     ptp,
     radius,
     sflow,
@@ -51,10 +53,11 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 # print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
 UDP: dict[int, Entry] = _table([
     ((67, 68), bootp.bootp), ((69,), None), ((88,), krb.krb), ((123,), ntp.ntp),
-    ((161, 162), None), ((496,), None), ((500,), None),
+    ((161, 162), None), ((496,), None), ((500,), isakmp.isakmp),
     ((520,), None), ((521,), None), ((525,), None),
     ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
-    ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), None),
+    ((750,), None), ((921,), None), ((4500,), isakmp.rfc3948),
+    ((7500, 8500), isakmp.isakmp), ((1701,), None),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
     ((6696, 6697), babel.babel), ((8231,), None),
     ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
@@ -68,7 +71,7 @@ UDP: dict[int, Entry] = _table([
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
-    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), None),
+    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
     ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
 ])
