@@ -776,6 +776,61 @@ def test_cdp_device_ids_and_where_tcpdump_stops_or_adds_the_length():
     assert all(", 802.3, length" in line for line in both_paths(untold))
 
 
+# -- PPPoE, PPP inside it and in PPTP's GRE, DCCP, PPTP, ISAKMP ------------------------
+
+def pppoe(code: int, session: int, body: bytes, size: int | None = None,
+          vertype: int = 0x11) -> bytes:
+    length = len(body) if size is None else size
+    return struct.pack("!BBHH", vertype, code, session, length) + body
+
+
+def pppoe_tag(kind: int, value: bytes) -> bytes:
+    return struct.pack("!HH", kind, len(value)) + value
+
+
+def test_pppoe_discovery_codes_and_tags_in_text_or_hex_and_the_cut_ones():
+    tags = (pppoe_tag(0x0101, b"") + pppoe_tag(0x0102, b"ac-1") + pppoe_tag(0x0103, b"\1\2\3\4")
+            + pppoe_tag(0x0104, b"ab\x01") + pppoe_tag(0x0120, b"\x05\xdc")
+            + pppoe_tag(0x0999, b"x" * 100) + pppoe_tag(0x0203, bytes(40)))
+    frames = [eth(pppoe(code, 0 if code == 0x09 else 0x1234, tags), 0x8863)
+              for code in (0x09, 0x07, 0x19, 0x65, 0xA7, 0x33)]
+    frames += [eth(pppoe(0x09, 0, pppoe_tag(0x0101, b"") + pppoe_tag(0, b"")
+                         + pppoe_tag(0x0102, b"after the end")), 0x8863),
+               eth(pppoe(0x09, 0, tags, size=2000), 0x8863),         # longer than the frame
+               eth(pppoe(0x09, 0, tags[:10] + tags[12:]), 0x8863),   # a tag runs past the end
+               eth(pppoe(0x09, 0, pppoe_tag(0x0102, b"abc")[:6], size=7), 0x8863),
+               eth(pppoe(0x09, 0, tags, vertype=0x21), 0x8863),
+               eth(pppoe(0x09, 0, tags, vertype=0x12), 0x8863),
+               eth(b"\x11\x09\x00", 0x8863)]
+    check(frames)
+    check(frames[:1], snaplen=14 + 3)
+
+
+def test_pppoe_session_carries_ppp_with_ip_ip6_and_the_control_protocols():
+    v4 = ip4(17, udp(40000, 53, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                b"\x07example\x03net\x00\x00\x01\x00\x01"))
+    v6 = ip6(58, bytes([128, 0, 0, 0, 0, 1, 0, 1]))
+    frames = [b"\x00\x21" + v4, b"\x21" + v4, b"\xff\x03\x00\x21" + v4, b"\x00\x57" + v6,
+              b"\xc0\x21\x09\x6a\x00\x0c" + bytes(8), b"\xc0\x21\x01\x01\x00\x0a" + bytes(6),
+              b"\x80\x21\x03\x05\x00\x0a" + bytes(6), b"\x80\x57\x02\x05\x00\x0a" + bytes(6),
+              b"\x80\xfd\x0e\x05\x00\x04", b"\xc0\x21\x20\x01\x00\x04", b"\xc0\x21\x01",
+              b"\x00\x3d\xc1\x23", b"\x00\x3d\x01", b"\x00\xfd\x01\x02", b"\x00\x2d\x01\x02",
+              b"\x12\x34\x00", b"\x00", b"\x80\x21\x01\x01", b"\xc0\x25\x00",
+              b"\x00\x21" + b"\x55" + v4[1:], b"\x00\x21" + b"\x65" + v4[1:]]
+    sessions = [eth(pppoe(0, 0x11, f), 0x8864) for f in frames]
+    sessions += [eth(pppoe(0, 0x11, frames[0], size=10), 0x8864),   # IP without room for its header
+                 eth(pppoe(0, 0, frames[0]), 0x8864)]
+    check(sessions)
+    for snaplen in (14 + 3, 14 + 6 + 1, 14 + 6 + 2 + 10):
+        check(sessions[:1], snaplen)
+
+
+def test_pptp_gre_carries_ppp_too():
+    gre = struct.pack("!HHHHI", 0x3001, 0x880B, 10, 0, 5)
+    lcp = b"\xff\x03\xc0\x21\x01\x00\x00\x0a" + bytes(6)
+    check([eth(ip4(47, gre[:4] + struct.pack("!HH", len(p), 0) + gre[8:] + p))
+           for p in (lcp, b"\xff\x03\x00\x21" + ip4(17, udp(1, 2, b"x")), b"\xff")])
+
 
 def dccp_packet(kind: int, extended: bool, extra: bytes = b"") -> bytes:
     seq = b"\0\x01\x02\x03\x04\x05\x06" if extended else b"\x01\x02\x03"
@@ -847,3 +902,11 @@ def test_isakmp_ikev1_and_ikev2_headers_and_the_nat_traversal_port():
     check(frames[-5:-4], snaplen=14 + 20 + 8)
     # An all-zero initiator cookie matches a slot of tcpdump's table while it is empty.
     check([udp4(500, 500, isakmp_header(0x10, 1, 0, 0, 0))])
+
+
+def test_an_ipv4_header_of_another_version_is_named_by_it():
+    v4 = ip4(17, udp(40000, 53, b"\x12\x34"))
+    check([eth(bytes([v << 4 | 5]) + v4[1:]) for v in (0, 5, 6, 15)])
+    check([eth(b"\x55" + v4[1:])], snaplen=14 + 1)
+    check([eth(v4)], snaplen=14)
+
