@@ -620,6 +620,9 @@ def test_radius_codes_and_the_short_headers():
     frames += [udp4(1813, 40000, b"\x01\x02\x00"),
                udp4(3799, 40000, b"\x28\x02\x00\x14" + bytes(5)),
                udp4(1645, 40000, struct.pack("!BBH", 1, 2, 900) + bytes(16))]
+    # The header's length, cut to the datagram's; less than a header's is a cut packet.
+    frames += [udp4(40000, 1812, struct.pack("!BBH", 1, 2, size) + bytes(44))
+               for size in (0, 19, 20, 30, 48, 100)]
     check(frames)
     check([frames[1]], snaplen=61)
 
