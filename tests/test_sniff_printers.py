@@ -620,6 +620,9 @@ def test_radius_codes_and_the_short_headers():
     frames += [udp4(1813, 40000, b"\x01\x02\x00"),
                udp4(3799, 40000, b"\x28\x02\x00\x14" + bytes(5)),
                udp4(1645, 40000, struct.pack("!BBH", 1, 2, 900) + bytes(16))]
+    # The header's length, cut to the datagram's; less than a header's is a cut packet.
+    frames += [udp4(40000, 1812, struct.pack("!BBH", 1, 2, size) + bytes(44))
+               for size in (0, 19, 20, 30, 48, 100)]
     check(frames)
     check([frames[1]], snaplen=61)
 
@@ -774,3 +777,139 @@ def test_cdp_device_ids_and_where_tcpdump_stops_or_adds_the_length():
     untold = [cdp(2, 180, device + tlv(4, bytes(8))), cdp(2, 180, device + tlv(10, b"")),
               cdp(2, 180, device + struct.pack("!HH", 0, 0))]
     assert all(", 802.3, length" in line for line in both_paths(untold))
+
+
+# -- PPPoE, PPP inside it and in PPTP's GRE, DCCP, PPTP, ISAKMP ------------------------
+
+def pppoe(code: int, session: int, body: bytes, size: int | None = None,
+          vertype: int = 0x11) -> bytes:
+    length = len(body) if size is None else size
+    return struct.pack("!BBHH", vertype, code, session, length) + body
+
+
+def pppoe_tag(kind: int, value: bytes) -> bytes:
+    return struct.pack("!HH", kind, len(value)) + value
+
+
+def test_pppoe_discovery_codes_and_tags_in_text_or_hex_and_the_cut_ones():
+    tags = (pppoe_tag(0x0101, b"") + pppoe_tag(0x0102, b"ac-1") + pppoe_tag(0x0103, b"\1\2\3\4")
+            + pppoe_tag(0x0104, b"ab\x01") + pppoe_tag(0x0120, b"\x05\xdc")
+            + pppoe_tag(0x0999, b"x" * 100) + pppoe_tag(0x0203, bytes(40)))
+    frames = [eth(pppoe(code, 0 if code == 0x09 else 0x1234, tags), 0x8863)
+              for code in (0x09, 0x07, 0x19, 0x65, 0xA7, 0x33)]
+    frames += [eth(pppoe(0x09, 0, pppoe_tag(0x0101, b"") + pppoe_tag(0, b"")
+                         + pppoe_tag(0x0102, b"after the end")), 0x8863),
+               eth(pppoe(0x09, 0, tags, size=2000), 0x8863),         # longer than the frame
+               eth(pppoe(0x09, 0, tags[:10] + tags[12:]), 0x8863),   # a tag runs past the end
+               eth(pppoe(0x09, 0, pppoe_tag(0x0102, b"abc")[:6], size=7), 0x8863),
+               eth(pppoe(0x09, 0, tags, vertype=0x21), 0x8863),
+               eth(pppoe(0x09, 0, tags, vertype=0x12), 0x8863),
+               eth(b"\x11\x09\x00", 0x8863)]
+    check(frames)
+    check(frames[:1], snaplen=14 + 3)
+
+
+def test_pppoe_session_carries_ppp_with_ip_ip6_and_the_control_protocols():
+    v4 = ip4(17, udp(40000, 53, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                b"\x07example\x03net\x00\x00\x01\x00\x01"))
+    v6 = ip6(58, bytes([128, 0, 0, 0, 0, 1, 0, 1]))
+    frames = [b"\x00\x21" + v4, b"\x21" + v4, b"\xff\x03\x00\x21" + v4, b"\x00\x57" + v6,
+              b"\xc0\x21\x09\x6a\x00\x0c" + bytes(8), b"\xc0\x21\x01\x01\x00\x0a" + bytes(6),
+              b"\x80\x21\x03\x05\x00\x0a" + bytes(6), b"\x80\x57\x02\x05\x00\x0a" + bytes(6),
+              b"\x80\xfd\x0e\x05\x00\x04", b"\xc0\x21\x20\x01\x00\x04", b"\xc0\x21\x01",
+              b"\x00\x3d\xc1\x23", b"\x00\x3d\x01", b"\x00\xfd\x01\x02", b"\x00\x2d\x01\x02",
+              b"\x12\x34\x00", b"\x00", b"\x80\x21\x01\x01", b"\xc0\x25\x00",
+              b"\x00\x21" + b"\x55" + v4[1:], b"\x00\x21" + b"\x65" + v4[1:]]
+    sessions = [eth(pppoe(0, 0x11, f), 0x8864) for f in frames]
+    sessions += [eth(pppoe(0, 0x11, frames[0], size=10), 0x8864),   # IP without room for its header
+                 eth(pppoe(0, 0, frames[0]), 0x8864)]
+    check(sessions)
+    for snaplen in (14 + 3, 14 + 6 + 1, 14 + 6 + 2 + 10):
+        check(sessions[:1], snaplen)
+
+
+def test_pptp_gre_carries_ppp_too():
+    gre = struct.pack("!HHHHI", 0x3001, 0x880B, 10, 0, 5)
+    lcp = b"\xff\x03\xc0\x21\x01\x00\x00\x0a" + bytes(6)
+    check([eth(ip4(47, gre[:4] + struct.pack("!HH", len(p), 0) + gre[8:] + p))
+           for p in (lcp, b"\xff\x03\x00\x21" + ip4(17, udp(1, 2, b"x")), b"\xff")])
+
+
+def dccp_packet(kind: int, extended: bool, extra: bytes = b"") -> bytes:
+    seq = b"\0\x01\x02\x03\x04\x05\x06" if extended else b"\x01\x02\x03"
+    body = struct.pack("!HHBBH", 40000, 5001, 0, 0, 0) + bytes([kind << 1 | extended]) + seq
+    body += extra
+    return body[:4] + bytes([len(body) // 4]) + body[5:]
+
+
+def test_dccp_every_packet_type_both_sequence_sizes_and_the_short_ones():
+    packets = []
+    for extended in (False, True):
+        ack = b"\0\0\0\0\x10\x20\x30\x40" if extended else b"\0\x00\x10\x20\0\0\0\0"
+        packets += [dccp_packet(0, extended, b"\0\0\0\x2a"),
+                    dccp_packet(1, extended, ack + b"\0\0\0\x07"), dccp_packet(2, extended),
+                    *(dccp_packet(kind, extended, ack) for kind in (3, 4, 5, 6, 8, 9, 10, 15)),
+                    dccp_packet(7, extended, ack + b"\x01\0\0\0"),
+                    dccp_packet(7, extended, ack + b"\x63\0\0\0"),
+                    dccp_packet(3, extended), dccp_packet(3, extended, ack[:2]),
+                    dccp_packet(0, extended)]
+    packets += [dccp_packet(3, False)[:8], dccp_packet(3, True)[:14]]
+    frames = [eth(ip4(33, p)) for p in packets]
+    check(frames + [eth(ip6(33, p), 0x86DD) for p in packets[:6]])
+    for snaplen in (14 + 20 + 10, 14 + 20 + 13, 14 + 20 + 17):
+        check(frames[3:4], snaplen)
+
+
+def pptp_message(kind: int, body: bytes, magic: int = 0x1A2B3C4D, reserved: int = 0) -> bytes:
+    return struct.pack("!HHIHH", 12 + len(body), 1, magic, kind, reserved) + body
+
+
+def test_pptp_every_control_message_its_strings_and_the_cut_ones():
+    text = bytes((i * 7 + 3) % 256 for i in range(30)) + b"host\0junk" + bytes(100) + b"vend"
+    messages = [pptp_message(kind, body) for kind in range(18)
+                for body in (text + bytes(60), bytes(200), bytes(range(1, 255)))]
+    messages += [pptp_message(1, bytes(20)), pptp_message(1, b"\x01\x00" + bytes(30), magic=5),
+                 pptp_message(1, b"")[:7], pptp_message(1, b"")[:9], pptp_message(1, b"")[:11],
+                 pptp_message(2, b"", reserved=3), pptp_message(8, bytes(10))]
+    check([tcp4(40000, 1723, m) for m in messages] + [tcp4(1723, 40000, messages[3])])
+
+
+def isakmp_header(version: int, exchange: int, flags: int, msgid: int, cookie: int,
+                  responder: bytes = bytes(8)) -> bytes:
+    return (struct.pack("!Q", cookie) + responder
+            + bytes([0, version, exchange, flags]) + struct.pack("!II", msgid, 28))
+
+
+def test_isakmp_ikev1_and_ikev2_headers_and_the_nat_traversal_port():
+    headers = []
+    cookie = 1
+    for version in (0x10, 0x20, 0x30):
+        for exchange in (2, 4, 34, 35, 16, 255):
+            for flags in (0, 1, 3, 8, 0x28, 0x38, 4):
+                for msgid in (0, 5):
+                    # A new initiator cookie each: tcpdump remembers the ones it saw.
+                    headers.append(isakmp_header(version, exchange, flags, msgid, cookie))
+                    cookie += 1
+    headers += [isakmp_header(0x10, 2, 0, 0, cookie, b"12345678"),
+                isakmp_header(0x10, 2, 0, 0, cookie + 1)[:27]]
+    frames = [udp4(500, 500, h) for h in headers] + [udp4(40000, 7500, headers[30])]
+    ike = isakmp_header(0x20, 34, 8, 0, cookie + 2)
+    esp = b"\x00\x00\x01\x00\x00\x00\x00\x05"
+    frames += [udp4(4500, 40000, p) for p in (b"\xff", b"\xfe", b"", b"\0\0", b"\0\0\0\0" + ike,
+                                               b"\0\0\0\0" + ike[:10], esp + bytes(20), esp,
+                                               esp + b"\x01")]
+    check(frames)
+    bad_length = bytearray(udp4(40000, 500, isakmp_header(0x20, 35, 8, 1, cookie + 3)))
+    bad_length[14 + 20 + 4:14 + 20 + 6] = struct.pack("!H", 200)  # longer than the IP datagram
+    check([bytes(bad_length)])
+    check(frames[-5:-4], snaplen=14 + 20 + 8)
+    # An all-zero initiator cookie matches a slot of tcpdump's table while it is empty.
+    check([udp4(500, 500, isakmp_header(0x10, 1, 0, 0, 0))])
+
+
+def test_an_ipv4_header_of_another_version_is_named_by_it():
+    v4 = ip4(17, udp(40000, 53, b"\x12\x34"))
+    check([eth(bytes([v << 4 | 5]) + v4[1:]) for v in (0, 5, 6, 15)])
+    check([eth(b"\x55" + v4[1:])], snaplen=14 + 1)
+    check([eth(v4)], snaplen=14)
+

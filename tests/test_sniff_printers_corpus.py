@@ -37,6 +37,11 @@ CASES = [
     ("pgm_zmtp1.pcap", "10.0.0.45.13320"), ("LLDP_and_CDP.pcap", "LLDP"), ("DTP.pcap", "DTPv1"),
     ("nflog.pcap", "dns"), ("3560_CDP.pcap", "CDPv2"), ("LLDP_and_CDP.pcap", "CDPv2"),
     ("forces1.pcap", "sctp[ForCES"), ("forces2.pcap", "sctp[ForCES"), ("isup.pcap", "sctp"),
+    ("pppoe.pcap", "PPPoE"), ("pppoes.pcap", "PPPoE"), ("pptp.pcap", "tcp/pptp"),
+    ("pptp.pcap", "GREv1"), ("dccp_partial_csum_v6_simple.pcap", "DCCP"),
+    ("ikev2-id-normal.pcap", "isakmp"), ("isakmp-pointer-loop.pcap", "isakmp"),
+    ("isakmp-ikev1_n_print-oobr.pcap", "isakmp"), ("isakmp-various-oobr.pcap", "isakmp"),
+    ("isakmp-rfc3948-oobr.pcap", "[|isakmp_rfc3948]"),
 ]
 
 

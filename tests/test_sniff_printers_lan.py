@@ -13,7 +13,7 @@ import shutil
 import struct
 
 import pytest
-from test_sniff_decode import A6, B6, A, B, eth, ip4, ip6, udp
+from test_sniff_decode import A6, B6, A, B, eth, icmp, ip4, ip6, udp
 from test_sniff_printers import check, udp4
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
@@ -327,3 +327,52 @@ L2TP_MESSAGES = [
 
 def test_l2tp_header_flags_every_avp_and_where_it_ends():
     check_cut([udp4(1701, 1701, m) for m in L2TP_MESSAGES], _UDP4_HEADERS, upto=30)
+
+
+BROKEN_SNMP = [
+    b"\x23" + bytes(47),                                      # not a sequence
+    ber(0x30, ber(0x04, b"x")),                               # version not an integer
+    ber(0x30, ber_int(1) + ber_int(5)),                       # community not a string
+    ber(0x30, ber_int(1) + ber(0x04, b"public") + ber_int(3)),  # no PDU
+    ber(0x30, ber_int(1) + ber(0x04, b"\x01\x02") + snmp_pdu(0xA0, [(SYS_DESCR, NULL)])),
+    snmp_msg(snmp_pdu(0xA7, [(SYS_DESCR, NULL)]), 0),         # a v2 PDU in a v1 message
+    snmp_msg(snmp_pdu(0xA4, [(SYS_DESCR, NULL)]), 1),         # a v1 PDU in a v2c message
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x44, b"\x01\x02"))])),  # Opaque
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x01, b"\x01"))])),      # a Boolean
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0xC0, b"\x01"))])),      # the private class
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x83, b""))])),          # context 3, primitive
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x61, b""))])),          # application, constructed
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x1E, b""))])),          # universal 30
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, b"\x1f\x81\x01\x00")])),     # a long tag number
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, b"\x02\x00")])),             # an empty integer
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, b"\x04\x82\x00\x03abc")])),  # a long-form length
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, b"\x04\x05ab")])),           # longer than the message
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber(0x40, b"\x01\x02"))])),  # a short IP address
+    snmp_msg(snmp_pdu(0xA2, [(SYS_DESCR, ber_int(2**40))])),          # an integer over 32 bits
+    snmp_msg(ber(0xA2, ber(0x04, b"x") + ber_int(0) + ber_int(0) + ber(0x30, b""))),
+    snmp_msg(ber(0xA0, ber_int(1) + ber_int(0) + ber_int(0) + ber_int(5))),
+    snmp_msg(snmp_pdu(0xA2, [([1, 3, 6], NULL)])) + b"\x00\x00",      # bytes after the message
+]
+
+
+def test_snmp_broken_encodings_as_tcpdump_describes_them():
+    check([udp4(40000, 161, m) for m in BROKEN_SNMP])
+
+
+def l2tp_data(ppp_frame: bytes, flags: int = 0x0002) -> bytes:
+    head = struct.pack("!H", flags)
+    if flags & 0x4000:
+        head += struct.pack("!H", 8 + len(ppp_frame) + (4 if flags & 0x0800 else 0))
+    head += struct.pack("!HH", 0x1234, 7)
+    if flags & 0x0800:
+        head += struct.pack("!HH", 3, 4)
+    return head + ppp_frame
+
+
+def test_l2tp_data_messages_print_their_ppp_frame_in_braces():
+    echo = ip4(1, icmp(8, 0, struct.pack("!HH", 9, 1) + b"ping"), A, B)
+    lcp = b"\xff\x03\xc0\x21" + struct.pack("!BBH", 9, 7, 8) + b"\x01\x02\x03\x04"
+    messages = [l2tp_data(b"\xff\x03\x00\x21" + echo), l2tp_data(b"\x00\x21" + echo),
+                l2tp_data(lcp), l2tp_data(b"\xff\x03\x00\x21" + echo, flags=0x4802),
+                l2tp_data(b"\xff\x03\x00\x57" + ip6(59, b"", A6, B6)), l2tp_data(b"\xff")]
+    check_cut([udp4(1701, 1701, m) for m in messages], _UDP4_HEADERS, upto=16)

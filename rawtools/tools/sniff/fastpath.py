@@ -231,7 +231,7 @@ def _udp_text(stamp: Stamp, damaged: list[int]) -> _Udp:
     header = UDP_HEADER.unpack_from
     dns_summary = dns.summary
     dns_ports = DNS_PORTS
-    udp_apps, pick, tunnels = ports.UDP, ports.printer, ports.TUNNELS
+    udp_apps, pick, tunnels = ports.UDP, ports.printer, ports.INNER
 
     def udp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str) -> str | None:
         if len(d) < o + 8:

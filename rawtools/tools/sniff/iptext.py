@@ -11,7 +11,18 @@ from __future__ import annotations
 import socket
 import struct
 
-from rawtools.tools.sniff.printers import eigrp, gre, igmp, ospf, pgm, pim, sctp, vrrp
+from rawtools.tools.sniff.printers import (
+    dccp,
+    eigrp,
+    gre,
+    igmp,
+    ospf,
+    pgm,
+    pim,
+    ppp,
+    sctp,
+    vrrp,
+)
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
@@ -57,6 +68,7 @@ IP_OPT_SEC, IP_OPT_LSRR, IP_OPT_SSRR, IP_OPT_RA = 130, 131, 137, 148
 
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 PROTO_PGM = 113  # likewise
+PROTO_DCCP = 33  # likewise
 PROTO_NAMES = {
     PROTO_HOPOPTS: "Options", PROTO_ICMP: "ICMP", PROTO_IGMP: "IGMP", PROTO_IPIP: "IPIP",
     PROTO_TCP: "TCP", PROTO_UDP: "UDP", PROTO_IPV6: "IPv6", PROTO_ROUTING: "Routing",
@@ -65,7 +77,7 @@ PROTO_NAMES = {
     PROTO_PIM: "PIM", PROTO_VRRP: "VRRP", PROTO_SCTP: "SCTP",
     # The rest of tcpdump's table of names (its ipproto.c) as Debian builds it (no
     # pfsync), numbers as IANA assigns them.
-    8: "EGP", 9: "IGRP", 33: "DCCP", 46: "RSVP", 55: "Mobile IP", 62: "Mobile IP (old)",
+    8: "EGP", 9: "IGRP", PROTO_DCCP: "DCCP", 46: "RSVP", 55: "Mobile IP", 62: "Mobile IP (old)",
     PROTO_EIGRP: "EIGRP", 108: "Compressed IP", PROTO_PGM: "PGM", PROTO_MOBILITY: "Mobility",
 }
 _TOS_ECN = {1: ",ECT(1)", 2: ",ECT(0)", 3: ",CE"}
@@ -76,6 +88,7 @@ _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
 # (the routing header, also one of them, prints its fields).
 _V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
+ETHERTYPE_PPP = 0x880B  # what GRE carries for PPTP
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
                                    PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim}
@@ -114,9 +127,7 @@ class Addresses:
 
 
 def _ip4_error(vihl: int, tlen: int) -> str | None:
-    """What is wrong with an IPv4 header's version, header length or total length."""
-    if vihl >> 4 != 4:
-        return f"version error: {vihl >> 4} != 4"
+    """What is wrong with an IPv4 header's header length or total length."""
     hl = (vihl & 15) << 2
     if hl < IP4_HEADER_LEN:
         return f"bad-hlen {hl}"
@@ -146,9 +157,21 @@ class IpText:
     def ip4(self, d: bytes, o: int, length: int, f: Fields | None, depth: int) -> str:
         """The IPv4 datagram at `o`, `length` bytes on the wire from there."""
         p4 = self._p4 if depth == 0 else "IP "
+        if len(d) <= o:
+            self._damage.bad = True
+            return " [|ip]"  # not even the version: tcpdump does not name IP
+        version = d[o] >> 4
+        if version != 4:
+            self._damage.bad = True  # tcpdump names the version in place of "IP "
+            if version == 6:
+                return "IP6, wrong link-layer encapsulation (invalid)"
+            return f"IP{version} (invalid)"
         if len(d) < o + IP4_HEADER_LEN:
             self._damage.bad = True
             return p4 + " [|ip]"  # tcpdump's own double space after "IP"
+        if length < IP4_HEADER_LEN:
+            self._damage.bad = True  # the layer below leaves no room for the header
+            return f"{p4}truncated-ip {length}"
         vihl, tos, tlen, ident, frag, ttl, proto, csum, s, t = IP4_HEADER.unpack_from(d, o)
         error = _ip4_error(vihl, tlen)
         if error is not None:
@@ -189,6 +212,8 @@ class IpText:
             return f"{head}{src} > {dst}: {text}"
         if proto == PROTO_SCTP:
             return head + self._sctp(d, o, end, plen, src, dst)
+        if proto == PROTO_DCCP:
+            return head + self._dccp(d, o, end, plen, src, dst)
         if proto == PROTO_PGM:
             return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, proto, plen, f, depth, IP_PRINTERS)
@@ -336,6 +361,8 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}no next header"
         if nxt == PROTO_SCTP and not ext:
             return head + self._sctp(d, o, end, plen, src, dst)
+        if nxt == PROTO_DCCP and not ext:
+            return head + self._dccp(d, o, end, plen, src, dst)
         if nxt == PROTO_PGM and not ext:
             return f"{head}{src} > {dst}: {self._pgm(d, o, end, src, dst)}"
         inner = self._encapsulated(d, o, end, nxt, plen, f, depth, IP6_PRINTERS)
@@ -376,6 +403,13 @@ class IpText:
             self._damage.bad = True
         return text
 
+    def _dccp(self, d: bytes, o: int, end: int, plen: int, src: str, dst: str) -> str:
+        """DCCP's line names the hosts with their ports, as TCP's and UDP's do."""
+        text, ok = dccp.dccp(d[o:end], plen, src, dst)
+        if not ok:
+            self._damage.bad = True
+        return text
+
     def _pgm(self, d: bytes, o: int, end: int, src: str, dst: str) -> str:
         text, ok = pgm.pgm(d[o:end], src, dst)
         if not ok:
@@ -399,7 +433,32 @@ class IpText:
         ether = self._transport.ether
         if etype == ETHERTYPE_TEB and ether is not None:
             return text + ether(d[inner:], length)
+        if etype == ETHERTYPE_PPP:
+            return text + self.ppp(d, inner, length, depth + 1)
         return f"{text}gre-proto-0x{etype:x}"
+
+    def ppp(self, d: bytes, o: int, length: int, depth: int) -> str:
+        """A PPP frame at `o` (in PPTP's GRE, in a PPPoE session): IP, or `printers.ppp`'s text.
+
+        IP inside is a packet inside another (depth >= 1): it names itself,
+        and the JSON fields stay the outer layer's.
+        """
+        found = ppp.header(d[o:], length)
+        if found is None:
+            self._damage.bad = True
+            return ppp.TRUNCATED
+        proto, at = found
+        o, length = o + at, length - at
+        if proto in ppp.IP and depth <= _MAX_DEPTH:
+            return self.ip4(d, o, length, None, max(depth, 1))
+        if proto in ppp.IP6 and depth <= _MAX_DEPTH:
+            return self.ip6(d, o, length, None, max(depth, 1))
+        text = ppp.payload(proto, d[o:], length)
+        if text is None:
+            return f"{ppp.NAMES.get(proto, 'PPP')}, length {length}"
+        if not text[1]:
+            self._damage.bad = True
+        return text[0]
 
 
 def _ip6_verbose(vtcfl: int, hlim: int, nxt: int, plen: int) -> str:

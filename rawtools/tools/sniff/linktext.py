@@ -22,6 +22,7 @@ from rawtools.tools.sniff.printers import (
     loopback,
     mpls,
     osi,
+    pppoe,
     ptp,
     radiotap,
     slow,
@@ -72,6 +73,7 @@ _CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
               link.LINKTYPE_LINUX_SLL2: "sll2", link.LINKTYPE_LOOP: "null",
               link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr"}
 _MPLS_TYPES = (link.ETHERTYPE_MPLS, link.ETHERTYPE_MPLS_MULTI)
+_PPPOE_TYPES = (link.ETHERTYPE_PPPOED, link.ETHERTYPE_PPPOES)
 _COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2)
 
 
@@ -202,6 +204,8 @@ class LinkText:
             return text
         if etype in _MPLS_TYPES:
             return self._mpls(data, off, length)
+        if etype in _PPPOE_TYPES:
+            return self._pppoe(data, off, length)
         if etype == link.ETH_P_802_2 and not headed:
             return self._llc(data, off, info.length if info.length >= 0 else length)
         if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
@@ -225,6 +229,15 @@ class LinkText:
         if version == 6:
             return f"{text} {self._ip.ip6(d, o, length - at, None, 1)}"
         return text
+
+    def _pppoe(self, d: bytes, o: int, length: int) -> str:
+        """PPPoE's header or discovery tags; in a session, the PPP frame after it."""
+        text, size, ok = pppoe.pppoe(d[o:], length)
+        if not ok:
+            self._damage.bad = True
+        if size < 0:
+            return text
+        return text + self._ip.ppp(d, o + pppoe.HEADER_LEN, size, 1)
 
     def _llc(self, d: bytes, o: int, length: int) -> str | None:
         """The line of an LLC frame's payload whose printer `llc` knows; None for others.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rawtools.tools.sniff import dns, icmptext, tcpopts
-from rawtools.tools.sniff.printers import ports, vxlan
+from rawtools.tools.sniff.printers import l2tp, ports, ppp, vxlan
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum, pseudo_header_raw
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP
@@ -44,6 +44,8 @@ DNS_PORTS = frozenset({DNS_PORT, MDNS_PORT})
 # An IPv6 jumbogram's UDP length is 0 and its payload above this (RFC 2675).
 _MAX_UDP = 65535
 
+# The only text of an L2TP data message's frame after which tcpdump leaves its brace open.
+_OPEN_BRACE = (ppp.TRUNCATED, " [|ip]")
 # Tunnels within tunnels decoded before the rest is left undecoded.
 _MAX_TUNNELS = 3
 
@@ -70,6 +72,8 @@ class TransportText:
         # The text of an Ethernet frame carried in a tunnel (VXLAN): the decoder's
         # link layer, set once it exists (it is built on top of this one).
         self.ether: Callable[[bytes, int], str] | None = None
+        # The PPP frame of an L2TP data message (IpText.ppp, bound to its frame), likewise.
+        self.ppp: Callable[[bytes, int, int], str] | None = None
         self._tunnels = 0
 
     # -- UDP --------------------------------------------------------------
@@ -95,9 +99,12 @@ class TransportText:
             self._damage.bad = True
             return f"{head}truncated-udp {ulen}"
         is_dns = sport in DNS_PORTS or dport in DNS_PORTS
+        app = None if is_dns else ports.printer(ports.UDP, sport, dport)
         if ulen > plen:
+            # tcpdump hands the printers what the IP header leaves of the datagram;
+            # only a datagram no printer takes is called bad.
             self._damage.bad = True
-            if not is_dns:
+            if not is_dns and app is None:
                 return f"{head}UDP, bad length {ulen} > {plen}"
             ulen = plen
         note = ""
@@ -118,6 +125,15 @@ class TransportText:
         text, ok = app(d[o:end], size)
         if not ok:
             self._damage.bad = True
+        elif app is l2tp.l2tp and text.endswith(" {"):
+            # A data message: tcpdump prints its PPP frame (an IP packet, say) in the braces.
+            at = l2tp.data_at(d[o:end], size)
+            inner = self.ppp(d, o + at, size - at) if at is not None and self.ppp else ""
+            # Where the capture ends inside the PPP header or before an IPv4 header's first
+            # byte, tcpdump stops at its mark, the brace left open; a frame too short by its
+            # own length, or cut further on (an IPv6 header too), is marked and closed.
+            cut = inner in _OPEN_BRACE and len(d) < end and at is not None and size - at >= 2
+            text += inner if cut else inner + "}"
         elif app in ports.TUNNELS and self.ether is not None and self._tunnels < _MAX_TUNNELS:
             # Nested tunnels are decoded a few deep, never as deep as the packet goes.
             self._tunnels += 1

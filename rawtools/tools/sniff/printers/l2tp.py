@@ -187,13 +187,32 @@ def l2tp(p: bytes, length: int) -> tuple[str, bool]:
     if length < at:
         return "".join(out) + f" Length {length} smaller than header length", True
     if not flags & _T:
-        return "".join(out) + " {" + "}", True  # the PPP frame inside: not printed here
+        return "".join(out) + " {", True  # the decoder adds the PPP frame (data_at) and "}"
     if not flags & _L:
         return "".join(out) + " No length", True
     if length == at:
         return "".join(out) + " ZLB", True
     ok = _avps(p, at, length, out)
     return "".join(out), ok
+
+
+def data_at(p: bytes, length: int) -> int | None:
+    """Where a whole data message's PPP frame starts, for the decoder to print inside the
+    braces l2tp() opened; None for a control message or one l2tp() ended early."""
+    if len(p) < 2:
+        return None
+    flags = _H.unpack_from(p)[0]
+    if flags & _T or flags & _VERSION_MASK != _L2TP:
+        return None
+    at = 2 + 2 * bool(flags & _L) + 4 + 4 * bool(flags & _S)
+    if flags & _O:
+        if len(p) < at + 2:
+            return None
+        at += 2 + _H.unpack_from(p, at)[0]
+    declared = _H.unpack_from(p, 2)[0] if flags & _L and len(p) >= 4 else length
+    if len(p) < at or min(length, declared) < at:
+        return None
+    return at
 
 
 def _field(p: bytes, at: int) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from rawtools.tools.sniff.printers import (
     bootp,
     dhcp6,
     hsrp,
+    isakmp,
     krb,
     l2tp,
     ldp,
@@ -26,6 +27,7 @@ from rawtools.tools.sniff.printers import (
     ntp,
     openflow,
     otv,
+    pptp,
     ptp,
     radius,
     rip,
@@ -53,33 +55,37 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
     return table
 
 
-# print-udp.c's chain, from BOOTP on (DNS comes first and is the transports' own).
+# print-udp.c's chain after DNS (which is the transports' own), in the order tcpdump
+# 4.99 follows, measured port against port with the same datagram on both sides
+# (tests/test_sniff_ports.py): timed and TFTP before BOOTP, ISAKMP and SNMP before
+# NTP and Kerberos, BCM-LI (by its source port) before BFD, syslog, the tunnels and
+# PTP near the end. NetBIOS (137, 138) is not in Debian's build: it never wins.
 UDP: dict[int, Entry] = _table([
-    ((67, 68), bootp.bootp), ((69,), tftp.tftp), ((88,), krb.krb), ((123,), ntp.ntp),
-    ((161, 162), snmp.snmp), ((496,), None), ((500,), None),
-    ((520,), rip.rip), ((521,), None), ((525,), None),
-    ((546, 547), dhcp6.dhcp6), ((646,), ldp.ldp), ((654,), None), ((698,), None), ((701,), None),
-    ((750,), None), ((921,), None), ((4500,), None), ((7500, 8500), None), ((1701,), l2tp.l2tp),
-    ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((5359,), None),
-    ((6696, 6697), babel.babel), ((8231,), None),
-    ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
-    ((_DST, 1985), hsrp.hsrp), ((3503,), lspping.lspping),
+    ((525,), None), ((69,), tftp.tftp), ((67, 68), bootp.bootp), ((520,), rip.rip), ((654,), None),
+    ((500,), isakmp.isakmp), ((4500,), isakmp.rfc3948), ((7500, 8500), isakmp.isakmp),
+    ((161, 162), snmp.snmp), ((123,), ntp.ntp), ((88, 750), krb.krb), ((1701,), l2tp.l2tp),
+    ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((521,), None),
+    ((546, 547), dhcp6.dhcp6), ((5359,), None), ((6696, 6697), babel.babel), ((8231,), None),
+    ((496,), None), ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
+    ((_DST, 1985), hsrp.hsrp), ((921,), None), ((646,), ldp.ldp), ((698,), None),
+    ((3503,), lspping.lspping), ((_SRC, bcm_li.PORT), bcm_li.bcm_li),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
-    ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
-    # Measured against tcpdump 4.99, port against port: syslog, the tunnels, PTP and
-    # NetBIOS come last, in this order.
-    ((_SRC, bcm_li.PORT), bcm_li.bcm_li), ((514,), syslog.syslog), ((8472,), otv.otv),
-    ((4789,), vxlan.vxlan), ((319, 320), ptp.ptp), ((137,), None), ((138,), None),
+    ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
+    ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan), ((319, 320), ptp.ptp),
+    ((137,), None), ((138,), None),
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
-    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), None),
+    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
     ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
-TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in TUNNELS)
+# Printers after which the decoder prints a packet carried inside: the tunnels' frames
+# and L2TP's PPP; their ports' datagrams can hold TCP, whose state is the decoder's.
+INNER = TUNNELS | {l2tp.l2tp}
+TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in INNER)
 
 
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:

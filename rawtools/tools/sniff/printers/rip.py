@@ -11,6 +11,8 @@ def rip(p: bytes, length: int) -> tuple[str, bool]:
     """`RIPv2, Response, length: 64`; the route entries are -v's."""
     if length < _HEADER or len(p) < _HEADER:
         return " [|rip]", False
+    if p[1] == 0:
+        return "RIPv0", True  # RFC 1058: datagrams of version 0 are to be ignored
     cmd = p[0]
     name = _COMMANDS.get(cmd) or f"unknown command ({cmd})"
     return f"RIPv{p[1]}, {name}, length: {length}", True
