@@ -59,11 +59,14 @@ def _fixed_octets(n: int) -> Callable[[bytes], str]:
     return lambda v: v[:n].hex() if len(v) >= n else _SHORT
 
 
-def _msgtype(v: bytes) -> str:
-    if len(v) < 2:
-        return _SHORT
-    code = _H.unpack_from(v)[0]
-    return MESSAGES.get(code) or f"MSGTYPE-#{code}"
+def _coded(names: dict[int, str], unknown: str) -> Callable[[bytes], str]:
+    """A 16-bit code by its name, or `unknown` and its number."""
+    def show(v: bytes) -> str:
+        if len(v) < 2:
+            return _SHORT
+        code = _H.unpack_from(v)[0]
+        return names.get(code) or f"{unknown}{code}"
+    return show
 
 
 def _result(v: bytes) -> str:
@@ -86,13 +89,6 @@ def _q931(v: bytes) -> str:
     if len(v) < 3:
         return _SHORT
     return f"{_H.unpack_from(v)[0]}, {v[2]:02x}" + (" " + _text(v[3:]) if len(v) > 3 else "")
-
-
-def _auth_type(v: bytes) -> str:
-    if len(v) < 2:
-        return _SHORT
-    code = _H.unpack_from(v)[0]
-    return _AUTH_TYPES.get(code) or f"AuthType-#{code}"
 
 
 def _auth_id(v: bytes) -> str:
@@ -125,7 +121,8 @@ def _discon(v: bytes) -> str:
 
 # The IETF attributes by number: (name, how its value shows; None: nothing).
 _AVPS: dict[int, tuple[str, Callable[[bytes], str] | None]] = {
-    0: ("MSGTYPE", _msgtype), 1: ("RESULT_CODE", _result), 2: ("PROTO_VER", _proto_ver),
+    0: ("MSGTYPE", _coded(MESSAGES, "MSGTYPE-#")), 1: ("RESULT_CODE", _result),
+    2: ("PROTO_VER", _proto_ver),
     3: ("FRAMING_CAP", _flags("AS")), 4: ("BEARER_CAP", _flags("AD")),
     5: ("TIE_BREAKER", _fixed_octets(8)), 6: ("FIRM_VER", _u16), 7: ("HOST_NAME", _text),
     8: ("VENDOR_NAME", _text), 9: ("ASSND_TUN_ID", _u16), 10: ("RECV_WIN_SIZE", _u16),
@@ -137,7 +134,7 @@ _AVPS: dict[int, tuple[str, Callable[[bytes], str] | None]] = {
     22: ("CALLING_NUMBER", _text), 23: ("SUB_ADDRESS", _text), 24: ("TX_CONN_SPEED", _u32),
     25: ("PHY_CHANNEL_ID", _u32), 26: ("INI_RECV_LCP", bytes.hex),
     27: ("LAST_SENT_LCP", bytes.hex), 28: ("LAST_RECV_LCP", bytes.hex),
-    29: ("PROXY_AUTH_TYPE", _auth_type), 30: ("PROXY_AUTH_NAME", _text),
+    29: ("PROXY_AUTH_TYPE", _coded(_AUTH_TYPES, "AuthType-#")), 30: ("PROXY_AUTH_NAME", _text),
     31: ("PROXY_AUTH_CHAL", bytes.hex), 32: ("PROXY_AUTH_ID", _auth_id),
     33: ("PROXY_AUTH_RESP", bytes.hex),
     34: ("CALL_ERRORS", _words(("CRCErr", "FrameErr", "HardOver", "BufOver", "Timeout",

@@ -36,6 +36,8 @@ _UNSIGNED32 = (1, 2, 3)  # Counter, Gauge, TimeTicks
 # What an element is once read, as tcpdump sorts them.
 (_ANY, _NULL_T, _OCTET, _OID, _INT, _UNS, _STR, _SEQ, _INETADDR, _PDU, _UNS64,
  _EXCEPTION) = range(12)
+# The universal primitive types read as such (the integer is worked out apart).
+_UNIVERSAL_KINDS = {_STRING: _STR, _OBJECTID: _OID, _NULL: _NULL_T}
 _GET, _NEXT, _RESPONSE, _SET, _TRAP, _BULK, _INFORM, _V2TRAP, _REPORT = range(9)
 _NO_VALUES = (_GET, _NEXT, _BULK)
 _NO_ERRORS = (_GET, _NEXT, _SET, _INFORM, _V2TRAP, _REPORT)
@@ -140,22 +142,17 @@ class _Reader:
     def _primitive(self, e: _Elem, name: str) -> None:
         raw = self.p[e.start:e.end]
         if e.tag_class == _UNIVERSAL:
-            if e.id == _STRING:
-                e.kind = _STR
-            elif e.id == _INTEGER:
+            if e.id == _INTEGER:
                 if not raw:
                     self.stop("[asnlen=0]")
                 value = _U32 if raw[0] & 0x80 else 0
                 for b in raw:
                     value = (value << 8 | b) & _U32
                 e.kind, e.value = _INT, value - (1 << 32) if value & 0x80000000 else value
-            elif e.id == _OBJECTID:
-                e.kind = _OID
-            elif e.id == _NULL:
-                e.kind = _NULL_T
             else:
-                e.kind = _OCTET
-                self.out.append(f"[P/U/{name}]")
+                e.kind = _UNIVERSAL_KINDS.get(e.id, _OCTET)
+                if e.kind == _OCTET:
+                    self.out.append(f"[P/U/{name}]")
         elif e.tag_class == _APPLICATION:
             if e.id == _IPADDR:
                 e.kind = _INETADDR
