@@ -376,3 +376,17 @@ def test_l2tp_data_messages_print_their_ppp_frame_in_braces():
                 l2tp_data(lcp), l2tp_data(b"\xff\x03\x00\x21" + echo, flags=0x4802),
                 l2tp_data(b"\xff\x03\x00\x57" + ip6(59, b"", A6, B6)), l2tp_data(b"\xff")]
     check_cut([udp4(1701, 1701, m) for m in messages], _UDP4_HEADERS, upto=16)
+
+
+def test_udp_shorter_than_its_header_by_the_ip_length():
+    # BIG TCP and GSO leave IPv6 payload lengths of 0 in what the sender captures;
+    # an IPv4 total length can say the same of a datagram the frame still holds.
+    frames = []
+    for size in (0, 3, 4, 7):
+        seg = udp(40000, 6081, bytes(16), A6, B6)
+        v6 = ip6(17, seg, A6, B6)
+        frames.append(eth(v6[:4] + struct.pack("!H", size) + v6[6:], 0x86DD))
+        v4 = ip4(17, udp(40000, 53, bytes(16)))
+        frames.append(eth(v4[:2] + struct.pack("!H", 20 + size) + v4[4:10] + b"\x00\x00"
+                          + v4[12:]))
+    check(frames)

@@ -87,6 +87,17 @@ class TransportText:
         """
         if f is not None:
             f["transport"] = "udp"
+        if plen < 8 and src:
+            self._damage.bad = True
+            if plen < 4:
+                # Not even the ports by the IP length (BIG TCP's and GSO's IPv6 packets,
+                # captured by their sender, say 0): tcpdump names the hosts and marks the
+                # datagram cut.
+                return f"{src} > {dst}:  [|udp]"
+            if len(d) >= o + 4:
+                # Shorter than its own header by the IP length: tcpdump says by how much.
+                sport, dport = _PORTS.unpack_from(d, o)
+                return f"{src}.{sport} > {dst}.{dport}: truncated-udp {plen}"
         if len(d) < o + 8:
             return self._cut(d, o, src, dst, "[|udp]")
         sport, dport, ulen, csum = UDP_HEADER.unpack_from(d, o)
