@@ -17,9 +17,10 @@ reused from the cache directory):
   interpreter's environment on first use (`pip install scapy`).
 
 Each figure is the best of `--runs` runs (the machine is shared, so the
-minimum is the least disturbed measurement). The goals checked at the end
-are the issue's: full decode at least as fast as tcpdump, at least 20 times
-scapy, and the selective filter within 1.25 times tcpdump's time.
+minimum is the least disturbed measurement). The goals printed at the end
+are the issues': full decode at 1.5 times tcpdump's packets/s (issue 12; the
+first goal was parity), at least 20 times scapy, and the selective filter
+within 1.25 times tcpdump's time.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def main() -> int:
 
     full = rate("rawtools sniff -n") / rate("tcpdump -n")
     sel = rows["rawtools sniff -n udp port 53"][0] / rows["tcpdump -n udp port 53"][0]
-    print(f"\nfull decode: rawtools/tcpdump packets/s = {full:.2f}  (goal >= 1.00)")
+    print(f"\nfull decode: rawtools/tcpdump packets/s = {full:.2f}  (goal >= 1.50, issue 12)")
     print(f"udp port 53: rawtools/tcpdump time      = {sel:.2f}  (goal <= 1.25)")
     if f"scapy (first {PREFIX})" in rows:
         vs_scapy = rate("rawtools sniff -n") / rate(f"scapy (first {PREFIX})")
