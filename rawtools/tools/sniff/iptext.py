@@ -190,7 +190,8 @@ class IpText:
             return head + self._transport.tcp(d, o, end, plen, src, dst, s, t, f)
         if proto == PROTO_UDP:
             # tcpdump reads no further than the IP header's total length.
-            return head + self._transport.udp(d[:end], o, plen, src, dst, s, t, f, more)
+            return head + self._transport.udp(d if end >= len(d) else d[:end], o, plen, src, dst,
+                                              s, t, f, more)
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
@@ -328,7 +329,8 @@ class IpText:
             if nxt == PROTO_TCP:
                 return head + self._transport.tcp(d, o, end, plen, src, dst, s, t, f)
             # tcpdump reads no further than the payload length says (BIG TCP's 0 included).
-            return head + self._transport.udp(d[:end], o, plen, src, dst, s, t, f, more)
+            return head + self._transport.udp(d if end >= len(d) else d[:end], o, plen, src, dst,
+                                              s, t, f, more)
         if nxt == PROTO_ICMP6:
             text = self._transport.icmp6(d, o, end, plen, s, t, f, depth, more)
             return f"{head}{src} > {dst}: {pre}{text}"
