@@ -913,3 +913,65 @@ def test_an_ipv4_header_of_another_version_is_named_by_it():
     check([eth(b"\x55" + v4[1:])], snaplen=14 + 1)
     check([eth(v4)], snaplen=14)
 
+
+
+# -- 802.11 reasons, Arista's timestamp header, UDP cut by the IP length -----------------
+
+def test_radiotap_then_802_11_disassociation_and_deauthentication_reasons():
+    radio = bytes.fromhex("000018008e58000000026c09a0005800002a000065f43096")
+
+    def management(subtype: int, body: bytes) -> bytes:
+        return (radio + bytes([subtype << 4, 0, 0, 0]) + bytes.fromhex("020000000002")
+                + bytes.fromhex("020000000001") + bytes.fromhex("020000000003") + b"\0\0" + body)
+
+    frames = [management(subtype, struct.pack("<H", code)) for subtype in (10, 12)
+              for code in (*range(70), 300, 0xFFFF)]
+    frames += [management(12, b"\x01"), management(10, b""), management(12, b"\x03\x00more")]
+    decoder = Decoder(127, ts_style="none")
+    assert [decoder.line(0, f, len(f)) for f in frames] == tcpdump_first_lines(frames, 127)
+    assert decoder.malformed == 2
+    cut = frames[3]
+    assert decoder.line(0, cut[:-1], len(cut)) == tcpdump_first_lines([cut], 127,
+                                                                      snaplen=len(cut) - 1)[0]
+
+
+def arista_frame(subtype: int, scale: int, format_hw: int, stamp: bytes, inner: bytes) -> bytes:
+    return eth(struct.pack("!HBB", subtype, scale, format_hw) + stamp + inner, 0xD28B)
+
+
+def test_arista_timestamp_header_then_the_frame_it_tags():
+    v4 = b"\x08\x00" + ip4(17, udp(40000, 123, NTP_CLIENT))
+    t64, t48 = struct.pack("!II", 1700000000, 123456789), struct.pack("!HI", 60821, 2404038772)
+    arp = (struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + MAC_A + bytes([198, 18, 0, 1])
+           + bytes(6) + bytes([198, 18, 0, 2]))
+    mpls_label = struct.pack("!I", 1024 << 12 | 1 << 8 | 64)
+    frames = [arista_frame(1, 0, 0x10, t64, v4), arista_frame(1, 1, 0x11, t64, v4),
+              arista_frame(1, 0, 0x20, t48, v4), arista_frame(1, 1, 0x21, t48, v4),
+              arista_frame(1, 2, 0x13, t64, v4),
+              arista_frame(1, 0, 0x10, t64, b"\x81\x00\x00\x05" + v4),  # a tag after it
+              arista_frame(1, 0, 0x10, t64, b"\x86\xdd" + ip6(17, udp(1, 2, b"x"))),
+              arista_frame(1, 0, 0x10, t64, b"\x88\x47" + mpls_label + v4[2:]),
+              arista_frame(1, 0, 0x10, t64, b"\x08\x06" + arp),
+              arista_frame(1, 0, 0x10, t64, b"\x12\x34abcd"),           # an EtherType unknown
+              arista_frame(2, 0, 0x10, t64, v4), arista_frame(1, 0, 0x30, t64, v4)]
+    check(frames)
+    for snaplen in (14, 14 + 1, 14 + 5, 14 + 12):
+        check(frames[:1], snaplen)
+
+
+def test_udp_cut_by_the_ip_length_as_tcpdump_reads_it():
+    def with_total_length(total: int, payload: bytes) -> bytes:
+        packet = bytearray(ip4(17, payload))
+        packet[2:4] = struct.pack("!H", total)
+        return bytes(packet)
+
+    def with_payload_length(size: int, payload: bytes) -> bytes:
+        packet = bytearray(ip6(17, payload))
+        packet[4:6] = struct.pack("!H", size)  # 0 as BIG TCP's jumbo packets have it
+        return bytes(packet)
+
+    datagram = udp(40000, 4000, b"x" * 20)
+    check([eth(with_total_length(n, datagram)) for n in (20, 22, 24, 26, 28, 30, 40)]
+          + [eth(with_payload_length(n, datagram), 0x86DD) for n in (0, 2, 4, 6)])
+    for snaplen in (14 + 20 + 2, 14 + 20 + 5):
+        check([udp4(40000, 4000, b"x" * 20)], snaplen)

@@ -41,7 +41,8 @@ CASES = [
     ("pptp.pcap", "GREv1"), ("dccp_partial_csum_v6_simple.pcap", "DCCP"),
     ("ikev2-id-normal.pcap", "isakmp"), ("isakmp-pointer-loop.pcap", "isakmp"),
     ("isakmp-ikev1_n_print-oobr.pcap", "isakmp"), ("isakmp-various-oobr.pcap", "isakmp"),
-    ("isakmp-rfc3948-oobr.pcap", "[|isakmp_rfc3948]"),
+    ("isakmp-rfc3948-oobr.pcap", "[|isakmp_rfc3948]"), ("arista_ether.pcap", "ethertype"),
+    ("bigtcp-ipv6-geneve-ipv4.pcap", "[|udp]"),
 ]
 
 

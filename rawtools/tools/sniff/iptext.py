@@ -206,7 +206,9 @@ class IpText:
         if proto == PROTO_TCP:
             return head + self._transport.tcp(d, o, end, plen, src, dst, s, t, f)
         if proto == PROTO_UDP:
-            return head + self._transport.udp(d, o, plen, src, dst, s, t, f, more)
+            # tcpdump reads no further than the IP header's total length.
+            return head + self._transport.udp(d if end >= len(d) else d[:end], o, plen, src, dst,
+                                              s, t, f, more)
         if proto == PROTO_ICMP:
             text = self._transport.icmp4(d, o, end, plen, f, depth, more)
             return f"{head}{src} > {dst}: {text}"
@@ -353,7 +355,9 @@ class IpText:
                 head, src, dst = f"{head}{src} > {dst}: {pre}", "", ""
             if nxt == PROTO_TCP:
                 return head + self._transport.tcp(d, o, end, plen, src, dst, s, t, f)
-            return head + self._transport.udp(d, o, plen, src, dst, s, t, f, more)
+            # tcpdump reads no further than the payload length says (BIG TCP's 0 included).
+            return head + self._transport.udp(d if end >= len(d) else d[:end], o, plen, src, dst,
+                                              s, t, f, more)
         if nxt == PROTO_ICMP6:
             text = self._transport.icmp6(d, o, end, plen, s, t, f, depth, more)
             return f"{head}{src} > {dst}: {pre}{text}"

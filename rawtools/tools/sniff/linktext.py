@@ -15,6 +15,7 @@ from collections.abc import Callable
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
 from rawtools.tools.sniff.printers import (
+    arista,
     eapol,
     ipx,
     llc,
@@ -48,6 +49,7 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_ERSPAN: "ERSPAN", link.ETHERTYPE_NSH: "NSH", link.ETHERTYPE_TRILL: "TRILL",
     link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
+    arista.ETHERTYPE: "Arista Vendor Specific Protocol",
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
 ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
@@ -74,6 +76,7 @@ _CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
               link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr"}
 _MPLS_TYPES = (link.ETHERTYPE_MPLS, link.ETHERTYPE_MPLS_MULTI)
 _PPPOE_TYPES = (link.ETHERTYPE_PPPOED, link.ETHERTYPE_PPPOES)
+_VLAN_TYPES = (link.ETHERTYPE_8021Q, link.ETHERTYPE_8021AD, link.ETHERTYPE_QINQ_OLD)
 _COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2)
 
 
@@ -206,6 +209,8 @@ class LinkText:
             return self._mpls(data, off, length)
         if etype in _PPPOE_TYPES:
             return self._pppoe(data, off, length)
+        if etype == arista.ETHERTYPE and not headed:
+            return self._arista(data, off, length, info)
         if etype == link.ETH_P_802_2 and not headed:
             return self._llc(data, off, info.length if info.length >= 0 else length)
         if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
@@ -229,6 +234,40 @@ class LinkText:
         if version == 6:
             return f"{text} {self._ip.ip6(d, o, length - at, None, 1)}"
         return text
+
+    def _arista(self, d: bytes, o: int, length: int, info: link.LinkInfo) -> str:
+        """Arista's timestamp header, then the frame's own EtherType and payload.
+
+        tcpdump names the EtherType and the frame's length before it, -e or
+        not; after a header of a subtype or format it does not read, it
+        prints the frame's line for an EtherType it does not know.
+        """
+        if len(d) < o + 2:
+            self._damage.bad = True
+            return arista.TRUNCATED.lstrip()  # tcpdump's mark alone: nothing else was read
+        text, at, ok = arista.header(d[o:])
+        orig_len = o + length
+        head = f"ethertype {ethertype(arista.ETHERTYPE)}, length {orig_len}: {text}"
+        if ok is None:
+            return f"{head}{_other(arista.ETHERTYPE, info, orig_len)}: {dump(d[o:], 'X')}"
+        if not ok:
+            self._damage.bad = True
+            return head
+        o, length = o + at + 2, length - at - 2
+        etype = d[o - 2] << 8 | d[o - 1]
+        # VLAN tags after it print only with -e (which never comes here).
+        while etype in _VLAN_TYPES and len(d) >= o + 4:
+            etype = d[o + 2] << 8 | d[o + 3]
+            o, length = o + 4, length - 4
+        if etype == link.ETHERTYPE_IP:
+            return head + self._ip.ip4(d, o, length, None, 1)
+        if etype == link.ETHERTYPE_IPV6:
+            return head + self._ip.ip6(d, o, length, None, 1)
+        if etype in _MPLS_TYPES:
+            return head + self._mpls(d, o, length)
+        if etype in _ARP_TYPES:
+            return head + self._arp(d, o, length, None)
+        return f"{head}{_other(etype, info, orig_len)}: {dump(d[o:], 'X')}"
 
     def _pppoe(self, d: bytes, o: int, length: int) -> str:
         """PPPoE's header or discovery tags; in a session, the PPP frame after it."""

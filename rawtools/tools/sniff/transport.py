@@ -116,7 +116,7 @@ class TransportText:
             # only a datagram no printer takes is called bad.
             self._damage.bad = True
             if not is_dns and app is None:
-                return f"{head}UDP, bad length {ulen} > {plen}"
+                return f"{head}UDP, bad length {ulen - 8} > {plen - 8}"
             ulen = plen
         note = ""
         if self._verbose and not fragmented and len(d) >= o + ulen:
@@ -189,12 +189,16 @@ class TransportText:
         return f"[bad {name} cksum 0x{got:04x} -> 0x{good:04x}!] "
 
     def _cut(self, d: bytes, o: int, src: str, dst: str, mark: str) -> str:
-        """A UDP or TCP header cut short: the ports if they are there, and the mark."""
+        """A UDP or TCP header cut short: the ports if they are there, and the mark.
+
+        tcpdump's UDP mark comes after ":  " (its own leading space), TCP's after ": ".
+        """
         self._damage.bad = True
+        gap = ":  " if mark == "[|udp]" else ": "
         if len(d) >= o + 4:
             sport, dport = _PORTS.unpack_from(d, o)
-            return f"{src}.{sport} > {dst}.{dport}: {mark}"
-        return f"{src} > {dst}: {mark}"
+            return f"{src}.{sport} > {dst}.{dport}{gap}{mark}"
+        return f"{src} > {dst}{gap}{mark}"
 
     # -- TCP --------------------------------------------------------------
 
