@@ -1,0 +1,158 @@
+"""The trace engine at the edges its mutants showed untested: -z, and a destination
+placed exactly at the first or the last TTL.
+
+Oracles: traceroute(8)'s -z ("minimal time interval between probes": the next
+probe leaves once that interval is over, not before, and probes go out one at a
+time), the expected send instants worked out as multiples of the pause; the
+design's rule that nothing is sent past a destination whose distance is known
+(its quoted TTL, or the TTL of its reply counted down from 64); and the
+simulator's own record of which probes were answered (`SimNet.fate`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_trace_engine import addrs, chain
+from tracesim import MS
+
+from rawtools.io.loop import run
+from rawtools.tools.trace.config import Timing
+from rawtools.tools.trace.engine import TraceEngine
+
+PAUSE = 30 * MS
+
+
+# -- -z: the pause between two probes ---------------------------------------------
+
+def test_with_a_pause_probes_leave_one_at_a_time_once_it_is_over() -> None:
+    _net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, timing=Timing(pause=PAUSE))
+    first = engine.poll(0)
+    assert [s.ttl for s in first] == [1, 30]  # one probe, and the scout that leaves with it
+    for s in first:
+        engine.sent(s, 0)
+    # Nothing else is due before the pause is over: the loop is woken exactly then.
+    assert engine.next_deadline() == PAUSE
+    assert engine.poll(PAUSE - 1) == []
+    second = engine.poll(PAUSE)  # exactly the interval: allowed ("minimal")
+    assert [s.ttl for s in second] == [1]
+    engine.sent(second[0], PAUSE)
+    assert engine.next_deadline() == 2 * PAUSE
+    assert engine.poll(2 * PAUSE - 1) == []
+    assert [s.ttl for s in engine.poll(2 * PAUSE)] == [1]
+
+
+def test_a_paused_trace_sends_every_probe_exactly_a_pause_apart() -> None:
+    net, spec = chain(4, "udp", n=3)  # answers take 0.1 ms a hop: only -z holds probes back
+    times: list[tuple[int, int]] = []
+    real = net.send
+
+    def send(s):
+        times.append((net.clock, s.ttl))
+        return real(s)
+
+    net.send = send
+    engine = TraceEngine(spec, timing=Timing(pause=PAUSE))
+    t0 = net.clock
+    run(engine, net)
+    assert engine.end == "reached"
+    assert addrs(engine) == [[r] * 3 for r in net.routers] + [[net.dst] * 3]
+    scout = [(t, ttl) for t, ttl in times if ttl == 30]
+    assert scout == [(t0, 30)]
+    probes = [(t, ttl) for t, ttl in times if ttl != 30]
+    # Four lines of three queries, in TTL order, the k-th probe k pauses after the first.
+    assert probes == [(t0 + k * PAUSE, 1 + k // 3) for k in range(12)]
+
+
+def test_without_a_pause_the_window_leaves_at_once() -> None:
+    _net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, timing=Timing(pause=0))
+    sends = engine.poll(0)
+    assert len(sends) == 16  # traceroute's -N 16, the scout among them
+
+
+# -- a known distance at the first or the last TTL --------------------------------
+
+def test_a_distance_known_at_the_first_ttl_bounds_the_probes() -> None:
+    """-f 3 with the destination known to be at hop 3 (a later round of -c):
+    every probe goes to hop 3, one line is printed."""
+    net, spec = chain(4, "udp", n=2)  # the destination at hop 3
+    engine = TraceEngine(spec, first_ttl=3, scout=False, retry=False, dst_ttl=3)
+    run(engine, net)
+    assert [s.ttl for s in net.sent] == [3, 3, 3]
+    assert addrs(engine) == [[net.dst] * 3] and engine.end == "reached"
+
+
+def test_a_distance_known_at_the_last_ttl_prints_every_line_up_to_it() -> None:
+    """A later round (-c) with the destination known at hop 8 = -m 8: hops 4 to 8
+    lose this round's probes; the lines up to the known destination are all
+    printed (as mtr keeps every hop of the path), silence does not cut it short."""
+    net, spec = chain(4, "udp", n=7)
+    net.drop = set(range(9, 24))  # the probes of hops 4 to 8 (3 a hop, in TTL order)
+    engine = TraceEngine(spec, max_ttl=8, gap=2, scout=False, retry=False, dst_ttl=8)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == list(range(1, 9))
+    assert addrs(engine) == [[r] * 3 for r in net.routers[:3]] + [[None] * 3] * 5
+    assert engine.end == "unreachable"
+
+
+def test_answers_from_past_a_destination_at_the_first_ttl_place_it_there() -> None:
+    """-f 3, the destination at hop 3, its own probes lost: the answers of the probes
+    sent past it quote the TTL that arrived, which puts it at hop 3; they are not
+    samples of any line, and nothing more is sent past it."""
+    net, spec = chain(4, "udp", n=2)
+    net.drop = {0, 1, 2}  # the three probes of hop 3
+    engine = TraceEngine(spec, first_ttl=3, scout=False)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [3] and engine.end == "reached"
+    first_window = [s.ttl for s in net.sent[:15]]
+    assert first_window == [t for t in range(3, 8) for _ in range(3)]
+    assert all(s.ttl == 3 for s in net.sent[15:])  # the retries of its own line only
+    answered_past = sum(1 for s, f in zip(net.sent, net.fate, strict=True)
+                        if s.ttl > 3 and f == "answered")
+    assert answered_past == 12
+    assert engine.counters.beyond == answered_past
+    assert [p.addr for p in engine.all_hops()[0].probes][-1] == net.dst
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_the_scouts_answer_at_the_first_ttl_places_the_destination(method) -> None:
+    """-f 3, the destination at hop 3, the whole first window lost: only the scout
+    (TTL 30) is answered. A port unreachable quotes the TTL that arrived (28: hop
+    3); an echo reply comes back with 64 - 3 + 1 = 62 (hop 3 by the usual initial
+    TTL 64). Either way nothing more is sent past hop 3."""
+    net, spec = chain(4, method, n=2)
+    net.drop = set(range(15))  # the first window: hops 3 to 7, three probes each
+    engine = TraceEngine(spec, first_ttl=3)
+    run(engine, net)
+    assert [s.ttl for s in net.sent[:16]] == [t for t in range(3, 8) for _ in range(3)] + [30]
+    assert net.fate[15] == "answered"
+    assert [s.ttl for s in net.sent[16:]] and all(s.ttl == 3 for s in net.sent[16:])
+    assert [h.ttl for h in engine.all_hops()] == [3] and engine.end == "reached"
+
+
+def test_a_destination_that_answered_only_the_scout_at_the_first_ttl_ends_there() -> None:
+    """As above, and every later probe lost too: the port unreachable to the scout
+    quoted TTL 28, so the destination is at hop 30 - 28 + 1 = 3, exactly. Its line
+    is retried (it was heard, so it is waited for a refill) and is the last; nothing
+    is sent past it; the trace reached it."""
+    net, spec = chain(4, "udp", n=2)
+    net.drop = set(range(15)) | set(range(16, 1000))
+    engine = TraceEngine(spec, first_ttl=3)
+    run(engine, net)
+    assert net.fate[15] == "answered" and net.fate.count("answered") == 1
+    assert [s.ttl for s in net.sent[16:]] and all(s.ttl == 3 for s in net.sent[16:])
+    assert addrs(engine) == [[None] * 3] and engine.end == "reached"
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_the_scouts_answer_at_the_last_ttl_keeps_the_trace_past_silent_hops(method) -> None:
+    """-m 8 with the destination at hop 8 and hops 4 to 7 silent: the scout (TTL 8)
+    heard it there (the quoted TTL 1; an echo reply's 57 = 64 - 8 + 1), so the
+    silence is the routers' own, and `gap` 2 does not end the trace."""
+    net, spec = chain(4, method, n=7, silent={4, 5, 6, 7})
+    engine = TraceEngine(spec, max_ttl=8, gap=2)
+    run(engine, net)
+    assert engine.end == "reached"
+    assert addrs(engine) == [[r] * 3 for r in net.routers[:3]] + [[None] * 3] * 4 \
+        + [[net.dst] * 3]
