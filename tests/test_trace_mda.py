@@ -448,6 +448,116 @@ def test_the_config_takes_mda_from_both_front_ends_alike():
         trace_config("198.18.0.1", mda="yes")  # type: ignore[arg-type]
 
 
+
+# -- edges of the engine: -z, -f, -N, the pacing of a silent hop -----------------------
+# Oracles: traceroute(8)'s -z (a minimal interval between probes: one at a time, the next
+# once it is over) and -N (probes in flight at once); the published n_1 = 6; the
+# simulator's delays (a hop h answers h * rtt_ns after the probe); Timing's documented
+# pacing (`backoff` growing to `backoff_max`); instants worked out by hand.
+
+PAUSE = 30 * MS
+CHAIN = {"host": [R1], R1: [R2], R2: [DST]}
+
+
+def _engine(graph=CHAIN, **kw) -> tuple[MdaEngine, MultiNet]:
+    (dst,) = {n for v in graph.values() for n in v} - set(graph)
+    s = spec("udp", 4)
+    net = MultiNet(4, s.src, dst, graph, "udp")
+    target = ProbeSpec("udp", 4, s.src, dst, s.port, True, ident=s.ident, sport=s.sport,
+                       seq_base=s.seq_base, size=s.size)
+    return MdaEngine(FlowProbes(target), **kw), net
+
+
+def test_with_a_pause_mda_sends_one_probe_at_a_time_once_it_is_over():
+    engine, _ = _engine(timing=Timing(pause=PAUSE))
+    first = engine.poll(0)
+    assert [s.ttl for s in first] == [1]
+    engine.sent(first[0], 0)
+    assert engine.next_deadline() == PAUSE  # nothing else is due sooner
+    assert engine.poll(PAUSE - 1) == []
+    second = engine.poll(PAUSE)  # exactly the interval: allowed, it is a minimum
+    assert [s.ttl for s in second] == [1]
+    engine.sent(second[0], PAUSE)
+    assert engine.next_deadline() == 2 * PAUSE
+
+
+def test_a_paused_mda_run_sends_n1_probes_a_hop_exactly_a_pause_apart():
+    engine, net = _engine(timing=Timing(pause=PAUSE))
+    times: list[tuple[int, int | None]] = []
+    real = net.send
+
+    def send(s):
+        times.append((net.clock, s.ttl))
+        return real(s)
+
+    net.send = send
+    t0 = net.clock
+    run(engine, net)
+    assert [h.addrs for h in engine.hops] == [[R1], [R2], [DST]] and engine.reached
+    assert times == [(t0 + k * PAUSE, 1 + k // 6) for k in range(18)]
+    # Each probe alone on the path: every hop's time is its own, h * 0.1 ms.
+    assert [h.interfaces[0].rtt_ns for h in engine.hops] == [net.rtt_ns * h for h in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("inflight, first", [(16, 6), (4, 4), (1, 1), (0, 1)])
+def test_the_first_poll_fills_the_window_up_to_n1(inflight, first):
+    engine, _ = _engine(inflight=inflight)
+    sends = engine.poll(0)
+    assert len(sends) == first and {s.ttl for s in sends} == {1}
+
+
+def test_the_first_ttl_starts_the_trace_where_every_flow_is_one_path():
+    """-f 2 over a 2-wide diamond: hop 1 is never probed; hop 2 shows both middle
+    routers, with no links into it (the hop before was not traced)."""
+    graph = diamond(2)
+    engine, net = _engine(graph, first_ttl=2)
+    run(engine, net)
+    assert min(s.ttl or 0 for s in net.sent) == 2
+    assert [set(h.addrs) for h in engine.hops] == layers(graph)[1:]
+    assert [h.ttl for h in engine.hops] == [2, 3, 4]
+    assert engine.hops[0].links == ()
+    assert found_links(engine) == {e for e in edges(graph) if e[0] != R1}
+
+
+@pytest.mark.parametrize("gap_limit", [1, 2])
+def test_the_gap_counts_silent_hops_from_the_first_ttl(gap_limit):
+    r3, r4 = "198.18.3.2", "198.18.4.2"
+    graph = {"host": [R1], R1: [R2], R2: [r3], r3: [r4], r4: [DST]}
+    engine, net = _engine(graph, first_ttl=3, gap_limit=gap_limit, timing=Timing(wait=S))
+    net.silent = {r3, r4, DST}
+    run(engine, net)
+    assert [h.ttl for h in engine.hops] == list(range(3, 3 + gap_limit))
+    assert all(h.silent for h in engine.hops) and not engine.reached
+
+
+def test_a_silent_hop_is_retried_at_gaps_growing_from_backoff_to_backoff_max():
+    """One probe at a time (-N 1) to a hop that never answers: each try times out after
+    `beyond` (nothing is heard at that TTL), and the next leaves a backoff later, the
+    gap growing with every loss in a row from `backoff` up to `backoff_max`. A flow is
+    given up once `wait` has passed since its first try; the next flow follows."""
+    t = Timing(wait=3 * S, beyond=100 * MS, backoff=100 * MS, backoff_max=500 * MS)
+    engine, net = _engine(inflight=1, timing=t, max_ttl=1)
+    net.silent = {R1}
+    sent: list[tuple[int, int]] = []  # (when, the UDP destination port: the flow's field)
+    real = net.send
+
+    def send(s):
+        sent.append((net.clock, struct.unpack_from("!H", s.data, 2)[0]))
+        return real(s)
+
+    net.send = send
+    run(engine, net)
+    assert engine.done and engine.hops[0].silent and engine.hops[0].probes == len(sent)
+    assert engine.hops[0].flows == 6 == len({port for _, port in sent})  # n_1 flows
+    first = [when for when, port in sent if port == 33434]
+    gaps = [b - a - t.beyond for a, b in itertools.pairwise(first)]
+    assert gaps[0] == t.backoff
+    assert all(x <= y for x, y in itertools.pairwise(gaps))
+    assert max(gaps) == t.backoff_max and gaps.count(t.backoff_max) >= 2
+    nxt = sent[len(first)][0]  # the second flow's first try
+    assert first[-1] - first[0] < t.wait <= nxt - first[0]
+
+
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
 def test_the_95_percent_bound_holds_over_many_hashes():
