@@ -558,6 +558,51 @@ def test_a_silent_hop_is_retried_at_gaps_growing_from_backoff_to_backoff_max():
     assert first[-1] - first[0] < t.wait <= nxt - first[0]
 
 
+
+def _time_exceeded(engine: MdaEngine, send, src: str) -> bytes:
+    quoted = build_ip(engine.spec.src, engine.spec.dst, 17, 1, send.data)[:28]
+    return icmp_error(4, src, engine.spec.src, 11, 0, quoted)
+
+
+def test_each_ttls_window_halves_on_a_loss_and_grows_by_one_an_answer():
+    """-N 16 at hop 1, where two routers answer four of the six first flows after
+    20 ms and two flows are lost. A lost try is waited for 3 round trips of its hop
+    (traceroute's -w HERE factor, 3.0): 60 ms. Two losses halve the window twice
+    (TCP's AIMD), 16 -> 4: when the backoff is over, the two lost flows and two
+    fresh ones leave (n_2 = 11 flows are due now that two next hops showed), no
+    more. One answer then makes it 5: with three still out, two more leave."""
+    a, b = "198.18.11.2", "198.18.12.2"
+    engine, _ = _engine(inflight=16)
+    sends = engine.poll(0)
+    assert len(sends) == 6
+    for s in sends:
+        engine.sent(s, 0)
+    for i, s in enumerate(sends[2:]):
+        engine.received(Received(20 * MS, _time_exceeded(engine, s, a if i < 2 else b), "pcap"))
+    assert engine.next_deadline() == 60 * MS
+    assert engine.poll(60 * MS) == []  # lost; their hop pauses for a backoff
+    late = 60 * MS + Timing().backoff_max  # past any backoff
+    again = engine.poll(late)
+    assert len(again) == 4
+    # The lost flows first (their UDP destination port is the flow's), then fresh ones.
+    assert [s.data[2:4] for s in again[:2]] == [s.data[2:4] for s in sends[:2]]
+    for s in again:
+        engine.sent(s, late)
+    engine.received(Received(late + 20 * MS, _time_exceeded(engine, again[2], a), "pcap"))
+    assert len(engine.poll(late + 20 * MS)) == 2
+
+
+def test_a_window_never_closes_below_one():
+    """Six losses in a row halve -N 16 six times, to a quarter: the window stays 1."""
+    engine, _ = _engine(inflight=16)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+    t = Timing()
+    assert engine.poll(t.beyond) == []  # nothing heard at that TTL: `beyond` is the timeout
+    assert len(engine.poll(t.beyond + t.backoff_max)) == 1
+
+
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
 def test_the_95_percent_bound_holds_over_many_hashes():
