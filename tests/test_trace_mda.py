@@ -307,6 +307,8 @@ def test_a_silent_hop_is_a_star_that_every_flow_crosses():
     assert [h.addrs for h in engine.hops] == [[R1], [], [r3], [DST]]
     assert found_links(engine) == {(R1, STAR), (STAR, r3), (r3, DST)}
     assert engine.hops[1].silent
+    # n_1 = 6 flows through the one anonymous node, every one of them lost there.
+    assert engine.hops[1].flows == engine.hops[1].lost == 6
 
 
 def test_a_silent_destination_ends_the_trace_after_the_gap():
