@@ -461,12 +461,12 @@ PAUSE = 30 * MS
 CHAIN = {"host": [R1], R1: [R2], R2: [DST]}
 
 
-def _engine(graph=CHAIN, **kw) -> tuple[MdaEngine, MultiNet]:
+def _engine(graph=CHAIN, port: int | None = None, **kw) -> tuple[MdaEngine, MultiNet]:
     (dst,) = {n for v in graph.values() for n in v} - set(graph)
     s = spec("udp", 4)
     net = MultiNet(4, s.src, dst, graph, "udp")
-    target = ProbeSpec("udp", 4, s.src, dst, s.port, True, ident=s.ident, sport=s.sport,
-                       seq_base=s.seq_base, size=s.size)
+    target = ProbeSpec("udp", 4, s.src, dst, s.port if port is None else port, True,
+                       ident=s.ident, sport=s.sport, seq_base=s.seq_base, size=s.size)
     return MdaEngine(FlowProbes(target), **kw), net
 
 
@@ -604,6 +604,18 @@ def test_a_window_never_closes_below_one():
     assert engine.poll(t.beyond) == []  # nothing heard at that TTL: `beyond` is the timeout
     assert len(engine.poll(t.beyond + t.backoff_max)) == 1
 
+
+
+@pytest.mark.parametrize("kw, port", [({"max_flows": 4}, 33434), ({}, 0x10000 - 4)])
+def test_mda_numbers_no_more_flows_than_it_may(kw, port):
+    """Four flows at most: asked for (max_flows), or all the UDP ports left above -p
+    (65532 to 65535). Each hop then settles with the four it has, short of n_1."""
+    engine, net = _engine(port=port, **kw)
+    run(engine, net)
+    assert {struct.unpack_from("!H", s.data, 2)[0] for s in net.sent} \
+        == set(range(port, port + 4))
+    assert [h.addrs for h in engine.hops] == [[R1], [R2], [DST]] and engine.reached
+    assert [h.flows for h in engine.hops] == [4, 4, 4]
 
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
