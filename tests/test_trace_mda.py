@@ -617,6 +617,15 @@ def test_mda_numbers_no_more_flows_than_it_may(kw, port):
     assert [h.addrs for h in engine.hops] == [[R1], [R2], [DST]] and engine.reached
     assert [h.flows for h in engine.hops] == [4, 4, 4]
 
+
+@pytest.mark.parametrize("rtt_ns", [0, 7 * MS])
+def test_an_interfaces_time_is_its_answers_stamp_less_its_probes(rtt_ns):
+    """The simulator answers hop h after h * rtt_ns: with an instant network every
+    round trip is 0 ns, with 7 ms a hop, h * 7 ms."""
+    engine, _ = trace(diamond(2), rtt_ns=rtt_ns)
+    assert [{i.rtt_ns for i in h.interfaces} for h in engine.hops] \
+        == [{h.ttl * rtt_ns} for h in engine.hops]
+
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
 def test_the_95_percent_bound_holds_over_many_hashes():
