@@ -626,6 +626,23 @@ def test_an_interfaces_time_is_its_answers_stamp_less_its_probes(rtt_ns):
     assert [{i.rtt_ns for i in h.interfaces} for h in engine.hops] \
         == [{h.ttl * rtt_ns} for h in engine.hops]
 
+
+def test_a_routers_unreachable_ends_the_paths_without_reaching_the_destination():
+    """The first router answers every flow with a host unreachable (type 3, code 1:
+    traceroute's !H): the path ends there, at a router, so the destination is not
+    reached, and nothing is probed past it."""
+    engine, _ = _engine()
+    sends = engine.poll(0)
+    assert len(sends) == 6 and {s.ttl for s in sends} == {1}
+    for s in sends:
+        engine.sent(s, 0)
+    for s in sends:
+        quoted = build_ip(engine.spec.src, engine.spec.dst, 17, 1, s.data)[:28]
+        engine.received(Received(MS, icmp_error(4, R1, engine.spec.src, 3, 1, quoted), "pcap"))
+    assert engine.poll(MS) == [] and engine.done and not engine.reached
+    (hop,) = engine.hops
+    assert [(i.addr, i.note, i.final) for i in hop.interfaces] == [(R1, "!H", True)]
+
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
 def test_the_95_percent_bound_holds_over_many_hashes():
