@@ -156,3 +156,68 @@ def test_the_scouts_answer_at_the_last_ttl_keeps_the_trace_past_silent_hops(meth
     assert engine.end == "reached"
     assert addrs(engine) == [[r] * 3 for r in net.routers[:3]] + [[None] * 3] * 4 \
         + [[net.dst] * 3]
+
+
+# -- what the engine counts beside the lines ----------------------------------------
+
+def test_every_probe_sent_is_counted() -> None:
+    net, spec = chain(4, "udp", refill_ns=1000 * MS)  # rate limits: retries are sent too
+    net._tokens = {i: (1.0, net.clock) for i in range(1, 10)}  # one error left each
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert engine.counters.sent == len(net.sent) > 28  # the simulator's own record
+
+
+def test_malformed_and_unrelated_datagrams_are_each_counted_once() -> None:
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+    from rawtools.wire.probes import ProbeSpec
+
+    net, spec = chain(4, "udp")
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+    quoted = build_ip(spec.src, spec.dst, 17, 1, sends[0].data)[:28]
+    good = icmp_error(4, net.routers[0], spec.src, 11, 0, quoted)
+    bad_sum = good[:22] + bytes([good[22] ^ 0xFF]) + good[23:]  # the ICMP checksum's first byte
+    other = ProbeSpec("udp", 4, spec.src, spec.dst, 33434, False, sport=45001)
+    stray = icmp_error(4, net.routers[2], spec.src, 11, 0,
+                       build_ip(spec.src, spec.dst, 17, 1, other.build(0))[:28])
+    echo_request = build_ip(net.routers[0], spec.src, 1, 64,
+                            bytes([8, 0, 0xF7, 0xFF, 0, 0, 0, 0]))  # type 8, its sum by hand
+    for i, pkt in enumerate([b"", b"", bad_sum, bad_sum, bad_sum, stray, stray, echo_request]):
+        engine.received(Received(MS + i, pkt, "pcap"))
+    # Two empty reads and three bad checksums; two errors quoting another socket's
+    # probe and a message that quotes nothing.
+    assert (engine.counters.malformed, engine.counters.unrelated) == (5, 3)
+    assert engine.counters.answers == 0
+
+
+def test_timeouts_before_a_datagrams_stamp_are_decided_before_it() -> None:
+    """rawtools' trace engine docstring: what timed out before a datagram's stamp is
+    decided first, even past the deadline the loop waited for. Hop 1's probe leaves
+    at 5 ms; with nothing heard yet its timeout is `beyond` (100 ms): 105 ms, and its
+    retry may leave `retry` (100 ms) after it left, 105 ms too. An answer from hop 2
+    stamped 110 ms, read after the loop waited until 100 ms, comes after that: hop 1
+    is retried at once. (Decided after the answer, hop 1 would wait 3 x 110 ms.)"""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    for ask_deadline in (True, False):  # a live loop's wait, or a replay's early hand-over
+        engine = TraceEngine(spec, nqueries=1, scout=False)
+        sends = engine.poll(0)
+        assert [s.ttl for s in sends] == [1, 2, 3, 4, 5]
+        for s in sends:
+            engine.sent(s, 5 * MS if s.ttl == 1 else 0)
+        if ask_deadline:
+            assert engine.next_deadline() == 100 * MS
+        quoted = build_ip(spec.src, spec.dst, 17, 1, sends[1].data)[:28]
+        engine.received(Received(110 * MS, icmp_error(4, net.routers[1], spec.src, 11, 0, quoted),
+                                 "pcap"))
+        assert 1 in [s.ttl for s in engine.poll(110 * MS)]
