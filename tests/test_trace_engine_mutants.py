@@ -221,3 +221,29 @@ def test_timeouts_before_a_datagrams_stamp_are_decided_before_it() -> None:
         engine.received(Received(110 * MS, icmp_error(4, net.routers[1], spec.src, 11, 0, quoted),
                                  "pcap"))
         assert 1 in [s.ttl for s in engine.poll(110 * MS)]
+
+
+def test_a_hop_that_answered_does_not_hide_a_later_hops_retry_time() -> None:
+    """-q 2 -m 3. Hop 1 answered one probe and has its other one in flight (sent at
+    90 ms, waited for until 140 ms); hop 3 answered both after 1 ms, so hop 2's probes
+    are waited for 3 round trips of the hop beyond, under the 50 ms floor: 50 ms. Hop
+    2 may then try again `retry` (100 ms) after its probes left at 0: the loop must be
+    woken at 100 ms for it, not at hop 1's 140 ms."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=3)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 1, 2, 2, 3, 3]
+    for i, s in enumerate(sends):
+        engine.sent(s, 90 * MS if i == 1 else 0)
+    for i, router in ((0, net.routers[0]), (4, net.routers[2]), (5, net.routers[2])):
+        quoted = build_ip(spec.src, spec.dst, 17, 1, sends[i].data)[:28]
+        engine.received(Received(MS, icmp_error(4, router, spec.src, 11, 0, quoted), "pcap"))
+    assert engine.next_deadline() == 50 * MS
+    assert engine.poll(50 * MS) == []
+    assert engine.next_deadline() == 100 * MS
+    assert [s.ttl for s in engine.poll(100 * MS)] == [2]
