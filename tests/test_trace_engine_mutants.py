@@ -247,3 +247,29 @@ def test_a_hop_that_answered_does_not_hide_a_later_hops_retry_time() -> None:
     assert engine.poll(50 * MS) == []
     assert engine.next_deadline() == 100 * MS
     assert [s.ttl for s in engine.poll(100 * MS)] == [2]
+
+
+@pytest.mark.parametrize("first_ttl", [1, 4])
+def test_with_no_answer_at_all_the_gap_counts_from_the_first_ttl(first_ttl) -> None:
+    """Nothing answers: the last hop heard is the one before -f (`last_heard`), and
+    `gap` (2) silent lines from -f end the trace."""
+    net, spec = chain(4, "udp", silent=set(range(1, 9)), dst_silent=True)
+    engine = TraceEngine(spec, first_ttl=first_ttl, gap=2)
+    assert engine.last_heard == first_ttl - 1
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [first_ttl, first_ttl + 1]
+    assert engine.end == "gap" and engine.last_heard == first_ttl - 1
+
+
+def test_a_later_round_after_an_unreached_destination_sends_no_scout() -> None:
+    """-c: the rounds after the first send each probe of their lines once, mtr's way;
+    the destination was not found (it drops the probes), and no scout goes out."""
+    net, spec = chain(4, "udp", n=3, dst_silent=True)
+    first = TraceEngine(spec, nqueries=1, gap=2)
+    run(first, net)
+    assert first.end == "gap" and 30 in [s.ttl for s in net.sent]  # the first round's scout
+    sent = len(net.sent)
+    again = first.next_round()
+    run(again, net)
+    assert [s.ttl for s in net.sent[sent:]] == [1, 2, 3, 4, 5]
+    assert again.end == "gap"
