@@ -273,3 +273,25 @@ def test_a_later_round_after_an_unreached_destination_sends_no_scout() -> None:
     run(again, net)
     assert [s.ttl for s in net.sent[sent:]] == [1, 2, 3, 4, 5]
     assert again.end == "gap"
+
+
+def test_while_the_scout_is_out_the_trace_goes_one_hop_past_the_farthest_answer() -> None:
+    """Hops 1 to 5 (the first window) answer; the scout (TTL 30) has not: hop 6, one
+    past the farthest hop heard, is probed next, as traceroute moves on hop by hop,
+    and nothing further, for the scout has not said yet where the path ends."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [t for t in range(1, 6) for _ in range(3)] + [30]
+    for s in sends:
+        engine.sent(s, 0)
+    for s in sends[:-1]:
+        quoted = build_ip(spec.src, spec.dst, 17, 1, s.data)[:28]
+        engine.received(Received(MS, icmp_error(4, net.routers[s.ttl - 1], spec.src, 11, 0,
+                                                quoted), "pcap"))
+    assert [s.ttl for s in engine.poll(MS)] == [6, 6, 6]
