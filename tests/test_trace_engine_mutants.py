@@ -295,3 +295,12 @@ def test_while_the_scout_is_out_the_trace_goes_one_hop_past_the_farthest_answer(
         engine.received(Received(MS, icmp_error(4, net.routers[s.ttl - 1], spec.src, 11, 0,
                                                 quoted), "pcap"))
     assert [s.ttl for s in engine.poll(MS)] == [6, 6, 6]
+
+
+@pytest.mark.parametrize("gap", [1, 2])
+def test_a_short_gap_still_probes_the_whole_first_window(gap) -> None:
+    """FIRST_WINDOW_HOPS: five hops are probed before the scout says where the path
+    ends, however few silent hops (`gap`) would end the trace."""
+    _net, spec = chain(4, "udp", n=20)
+    sends = TraceEngine(spec, gap=gap).poll(0)
+    assert [s.ttl for s in sends] == [t for t in range(1, 6) for _ in range(3)] + [30]
