@@ -304,3 +304,34 @@ def test_a_short_gap_still_probes_the_whole_first_window(gap) -> None:
     _net, spec = chain(4, "udp", n=20)
     sends = TraceEngine(spec, gap=gap).poll(0)
     assert [s.ttl for s in sends] == [t for t in range(1, 6) for _ in range(3)] + [30]
+
+
+def test_a_loop_woken_late_decides_nothing_past_the_deadline_it_waited_for() -> None:
+    """The module's rule: no timeout past the deadline the loop last waited for is
+    decided before the loop has read what came meanwhile. -q 1 -m 3: hop 3 answers
+    after 1 ms, so hops 1 and 2 are waited for 50 ms (the floor); hop 1's probe left
+    at 0, hop 2's at 50 ms. The loop waits until 50 ms, wakes at 300 ms: hop 1 timed
+    out and is retried, hop 2's timeout (100 ms) is not decided before its answer,
+    stamped 80 ms and read next, which it then is: answered at the first try."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    for s in sends:
+        engine.sent(s, 50 * MS if s.ttl == 2 else 0)
+
+    def answer(send, ts: int) -> None:
+        quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+        engine.received(Received(ts, icmp_error(4, net.routers[send.ttl - 1], spec.src, 11, 0,
+                                                quoted), "pcap"))
+
+    answer(sends[2], MS)
+    assert engine.next_deadline() == 50 * MS
+    assert [s.ttl for s in engine.poll(300 * MS)] == [1]
+    answer(sends[1], 80 * MS)
+    assert engine.hops[2][0].probe.answered_try == 1
