@@ -335,3 +335,24 @@ def test_a_loop_woken_late_decides_nothing_past_the_deadline_it_waited_for() -> 
     assert [s.ttl for s in engine.poll(300 * MS)] == [1]
     answer(sends[1], 80 * MS)
     assert engine.hops[2][0].probe.answered_try == 1
+
+
+def test_a_probe_of_a_hop_that_answered_is_waited_for_three_of_its_round_trips() -> None:
+    """traceroute(8) -w MAX,HERE,NEAR: HERE, "a factor to multiply the round trip time
+    of an already received response from the same hop", 3.0 by default. -q 2 -m 1: one
+    probe of hop 1 answered after 40 ms, the other is waited for 120 ms."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=1)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 1]
+    for s in sends:
+        engine.sent(s, 0)
+    quoted = build_ip(spec.src, spec.dst, 17, 1, sends[0].data)[:28]
+    engine.received(Received(40 * MS, icmp_error(4, net.routers[0], spec.src, 11, 0, quoted),
+                             "pcap"))
+    assert engine.next_deadline() == 120 * MS
