@@ -356,3 +356,23 @@ def test_a_probe_of_a_hop_that_answered_is_waited_for_three_of_its_round_trips()
     engine.received(Received(40 * MS, icmp_error(4, net.routers[0], spec.src, 11, 0, quoted),
                              "pcap"))
     assert engine.next_deadline() == 120 * MS
+
+
+@pytest.mark.parametrize("routers, quick", [(4, False), (5, True)])
+def test_the_short_gap_grace_needs_a_path_longer_than_the_first_window(routers, quick) -> None:
+    """A firewalled destination, every router answering every probe: `gap_grace`
+    (0.5 s) ends the trace once the path is longer than the first window (5 routers
+    heard, the destination at 6 or more); with 4 routers the destination may sit at
+    hop 5, inside the first window whose probes past it spent its burst, and it is
+    given `long_grace` (1.5 s)."""
+    net, spec = chain(4, "udp", n=routers, dst_silent=True)
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    assert engine.end == "gap"
+    assert [h.ttl for h in engine.all_hops()] == list(range(1, routers + 6))
+    took = net.clock - start
+    if quick:
+        assert took < 1000 * MS
+    else:
+        assert took >= 1500 * MS
