@@ -643,6 +643,36 @@ def test_a_routers_unreachable_ends_the_paths_without_reaching_the_destination()
     (hop,) = engine.hops
     assert [(i.addr, i.note, i.final) for i in hop.interfaces] == [(R1, "!H", True)]
 
+
+def test_mda_counts_what_it_sent_and_the_datagrams_it_could_not_use():
+    engine, net = trace(diamond(2))
+    assert engine.counters.sent == len(net.sent)  # the simulator's own record
+    engine, _ = _engine()
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+    other = ProbeSpec("udp", 4, engine.spec.src, engine.spec.dst, 33434, True, sport=45001)
+    stray = icmp_error(4, R1, engine.spec.src, 11, 0,
+                       build_ip(engine.spec.src, engine.spec.dst, 17, 1, other.build(0))[:28])
+    quoted = build_ip(engine.spec.src, engine.spec.dst, 17, 1, sends[0].data)[:28]
+    good = icmp_error(4, R1, engine.spec.src, 11, 0, quoted)
+    bad_sum = good[:22] + bytes([good[22] ^ 0xFF]) + good[23:]  # the ICMP checksum spoiled
+    for i, pkt in enumerate([stray, stray, bad_sum, bad_sum, b"\x45"]):
+        engine.received(Received(MS + i, pkt, "pcap"))
+    # Two errors quoting another socket's probe; two bad sums and a truncated header.
+    assert (engine.counters.unrelated, engine.counters.malformed) == (2, 3)
+    assert engine.counters.answers == 0
+
+
+def test_a_tcp_destination_answers_with_a_syn_ack_and_stray_segments_are_unrelated():
+    engine, _ = trace(diamond(2), "tcp")
+    assert [i.kind for i in engine.hops[-1].interfaces] == ["syn-ack"]
+    tcp_engine = MdaEngine(FlowProbes(spec("tcp", 4)))
+    seg = struct.pack("!HHIIBBHHH", 80, 9999, 1, 2, 0x50, 0x12, 8192, 0, 0)  # to no port of ours
+    for i in range(2):
+        tcp_engine.received(Received(i, build_ip(DST, spec("tcp", 4).src, 6, 64, seg), "pcap"))
+    assert tcp_engine.counters.unrelated == 2
+
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
 def test_the_95_percent_bound_holds_over_many_hashes():
