@@ -118,7 +118,8 @@ tests_for() {
         for t in $WIRE_TESTS; do [ "$t" = "$own" ] || echo "$t"; done ;;
     rawtools/tools/trace/mda.py) echo tests/test_trace_mda.py tests/test_frozen_values.py ;;
     rawtools/tools/trace/engine.py)
-        echo tests/test_trace_engine.py tests/test_frozen_values.py tests/test_trace_loss.py \
+        echo tests/test_trace_engine.py tests/test_trace_engine_mutants.py tests/test_frozen_values.py \
+             tests/test_trace_loss.py \
              tests/test_trace_fixture_oracle.py \
              tests/test_trace_replay.py ;;
     rawtools/tools/ping/engine.py)

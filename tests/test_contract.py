@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,19 @@ def test_engines_are_sans_io():
                if m.startswith("rawtools.io") or m in ("socket", "select", "selectors", "time")}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
+
+
+def test_the_contract_builds_no_typing_at_run_time():
+    """rawtools.engine's aliases and protocols are for the type checker only (every tool
+    loads the contract as it starts, and typing cost a tenth of `ping -c 1`'s start):
+    importing it, and the records it defines, must not load typing."""
+    probe = ("import sys, rawtools.engine as e; "
+             "e.Send('198.18.0.1', b''), e.Received(0, b''); "
+             "print('typing' in sys.modules, hasattr(e, 'Engine'))")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       timeout=30, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
 
 BAD_PING = [
     {"interval": "fast"}, {"interval": math.nan}, {"interval": math.inf},

@@ -1,0 +1,378 @@
+"""The trace engine at the edges its mutants showed untested: -z, and a destination
+placed exactly at the first or the last TTL.
+
+Oracles: traceroute(8)'s -z ("minimal time interval between probes": the next
+probe leaves once that interval is over, not before, and probes go out one at a
+time), the expected send instants worked out as multiples of the pause; the
+design's rule that nothing is sent past a destination whose distance is known
+(its quoted TTL, or the TTL of its reply counted down from 64); and the
+simulator's own record of which probes were answered (`SimNet.fate`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_trace_engine import addrs, chain
+from tracesim import MS
+
+from rawtools.io.loop import run
+from rawtools.tools.trace.config import Timing
+from rawtools.tools.trace.engine import TraceEngine
+
+PAUSE = 30 * MS
+
+
+# -- -z: the pause between two probes ---------------------------------------------
+
+def test_with_a_pause_probes_leave_one_at_a_time_once_it_is_over() -> None:
+    _net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, timing=Timing(pause=PAUSE))
+    first = engine.poll(0)
+    assert [s.ttl for s in first] == [1, 30]  # one probe, and the scout that leaves with it
+    for s in first:
+        engine.sent(s, 0)
+    # Nothing else is due before the pause is over: the loop is woken exactly then.
+    assert engine.next_deadline() == PAUSE
+    assert engine.poll(PAUSE - 1) == []
+    second = engine.poll(PAUSE)  # exactly the interval: allowed ("minimal")
+    assert [s.ttl for s in second] == [1]
+    engine.sent(second[0], PAUSE)
+    assert engine.next_deadline() == 2 * PAUSE
+    assert engine.poll(2 * PAUSE - 1) == []
+    assert [s.ttl for s in engine.poll(2 * PAUSE)] == [1]
+
+
+def test_a_paused_trace_sends_every_probe_exactly_a_pause_apart() -> None:
+    net, spec = chain(4, "udp", n=3)  # answers take 0.1 ms a hop: only -z holds probes back
+    times: list[tuple[int, int]] = []
+    real = net.send
+
+    def send(s):
+        times.append((net.clock, s.ttl))
+        return real(s)
+
+    net.send = send
+    engine = TraceEngine(spec, timing=Timing(pause=PAUSE))
+    t0 = net.clock
+    run(engine, net)
+    assert engine.end == "reached"
+    assert addrs(engine) == [[r] * 3 for r in net.routers] + [[net.dst] * 3]
+    scout = [(t, ttl) for t, ttl in times if ttl == 30]
+    assert scout == [(t0, 30)]
+    probes = [(t, ttl) for t, ttl in times if ttl != 30]
+    # Four lines of three queries, in TTL order, the k-th probe k pauses after the first.
+    assert probes == [(t0 + k * PAUSE, 1 + k // 3) for k in range(12)]
+
+
+def test_without_a_pause_the_window_leaves_at_once() -> None:
+    _net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, timing=Timing(pause=0))
+    sends = engine.poll(0)
+    assert len(sends) == 16  # traceroute's -N 16, the scout among them
+
+
+# -- a known distance at the first or the last TTL --------------------------------
+
+def test_a_distance_known_at_the_first_ttl_bounds_the_probes() -> None:
+    """-f 3 with the destination known to be at hop 3 (a later round of -c):
+    every probe goes to hop 3, one line is printed."""
+    net, spec = chain(4, "udp", n=2)  # the destination at hop 3
+    engine = TraceEngine(spec, first_ttl=3, scout=False, retry=False, dst_ttl=3)
+    run(engine, net)
+    assert [s.ttl for s in net.sent] == [3, 3, 3]
+    assert addrs(engine) == [[net.dst] * 3] and engine.end == "reached"
+
+
+def test_a_distance_known_at_the_last_ttl_prints_every_line_up_to_it() -> None:
+    """A later round (-c) with the destination known at hop 8 = -m 8: hops 4 to 8
+    lose this round's probes; the lines up to the known destination are all
+    printed (as mtr keeps every hop of the path), silence does not cut it short."""
+    net, spec = chain(4, "udp", n=7)
+    net.drop = set(range(9, 24))  # the probes of hops 4 to 8 (3 a hop, in TTL order)
+    engine = TraceEngine(spec, max_ttl=8, gap=2, scout=False, retry=False, dst_ttl=8)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == list(range(1, 9))
+    assert addrs(engine) == [[r] * 3 for r in net.routers[:3]] + [[None] * 3] * 5
+    assert engine.end == "unreachable"
+
+
+def test_answers_from_past_a_destination_at_the_first_ttl_place_it_there() -> None:
+    """-f 3, the destination at hop 3, its own probes lost: the answers of the probes
+    sent past it quote the TTL that arrived, which puts it at hop 3; they are not
+    samples of any line, and nothing more is sent past it."""
+    net, spec = chain(4, "udp", n=2)
+    net.drop = {0, 1, 2}  # the three probes of hop 3
+    engine = TraceEngine(spec, first_ttl=3, scout=False)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [3] and engine.end == "reached"
+    first_window = [s.ttl for s in net.sent[:15]]
+    assert first_window == [t for t in range(3, 8) for _ in range(3)]
+    assert all(s.ttl == 3 for s in net.sent[15:])  # the retries of its own line only
+    answered_past = sum(1 for s, f in zip(net.sent, net.fate, strict=True)
+                        if s.ttl > 3 and f == "answered")
+    assert answered_past == 12
+    assert engine.counters.beyond == answered_past
+    assert [p.addr for p in engine.all_hops()[0].probes][-1] == net.dst
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_the_scouts_answer_at_the_first_ttl_places_the_destination(method) -> None:
+    """-f 3, the destination at hop 3, the whole first window lost: only the scout
+    (TTL 30) is answered. A port unreachable quotes the TTL that arrived (28: hop
+    3); an echo reply comes back with 64 - 3 + 1 = 62 (hop 3 by the usual initial
+    TTL 64). Either way nothing more is sent past hop 3."""
+    net, spec = chain(4, method, n=2)
+    net.drop = set(range(15))  # the first window: hops 3 to 7, three probes each
+    engine = TraceEngine(spec, first_ttl=3)
+    run(engine, net)
+    assert [s.ttl for s in net.sent[:16]] == [t for t in range(3, 8) for _ in range(3)] + [30]
+    assert net.fate[15] == "answered"
+    assert [s.ttl for s in net.sent[16:]] and all(s.ttl == 3 for s in net.sent[16:])
+    assert [h.ttl for h in engine.all_hops()] == [3] and engine.end == "reached"
+
+
+def test_a_destination_that_answered_only_the_scout_at_the_first_ttl_ends_there() -> None:
+    """As above, and every later probe lost too: the port unreachable to the scout
+    quoted TTL 28, so the destination is at hop 30 - 28 + 1 = 3, exactly. Its line
+    is retried (it was heard, so it is waited for a refill) and is the last; nothing
+    is sent past it; the trace reached it."""
+    net, spec = chain(4, "udp", n=2)
+    net.drop = set(range(15)) | set(range(16, 1000))
+    engine = TraceEngine(spec, first_ttl=3)
+    run(engine, net)
+    assert net.fate[15] == "answered" and net.fate.count("answered") == 1
+    assert [s.ttl for s in net.sent[16:]] and all(s.ttl == 3 for s in net.sent[16:])
+    assert addrs(engine) == [[None] * 3] and engine.end == "reached"
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_the_scouts_answer_at_the_last_ttl_keeps_the_trace_past_silent_hops(method) -> None:
+    """-m 8 with the destination at hop 8 and hops 4 to 7 silent: the scout (TTL 8)
+    heard it there (the quoted TTL 1; an echo reply's 57 = 64 - 8 + 1), so the
+    silence is the routers' own, and `gap` 2 does not end the trace."""
+    net, spec = chain(4, method, n=7, silent={4, 5, 6, 7})
+    engine = TraceEngine(spec, max_ttl=8, gap=2)
+    run(engine, net)
+    assert engine.end == "reached"
+    assert addrs(engine) == [[r] * 3 for r in net.routers[:3]] + [[None] * 3] * 4 \
+        + [[net.dst] * 3]
+
+
+# -- what the engine counts beside the lines ----------------------------------------
+
+def test_every_probe_sent_is_counted() -> None:
+    net, spec = chain(4, "udp", refill_ns=1000 * MS)  # rate limits: retries are sent too
+    net._tokens = {i: (1.0, net.clock) for i in range(1, 10)}  # one error left each
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert engine.counters.sent == len(net.sent) > 28  # the simulator's own record
+
+
+def test_malformed_and_unrelated_datagrams_are_each_counted_once() -> None:
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+    from rawtools.wire.probes import ProbeSpec
+
+    net, spec = chain(4, "udp")
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+    quoted = build_ip(spec.src, spec.dst, 17, 1, sends[0].data)[:28]
+    good = icmp_error(4, net.routers[0], spec.src, 11, 0, quoted)
+    bad_sum = good[:22] + bytes([good[22] ^ 0xFF]) + good[23:]  # the ICMP checksum's first byte
+    other = ProbeSpec("udp", 4, spec.src, spec.dst, 33434, False, sport=45001)
+    stray = icmp_error(4, net.routers[2], spec.src, 11, 0,
+                       build_ip(spec.src, spec.dst, 17, 1, other.build(0))[:28])
+    echo_request = build_ip(net.routers[0], spec.src, 1, 64,
+                            bytes([8, 0, 0xF7, 0xFF, 0, 0, 0, 0]))  # type 8, its sum by hand
+    for i, pkt in enumerate([b"", b"", bad_sum, bad_sum, bad_sum, stray, stray, echo_request]):
+        engine.received(Received(MS + i, pkt, "pcap"))
+    # Two empty reads and three bad checksums; two errors quoting another socket's
+    # probe and a message that quotes nothing.
+    assert (engine.counters.malformed, engine.counters.unrelated) == (5, 3)
+    assert engine.counters.answers == 0
+
+
+def test_timeouts_before_a_datagrams_stamp_are_decided_before_it() -> None:
+    """rawtools' trace engine docstring: what timed out before a datagram's stamp is
+    decided first, even past the deadline the loop waited for. Hop 1's probe leaves
+    at 5 ms; with nothing heard yet its timeout is `beyond` (100 ms): 105 ms, and its
+    retry may leave `retry` (100 ms) after it left, 105 ms too. An answer from hop 2
+    stamped 110 ms, read after the loop waited until 100 ms, comes after that: hop 1
+    is retried at once. (Decided after the answer, hop 1 would wait 3 x 110 ms.)"""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    for ask_deadline in (True, False):  # a live loop's wait, or a replay's early hand-over
+        engine = TraceEngine(spec, nqueries=1, scout=False)
+        sends = engine.poll(0)
+        assert [s.ttl for s in sends] == [1, 2, 3, 4, 5]
+        for s in sends:
+            engine.sent(s, 5 * MS if s.ttl == 1 else 0)
+        if ask_deadline:
+            assert engine.next_deadline() == 100 * MS
+        quoted = build_ip(spec.src, spec.dst, 17, 1, sends[1].data)[:28]
+        engine.received(Received(110 * MS, icmp_error(4, net.routers[1], spec.src, 11, 0, quoted),
+                                 "pcap"))
+        assert 1 in [s.ttl for s in engine.poll(110 * MS)]
+
+
+def test_a_hop_that_answered_does_not_hide_a_later_hops_retry_time() -> None:
+    """-q 2 -m 3. Hop 1 answered one probe and has its other one in flight (sent at
+    90 ms, waited for until 140 ms); hop 3 answered both after 1 ms, so hop 2's probes
+    are waited for 3 round trips of the hop beyond, under the 50 ms floor: 50 ms. Hop
+    2 may then try again `retry` (100 ms) after its probes left at 0: the loop must be
+    woken at 100 ms for it, not at hop 1's 140 ms."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=3)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 1, 2, 2, 3, 3]
+    for i, s in enumerate(sends):
+        engine.sent(s, 90 * MS if i == 1 else 0)
+    for i, router in ((0, net.routers[0]), (4, net.routers[2]), (5, net.routers[2])):
+        quoted = build_ip(spec.src, spec.dst, 17, 1, sends[i].data)[:28]
+        engine.received(Received(MS, icmp_error(4, router, spec.src, 11, 0, quoted), "pcap"))
+    assert engine.next_deadline() == 50 * MS
+    assert engine.poll(50 * MS) == []
+    assert engine.next_deadline() == 100 * MS
+    assert [s.ttl for s in engine.poll(100 * MS)] == [2]
+
+
+@pytest.mark.parametrize("first_ttl", [1, 4])
+def test_with_no_answer_at_all_the_gap_counts_from_the_first_ttl(first_ttl) -> None:
+    """Nothing answers: the last hop heard is the one before -f (`last_heard`), and
+    `gap` (2) silent lines from -f end the trace."""
+    net, spec = chain(4, "udp", silent=set(range(1, 9)), dst_silent=True)
+    engine = TraceEngine(spec, first_ttl=first_ttl, gap=2)
+    assert engine.last_heard == first_ttl - 1
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [first_ttl, first_ttl + 1]
+    assert engine.end == "gap" and engine.last_heard == first_ttl - 1
+
+
+def test_a_later_round_after_an_unreached_destination_sends_no_scout() -> None:
+    """-c: the rounds after the first send each probe of their lines once, mtr's way;
+    the destination was not found (it drops the probes), and no scout goes out."""
+    net, spec = chain(4, "udp", n=3, dst_silent=True)
+    first = TraceEngine(spec, nqueries=1, gap=2)
+    run(first, net)
+    assert first.end == "gap" and 30 in [s.ttl for s in net.sent]  # the first round's scout
+    sent = len(net.sent)
+    again = first.next_round()
+    run(again, net)
+    assert [s.ttl for s in net.sent[sent:]] == [1, 2, 3, 4, 5]
+    assert again.end == "gap"
+
+
+def test_while_the_scout_is_out_the_trace_goes_one_hop_past_the_farthest_answer() -> None:
+    """Hops 1 to 5 (the first window) answer; the scout (TTL 30) has not: hop 6, one
+    past the farthest hop heard, is probed next, as traceroute moves on hop by hop,
+    and nothing further, for the scout has not said yet where the path ends."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [t for t in range(1, 6) for _ in range(3)] + [30]
+    for s in sends:
+        engine.sent(s, 0)
+    for s in sends[:-1]:
+        quoted = build_ip(spec.src, spec.dst, 17, 1, s.data)[:28]
+        engine.received(Received(MS, icmp_error(4, net.routers[s.ttl - 1], spec.src, 11, 0,
+                                                quoted), "pcap"))
+    assert [s.ttl for s in engine.poll(MS)] == [6, 6, 6]
+
+
+@pytest.mark.parametrize("gap", [1, 2])
+def test_a_short_gap_still_probes_the_whole_first_window(gap) -> None:
+    """FIRST_WINDOW_HOPS: five hops are probed before the scout says where the path
+    ends, however few silent hops (`gap`) would end the trace."""
+    _net, spec = chain(4, "udp", n=20)
+    sends = TraceEngine(spec, gap=gap).poll(0)
+    assert [s.ttl for s in sends] == [t for t in range(1, 6) for _ in range(3)] + [30]
+
+
+def test_a_loop_woken_late_decides_nothing_past_the_deadline_it_waited_for() -> None:
+    """The module's rule: no timeout past the deadline the loop last waited for is
+    decided before the loop has read what came meanwhile. -q 1 -m 3: hop 3 answers
+    after 1 ms, so hops 1 and 2 are waited for 50 ms (the floor); hop 1's probe left
+    at 0, hop 2's at 50 ms. The loop waits until 50 ms, wakes at 300 ms: hop 1 timed
+    out and is retried, hop 2's timeout (100 ms) is not decided before its answer,
+    stamped 80 ms and read next, which it then is: answered at the first try."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    for s in sends:
+        engine.sent(s, 50 * MS if s.ttl == 2 else 0)
+
+    def answer(send, ts: int) -> None:
+        quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+        engine.received(Received(ts, icmp_error(4, net.routers[send.ttl - 1], spec.src, 11, 0,
+                                                quoted), "pcap"))
+
+    answer(sends[2], MS)
+    assert engine.next_deadline() == 50 * MS
+    assert [s.ttl for s in engine.poll(300 * MS)] == [1]
+    answer(sends[1], 80 * MS)
+    assert engine.hops[2][0].probe.answered_try == 1
+
+
+def test_a_probe_of_a_hop_that_answered_is_waited_for_three_of_its_round_trips() -> None:
+    """traceroute(8) -w MAX,HERE,NEAR: HERE, "a factor to multiply the round trip time
+    of an already received response from the same hop", 3.0 by default. -q 2 -m 1: one
+    probe of hop 1 answered after 40 ms, the other is waited for 120 ms."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=1)
+    sends = engine.poll(0)
+    assert [s.ttl for s in sends] == [1, 1]
+    for s in sends:
+        engine.sent(s, 0)
+    quoted = build_ip(spec.src, spec.dst, 17, 1, sends[0].data)[:28]
+    engine.received(Received(40 * MS, icmp_error(4, net.routers[0], spec.src, 11, 0, quoted),
+                             "pcap"))
+    assert engine.next_deadline() == 120 * MS
+
+
+@pytest.mark.parametrize("routers, quick", [(4, False), (5, True)])
+def test_the_short_gap_grace_needs_a_path_longer_than_the_first_window(routers, quick) -> None:
+    """A firewalled destination, every router answering every probe: `gap_grace`
+    (0.5 s) ends the trace once the path is longer than the first window (5 routers
+    heard, the destination at 6 or more); with 4 routers the destination may sit at
+    hop 5, inside the first window whose probes past it spent its burst, and it is
+    given `long_grace` (1.5 s)."""
+    net, spec = chain(4, "udp", n=routers, dst_silent=True)
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    assert engine.end == "gap"
+    assert [h.ttl for h in engine.all_hops()] == list(range(1, routers + 6))
+    took = net.clock - start
+    if quick:
+        assert took < 1000 * MS
+    else:
+        assert took >= 1500 * MS
