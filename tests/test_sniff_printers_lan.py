@@ -13,7 +13,7 @@ import shutil
 import struct
 
 import pytest
-from test_sniff_decode import A6, B6, A, B, eth, icmp, ip4, ip6, udp
+from test_sniff_decode import A6, B6, A, B, eth, icmp, ip4, ip6, tcp, udp
 from test_sniff_printers import check, udp4
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
@@ -390,3 +390,11 @@ def test_udp_shorter_than_its_header_by_the_ip_length():
         frames.append(eth(v4[:2] + struct.pack("!H", 20 + size) + v4[4:10] + b"\x00\x00"
                           + v4[12:]))
     check(frames)
+
+
+def test_dns_too_short_for_its_header_or_cut_by_the_capture():
+    frames = [udp4(40000, port, bytes(n)) for port in (53, 5353) for n in (0, 1, 5, 11, 12)]
+    frames += [eth(ip4(6, tcp(40000, 53, 1, 1, 0x18, struct.pack("!H", n) + bytes(n))))
+               for n in (5, 11, 12)]
+    check(frames)
+    check([udp4(40000, 53, bytes(20))], _UDP4_HEADERS + 6)

@@ -263,6 +263,9 @@ def summary(msg: bytes, length: int, fields: Fields | None = None, *,
     `verbose` (-v): each answer starts with its owner name, as tcpdump's -v
     shows it (queries read the same).
     """
+    if length < _HDR.size:
+        # Too short for a header by its own length: tcpdump names the protocol and says so.
+        return f"domain [length {length} < {_HDR.size}] (invalid)", False
     if mdns or verbose:
         return _summary(msg, length, fields, mdns, verbose)
     if fields is None and len(msg) == length and length >= 12 and not msg[2] & _QR_HIGH:
@@ -283,7 +286,7 @@ def _summary(msg: bytes, length: int, fields: Fields | None, mdns: bool = False,
              verbose: bool = False) -> tuple[str, bool]:
     """summary(), worked out from the bytes."""
     if len(msg) < 12:
-        return "[|domain]", False
+        return " [|domain]", False  # cut by the capture: tcpdump's mark, with its space
     ident, flags, qd, an, ns, ar = _HDR.unpack_from(msg)
     dns: Fields | None = None
     if fields is not None:

@@ -217,7 +217,11 @@ def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int
         if app is not None:
             summary, ok = app(d[o:end], size)
         elif size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
+            # DNS over TCP follows the segment's length after a space, not a colon.
             summary, ok = dns_summary(d[o + 2:end], size - 2)
+            if not ok:
+                damaged[0] += 1
+            return " " + summary
         else:
             return ""
         if not ok:

@@ -258,8 +258,9 @@ class TransportText:
                 self._damage.bad = True
             return ": " + text
         if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
-            # DNS over TCP: a two-byte length, then the message.
-            return ": " + self._dns(d[o + 2:end], size - 2, f)
+            # DNS over TCP: a two-byte length, then the message, which tcpdump prints
+            # after the segment's length and a space, not a colon.
+            return " " + self._dns(d[o + 2:end], size - 2, f)
         return ""
 
     def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
