@@ -49,9 +49,6 @@ _IP4_VIHL_AT, _IP4_PROTO_AT, _UDP4_AT = 14, 14 + 9, 14 + 20
 _IP6_NEXT_AT, _UDP6_AT = 14 + 6, 14 + 40
 _IP4_PLAIN = 0x45
 _STATELESS_MIN = 14 + 20
-# UDP ports whose payload is a whole frame (VXLAN, OTV): its inner TCP segments
-# move the sequence numbers' state like any other, so they stay with the state.
-_TUNNEL_PORTS = ports.TUNNEL_PORTS
 _MAX_SNAPLEN = 262144  # tcpdump's MAXIMUM_SNAPLEN: longer records are not real
 
 
@@ -173,7 +170,8 @@ class Decoder:
         """
         if not self.splittable:
             return [False] * len(batch)
-        tunnel = _TUNNEL_PORTS
+        # A tunnel's datagram (VXLAN, OTV, L2TP) can carry TCP, whose state stays here.
+        tunnel = ports.TUNNEL_PORTS
         # One expression, no call per packet: the helper runs this on every packet.
         return [len(d) >= _STATELESS_MIN and (
             ((p := d[_IP4_PROTO_AT]) == PROTO_ICMP or (p == PROTO_UDP

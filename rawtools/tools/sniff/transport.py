@@ -87,17 +87,13 @@ class TransportText:
         """
         if f is not None:
             f["transport"] = "udp"
-        if plen < 8 and src:
+        # `d` ends where the IP length does, so a datagram shorter than its ports (BIG
+        # TCP's and GSO's IPv6 packets, captured by their sender, say 0) is _cut's; one
+        # with its ports but shorter than its header tcpdump says by how much.
+        if 4 <= plen < 8 and src and len(d) >= o + 4:
             self._damage.bad = True
-            if plen < 4:
-                # Not even the ports by the IP length (BIG TCP's and GSO's IPv6 packets,
-                # captured by their sender, say 0): tcpdump names the hosts and marks the
-                # datagram cut.
-                return f"{src} > {dst}:  [|udp]"
-            if len(d) >= o + 4:
-                # Shorter than its own header by the IP length: tcpdump says by how much.
-                sport, dport = _PORTS.unpack_from(d, o)
-                return f"{src}.{sport} > {dst}.{dport}: truncated-udp {plen}"
+            sport, dport = _PORTS.unpack_from(d, o)
+            return f"{src}.{sport} > {dst}.{dport}: truncated-udp {plen}"
         if len(d) < o + 8:
             return self._cut(d, o, src, dst, "[|udp]")
         sport, dport, ulen, csum = UDP_HEADER.unpack_from(d, o)
@@ -126,7 +122,6 @@ class TransportText:
             # Port 53 wins over 5353, as in tcpdump's order of ports.
             mdns = sport != DNS_PORT and dport != DNS_PORT
             return head + note + self._dns(d[o + 8:o + ulen], size, f, mdns)
-        app = ports.printer(ports.UDP, sport, dport)
         if app is not None:
             return head + note + self._udp_app(app, d, o + 8, o + ulen, size)
         return f"{head}{note}UDP, length {size}"
