@@ -145,6 +145,25 @@ def test_a_destination_that_answered_only_the_scout_at_the_first_ttl_ends_there(
     assert addrs(engine) == [[None] * 3] and engine.end == "reached"
 
 
+def test_an_estimate_passed_in_silence_hands_the_end_back_to_the_gap_rule() -> None:
+    """-f 3 over ICMP, the destination at hop 3 answering only the scout: its echo
+    reply (TTL 62) only estimates hop 3, with no quote to say so exactly. Once hop
+    3 is printed silent, the destination may lie further on, so the gap rule, counted
+    from the last hop that answered (none: first_ttl - 1 = 2), ends the trace after
+    `gap` (5) silent hops, at hop 7, as with no scout; it once ran on to -m 30.
+    Hops 4-7 were given their grace with hop 3's, so the end comes at once, not
+    at a wake-up nothing scheduled (which once left the loop with no deadline)."""
+    net, spec = chain(4, "icmp", n=2)
+    net.drop = set(range(15)) | set(range(16, 1000))
+    engine = TraceEngine(spec, first_ttl=3, gap=5)
+    run(engine, net)
+    assert net.fate[15] == "answered" and net.fate.count("answered") == 1
+    assert engine.hint == 64 - 62 + 1
+    assert engine.end == "gap" and addrs(engine) == [[None] * 3] * 5
+    assert [h.ttl for h in engine.all_hops()] == list(range(3, 3 + 5))
+    assert max(s.ttl for s in net.sent if s.ttl != 30) == 2 + 5
+
+
 @pytest.mark.parametrize("method", ["udp", "icmp"])
 def test_the_scouts_answer_at_the_last_ttl_keeps_the_trace_past_silent_hops(method) -> None:
     """-m 8 with the destination at hop 8 and hops 4 to 7 silent: the scout (TTL 8)

@@ -353,8 +353,16 @@ class TraceEngine:
             self._hint_alive and self.hint is not None and self.hint > ttl)
 
     def _alive_past_gap(self) -> bool:
-        """The scout heard the destination beyond the last hop that answered."""
-        return self._hint_alive and self.hint is not None and self.hint > self.last_heard
+        """The scout heard the destination beyond the last hop that answered, and the
+        trace has not yet passed the hop it estimated.
+
+        The estimate assumes the way back as long as the way out, so once its
+        hop has been printed silent the destination may still lie further on,
+        or the estimate was wrong: the gap rule, counted from the last hop that
+        really answered, takes over again, as it would have with no scout.
+        """
+        return self._hint_alive and self.hint is not None and self.hint > self.last_heard \
+            and self._next_print <= self.hint
 
     def _timeout(self, att: _Attempt) -> int:
         return self._wait_for(att.ttl, scout=att.slot is None)
@@ -398,8 +406,14 @@ class TraceEngine:
         # datagram's stamp): an answer handled since the last call may have
         # shortened other probes' timeouts into the past, or settled a hop.
         self._expire(self._now)
-        self._settle(self._now)
-        self._release()
+        # Printing a hop can raise the cap (a passed estimate, the gap rule
+        # taking over), which brings in hops whose grace ended already: they
+        # are settled now, not at a later wake-up that nothing would schedule.
+        printed = -1
+        while not self._done and printed != self._next_print:
+            printed = self._next_print
+            self._settle(self._now)
+            self._release()
 
     def _expire(self, now: int) -> None:
         """Decide the probes whose timeout passed by `now`, earliest first.
