@@ -101,13 +101,25 @@ CASES: list[tuple[str, int, bytes]] = [
     ("raw-101-ipv6", link.LINKTYPE_RAW, IP6),
     ("ipv4", link.LINKTYPE_IPV4, IP4),
     ("ipv6", link.LINKTYPE_IPV6, IP6),
+    # Switch tags (Broadcom's ingress tag, Marvell's DSA Forward and EDSA From_CPU):
+    # after the addresses, or before the whole frame.
+    ("brcm-ipv4", link.LINKTYPE_DSA_TAG_BRCM, DST + SRC + bytes([0x20, 0, 0, 0x80])
+     + struct.pack("!H", 0x0800) + IP4),
+    ("brcm-prepend-ipv6", link.LINKTYPE_DSA_TAG_BRCM_PREPEND,
+     bytes([0x20, 0, 0, 0x80]) + eth(0x86DD, payload=IP6)),
+    ("dsa-8021q", link.LINKTYPE_DSA_TAG_DSA, DST + SRC + bytes([0xC1, 0x28, 0x05, 0x39])
+     + struct.pack("!3H", 0x8100, tci(1, 0, 100), 0x0800) + IP4),
+    ("edsa-ipv6", link.LINKTYPE_DSA_TAG_EDSA,
+     DST + SRC + bytes([0xDA, 0xDA, 0, 0, 0x41, 0x10, 0, 0]) + struct.pack("!H", 0x86DD) + IP6),
 ]
 # The link types a pcap file can carry. DLT_RAW_OPENBSD is a live handle's number
 # only: libpcap saves it as LINKTYPE_RAW, and tcpdump reads no file of type 14.
 FILE_LINK_TYPES = ["LINKTYPE_NULL", "LINKTYPE_ETHERNET", "DLT_RAW", "LINKTYPE_RAW",
                    "LINKTYPE_LOOP", "LINKTYPE_LINUX_SLL", "LINKTYPE_IPV4", "LINKTYPE_IPV6",
                    "LINKTYPE_LINUX_SLL2", "LINKTYPE_PPP", "LINKTYPE_C_HDLC", "LINKTYPE_FRELAY",
-                   "LINKTYPE_ARCNET_LINUX", "LINKTYPE_NFLOG"]
+                   "LINKTYPE_ARCNET_LINUX", "LINKTYPE_NFLOG", "LINKTYPE_DSA_TAG_BRCM",
+                   "LINKTYPE_DSA_TAG_BRCM_PREPEND", "LINKTYPE_DSA_TAG_DSA",
+                   "LINKTYPE_DSA_TAG_EDSA"]
 CASE = {name: (linktype, frame) for name, linktype, frame in CASES}
 SECOND = {name: i + 1 for i, (name, _, _) in enumerate(CASES)}
 
@@ -256,6 +268,28 @@ def test_the_802_3_boundary_is_where_tcpdump_puts_it(tcpdump: TcpdumpView) -> No
                          "eth-type-1536")}
     assert said == {"eth-len-46": None, "eth-len-1500": None, "eth-type-1501": 1501,
                     "eth-type-1535": 1535, "eth-type-1536": 1536}
+
+
+# The tag's length (the frame's first bytes, or the 4 after its addresses), by link type,
+# as Broadcom's and Marvell's documents lay them out.
+TAG_LEN = {link.LINKTYPE_DSA_TAG_BRCM: 4, link.LINKTYPE_DSA_TAG_BRCM_PREPEND: 4,
+           link.LINKTYPE_DSA_TAG_DSA: 4, link.LINKTYPE_DSA_TAG_EDSA: 8}
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("case", [name for name, lt, _ in CASES if lt in TAG_LEN])
+def test_switch_tagged_ethernet_as_tcpdump_e_reads_it(tcpdump: TcpdumpView, case: str) -> None:
+    linktype, frame = CASE[case]
+    text = tcpdump.line[case]
+    # From the addresses on, the line reads as plain Ethernet's (the tag's words are
+    # before them, or between them and the EtherType, and name no "ethertype (0x...)").
+    macs = re.search(MAC + " > ", text)
+    assert macs is not None, text
+    etype, off, vlans, src, dst = tcpdump_ethernet(text[macs.start():])
+    assert link.decap(linktype, frame) == (etype, off + TAG_LEN[linktype],
+                                           link.LinkInfo(src, dst, vlans))
+    for cut in range(TAG_LEN[linktype] + 14):
+        assert link.decap(linktype, frame[:cut]) is None
 
 
 # Who a cooked packet was for, as tcpdump prints it (print-sll.c), by if_packet.h's number.

@@ -38,6 +38,11 @@ LINKTYPE_IPV4 = 228
 LINKTYPE_IPV6 = 229
 LINKTYPE_NFLOG = 239
 LINKTYPE_LINUX_SLL2 = 276
+# Frames of a switch chip's CPU port, with the chip's tag (rawtools.tools.sniff.printers.switchtag).
+LINKTYPE_DSA_TAG_BRCM = 281
+LINKTYPE_DSA_TAG_BRCM_PREPEND = 282
+LINKTYPE_DSA_TAG_DSA = 284
+LINKTYPE_DSA_TAG_EDSA = 285
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_ARP = 0x0806
@@ -105,6 +110,10 @@ LINK_TYPES: dict[int, tuple[str, str]] = {
     LINKTYPE_IPV6: ("IPV6", "Raw IPv6"),
     LINKTYPE_NFLOG: ("NFLOG", "Linux netfilter log messages"),
     LINKTYPE_LINUX_SLL2: ("LINUX_SLL2", "Linux cooked v2"),
+    LINKTYPE_DSA_TAG_BRCM: ("DSA_TAG_BRCM", "Broadcom tag"),
+    LINKTYPE_DSA_TAG_BRCM_PREPEND: ("DSA_TAG_BRCM_PREPEND", "Broadcom tag (prepended)"),
+    LINKTYPE_DSA_TAG_DSA: ("DSA_TAG_DSA", "Marvell DSA"),
+    LINKTYPE_DSA_TAG_EDSA: ("DSA_TAG_EDSA", "Marvell EDSA"),
 }
 # The names alone, derived from the table above.
 NAMES = {linktype: name for linktype, (name, _) in LINK_TYPES.items()}
@@ -180,6 +189,25 @@ def _ethernet(frame: bytes) -> Decap | None:
         length = etype
         etype = ETH_P_802_3 if frame[off:off + 2] == b"\xff\xff" else ETH_P_802_2
     return etype, off, LinkInfo(frame[6:12], frame[0:6], vlans, length=length)
+
+
+# Where a switch chip's tag sits in a frame of each of its link types, and its length:
+# after the addresses (in place of the EtherType, which follows it) or before them.
+SWITCH_TAGS: dict[int, tuple[int, int]] = {
+    LINKTYPE_DSA_TAG_BRCM: (12, 4), LINKTYPE_DSA_TAG_BRCM_PREPEND: (0, 4),
+    LINKTYPE_DSA_TAG_DSA: (12, 4), LINKTYPE_DSA_TAG_EDSA: (12, 8)}
+
+
+def _switch_tagged(linktype: int) -> Callable[[bytes], Decap | None]:
+    """The decapsulation of an Ethernet frame with a switch tag: the frame without it."""
+    at, size = SWITCH_TAGS[linktype]
+
+    def decap(frame: bytes) -> Decap | None:
+        if len(frame) < at + size:
+            return None
+        found = _ethernet(frame[:at] + frame[at + size:])
+        return None if found is None else (found[0], found[1] + size, found[2])
+    return decap
 
 
 def _cooked_payload(frame: bytes, proto: int, off: int, info: LinkInfo) -> Decap | None:
@@ -372,7 +400,7 @@ _DECAPS: dict[int, Callable[[bytes], Decap | None]] = {
     LINKTYPE_IPV6: _ipv6,
     LINKTYPE_LINUX_SLL2: _sll2,
     LINKTYPE_NFLOG: _nflog,
-}
+} | {linktype: _switch_tagged(linktype) for linktype in SWITCH_TAGS}
 
 
 def untagged_ethertype(frame: bytes) -> int:

@@ -27,6 +27,7 @@ from rawtools.tools.sniff.printers import (
     ptp,
     radiotap,
     slow,
+    switchtag,
 )
 from rawtools.tools.sniff.printers.ports import Printer
 from rawtools.tools.sniff.walk import Damage, Fields
@@ -73,20 +74,34 @@ _802_3 = (link.ETH_P_802_2, link.ETH_P_802_3)
 # tcpdump's mark for a link header cut short, by link type.
 _CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
               link.LINKTYPE_LINUX_SLL2: "sll2", link.LINKTYPE_LOOP: "null",
-              link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr"}
+              link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr",
+              link.LINKTYPE_DSA_TAG_BRCM: "brcm-tag",
+              link.LINKTYPE_DSA_TAG_BRCM_PREPEND: "brcm-tag-prepend",
+              link.LINKTYPE_DSA_TAG_DSA: "dsa", link.LINKTYPE_DSA_TAG_EDSA: "edsa"}
 _MPLS_TYPES = (link.ETHERTYPE_MPLS, link.ETHERTYPE_MPLS_MULTI)
 _PPPOE_TYPES = (link.ETHERTYPE_PPPOED, link.ETHERTYPE_PPPOES)
 _VLAN_TYPES = (link.ETHERTYPE_8021Q, link.ETHERTYPE_8021AD, link.ETHERTYPE_QINQ_OLD)
-_COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2)
+# The words of each switch tag's link type (see `link.SWITCH_TAGS`).
+_SWITCH_TAG_TEXT: dict[int, switchtag.TagText] = {
+    link.LINKTYPE_DSA_TAG_BRCM: switchtag.brcm, link.LINKTYPE_DSA_TAG_BRCM_PREPEND: switchtag.brcm,
+    link.LINKTYPE_DSA_TAG_DSA: switchtag.dsa, link.LINKTYPE_DSA_TAG_EDSA: switchtag.edsa}
+# Link types whose -e header names the payload's protocol (an EtherType, a cooked
+# capture's protocol), so that the payload's line does not start with it again.
+_COOKED = (link.LINKTYPE_ETHERNET, link.LINKTYPE_LINUX_SLL, link.LINKTYPE_LINUX_SLL2,
+           *_SWITCH_TAG_TEXT)
 
 
 def mac(raw: bytes) -> str:
     return raw.hex(":")
 
 
+def _ethertype_name(etype: int) -> str:
+    return ETHERTYPE_NAMES.get(etype, "Unknown")
+
+
 def ethertype(etype: int) -> str:
     """`IPv4 (0x0800)`, as tcpdump names an EtherType."""
-    return f"{ETHERTYPE_NAMES.get(etype, 'Unknown')} (0x{etype:04x})"
+    return f"{_ethertype_name(etype)} (0x{etype:04x})"
 
 
 def names_protocol(linktype: int, link_header: bool) -> bool:
@@ -114,6 +129,8 @@ class LinkText:
         self._verbose = verbose
         # -e's header for these is not written here: only without it.
         self._printer = None if link_header else LINK_PRINTERS.get(linktype)
+        self._tag_text = _SWITCH_TAG_TEXT.get(linktype)
+        self._tag_at = link.SWITCH_TAGS.get(linktype, (0, 0))
 
     def payload_offset(self, data: bytes) -> int:
         """Where the link header ends (0 where it cannot tell), for the dumps."""
@@ -140,7 +157,8 @@ class LinkText:
         etype, off, info = r
         if f is not None:
             _link_fields(f, etype, info)
-        head = self._header(etype, info, orig_len) if self._link_header else ""
+        head = self._header(etype, info, orig_len, data) if self._link_header \
+            else self._tag(data, False)
         length = orig_len - off
         if etype == link.ETHERTYPE_IP:
             return head + self._ip.ip4(data, off, length, f, 0)
@@ -148,12 +166,12 @@ class LinkText:
             return head + self._ip.ip6(data, off, length, f, 0)
         if etype in _ARP_TYPES:
             return head + self._arp(data, off, length, f)
-        other = self._other_payload(data, off, length, etype, info, bool(head))
+        other = self._other_payload(data, off, length, etype, info, self._link_header)
         if other is not None:
             return head + other
-        if head:
+        if self._link_header:
             return head.rstrip(": ,")
-        text = _other(etype, info, orig_len)
+        text = head + _other(etype, info, orig_len)
         if info.dst and etype is not None and etype not in _802_3:
             # tcpdump shows what it cannot decode in hex, after the frame's header.
             text += ": " + dump(data[off:], "X")
@@ -168,16 +186,30 @@ class LinkText:
             self._damage.bad = True
         return found[0]
 
-    def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int) -> str:
+    def _tag(self, data: bytes, eflag: bool) -> str:
+        """A switch tag's words ("" for other link types, and for a prepended
+        tag without -e, which tcpdump only shows with it)."""
+        at, size = self._tag_at
+        if self._tag_text is None or (at == 0 and not eflag):
+            return ""
+        return self._tag_text(data[at:at + size], eflag, _ethertype_name)
+
+    def _header(self, etype: int | None, info: link.LinkInfo, orig_len: int,
+                data: bytes) -> str:
         """tcpdump -e's link header, ending where the payload text starts."""
-        if self.linktype == link.LINKTYPE_ETHERNET and etype is not None:
+        if etype is not None and (self.linktype == link.LINKTYPE_ETHERNET or self._tag_text):
+            # A switch tag follows the addresses; a prepended one comes first, and
+            # the frame's length is then the Ethernet frame's after it.
+            tag = self._tag(data, True)
+            before, after = ("", tag) if self._tag_at[0] else (tag, "")
+            orig_len -= self._tag_at[1] if before else 0
             if info.length >= 0 and not info.vlans:
-                head = f"{mac(info.src)} > {mac(info.dst)}, 802.3, length {orig_len}: "
+                head = f"{mac(info.src)} > {mac(info.dst)}, {after}802.3, length {orig_len}: "
             else:
                 first = info.vlans[0][0] if info.vlans else etype
-                head = (f"{mac(info.src)} > {mac(info.dst)}, ethertype {ethertype(first)}"
+                head = (f"{mac(info.src)} > {mac(info.dst)}, {after}ethertype {ethertype(first)}"
                         f", length {orig_len}: ")
-            return head + _vlan_text(info, etype)
+            return before + head + _vlan_text(info, etype)
         if info.pkttype >= 0:
             kind = PACKET_TYPES.get(info.pkttype, f"pkttype {info.pkttype}")
             where = f"ifindex {info.ifindex} " if info.ifindex >= 0 else ""
