@@ -414,43 +414,6 @@ def test_a_silent_hop_is_drawn_as_its_own_star():
     assert drawn == {(V4[0], R1), (R1, "*2"), ("*2", DST)}
 
 
-# -- options -----------------------------------------------------------------------
-
-@pytest.mark.parametrize("args,needle", [
-    (["--mda", "--report", "198.18.0.1"], "--report"),
-    (["--mda", "-c", "3", "198.18.0.1"], "-c"),
-    (["--mda", "--explain", "198.18.0.1"], "--explain"),
-    (["--mda", "--paris", "198.18.0.1"], "--paris"),
-    (["--mda", "--replay", "x.pcap"], "--replay"),
-    (["--dot", "x.dot", "198.18.0.1"], "--mda"),
-    (["--confidence", "99", "198.18.0.1"], "--mda"),
-    (["--mda", "--confidence", "100", "198.18.0.1"], "confidence"),
-    (["--mda", "-p", "62000", "198.18.0.1"], "port"),
-])
-def test_bad_mda_combinations_are_one_line_and_exit_2(args, needle):
-    r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 2, r.stderr
-    assert r.stdout == "" and len(r.stderr.splitlines()) == 1 and needle in r.stderr
-    assert "Traceback" not in r.stderr
-
-
-@pytest.mark.parametrize("kw", [{"confidence": 100}, {"confidence": "95"}, {"port": 65000},
-                                {"wait": float("nan")}, {"max_ttl": 0}, {"method": "sctp"}])
-def test_the_api_refuses_what_the_cli_refuses(kw):
-    import rawtools
-    with pytest.raises(UsageError):
-        rawtools.trace_mda("198.18.0.1", **kw)
-
-
-def test_the_config_takes_mda_from_both_front_ends_alike():
-    cfg = trace_config("198.18.0.1", mda=True, confidence=99, dot="x.dot", method="tcp")
-    assert (cfg.mda, cfg.confidence, cfg.dot, cfg.method) == (True, 99, "x.dot", "tcp")
-    with pytest.raises(UsageError):
-        trace_config("198.18.0.1", mda="yes")  # type: ignore[arg-type]
-
-
-
 # -- edges of the engine: -z, -f, -N, the pacing of a silent hop -----------------------
 # Oracles: traceroute(8)'s -z (a minimal interval between probes: one at a time, the next
 # once it is over) and -N (probes in flight at once); the published n_1 = 6; the
@@ -672,6 +635,43 @@ def test_a_tcp_destination_answers_with_a_syn_ack_and_stray_segments_are_unrelat
     for i in range(2):
         tcp_engine.received(Received(i, build_ip(DST, spec("tcp", 4).src, 6, 64, seg), "pcap"))
     assert tcp_engine.counters.unrelated == 2
+
+# -- options (near the end: the CLI's run in subprocesses, slow for a mutation run's -x) ---
+
+@pytest.mark.parametrize("args,needle", [
+    (["--mda", "--report", "198.18.0.1"], "--report"),
+    (["--mda", "-c", "3", "198.18.0.1"], "-c"),
+    (["--mda", "--explain", "198.18.0.1"], "--explain"),
+    (["--mda", "--paris", "198.18.0.1"], "--paris"),
+    (["--mda", "--replay", "x.pcap"], "--replay"),
+    (["--dot", "x.dot", "198.18.0.1"], "--mda"),
+    (["--confidence", "99", "198.18.0.1"], "--mda"),
+    (["--mda", "--confidence", "100", "198.18.0.1"], "confidence"),
+    (["--mda", "-p", "62000", "198.18.0.1"], "port"),
+])
+def test_bad_mda_combinations_are_one_line_and_exit_2(args, needle):
+    r = subprocess.run(rawtools_argv("trace", *args), capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == "" and len(r.stderr.splitlines()) == 1 and needle in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("kw", [{"confidence": 100}, {"confidence": "95"}, {"port": 65000},
+                                {"wait": float("nan")}, {"max_ttl": 0}, {"method": "sctp"}])
+def test_the_api_refuses_what_the_cli_refuses(kw):
+    import rawtools
+    with pytest.raises(UsageError):
+        rawtools.trace_mda("198.18.0.1", **kw)
+
+
+def test_the_config_takes_mda_from_both_front_ends_alike():
+    cfg = trace_config("198.18.0.1", mda=True, confidence=99, dot="x.dot", method="tcp")
+    assert (cfg.mda, cfg.confidence, cfg.dot, cfg.method) == (True, 99, "x.dot", "tcp")
+    with pytest.raises(UsageError):
+        trace_config("198.18.0.1", mda="yes")  # type: ignore[arg-type]
+
+
 
 # Last: the slowest test (6 s), so that a mutation run's `-x` reaches it only for a
 # mutant every quicker test let through.
