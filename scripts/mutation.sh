@@ -24,9 +24,13 @@ if [ "${1:-}" = --one ]; then
     # One file, in its own copy: the worker the parallel run below starts, or a
     # single file by hand (bash scripts/mutation.sh --one FILE "TESTS").
     file=$2 tests=$3
-    mkdir -p "$OUT"
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
+    # The copy and mutmut's cache of results stay in $OUT/work/, so that a run stopped
+    # part-way (Ctrl-C, a reboot, a hang) goes on where it stopped: mutmut 2 runs again
+    # only the mutants never run and those of lines changed since. The copy is refreshed
+    # from the worktree first, which also undoes a mutant left applied. (Reading
+    # .mutmut-cache while mutmut runs, even with sqlite3, can hang it for good.)
+    work=$OUT/work/$(echo "$file" | tr / _ | sed 's/\.py$//')
+    mkdir -p "$work"
     git ls-files -z | xargs -0 cp --parents -t "$work"
     cd "$work"
     # The copy is what the tests import (PYTHONPATH first), not the editable install.
