@@ -33,8 +33,9 @@ def tcpdump_texts(frames: list[bytes], verbose: int) -> list[str]:
     with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
         tmp.write(header + records)
         tmp.flush()
-        out = subprocess.run(["tcpdump", "--number", "-n", "-t", "-" + "v" * verbose, "-r",
-                              tmp.name], capture_output=True, text=True, check=True).stdout
+        flags = ["-" + "v" * verbose] if verbose else []
+        out = subprocess.run(["tcpdump", "--number", "-n", "-t", *flags, "-r", tmp.name],
+                             capture_output=True, text=True, check=True).stdout
     texts: list[str] = []
     for ln in out.splitlines():
         num, sep, rest = ln.lstrip().partition("  ")
@@ -129,3 +130,27 @@ def test_vrrp_checksums_addresses_and_password(verbose):
                for n in (1, 2) for good in (True, False)]
     frames += [eth(ip4(112, vrrp3(A, B, [A, B], good), A, B, ttl=255)) for good in (True, False)]
     check_verbose(frames, verbose)
+
+
+@pytest.mark.parametrize("verbose", [0, 1, 2])
+def test_mpls_stacks_reserved_labels_and_the_guessed_payload(verbose):
+    """-v puts each label after the first, and the packet inside, on lines of their own
+    and names the reserved labels; the payload's kind comes from the bottom label
+    (0 and 3: IPv4, 2: IPv6) or else its first byte (0x45-0x4f, 0x60-0x6f, IS-IS's
+    NLPID 0x83), as tcpdump guesses it; anything else is shown in hex."""
+    def label(value: int, bottom: int = 1) -> bytes:
+        return struct.pack("!I", value << 12 | 3 << 9 | bottom << 8 | 64)
+
+    inner4 = ip4(17, udp(40000, 5004, b"x" * 32))
+    inner6 = ip6(17, udp(40000, 5004, b"y" * 8, A6, B6))
+    isis_hello = bytes.fromhex("831b0100100100000002") + bytes(17)
+    payloads = [label(249081) + inner4, label(16, 0) + label(17) + inner6,
+                label(0) + inner4, label(2) + inner6, label(1, 0) + label(3) + inner4,
+                label(3) + b"\x00" * 20,                 # IPv4 by its label, whatever follows
+                label(2) + b"\x45" * 20,                 # IPv6 by its label
+                label(16) + b"\x40" + bytes(19),         # version 4, but no plausible length
+                label(16) + b"\x5f" + bytes(19),         # neither
+                label(15, 0) + label(4) + inner4]
+    if not verbose:  # (IS-IS's own -v form is not printed here yet)
+        payloads.append(label(16) + isis_hello)
+    check_verbose([eth(p, 0x8847) for p in payloads], verbose)

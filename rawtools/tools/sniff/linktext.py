@@ -250,22 +250,29 @@ class LinkText:
         return None
 
     def _mpls(self, d: bytes, o: int, length: int) -> str:
-        """The label stack, then IPv4 or IPv6 as the first nibble after it says.
+        """The label stack, then IPv4, IPv6 or an OSI PDU as `mpls.payload_type` guesses.
 
         The IP layer is called as for a packet inside another (depth 1): it
         names itself, and the JSON fields stay the link's.
         """
-        text, at, whole = mpls.stack(d[o:])
+        text, at, whole, bottom = mpls.stack(d[o:], self._verbose)
         if not whole:
             self._damage.bad = True
             return text
         o += at
-        version = d[o] >> 4 if len(d) > o else 0
-        if version == 4:
-            return f"{text} {self._ip.ip4(d, o, length - at, None, 1)}"
-        if version == 6:
-            return f"{text} {self._ip.ip6(d, o, length - at, None, 1)}"
-        return text
+        kind = mpls.payload_type(bottom, d[o:o + 1])
+        # With -v the packet inside starts a line of its own, as tcpdump's does.
+        sep = "\n\t" if self._verbose else " "
+        if kind == mpls.IPV4:
+            return f"{text}{sep}{self._ip.ip4(d, o, length - at, None, 1)}"
+        if kind == mpls.IPV6:
+            return f"{text}{sep}{self._ip.ip6(d, o, length - at, None, 1)}"
+        if kind == mpls.OSI:
+            inner, ok = osi.osi(d[o:], length - at)
+            self._damage.bad |= not ok
+            return f"{text}{sep}{inner}"
+        # Nothing to tell what it is: tcpdump shows its bytes.
+        return text + dump(d[o:o + max(0, length - at)], "X")
 
     def _arista(self, d: bytes, o: int, length: int, info: link.LinkInfo) -> str:
         """Arista's timestamp header, then the frame's own EtherType and payload.
