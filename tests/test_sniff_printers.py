@@ -975,3 +975,13 @@ def test_udp_cut_by_the_ip_length_as_tcpdump_reads_it():
           + [eth(with_payload_length(n, datagram), 0x86DD) for n in (0, 2, 4, 6)])
     for snaplen in (14 + 20 + 2, 14 + 20 + 5):
         check([udp4(40000, 4000, b"x" * 20)], snaplen)
+
+
+def test_a_tcp_header_cut_short_shows_its_ports_once_it_has_them():
+    # tcpdump: "a > b: [|tcp]" before the ports are in, "a.p > b.q:  [|tcp]" after.
+    v4 = eth(ip4(6, tcp(40000, 80, 1000, 2000, 0x18, b"hello")))
+    for cut in range(14 + 20, 14 + 20 + 21):
+        check([v4], cut)
+    v6 = eth(ip6(6, tcp(40000, 443, 1, 2, 0x10, b"")), 0x86DD)
+    for cut in range(14 + 40, 14 + 40 + 21):
+        check([v6], cut)

@@ -186,14 +186,14 @@ class TransportText:
     def _cut(self, d: bytes, o: int, src: str, dst: str, mark: str) -> str:
         """A UDP or TCP header cut short: the ports if they are there, and the mark.
 
-        tcpdump's UDP mark comes after ":  " (its own leading space), TCP's after ": ".
+        tcpdump's mark comes after ":  " (its own leading space), but for TCP
+        cut before its ports, whose mark follows ": ".
         """
         self._damage.bad = True
-        gap = ":  " if mark == "[|udp]" else ": "
         if len(d) >= o + 4:
             sport, dport = _PORTS.unpack_from(d, o)
-            return f"{src}.{sport} > {dst}.{dport}{gap}{mark}"
-        return f"{src} > {dst}{gap}{mark}"
+            return f"{src}.{sport} > {dst}.{dport}:  {mark}"
+        return f"{src} > {dst}{':  ' if mark == '[|udp]' else ': '}{mark}"
 
     # -- TCP --------------------------------------------------------------
 
