@@ -985,3 +985,19 @@ def test_a_tcp_header_cut_short_shows_its_ports_once_it_has_them():
     v6 = eth(ip6(6, tcp(40000, 443, 1, 2, 0x10, b"")), 0x86DD)
     for cut in range(14 + 40, 14 + 40 + 21):
         check([v6], cut)
+
+
+def test_dns_over_tcp_reads_its_length_prefix_as_tcpdump_does():
+    # The prefix must be the rest of the segment; shorter, longer or missing, it is
+    # invalid (a message split over segments too); a message too short for its header
+    # gets the UDP form's complaint.
+    query = (bytes.fromhex("123401000001000000000000") + b"\x03www\x07example\x03net\x00"
+             + b"\x00\x01\x00\x01")
+    payloads = [b"\x00\x00", b"\x00", b"\x00\x05", b"\x00\x0c" + bytes(12), b"\x00\x01\x00",
+                b"\x00\x03abc", len(query).to_bytes(2, "big") + query,
+                (len(query) + 40).to_bytes(2, "big") + query, b"\x00\x02" + query]
+    frames = [eth(ip4(6, tcp(40000, 53, 1000, 2000, 0x18, p))) for p in payloads]
+    frames += [eth(ip4(6, tcp(53, 40000, 2000, 1000, 0x18, p))) for p in payloads[-3:]]
+    check(frames)
+    for cut in range(14 + 20 + 20, 14 + 20 + 20 + 8):
+        check(frames[-3:], cut)

@@ -282,6 +282,26 @@ def summary(msg: bytes, length: int, fields: Fields | None = None, *,
     return _summary(msg, length, fields)
 
 
+def over_tcp(p: bytes, size: int, fields: Fields | None = None, *,
+             verbose: bool = False) -> tuple[str, bool]:
+    """DNS over TCP (RFC 1035 4.2.2), from the segment's payload (`size` on the wire).
+
+    A two-byte length comes first; tcpdump prints the message after it only
+    when that length is the rest of the segment (a message split over
+    segments is called invalid), and after a space, not the colon of other
+    payloads: the text starts with that space.
+    """
+    if size < 2:
+        return f" [DNS over TCP: length {size} < 2] (invalid)", False
+    if len(p) < 2:
+        return " [|domain]", False
+    prefix = p[0] << 8 | p[1]
+    if prefix != size - 2:
+        return f" [prefix length({prefix}) != length({size - 2})] (invalid)", False
+    text, ok = summary(p[2:], size - 2, fields, verbose=verbose)
+    return " " + text, ok
+
+
 def _summary(msg: bytes, length: int, fields: Fields | None, mdns: bool = False,
              verbose: bool = False) -> tuple[str, bool]:
     """summary(), worked out from the bytes."""

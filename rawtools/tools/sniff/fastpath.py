@@ -210,18 +210,18 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
 
 def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int], str]:
     """`: ` and what a TCP payload's printer says, for segments on an application's ports."""
-    tcp_apps, pick, dns_summary = ports.TCP, ports.printer, dns.summary
+    tcp_apps, pick, dns_over_tcp = ports.TCP, ports.printer, dns.over_tcp
 
     def payload(d: bytes, o: int, end: int, size: int, sport: int, dport: int) -> str:
         app = pick(tcp_apps, sport, dport)
         if app is not None:
             summary, ok = app(d[o:end], size)
-        elif size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
+        elif sport == DNS_PORT or dport == DNS_PORT:
             # DNS over TCP follows the segment's length after a space, not a colon.
-            summary, ok = dns_summary(d[o + 2:end], size - 2)
+            summary, ok = dns_over_tcp(d[o:end], size)
             if not ok:
                 damaged[0] += 1
-            return " " + summary
+            return summary
         else:
             return ""
         if not ok:

@@ -252,10 +252,11 @@ class TransportText:
             if not ok:
                 self._damage.bad = True
             return ": " + text
-        if size > 2 and (sport == DNS_PORT or dport == DNS_PORT):
-            # DNS over TCP: a two-byte length, then the message, which tcpdump prints
-            # after the segment's length and a space, not a colon.
-            return " " + self._dns(d[o + 2:end], size - 2, f)
+        if sport == DNS_PORT or dport == DNS_PORT:
+            text, ok = dns.over_tcp(d[o:end], size, f, verbose=self._verbose > 0)
+            if not ok:
+                self._damage.bad = True
+            return text
         return ""
 
     def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
