@@ -18,6 +18,7 @@ from tracesim import MS
 from rawtools.io.loop import run
 from rawtools.tools.trace.config import Timing
 from rawtools.tools.trace.engine import TraceEngine
+from rawtools.tools.trace.render import hop_line
 
 PAUSE = 30 * MS
 
@@ -395,3 +396,55 @@ def test_the_short_gap_grace_needs_a_path_longer_than_the_first_window(routers, 
         assert took < 1000 * MS
     else:
         assert took >= 1500 * MS
+
+
+# -- the destination's place and the grace its silence gets ---------------------------
+
+def test_a_destination_placed_by_the_scout_is_waited_for_on_a_clean_path() -> None:
+    """Every router answers every probe (no rate limit at work on the path), but the
+    destination at hop 9 has one port unreachable left, which the scout takes: its
+    quote says hop 9. A hop the destination is known to be at is waited for a refill
+    (long_grace), not the gap rule's short gap_grace: its own line is answered by a
+    retry after the one-second refill, and the trace ends there as reached."""
+    net, spec = chain(4, "udp", refill_ns=1000 * MS)
+    net._tokens = {9: (1.0, net.clock)}
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    assert engine.end == "reached"
+    assert hop_line(engine.all_hops()[-1]).startswith(f" 9  * * * {net.dst}  ")
+    assert addrs(engine)[:8] == [[r] * 3 for r in net.routers]
+    assert 1000 * MS <= net.clock - start < 1000 * MS + engine.t.long_grace
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp", "tcp"])
+def test_a_lone_silent_router_gets_the_short_grace_whatever_placed_the_destination(method):
+    """Hop 4 never answers; every hop beyond it does. Over UDP the scout's quote places
+    the destination, over ICMP and TCP its reply's TTL only estimates it (an answer from
+    the destination itself): either way hop 4 is a router that sends no errors, given
+    `grace` (200 ms) from the latest answer, not the refill wait a destination gets.
+    The whole trace takes well under long_grace."""
+    net, spec = chain(4, method, silent={4})
+    engine = TraceEngine(spec)
+    start = net.clock
+    run(engine, net)
+    assert engine.end == "reached"
+    got = addrs(engine)
+    assert got[3] == [None] * 3 and got[:3] + got[4:8] == [[r] * 3 for r in net.routers
+                                                           if r != net.routers[3]]
+    assert net.clock - start < engine.t.grace + 100 * MS < engine.t.long_grace
+
+
+def test_an_estimated_destination_past_the_gap_gets_its_line_before_the_gap_ends_the_trace():
+    """ICMP, hops 2-8 silent, the destination at hop 9 answering only the scout (its echo
+    reply's TTL, 56, estimates hop 9), `gap` 5. The estimate holds the gap rule off up
+    to and including hop 9, whose line is printed (stars); past it the rule, counted
+    from hop 1, the last that answered, ends the trace at once."""
+    net, spec = chain(4, "icmp", silent=set(range(2, 9)))
+    net.drop = set(range(16, 2000))  # all but the first window and the scout
+    engine = TraceEngine(spec, gap=5)
+    run(engine, net)
+    assert net.fate[15] == "answered" and engine.hint == 64 - 56 + 1
+    assert [h.ttl for h in engine.all_hops()] == list(range(1, 10))
+    assert addrs(engine) == [[net.routers[0]] * 3] + [[None] * 3] * 8
+    assert engine.end == "gap"
