@@ -39,19 +39,19 @@ if [ "${1:-}" = --one ]; then
     # the import makes pytest exit 2 or 4, which it would count as a survivor.
     # A mutant can loop forever (a loop bound mutated away); mutmut's own timeout kills the
     # runner but not pytest under it, whose open stdout then keeps mutmut waiting for good.
-    # timeout(1) ends pytest itself; a mutant whose tests run 2 minutes is
-    # counted killed (they take seconds).
+    # timeout(1) ends pytest itself; a mutant whose tests run 30 s is counted killed (they
+    # take seconds; a loop mutated to spin costs 30 s, not minutes).
     # No hypothesis plugin: importing it is half of each run's start-up, and no test run
     # here uses hypothesis (only tests/test_prop_hostile.py does).
     # The first test file (the file's own unit tests) alone first: most mutants fail
     # there, and pytest then collects one file, not all of them, before saying so.
     read -r first rest <<<"$tests"
     cat > .mutation-runner.sh <<RUNNER
-timeout -k 5 120 "$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider \\
+timeout -k 2 30 "$ROOT/.venv/bin/python" -m pytest -x -q -p no:cacheprovider \\
     -p no:hypothesispytest -m 'not lab' $first || exit 1
 RUNNER
     if [ -n "${rest// /}" ]; then
-        echo "timeout -k 5 120 \"$ROOT/.venv/bin/python\" -m pytest -x -q -p no:cacheprovider \
+        echo "timeout -k 2 30 \"$ROOT/.venv/bin/python\" -m pytest -x -q -p no:cacheprovider \
 -p no:hypothesispytest -m 'not lab' $rest || exit 1" >> .mutation-runner.sh
     fi
     # A mutant the tests pass then meets the type checker, as every change does (mypy strict
