@@ -70,43 +70,43 @@ def share(free: list[bool]) -> bytes:
 
 
 def kinds(batch: list[Packet]) -> list[Key | bool]:
-    """What the headers tell of each packet: True when it touches no TCP connection,
-    the connection's key for plain TCP, False when only decoding it can tell."""
+    """What the headers tell of each packet (see `_kind`)."""
     tunnel = ports.TUNNEL_PORTS
-    out: list[Key | bool] = []
-    add = out.append
-    for _, d, _ in batch:
-        kind: Key | bool = False
-        if len(d) >= _MIN_FRAME:
-            et = d[12] << 8 | d[13]
-            v = _ETH_LEN
-            if et == ETHERTYPE_8021Q:
-                et = d[16] << 8 | d[17]
-                v += _VLAN_LEN
-            if et == ETHERTYPE_IP and len(d) >= v + 24:
-                p = d[v + 9]
-                if p == PROTO_TCP:
-                    # A later fragment carries no TCP header.
-                    if d[v + 6] & 0x1F or d[v + 7]:
-                        kind = True
-                    elif d[v] == _IP4_PLAIN:
-                        kind = d[v + 12:v + 24]
-                elif p == PROTO_ICMP:
-                    kind = True
-                elif p == PROTO_UDP and d[v] == _IP4_PLAIN:
-                    kind = _plain_udp(d, v + 20, tunnel)
-            elif et == ETHERTYPE_IPV6 and len(d) >= v + 44:
-                p = d[v + 6]
-                if p == PROTO_TCP:
-                    kind = d[v + 8:v + 44]
-                elif p == PROTO_ICMP6:
-                    kind = True
-                elif p == PROTO_UDP:
-                    kind = _plain_udp(d, v + 40, tunnel)
-            elif et == ETHERTYPE_ARP:
-                kind = True
-        add(kind)
-    return out
+    return [_kind(d, tunnel) for _, d, _ in batch]
+
+
+def _kind(d: bytes, tunnel: frozenset[int]) -> Key | bool:
+    """What the headers tell of a frame: True when it touches no TCP connection, the
+    connection's key for plain TCP, False when only decoding it can tell."""
+    if len(d) < _MIN_FRAME:
+        return False
+    et = d[12] << 8 | d[13]
+    v = _ETH_LEN
+    if et == ETHERTYPE_8021Q:
+        et = d[16] << 8 | d[17]
+        v += _VLAN_LEN
+    if et == ETHERTYPE_IP:
+        if len(d) < v + 24:
+            return False
+        p = d[v + 9]
+        if p == PROTO_TCP:
+            # A later fragment carries no TCP header.
+            if d[v + 6] & 0x1F or d[v + 7]:
+                return True
+            return d[v + 12:v + 24] if d[v] == _IP4_PLAIN else False
+        if p == PROTO_UDP:
+            return d[v] == _IP4_PLAIN and _plain_udp(d, v + 20, tunnel)
+        return p == PROTO_ICMP
+    if et == ETHERTYPE_IPV6:
+        if len(d) < v + 44:
+            return False
+        p = d[v + 6]
+        if p == PROTO_TCP:
+            return d[v + 8:v + 44]
+        if p == PROTO_UDP:
+            return _plain_udp(d, v + 40, tunnel)
+        return p == PROTO_ICMP6
+    return et == ETHERTYPE_ARP
 
 
 def _plain_udp(d: bytes, at: int, tunnel: frozenset[int]) -> bool:
@@ -138,44 +138,69 @@ class Split:
 
     def plan(self, batch: list[Packet]) -> Plan:
         """Which packets of `batch` the helper decodes, and those it has decoded already."""
-        found = kinds(batch)
         if self.splitting:
-            plan = self._split(batch, found)
+            plan = self._split(batch)
             if plan is not None:
                 return plan
             self.splitting = False
-        return share([k is True for k in found]), {}
+        return share([k is True for k in kinds(batch)]), {}
 
-    def _split(self, batch: list[Packet], found: list[Key | bool]) -> Plan | None:
-        """The plan with connections kept whole; None where the split must stop."""
-        work, owner = self._work, self._owner.get
+    def _split(self, batch: list[Packet]) -> Plan | None:
+        """The plan with connections kept whole; None where the split must stop.
+
+        `kinds` and the owners in one pass: this runs on every packet of the capture.
+        """
+        owner, tunnel = self._owner.get, ports.TUNNEL_PORTS
         mask = bytearray(len(batch))
         free: list[int] = []
-        known: dict[int, str] = {}
-        for i, kind in enumerate(found):
+        odd: list[int] = []
+        for i, (_, d, _) in enumerate(batch):
+            # Untagged IPv4 TCP without options, not a later fragment: most of a capture.
+            if d[23:24] == b"\x06" and d[12:15] == b"\x08\x00\x45" and len(d) >= _MIN_FRAME \
+                    and not (d[20] & 0x1F or d[21]):
+                kind: Key | bool = d[26:38]
+            else:
+                kind = _kind(d, tunnel)
             if kind is True:
                 free.append(i)
-                continue
-            if kind is False:
-                line, conns = self._touched(batch[i])
-                work[_HELPER] += _PROBED
-                if not conns:
-                    known[i] = line
-                    mask[i] = _HELPER
-                    continue
-                side = self._side(conns)
-                weight = _PROBED
+            elif kind is False:
+                odd.append(i)
             else:
                 side = owner(kind)
                 if side is None:
                     side = self._side([kind])
-                weight = 1
+                    if side is None:
+                        return None
+                mask[i] = side
+        helper = mask.count(_HELPER)
+        work = self._work
+        work[_HELPER] += helper
+        work[_PARENT] += len(batch) - len(free) - len(odd) - helper
+        known = self._place(batch, odd, mask)
+        if known is None:
+            return None
+        self._even(mask, free)
+        return bytes(mask), known
+
+    def _place(self, batch: list[Packet], odd: list[int], mask: bytearray
+               ) -> dict[int, str] | None:
+        """Where the packets only decoding can place go (see the module's docstring), and
+        the lines of those the probe decoded for good; None where the split must stop."""
+        work = self._work
+        known: dict[int, str] = {}
+        for i in odd:
+            line, conns = self._touched(batch[i])
+            work[_HELPER] += _PROBED
+            if not conns:
+                known[i] = line
+                mask[i] = _HELPER
+                continue
+            side = self._side(conns)
             if side is None:
                 return None
             mask[i] = side
-            work[side] += weight
-        self._even(mask, free)
-        return bytes(mask), known
+            work[side] += _PROBED
+        return known
 
     def _touched(self, packet: Packet) -> tuple[str, list[Key]]:
         """The probe's line for `packet`, and the connections whose state it would read
@@ -199,6 +224,8 @@ class Split:
             if key not in owner:
                 self._connections += 1
                 owner[key] = owner[_reverse(key)] = side
+                # Counted here too, so that the new connections of a batch alternate.
+                work[side] += 1
         # Past the limit a single tracker would have started again: two cannot.
         return side if self._connections <= MAX_CONNECTIONS else None
 
