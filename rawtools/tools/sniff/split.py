@@ -41,11 +41,16 @@ Key = bytes
 _PORTS = struct.Struct("!HH")
 _ETH_LEN, _VLAN_LEN = 14, 4
 _IP4_PLAIN = 0x45  # version 4, a 20-byte header: no options
+_IP4_PLAIN_HEAD = bytes([ETHERTYPE_IP >> 8, ETHERTYPE_IP & 0xFF, _IP4_PLAIN])
 # The shortest frame looked at: Ethernet, an IPv4 header without options and the ports.
 _MIN_FRAME = _ETH_LEN + 24
 _PARENT, _HELPER = 0, 1
 # What a probed packet weighs against one the fast loop decodes (see `Split._work`).
 _PROBED = 4
+# What planning a batch costs the helper, in packets per packet of the batch: placing
+# each packet, and sending its lines while the parent only reads them (callgrind: the
+# helper ran 25 % more instructions than the parent without it).
+_PLANNING = 0.2
 # A batch's plan: which packets the helper decodes (1) and which the parent does (0),
 # and the lines of the helper's packets that the probe already decoded, by index.
 Plan = tuple[bytes, dict[int, str]]
@@ -155,10 +160,13 @@ class Split:
         free: list[int] = []
         odd: list[int] = []
         for i, (_, d, _) in enumerate(batch):
-            # Untagged IPv4 TCP without options, not a later fragment: most of a capture.
-            if d[23:24] == b"\x06" and d[12:15] == b"\x08\x00\x45" and len(d) >= _MIN_FRAME \
-                    and not (d[20] & 0x1F or d[21]):
-                kind: Key | bool = d[26:38]
+            # `_kind` inline for untagged IPv4 without options: most of a capture.
+            if d.startswith(_IP4_PLAIN_HEAD, 12) and len(d) >= _MIN_FRAME:
+                p = d[23]
+                if p == PROTO_TCP:
+                    kind: Key | bool = True if d[20] & 0x1F or d[21] else d[26:38]
+                else:
+                    kind = p == PROTO_ICMP or (p == PROTO_UDP and _plain_udp(d, 34, tunnel))
             else:
                 kind = _kind(d, tunnel)
             if kind is True:
@@ -174,7 +182,7 @@ class Split:
                 mask[i] = side
         helper = mask.count(_HELPER)
         work = self._work
-        work[_HELPER] += helper
+        work[_HELPER] += helper + int(len(batch) * _PLANNING)
         work[_PARENT] += len(batch) - len(free) - len(odd) - helper
         known = self._place(batch, odd, mask)
         if known is None:
