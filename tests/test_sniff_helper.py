@@ -20,7 +20,11 @@ import pytest
 from conftest import rawtools_argv
 from test_sniff_decode import A6, B6, A, B, eth, ip4, ip6, tcp, udp
 
-from rawtools.tools.sniff.helper import SPLIT_MIN_BYTES
+from rawtools.io.capture import Capture
+from rawtools.tools.sniff.decode import Decoder
+from rawtools.tools.sniff.helper import SPLIT_MIN_BYTES, Helper
+from rawtools.tools.sniff.split import Split
+from rawtools.wire.link import LINKTYPE_ETHERNET
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
                                 reason="needs tcpdump, the oracle (Debian package: tcpdump)")
@@ -96,10 +100,8 @@ def conversation(port: int, v6: bool, rng: random.Random) -> list[bytes]:
     return out
 
 
-def test_interleaved_connections_split_between_two_processes_read_as_tcpdump_reads_them(
-        tmp_path):
-    """Each process decodes whole connections: relative numbers, restarts, VXLAN-wrapped
-    segments of the same connections, and DNS between them, as one process would."""
+def interleaved_connections() -> list[bytes]:
+    """300 connections (see `conversation`), interleaved, with DNS queries between."""
     rng = random.Random(7)
     streams = [conversation(20000 + k, k % 3 == 0, rng) for k in range(300)]
     frames = []
@@ -110,6 +112,42 @@ def test_interleaved_connections_split_between_two_processes_read_as_tcpdump_rea
             streams.remove(stream)
         if rng.random() < 0.3:
             frames.append(eth(ip4(17, udp(40000, 53, dns_query(len(frames) & 0xFFFF)))))
+    return frames
+
+
+def test_interleaved_connections_split_between_two_processes_read_as_tcpdump_reads_them(
+        tmp_path):
+    """Each process decodes whole connections: relative numbers, restarts, VXLAN-wrapped
+    segments of the same connections, and DNS between them, as one process would."""
     path = tmp_path / "connections.pcap"
-    write_pcap(path, frames)
+    write_pcap(path, interleaved_connections())
     assert_same_as_tcpdump(path)
+
+
+def test_when_the_helper_fails_this_process_reads_on_with_its_connections(tmp_path,
+                                                                           monkeypatch):
+    """The helper's journal has kept this process's tracker whole: the connections the
+    helper owned read on here, from the first batch it did not send."""
+    path = tmp_path / "connections.pcap"
+    write_pcap(path, interleaved_connections())
+    plan = Split.plan
+
+    def failing(self: Split, batch: list) -> tuple:
+        if self.planned >= 3:
+            raise RuntimeError("the helper fails")
+        self.planned += 1
+        return plan(self, batch)
+
+    # The fork inherits the patch: its third batch is its last.
+    monkeypatch.setattr(Split, "planned", 0, raising=False)
+    monkeypatch.setattr(Split, "plan", failing)
+    helper = Helper.start(Decoder(LINKTYPE_ETHERNET), str(path), "", 0)
+    assert helper is not None
+    with Capture.open_offline(str(path)) as cap:
+        ours = "".join(helper.render(batch) for batch in cap.batches()).splitlines()
+    helper.close()
+    theirs = subprocess.run(["tcpdump", "-n", "-r", str(path)], capture_output=True, text=True,
+                            timeout=300, check=True).stdout.splitlines()
+    assert len(ours) == len(theirs)
+    differ = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]
+    assert not differ, f"{len(differ)} lines differ, first: {differ[0]}"
