@@ -16,7 +16,6 @@ from oracles import tcpdump_first_lines
 
 from rawtools.tools.sniff import tcpseq
 from rawtools.tools.sniff.decode import Decoder
-from rawtools.tools.sniff.helper import share
 from rawtools.wire import link
 from rawtools.wire.checksum import inet_checksum
 
@@ -263,27 +262,6 @@ def test_timestamp_styles(style, expected):
     t0 = NOON * 10**9 + 1000
     got = [p.line(t, frame, len(frame)).split("IP ")[0] for t in (t0, t0 + 250_000_000)]
     assert got == expected
-
-
-def test_stateless_packets_and_the_helpers_share():
-    """What a second process may decode: untagged ARP, and UDP or ICMP right in IP."""
-    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, MAC_A, A, bytes(6), B)
-    frames = [eth(ip4(17, udp(1, 2, b"x"))), eth(ip4(1, icmp(8, 0, bytes(4)))),
-              eth(ip4(6, tcp(1, 2, 3, 4, 0x10))), eth(arp, 0x0806),
-              eth(ip6(17, udp(1, 2, b"x", A6, B6)), 0x86DD),
-              eth(ip6(58, icmp(128, 0, bytes(4))), 0x86DD),
-              eth(ip6(6, tcp(1, 2, 3, 4, 0x10, src=A6, dst=B6)), 0x86DD),
-              eth(ip6(0, bytes([17, 0]) + bytes(6) + udp(1, 2, b"x", A6, B6)), 0x86DD),
-              MAC_B + MAC_A + b"\x81\x00\x00\x64" + b"\x08\x00" + ip4(17, udp(1, 2, b"")),
-              eth(ip4(17, udp(1, 2, b"x")))[:30]]
-    batch = [(0, f, len(f)) for f in frames]
-    assert decoder().stateless(batch) == [True, True, False, True, True, True, False, False,
-                                          False, False]
-    assert decoder(ts_style="delta").stateless(batch) == [False] * len(batch)
-    # The helper takes stateless packets only, and never more than half a batch.
-    assert share([True, True, False, True]) == bytes([0, 1, 0, 1])
-    assert share([True] * 5) == bytes([0, 0, 1, 1, 1])
-    assert share([False, True, False, False]) == bytes([0, 1, 0, 0])
 
 
 def test_hex_and_ascii_dumps_skip_the_link_header():

@@ -34,21 +34,12 @@ from rawtools.tools.sniff.dump import DUMP_STYLES, DumpStyle, dump
 from rawtools.tools.sniff.fastpath import BatchTexts, batch_texts
 from rawtools.tools.sniff.iptext import Addresses, IpText
 from rawtools.tools.sniff.linktext import LinkText, names_protocol
-from rawtools.tools.sniff.printers import ports
 from rawtools.tools.sniff.tcpseq import TcpSequences
 from rawtools.tools.sniff.timestamps import Timestamps, TsStyle
 from rawtools.tools.sniff.transport import TransportText
 from rawtools.tools.sniff.walk import Damage, Fields
-from rawtools.wire.ip import PROTO_ICMP, PROTO_ICMP6, PROTO_UDP
-from rawtools.wire.link import ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, LINKTYPE_ETHERNET
+from rawtools.wire.link import LINKTYPE_ETHERNET
 
-# What `stateless` looks at in an untagged Ethernet frame: the IPv4 version and
-# header length, protocol and UDP ports (after a 20-byte header), the IPv6
-# next header and UDP ports.
-_IP4_VIHL_AT, _IP4_PROTO_AT, _UDP4_AT = 14, 14 + 9, 14 + 20
-_IP6_NEXT_AT, _UDP6_AT = 14 + 6, 14 + 40
-_IP4_PLAIN = 0x45
-_STATELESS_MIN = 14 + 20
 _MAX_SNAPLEN = 262144  # tcpdump's MAXIMUM_SNAPLEN: longer records are not real
 
 
@@ -68,12 +59,6 @@ def _invalid_header(caplen: int, orig_len: int) -> str:
     return "[Invalid header:" + ",".join(problems) + "]" if problems else ""
 
 
-def _plain_udp(d: bytes, at: int, tunnel: frozenset[int]) -> bool:
-    """Whether the UDP header at `at` has no tunnel's port (or is cut before its ports)."""
-    return len(d) < at + 4 or ((d[at] << 8 | d[at + 1]) not in tunnel
-                               and (d[at + 2] << 8 | d[at + 3]) not in tunnel)
-
-
 class Decoder:
     """Decodes the packets of one capture (one link type) into text or records.
 
@@ -85,7 +70,8 @@ class Decoder:
     def __init__(self, linktype: int, *, numeric: bool = True, verbose: int = 0,
                  link_header: bool = False, ts_style: TsStyle = "abs",
                  hexdump: DumpStyle | None = None, time_zone_utc: bool = False,
-                 absolute_seq: bool = False) -> None:
+                 absolute_seq: bool = False,
+                 tracker: type[TcpSequences] = TcpSequences) -> None:
         timestamps = Timestamps(ts_style, utc=time_zone_utc)
         if hexdump is not None and hexdump not in DUMP_STYLES:
             raise ValueError(f"unknown dump style {hexdump!r}")
@@ -96,11 +82,14 @@ class Decoder:
         self.ts_style = ts_style
         self.hexdump = hexdump
         self.absolute_seq = absolute_seq
+        self.time_zone_utc = time_zone_utc
         self.malformed = 0
         self._stamp = timestamps.stamp
         self._damage = damage = Damage()
         addresses = Addresses()
-        seqs = None if absolute_seq else TcpSequences()
+        # The TCP sequence tracker, None for absolute numbers; public for the helper,
+        # which keeps the parent's up to date with its connections (see `replay`).
+        self.seqs = seqs = None if absolute_seq else tracker()
         transport = TransportText(damage, verbose, seqs)
         ip = IpText(transport, addresses, damage, verbose, names_protocol(linktype, link_header))
         self._link = LinkText(linktype, ip, addresses, damage, link_header, verbose)
@@ -114,6 +103,14 @@ class Decoder:
         self._fast: BatchTexts | None = (
             batch_texts(self.line, self._stamp, addresses, seqs)
             if plain_ether and not verbose and not hexdump else None)
+
+    def twin(self, tracker: type[TcpSequences]) -> Decoder:
+        """A decoder of the same options with another kind of sequence tracker (see
+        `TcpProbe`): its lines are this one's wherever no TCP origins are read."""
+        return Decoder(self.linktype, numeric=self.numeric, verbose=self.verbose,
+                       link_header=self.link_header, ts_style=self.ts_style,
+                       hexdump=self.hexdump, time_zone_utc=self.time_zone_utc,
+                       absolute_seq=self.absolute_seq, tracker=tracker)
 
     def line(self, ts_ns: int, data: bytes, orig_len: int) -> str:
         """The full text for one packet, without a trailing newline."""
@@ -158,27 +155,3 @@ class Decoder:
         out, bad = self._fast(batch)
         self.malformed += bad
         return out
-
-    def stateless(self, batch: list[Packet]) -> list[bool]:
-        """Which packets of `batch` print the same whatever was decoded before them.
-
-        Everything else may read or move per-capture state (TCP sequence
-        origins, the -ttt clock), so only these can be decoded by another
-        process: untagged Ethernet carrying ARP, ICMP directly in IPv4 or
-        IPv6, or UDP there unless either port is a tunnel's (its inner frame
-        can be TCP). False for all when the timestamp style is -ttt.
-        """
-        if not self.splittable:
-            return [False] * len(batch)
-        # A tunnel's datagram (VXLAN, OTV, L2TP) can carry TCP, whose state stays here.
-        tunnel = ports.TUNNEL_PORTS
-        # One expression, no call per packet: the helper runs this on every packet.
-        return [len(d) >= _STATELESS_MIN and (
-            ((p := d[_IP4_PROTO_AT]) == PROTO_ICMP or (p == PROTO_UDP
-             and d[_IP4_VIHL_AT] == _IP4_PLAIN and _plain_udp(d, _UDP4_AT, tunnel)))
-            if (et := d[12] << 8 | d[13]) == ETHERTYPE_IP
-            else ((p := d[_IP6_NEXT_AT]) == PROTO_ICMP6
-                  or (p == PROTO_UDP and _plain_udp(d, _UDP6_AT, tunnel)))
-            if et == ETHERTYPE_IPV6
-            else et == ETHERTYPE_ARP)
-            for _, d, _ in batch]

@@ -54,7 +54,10 @@ _ETH_IP6 = struct.Struct("!12xHIHB1x16s16s")
 # kinds and lengths as one number, then the two values.
 _TCP_TS = struct.Struct("!HHIIBBHHHIII")
 _TCP_TS_LEN = 32
+_TS_WORDS = _TCP_TS_LEN // 4  # that header's length as its data offset field gives it
 _NOP_NOP_TS_KINDS = 0x0101080A
+_ACK_SYN_URG = TH_ACK | TH_SYN | TH_URG
+_HEADS_MAX = 65536  # connections' line heads kept (see `_tcp_text`)
 _ETH_LEN, _VLAN_LEN = 14, 4
 _IP4_PLAIN = 0x45  # version 4, a 20-byte header: no options
 # The transports the loop decodes itself, over each IP version.
@@ -140,6 +143,66 @@ def batch_texts(line: Line, stamp: Stamp, addresses: Addresses,
 
 
 def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _Tcp:
+    """The TCP line: nearly every segment the quick way, any other by `_any_tcp_text`.
+
+    Nearly every segment is a known connection's, with ACK and without SYN or
+    URG, and carries only the timestamps option: its line is one f-string,
+    with no parts to build and join. Anything else (a handshake, other
+    options, a new connection, a short frame) goes to the general function,
+    which reads the header again.
+    """
+    general = _any_tcp_text(stamp, seqs, damaged)
+    if seqs is None:
+        return general
+    origins = seqs.origins.get
+    header_ts = _TCP_TS.unpack_from
+    flag_text = TCP_FLAGS
+    payload = _tcp_payload(damaged)
+    payload_ports = _payload_ports()
+    # A connection's direction -> its lines' text up to the flags: the same for every
+    # segment, and most of a line's parts.
+    heads: dict[tuple[bytes, int, bytes, int], str] = {}
+
+    def _head(conn: tuple[bytes, int, bytes, int], name: str, src: str, dst: str) -> str:
+        if len(heads) >= _HEADS_MAX:
+            heads.clear()
+        head = heads[conn] = f"{name}{src}.{conn[1]} > {dst}.{conn[3]}: Flags ["
+        return head
+
+    def tcp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str, s: bytes,
+            t: bytes) -> str | None:
+        if len(d) < o + _TCP_TS_LEN or plen < _TCP_TS_LEN:
+            return general(ts, d, o, plen, name, src, dst, s, t)
+        sport, dport, seq, ack, offx, flags, win, _, _, kinds, val, ecr = header_ts(d, o)
+        conn = (s, sport, t, dport)
+        if flags & _ACK_SYN_URG != TH_ACK or kinds != _NOP_NOP_TS_KINDS \
+                or offx >> 4 != _TS_WORDS or (state := origins(conn)) is None:
+            return general(ts, d, o, plen, name, src, dst, s, t)
+        head = heads.get(conn) or _head(conn, name, src, dst)
+        seq, ack = (seq - state[0]) & 0xFFFFFFFF, (ack - state[1]) & 0xFFFFFFFF
+        size = plen - _TCP_TS_LEN
+        if size > 0:
+            text = (f"{stamp(ts)}{head}{flag_text[flags]}]"
+                    f", seq {seq}:{(seq + size) & 0xFFFFFFFF}, ack {ack}, win {win}, "
+                    f"options [nop,nop,TS val {val} ecr {ecr}], length {size}")
+            if sport in payload_ports or dport in payload_ports:
+                return text + payload(d, o + _TCP_TS_LEN, o + plen, size, sport, dport)
+            return text
+        return (f"{stamp(ts)}{head}{flag_text[flags]}]"
+                f"{f', seq {seq}' if flags & SEQ_FLAGS else ''}, ack {ack}, win {win}, "
+                f"options [nop,nop,TS val {val} ecr {ecr}], length 0")
+
+    return tcp
+
+
+def _payload_ports() -> frozenset[int]:
+    """Segments worth asking `_tcp_payload` about: a port with a printer here (a port
+    whose printer tcpdump has and this decoder lacks can still outrank it: the
+    payload function decides)."""
+    return frozenset(p for p, entry in ports.TCP.items() if entry[1] is not None) | {DNS_PORT}
+
+
+def _any_tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _Tcp:
     relative = seqs.relative if seqs is not None else None
     # The tracker's table, read here directly for the segments of a known connection
     # (nearly all of them); a new connection or a SYN goes through `relative`.
@@ -148,10 +211,7 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
     flag_text = TCP_FLAGS
     options = tcpopts.options
     payload = _tcp_payload(damaged)
-    # Segments worth asking `payload` about: a port with a printer here (a port whose
-    # printer tcpdump has and this decoder lacks can still outrank it: `payload` decides).
-    payload_ports = frozenset(p for p, entry in ports.TCP.items() if entry[1] is not None) \
-        | {DNS_PORT}
+    payload_ports = _payload_ports()
 
     def tcp(ts: int, d: bytes, o: int, plen: int, name: str, src: str, dst: str, s: bytes,
             t: bytes) -> str | None:
@@ -165,8 +225,8 @@ def _tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _T
         hlen = (offx >> 4) << 2
         if hlen < 20 or hlen > plen or len(d) < o + hlen:
             return None
-        pre = stamp(ts)
         size = plen - hlen
+        pre = stamp(ts)
         sack_base = 0
         if flags & TH_ACK:
             if origins is not None:

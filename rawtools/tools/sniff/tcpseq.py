@@ -31,6 +31,10 @@ class TcpSequences:
         # public for the fast loop, which reads it without a call per segment.
         self.origins: dict[Conn, tuple[int, int]] = {}
         self._connections = 0
+        # Every origin set, as (conn, mine, theirs), while a list is put here: a
+        # helper process sends them on, so that the parent's table is the whole
+        # capture's (see `replay` and rawtools.tools.sniff.helper).
+        self.journal: list[tuple[Conn, int, int]] | None = None
 
     def relative(self, conn: Conn, seq: int, ack: int, flags: int) -> tuple[int, int, int]:
         """(seq, ack, origin of the peer's numbers) for a segment sent along `conn`.
@@ -45,8 +49,21 @@ class TcpSequences:
         mine, theirs = state
         return (seq - mine) & 0xFFFFFFFF, (ack - theirs) & 0xFFFFFFFF, theirs
 
+    def replay(self, journal: list[tuple[Conn, int, int]]) -> None:
+        """Set the origins another tracker set (its `journal`), as it set them.
+
+        Its connections and this one's must be apart (the helper's split sees to
+        it), and fewer than MAX_CONNECTIONS together: then this table becomes
+        the one a single tracker would have after both segment streams.
+        """
+        origins = self.origins
+        for conn, mine, theirs in journal:
+            self._start(conn, conn not in origins, mine, theirs)
+
     def _start(self, conn: Conn, new: bool, mine: int, theirs: int) -> None:
         """Set a connection's origins from the segment sent along `conn`."""
+        if self.journal is not None:
+            self.journal.append((conn, mine, theirs))
         origins = self.origins
         if self._connections >= MAX_CONNECTIONS:
             origins.clear()
@@ -58,3 +75,20 @@ class TcpSequences:
         back = (t, dport, s, sport)
         if back != conn:  # not a connection with itself (one host, one port)
             origins[back] = (theirs, mine)
+
+
+class TcpProbe(TcpSequences):
+    """A tracker that only notes which connections were asked about, keeping no origins.
+
+    A decoder built with it tells which TCP connections' state a packet would
+    read or set, whatever wraps the segment (a tunnel, an IP option, a tag):
+    the helper uses it to keep every segment of a connection in one process.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[Conn] = []
+
+    def relative(self, conn: Conn, seq: int, ack: int, flags: int) -> tuple[int, int, int]:
+        self.asked.append(conn)
+        return seq, ack, 0
