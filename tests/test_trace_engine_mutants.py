@@ -448,3 +448,38 @@ def test_an_estimated_destination_past_the_gap_gets_its_line_before_the_gap_ends
     assert [h.ttl for h in engine.all_hops()] == list(range(1, 10))
     assert addrs(engine) == [[net.routers[0]] * 3] + [[None] * 3] * 8
     assert engine.end == "gap"
+
+
+def test_tcp_answers_a_reset_and_unrelated_segments_are_counted_once() -> None:
+    """The destination (hop 1) resets the first SYN and accepts the second: their
+    answers are an "rst" and a "syn-ack". Segments acknowledging no SYN of ours
+    (another port of ours, or a sequence number we never sent) are unrelated, each
+    counted once; nothing else is."""
+    import struct
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    _, spec = chain(4, "tcp", n=0)
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+    sport, dport, seq = struct.unpack_from("!HHI", sends[0].data)
+
+    def segment(to_port: int, ack: int, flags: int) -> bytes:
+        seg = struct.pack("!HHIIBBHHH", dport, to_port, 0, ack & 0xFFFFFFFF, 0x50, flags,
+                          0, 0, 0)
+        return build_ip(spec.dst, spec.src, 6, 64, seg)
+
+    engine.received(Received(MS, segment(sport + 1, seq + 1, 0x14), "pcap"))
+    engine.received(Received(MS + 1, segment(sport + 2, seq + 1, 0x12), "pcap"))
+    engine.received(Received(MS + 2, segment(sport, seq + 77, 0x14), "pcap"))
+    engine.received(Received(MS + 3, segment(sport, seq + 1, 0x14), "pcap"))  # RST, ACK
+    sport2, _, seq2 = struct.unpack_from("!HHI", sends[1].data)
+    engine.received(Received(MS + 4, segment(sport2, seq2 + 1, 0x12), "pcap"))  # SYN, ACK
+    assert engine.counters.unrelated == 3
+    assert (engine.counters.answers, engine.counters.duplicates) == (2, 0)
+    first, second = engine.hops[1][0].probe, engine.hops[1][1].probe
+    assert (first.addr, first.kind, first.answers) == (spec.dst, "rst", 1)
+    assert (second.addr, second.kind) == (spec.dst, "syn-ack")
