@@ -131,6 +131,14 @@ def dpkt_checksum(src: str, dst: str, proto: int, segment: bytes) -> int:
     return int(struct.unpack_from("!H", out, at)[0])
 
 
+def pcap_file(frames: list[bytes], linktype: int = 1, snaplen: int = 262144) -> bytes:
+    """A pcap file of `frames`, all at one instant; longer than `snaplen`, a frame is
+    cut to it in the file and keeps its wire length (a capture cut short by -s)."""
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
+    return header + b"".join(struct.pack("<IIII", 1_700_000_000, 0, min(len(f), snaplen),
+                                         len(f)) + f[:snaplen] for f in frames)
+
+
 def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 262144,
                         verbose: int = 0) -> list[str]:
     """The first line `tcpdump -n -t` prints for each frame, written to a pcap here.
@@ -144,11 +152,8 @@ def tcpdump_first_lines(frames: list[bytes], linktype: int = 1, snaplen: int = 2
 
     from rawtools.testing.fidelity import tcpdump_first_lines as first_lines
 
-    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
-    records = b"".join(struct.pack("<IIII", 1_700_000_000, 0, min(len(f), snaplen), len(f))
-                       + f[:snaplen] for f in frames)
     with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
-        tmp.write(header + records)
+        tmp.write(pcap_file(frames, linktype, snaplen))
         tmp.flush()
         lines = first_lines(tmp.name, verbose)
     # tcpdump's timestamp goes: the tests decode with ts_style="none" (-t).

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 
 import pytest
+from oracles import pcap_file
 from test_sniff_decode import MAC_A, MAC_B, A, B, ip4, udp
 
 from rawtools.tools.sniff.decode import Decoder
@@ -37,11 +38,8 @@ def tagged(tag: bytes, etype: int = link.ETHERTYPE_IP, payload: bytes = IP4) -> 
 
 
 def tcpdump_lines(frames: list[bytes], linktype: int, eflag: bool, snaplen: int) -> list[str]:
-    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
-    records = b"".join(struct.pack("<IIII", 1_700_000_000, 0, min(len(f), snaplen), len(f))
-                       + f[:snaplen] for f in frames)
     with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
-        tmp.write(header + records)
+        tmp.write(pcap_file(frames, linktype, snaplen))
         tmp.flush()
         out = subprocess.run(["tcpdump", "-n", "-t", *(["-e"] if eflag else []), "-r", tmp.name],
                              capture_output=True, text=True, check=True, timeout=60).stdout
