@@ -15,6 +15,7 @@ import pytest
 from test_trace_engine import addrs, chain
 from tracesim import MS
 
+from rawtools.engine import Send
 from rawtools.io.loop import run
 from rawtools.tools.trace.config import Timing
 from rawtools.tools.trace.engine import TraceEngine
@@ -483,3 +484,51 @@ def test_tcp_answers_a_reset_and_unrelated_segments_are_counted_once() -> None:
     first, second = engine.hops[1][0].probe, engine.hops[1][1].probe
     assert (first.addr, first.kind, first.answers) == (spec.dst, "rst", 1)
     assert (second.addr, second.kind) == (spec.dst, "syn-ack")
+
+
+def test_an_answer_read_after_its_line_was_printed_is_late_and_changes_nothing() -> None:
+    """Hop 1 answers two of its three probes; the third's timeout makes it a star and the
+    line is printed. Its answer, read after that, is counted late, once, and the
+    printed line keeps its star (a diagnostic does not rewrite what it showed). The
+    same for a silent hop whose retry answered first."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp")
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+
+    def answer(send: Send, ts: int) -> None:
+        router = net.routers[(send.ttl or 1) - 1]
+        quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+        engine.received(Received(ts, icmp_error(4, router, spec.src, 11, 0, quoted), "pcap"))
+
+    answer(sends[1], MS // 10)
+    answer(sends[2], MS // 10)
+    t = MS
+    while not engine.all_hops():
+        for s in engine.poll(t):
+            engine.sent(s, t)
+        t = engine.next_deadline() or t + MS
+    assert [p.addr for p in engine.all_hops()[0].probes] == [None] + [net.routers[0]] * 2
+    answer(sends[0], t + 1)
+    assert (engine.counters.late, engine.counters.answers) == (1, 3)
+    first = engine.hops[1][0].probe
+    assert (first.addr, first.answers) == (None, 0)
+    # Hop 2 answered nothing in the first round; its retry (of its last slot) answers,
+    # the hop is settled and printed, then the first try's answer comes: late too.
+    retry = None
+    while retry is None:
+        out = engine.poll(t)
+        for s in out:
+            engine.sent(s, t)
+        retry = next((s for s in out if s.ttl == 2), None)
+        t = engine.next_deadline() or t + MS
+    answer(retry, t)
+    assert [s.probe.answered_try for s in engine.hops[2]] == [None, None, 2]
+    answer(sends[5], t + 1)
+    assert (engine.counters.late, engine.counters.answers) == (2, 5)
