@@ -532,3 +532,32 @@ def test_an_answer_read_after_its_line_was_printed_is_late_and_changes_nothing()
     assert [s.probe.answered_try for s in engine.hops[2]] == [None, None, 2]
     answer(sends[5], t + 1)
     assert (engine.counters.late, engine.counters.answers) == (2, 5)
+
+
+def test_answers_past_a_placed_destination_that_say_nothing_of_its_place_are_beyond():
+    """The destination at hop 3 answers one of its own probes: placed there. Two of
+    the first window's probes past it (hops 4 and 5) are answered too, their quotes
+    rebuilt from an error queue (no TTL that arrived): neither is a sample of any
+    line nor moves the destination; each is counted beyond, once."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    net, spec = chain(4, "udp", n=2)
+    engine = TraceEngine(spec)
+    sends = engine.poll(0)
+    for s in sends:
+        engine.sent(s, 0)
+
+    def unreachable(send: Send, arrived_ttl: int, ts: int) -> None:
+        quoted = build_ip(spec.src, spec.dst, 17, arrived_ttl, send.data)[:28]
+        engine.received(Received(ts, icmp_error(4, net.dst, spec.src, 3, 3, quoted), "pcap"))
+
+    own = next(s for s in sends if s.ttl == 3)
+    unreachable(own, 1, MS // 10)
+    for past in [s for s in sends if s.ttl in (4, 5)][:2]:
+        unreachable(past, 0, MS // 5)
+    assert engine.counters.beyond == 2 and engine.counters.answers == 3
+    assert [s.probe.addr for s in engine.hops[3]] == [net.dst, None, None]
+    assert all(s.probe.addr is None for t in (4, 5) for s in engine.hops[t])
