@@ -561,3 +561,14 @@ def test_answers_past_a_placed_destination_that_say_nothing_of_its_place_are_bey
     assert engine.counters.beyond == 2 and engine.counters.answers == 3
     assert [s.probe.addr for s in engine.hops[3]] == [net.dst, None, None]
     assert all(s.probe.addr is None for t in (4, 5) for s in engine.hops[t])
+
+
+def test_a_port_unreachable_from_a_router_ends_the_trace_but_does_not_reach():
+    """The last router answers the probes meant for the destination with a port
+    unreachable of its own: the path ends there, unreachable; only the destination's
+    own answer reaches it."""
+    net, spec = chain(4, "udp", dst_unreach=(3, 3))
+    engine = TraceEngine(spec)
+    run(engine, net)
+    assert engine.end == "unreachable" and not engine.reached
+    assert addrs(engine)[-1] == [net.routers[-1]] * 3
