@@ -28,7 +28,7 @@ from tracesim import icmp_error
 from rawtools.engine import Received
 from rawtools.errors import UsageError
 from rawtools.io.loop import run
-from rawtools.tools.trace.config import Timing, trace_config
+from rawtools.tools.trace.config import MDA_FLOWS, Timing, trace_config
 from rawtools.tools.trace.hops import Counters
 from rawtools.tools.trace.mda import STAR, Interface, Link, MdaEngine, MdaHop, stopping_point
 from rawtools.tools.trace.mdarender import dot, footer, hop_lines, hop_record
@@ -355,6 +355,27 @@ def test_stray_late_and_duplicate_answers_are_counted_not_taken():
     engine.received(Received(t0 + MS, b"\x45garbage"))
     c = engine.counters
     assert (c.answers, c.duplicates, c.unrelated, c.malformed) == (1, 1, 1, 1)
+
+
+def test_an_engine_built_with_no_options_runs_as_trace_mda_with_none():
+    """The API's defaults are the command's: hops 1 to 30, 95 % confidence, 16 probes
+    in flight (traceroute's -N), and at most MDA_FLOWS flows (fewer than the 32,102
+    ports above 33434 would allow)."""
+    cfg = trace_config("198.18.0.1", mda=True)
+    flows = FlowProbes(spec("udp"))
+    engine = MdaEngine(flows)
+    assert (engine.first_ttl, engine.max_ttl, engine.confidence, engine.inflight) \
+        == (cfg.first_ttl, cfg.max_ttl, cfg.confidence, cfg.inflight)
+    assert engine.max_flows == MDA_FLOWS < flows.max_flows
+
+
+def test_flows_are_numbered_from_the_first_port():
+    """Flow 0 is the base port, as Paris traceroute's first flow: the first poll asks
+    n_1 = 6 flows of hop 1, on ports 33434 to 33439."""
+    engine = MdaEngine(FlowProbes(spec("udp")))
+    sends = engine.poll(0)
+    assert [(s.ttl, struct.unpack_from("!H", s.data, 2)[0]) for s in sends] \
+        == [(1, 33434 + f) for f in range(6)]
 
 
 def test_stop_reports_what_is_settled():
