@@ -138,6 +138,10 @@ NO_ORACLE = {
     # pcap LINKTYPE values with no DLT twin in dpkt on Linux: test_wire_link.py checks
     # them against tcpdump's header line (101) and dpkt.pcap as loaded on OpenBSD (14).
     "LINKTYPE_RAW", "DLT_RAW_OPENBSD",
+    # The switch-tag link types (dpkt names none): test_wire_link.py has tcpdump name
+    # each from a file's header and read a frame of each with -e.
+    "LINKTYPE_DSA_TAG_BRCM", "LINKTYPE_DSA_TAG_BRCM_PREPEND", "LINKTYPE_DSA_TAG_DSA",
+    "LINKTYPE_DSA_TAG_EDSA",
     # Cisco HDLC's protocol for OSI PDUs: in tcpdump's chdlc.h only;
     # tests/test_sniff_printers_corpus.py has tcpdump read the corpus's C_HDLC
     # IS-IS frames, which carry it, as OSI.
