@@ -312,6 +312,32 @@ def test_igmp_queries_reports_and_leaves():
            igmp_msg(b"\x30\x00\x00\x00" + bytes(4)), igmp_msg(b"\x16\x00\x00")])
 
 
+# -- SSH --------------------------------------------------------------------------
+
+SSH_PAYLOADS = [
+    b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\x00\x00\x05\xdc",  # the banner, then binary
+    b"SSH-2.0-dropbear\n",                      # a bare line feed ends it too
+    b"SSH-2.0-no-line-end",                      # runs to the segment's end
+    b"SSH-2.0-a\rb\r\n", b"SSH-2.0-\x01x\r\n", b"SSH-2.0-x\t\r\n",  # CR alone, binary, tab
+    b"SSH-2.0-x\x7f\n", b"SSH-2.0-\x80\r\n", b"SSH-2.0-x\r",   # DEL, high bit, ends on CR
+    b"ssh-2.0-x\r\n", b"SSH-", b"SSH-\r\n",    # lower case; a prefix alone; an empty line
+    b"SSH", b"SS", b"S", b"SX", b"X",             # shorter than the prefix
+    b"\x00\x00\x01\x2c\x0a\x14" + bytes(40),   # an encrypted packet's length and padding
+]
+
+
+def test_ssh_shows_the_version_line_and_nothing_of_encrypted_segments():
+    frames = [tcp4(40000, 22, p) for p in SSH_PAYLOADS]
+    frames += [eth(ip6(6, tcp(22, 40000, 1, 1, 0x18, SSH_PAYLOADS[0])))]
+    check(frames)
+
+
+@pytest.mark.parametrize("cut", range(22))
+def test_ssh_version_line_cut_by_the_snapshot_length(cut):
+    frame = eth(ip4(6, tcp(22, 40000, 1, 1, 0x18, b"SSH-2.0-OpenSSH_9.2\r\n")))
+    check([frame], snaplen=len(frame) - 21 + cut)
+
+
 # -- BGP, frames tcpdump cannot decode, records that cannot be -------------------
 
 def test_bgp_is_named_and_no_more():

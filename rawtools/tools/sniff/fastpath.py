@@ -270,7 +270,8 @@ def _any_tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -
 
 def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int], str]:
     """`: ` and what a TCP payload's printer says, for segments on an application's ports."""
-    tcp_apps, pick, dns_over_tcp = ports.TCP, ports.printer, dns.over_tcp
+    tcp_apps, pick, dns_over_tcp, after_length = (ports.TCP, ports.printer, dns.over_tcp,
+                                                  ports.after_length)
 
     def payload(d: bytes, o: int, end: int, size: int, sport: int, dport: int) -> str:
         app = pick(tcp_apps, sport, dport)
@@ -286,7 +287,7 @@ def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int
             return ""
         if not ok:
             damaged[0] += 1
-        return f": {summary}"
+        return after_length(summary)
 
     return payload
 

@@ -251,7 +251,7 @@ class TransportText:
             text, ok = app(d[o:end], size)
             if not ok:
                 self._damage.bad = True
-            return ": " + text
+            return ports.after_length(text)
         if sport == DNS_PORT or dport == DNS_PORT:
             text, ok = dns.over_tcp(d[o:end], size, f, verbose=self._verbose > 0)
             if not ok:

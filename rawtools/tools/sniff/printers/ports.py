@@ -33,6 +33,7 @@ from rawtools.tools.sniff.printers import (
     rip,
     sflow,
     snmp,
+    ssh,
     syslog,
     text,
     tftp,
@@ -77,7 +78,7 @@ UDP: dict[int, Entry] = _table([
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
 TCP: dict[int, Entry] = _table([
     ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
-    ((6379,), None), ((22,), None), ((139,), None), ((445,), None), ((10288,), None),
+    ((6379,), None), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
@@ -86,6 +87,16 @@ TUNNELS = frozenset({vxlan.vxlan, otv.otv})
 # and L2TP's PPP; their ports' datagrams can hold TCP, whose state is the decoder's.
 INNER = TUNNELS | {l2tp.l2tp}
 TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in INNER)
+
+
+def after_length(text: str) -> str:
+    """What a TCP segment's line shows after its length for a printer's `text`.
+
+    `: ` and the text, as a rule; a printer that finds nothing to say (SSH's
+    encrypted segments) returns "", and one whose text is only a mark (SSH's
+    ` [|ssh]`, cut before it could tell) starts it with the space it needs.
+    """
+    return ": " + text if text and text[0] != " " else text
 
 
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:
