@@ -1027,3 +1027,53 @@ def test_dns_over_tcp_reads_its_length_prefix_as_tcpdump_does():
     check(frames)
     for cut in range(14 + 20 + 20, 14 + 20 + 20 + 8):
         check(frames[-3:], cut)
+
+
+# -- DNS: extended response codes, opcodes, several questions, answers cut --------
+
+DNS_QUESTION = b"\x03www\x07example\x03net\x00\x00\x01\x00\x01"
+DNS_A = bytes.fromhex("c00c000100010000012c0004c6120005")
+DNS_MX = bytes.fromhex("c00c000f00010000012c0009000a") + b"\x04mail\xc0\x0c"
+
+
+def dns_opt(extended: int) -> bytes:
+    """An OPT record (RFC 6891 §6.1.2) whose TTL carries the response code's upper bits."""
+    return b"\x00\x00\x29\x04\xd0" + bytes([extended]) + b"\x00\x00\x00\x00"
+
+
+def dns_msg(flags: int, qd: int = 1, answers: bytes = b"", an: int = 0, ns: int = 0,
+            additional: bytes = b"", ar: int = 0) -> bytes:
+    return (struct.pack("!HHHHHH", 4660, flags, qd, an, ns, ar) + DNS_QUESTION * qd + answers
+            + additional)
+
+
+def test_dns_response_codes_take_their_upper_bits_from_the_opt_record():
+    # BadVers (16) and BadCookie (23) exist only with EDNS; tcpdump finds the OPT record
+    # past the answers and other additional records, and names 17 and 21 without a space.
+    msgs = [dns_msg(0x8180 | low, additional=dns_opt(high), ar=1)
+            for high, low in ((1, 0), (1, 7), (1, 1), (1, 5), (1, 8), (2, 0), (0xFF, 15),
+                              (0, 15), (0, 11))]
+    msgs += [dns_msg(0x8180, answers=DNS_A, an=1, additional=DNS_A + dns_opt(1), ar=2),
+             dns_msg(0x8180, additional=dns_opt(1) + dns_opt(2), ar=2),
+             dns_msg(0x8180, ns=1, additional=dns_opt(1), ar=1),  # authority count too high
+             dns_msg(0x8180, additional=dns_opt(1), ar=1)[:-7],  # OPT cut before its TTL
+             dns_msg(0x8180, additional=dns_opt(1), ar=1)[:-6],
+             dns_msg(0x0100, additional=dns_opt(1), ar=1)]  # a query prints no code
+    check([udp4(53, 40000, m) for m in msgs])
+
+
+def test_dns_every_opcode_and_the_inverse_querys_counts():
+    msgs = [dns_msg(flags | op << 11) for op in range(16) for flags in (0x0100, 0x8180)]
+    msgs += [dns_msg(0x0100, qd=2, answers=DNS_A, an=1),  # a query shows every question
+             dns_msg(0x0900, qd=0, answers=DNS_A, an=1), dns_msg(0x0900, qd=0),
+             dns_msg(0x0900, qd=0, answers=DNS_A * 2, an=2)]
+    check([udp4(40000, 53, m) for m in msgs])
+
+
+def test_dns_answers_cut_by_the_snapshot_length():
+    # An answer whose owner or fixed fields the capture cut prints nothing, after its
+    # comma; a cut in a question leaves the counts out; a cut in the data keeps the type.
+    frame = udp4(53, 40000, dns_msg(0x8180, answers=DNS_A + DNS_MX + DNS_A, an=3,
+                                    additional=dns_opt(1), ar=1))
+    for cut in range(14 + 20 + 8 + 12, len(frame) + 1):
+        check([frame], cut)

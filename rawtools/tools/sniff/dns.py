@@ -10,6 +10,7 @@ partial output (`[|domain]`) for a truncated or hostile message.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 
@@ -23,6 +24,7 @@ DNS_QR, DNS_AA, DNS_TC, DNS_RD, DNS_RA, DNS_AD, DNS_CD = (
     0x8000, 0x0400, 0x0200, 0x0100, 0x0080, 0x0020, 0x0010)
 _QR_HIGH = DNS_QR >> 8  # the QR bit in the flags' first byte
 _NAME_DATA = (DNS_NS, DNS_CNAME, DNS_PTR, DNS_DNAME)  # rdata that is one name
+_IQUERY = 1  # the opcode of an inverse query (RFC 1035, obsoleted by RFC 3425)
 _POINTER = 0xC0  # a label length byte this high starts a compression pointer
 
 _HDR = struct.Struct("!HHHHHH")
@@ -46,11 +48,16 @@ TYPES = {
     253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI", 257: "CAA", 32768: "TA", 32769: "DLV",
 }
 CLASSES = {1: "IN", 3: "CHAOS", 4: "HS", 255: "ANY"}  # tcpdump names no others (not NONE)
+# tcpdump 4.99's names, its two missing spaces (17 and 21) included; past 23 it prints
+# " Resp" and the number.
 RCODES = {
     0: "", 1: " FormErr", 2: " ServFail", 3: " NXDomain", 4: " NotImp", 5: " Refused",
     6: " YXDomain", 7: " YXRRSet", 8: " NXRRSet", 9: " NotAuth", 10: " NotZone",
+    15: " NoChange", 16: " BadVers", 17: "Resp17", 21: "Resp21", 23: " BadCookie",
 }
-OPCODES = {0: "", 1: " inv_q", 2: " stat", 3: " op3", 4: " notify", 5: " update"}
+OPCODES = {0: "", 1: " inv_q", 2: " stat", 3: " op3", 4: " notify", 5: " update",
+           6: " op6", 7: " op7", 8: " op8", 9: " updateA", 10: " updateD", 11: " updateDA",
+           12: " updateM", 13: " updateMA", 14: " zoneInit", 15: " zoneRef"}
 
 # Printable ASCII except the backslash and the dot, which would be ambiguous
 # inside a label and are escaped like the unprintable bytes.
@@ -195,39 +202,32 @@ def _rdata(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
 _QUERY_ODD = 0x6CF
 
 
-def _head_text(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
-    """The summary's text after the id and before the question: flags and counts."""
-    opcode = (flags >> 11) & 0xF
-    out = [OPCODES.get(opcode, f" op{opcode}")]
+def _head_text(flags: int, qd: int, an: int, ns: int, ar: int, extended: int = 0) -> str:
+    """The summary's text after the id and before the question: flags and counts.
+
+    `extended`: the upper bits of a response's code, from its OPT record.
+    """
+    opcode = OPCODES[(flags >> 11) & 0xF]
     if flags & DNS_QR:
-        rcode = flags & 0xF
-        out.append(RCODES.get(rcode, f" Resp{rcode}"))
-        if flags & DNS_AA:
-            out.append("*")
-        if not flags & DNS_RA:
-            out.append("-")
-        if flags & DNS_TC:
-            out.append("|")
-        if flags & DNS_AD:
-            out.append("$")
-        if qd != 1:
-            out.append(f" [{qd}q]")
-        out.append(f" {an}/{ns}/{ar}")
+        rcode = extended << 4 | flags & 0xF
+        return "".join((opcode, RCODES.get(rcode, f" Resp{rcode}"),
+                        "*" if flags & DNS_AA else "", "" if flags & DNS_RA else "-",
+                        "|" if flags & DNS_TC else "", "$" if flags & DNS_AD else "",
+                        f" [{qd}q]" if qd != 1 else "", f" {an}/{ns}/{ar}"))
+    return opcode + _query_counts(flags, qd, an, ns, ar)
+
+
+def _query_counts(flags: int, qd: int, an: int, ns: int, ar: int) -> str:
+    """A query's flags and the counts that are not what a query holds, in tcpdump's order."""
+    out = ["+" if flags & DNS_RD else "", "%" if flags & DNS_CD else ""]
+    if flags & _QUERY_ODD:
+        out.append(f" [b2&3=0x{flags:x}]")
+    if (flags >> 11) & 0xF == _IQUERY:
+        # An inverse query asks with one answer and (normally) no question.
+        out += [f" [{qd}q]" if qd else "", f" [{an}a]" if an != 1 else ""]
     else:
-        if flags & DNS_RD:
-            out.append("+")
-        if flags & DNS_CD:
-            out.append("%")
-        if flags & _QUERY_ODD:
-            out.append(f" [b2&3=0x{flags:x}]")
-        if qd != 1:
-            out.append(f" [{qd}q]")
-        if an:
-            out.append(f" [{an}a]")
-        if ns:
-            out.append(f" [{ns}n]")
-        if ar:
-            out.append(f" [{ar}au]")
+        out += [f" [{an}a]" if an else "", f" [{qd}q]" if qd != 1 else ""]
+    out += [f" [{ns}n]" if ns else "", f" [{ar}au]" if ar else ""]
     return "".join(out)
 
 
@@ -313,31 +313,78 @@ def _summary(msg: bytes, length: int, fields: Fields | None, mdns: bool = False,
         fields["dns"] = dns = {"id": ident, "qr": bool(flags & DNS_QR),
                                "opcode": (flags >> 11) & 0xF, "rcode": flags & 0xF,
                                "qd": qd, "an": an, "ns": ns, "ar": ar}
-    head = _HEADS.get(msg[2:12])
-    if head is None:
-        head = _head(msg[2:12], flags, qd, an, ns, ar)
+    extended = _extended_rcode(msg, qd, an + ns, ar) if ar and flags & DNS_QR else 0
+    if extended:
+        head = _head_text(flags, qd, an, ns, ar, extended)
+    else:
+        head = _HEADS.get(msg[2:12]) or _head(msg[2:12], flags, qd, an, ns, ar)
     out = [str(ident), head]
     try:
+        if dns is not None and qd:
+            with contextlib.suppress(Truncated, struct.error, IndexError, ValueError):
+                qname, off = _question_name(msg)
+                dns["qname"], dns["qtype"] = qname, type_name(_H.unpack_from(msg, off)[0])
         off = 12
-        for i in range(qd):
-            qname, off = _question_name(msg) if i == 0 else name(msg, off)
-            qtype, qclass = _QQ.unpack_from(msg, off)
-            off += 4
-            if i == 0:
-                if dns is not None:
-                    dns["qname"], dns["qtype"] = qname, type_name(qtype)
-                if not flags & DNS_QR:
-                    out.append(f" {type_name(qtype)}{_question_class(qclass, mdns)}? {qname}")
         if flags & DNS_QR:
+            # A response's questions are stepped over, their type and class unread;
+            # tcpdump prints the counts after them, so a cut there leaves them out.
+            try:
+                for _ in range(qd):
+                    off = skip_name(msg, off) + 4
+            except Truncated:
+                out[1] = head[:-len(f" {an}/{ns}/{ar}")]
+                raise
             answers: list[str] | None = [] if dns is not None else None
-            _answers(msg, off, an, out, answers, mdns, verbose)
+            left = _answers(msg, off, an, out, answers, mdns, verbose)
             if dns is not None:
                 dns["answers"] = answers
+            if left:
+                raise Truncated
+        else:
+            # A query shows every question it asks.
+            for i in range(qd):
+                qname, off = _question_name(msg) if i == 0 else name(msg, off)
+                qtype, qclass = _QQ.unpack_from(msg, off)
+                off += 4
+                out.append(f" {type_name(qtype)}{_question_class(qclass, mdns)}? {qname}")
     except (Truncated, struct.error, IndexError, ValueError):
         out.append(" [|domain]")
         return "".join(out), False
     out.append(f" ({length})")
     return "".join(out), True
+
+
+def _extended_rcode(msg: bytes, qd: int, records: int, ar: int) -> int:
+    """The upper eight bits of the response code, from the first OPT record's TTL
+    (RFC 6891 §6.1.3); 0 without one.
+
+    tcpdump looks for it before printing anything, stepping over the
+    questions and the answer and authority `records` to the additional ones,
+    and gives up quietly where the message (as captured) ends first.
+    """
+    n = len(msg)
+    off = 12
+    try:
+        for _ in range(qd):
+            off = skip_name(msg, off) + 4
+            if off >= n:
+                return 0
+        for i in range(records + ar):
+            off = skip_name(msg, off)
+            if i >= records:
+                if off + 2 > n:
+                    return 0
+                if msg[off] << 8 | msg[off + 1] == DNS_OPT:
+                    return msg[off + 4] if off + 5 <= n else 0
+            off += 8
+            if off + 2 > n:
+                return 0
+            off += 2 + (msg[off] << 8 | msg[off + 1])
+            if off >= n:
+                return 0
+    except Truncated:
+        return 0
+    return 0
 
 
 def _head(raw: bytes, flags: int, qd: int, an: int, ns: int, ar: int) -> str:
@@ -370,20 +417,33 @@ def _question_class(qclass: int, mdns: bool) -> str:
 
 
 def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] | None,
-             mdns: bool = False, owners: bool = False) -> None:
+             mdns: bool = False, owners: bool = False) -> int:
     """The answers' text into `out` (and each, stripped, into `answers`); `owners`
-    starts each with its owner name (-v)."""
+    starts each with its owner name (-v). Returns how many answers were left
+    unread where the capture ended the section (tcpdump then marks the cut).
+
+    Like tcpdump, an answer whose owner name or fixed fields the capture cut
+    prints nothing and ends the section quietly: a comma before it may be the
+    line's last word, and only answers still counted after it make a cut.
+    """
     n = len(msg)
     for i in range(an):
+        if i:
+            if off >= n:
+                return an - i
+            out.append(",")
         owner = ""
         if owners:
             owner, off = name(msg, off)
             owner = " " + owner
-        # The owner name is nearly always one pointer to the question.
-        elif off + 2 <= n and msg[off] >= _POINTER:
-            off += 2
         else:
-            off = skip_name(msg, off)
+            try:
+                # The owner name is nearly always one pointer to the question.
+                off = off + 2 if off + 2 <= n and msg[off] >= _POINTER else skip_name(msg, off)
+            except Truncated:
+                return an - i - 1
+        if off + 10 > n:
+            return an - i - 1
         rtype, rclass, _, rdlen = _RR.unpack_from(msg, off)
         off += 10
         end = off + rdlen
@@ -398,11 +458,17 @@ def _answers(msg: bytes, off: int, an: int, out: list[str], answers: list[str] |
             text = owner + (" " + _class_text(cls) if cls != DNS_IN and rtype != DNS_OPT else "")
             if mdns and rclass & _MDNS_FLAG:
                 text += " (Cache flush)"
-            text += " " + type_name(rtype) + _rdata(msg, rtype, off, rdlen)
+            text += " " + type_name(rtype)
+            try:
+                text += _rdata(msg, rtype, off, rdlen)
+            except (Truncated, struct.error, IndexError, ValueError):
+                out.append(text)  # tcpdump has named the type before it reads the data
+                raise
         off = end
-        out.append(text if i == 0 else "," + text)
+        out.append(text)
         if answers is not None:
             answers.append(text.strip())
+    return 0
 
 
 def _address_answer(raw: bytes) -> str:
