@@ -169,6 +169,48 @@ def test_vxlan_too_short_or_cut():
     check([vxlan_frame(0x08, 100, INNER)], snaplen=42 + 5)
 
 
+# -- Geneve ----------------------------------------------------------------------
+
+def geneve(first: int, flags: int, proto: int, vni: int, options: bytes, payload: bytes,
+           reserved: int = 0) -> bytes:
+    """A Geneve message (RFC 8926 §3.4): version and option length, flags, protocol, VNI."""
+    return (bytes([first, flags]) + struct.pack("!H", proto) + vni.to_bytes(3, "big")
+            + bytes([reserved]) + options + payload)
+
+
+GENEVE_INNER_IP = ip4(6, tcp(40000, 80, 1, 2, 0x18, b"hello"))
+GENEVE_ARP = (bytes.fromhex("0001080006040001") + bytes(6) + bytes([198, 18, 0, 1]) + bytes(6)
+              + bytes([198, 18, 0, 2]))
+GENEVE_MESSAGES = [
+    geneve(0, 0, 0x0800, 0x1389, b"", GENEVE_INNER_IP),
+    geneve(0, 0xC0, 0x6558, 5, b"", eth(GENEVE_INNER_IP)),        # a whole Ethernet frame
+    geneve(2, 0x80, 0x0800, 5, bytes(8), GENEVE_INNER_IP, reserved=7),  # options, reserved
+    geneve(0, 0, 0x86DD, 5, b"", ip6(17, udp(1, 2, b"x"))),
+    geneve(0, 0, 0x0806, 5, b"", GENEVE_ARP),
+    geneve(0, 0, 0x8847, 5, b"", b"\x00\x01\x01\x40" + GENEVE_INNER_IP),  # MPLS
+    geneve(0, 0, 0x1234, 5, b"", b"abcd"),                          # a type tcpdump lacks
+    geneve(0x40, 0, 0x0800, 5, b"", GENEVE_INNER_IP),              # version 1
+    geneve(0x3F, 0, 0x0800, 5, b"", GENEVE_INNER_IP),              # options past the end
+    b"\x00\x00\x08\x00", b"",                                      # shorter than a header
+]
+
+
+def test_geneve_header_then_the_payload_its_ethertype_names():
+    check([udp4(40000, 6081, m) for m in GENEVE_MESSAGES])
+
+
+def test_geneve_with_v_puts_the_payload_on_its_own_line():
+    frames = [udp4(40000, 6081, m) for m in GENEVE_MESSAGES]
+    decoder = Decoder(link.LINKTYPE_ETHERNET, ts_style="none", verbose=1)
+    ours = [decoder.line(0, f, len(f)).split("\n", 1)[0] for f in frames]
+    assert ours == tcpdump_first_lines(frames, verbose=1)
+
+
+@pytest.mark.parametrize("cut", range(42, 42 + 16 + 20 + 1))
+def test_geneve_cut_by_the_snapshot_length(cut):
+    check([udp4(40000, 6081, GENEVE_MESSAGES[2])], snaplen=cut)
+
+
 # -- GRE -----------------------------------------------------------------------
 
 def gre(flags: int, proto: int, fields: bytes, payload: bytes) -> bytes:

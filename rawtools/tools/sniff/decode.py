@@ -96,6 +96,7 @@ class Decoder:
         # A tunnel's inner frame (VXLAN) reads as a frame of an Ethernet capture would.
         inner = LinkText(LINKTYPE_ETHERNET, ip, addresses, damage, link_header, verbose)
         transport.ether = lambda frame, length: inner.frame(frame, length, None)
+        transport.payload = inner.payload
         transport.ppp = lambda frame, at, length: ip.ppp(frame, at, length, 1)
         plain_ether = linktype == LINKTYPE_ETHERNET and not link_header
         self.splittable = plain_ether and ts_style != "delta"

@@ -177,6 +177,24 @@ class LinkText:
             text += ": " + dump(data[off:], "X")
         return text
 
+    def payload(self, etype: int, data: bytes, length: int) -> str:
+        """A tunnel's payload of EtherType `etype` (Geneve's), printed as a frame's would be.
+
+        tcpdump's ethertype_print: IP, ARP and the other EtherTypes it knows,
+        a whole Ethernet frame for Transparent Ethernet Bridging, and the
+        type's number for any other.
+        """
+        if etype == link.ETHERTYPE_IP:
+            return self._ip.ip4(data, 0, length, None, 1)
+        if etype == link.ETHERTYPE_IPV6:
+            return self._ip.ip6(data, 0, length, None, 1)
+        if etype in _ARP_TYPES:
+            return self._arp(data, 0, length, None)
+        if etype == link.ETHERTYPE_TEB:
+            return self.frame(data, length, None)
+        other = self._other_payload(data, 0, length, etype, link.LinkInfo(), False)
+        return other if other is not None else f"geneve-proto-0x{etype:x}"
+
     def _whole_frame(self, printer: LinkPrinter, data: bytes, orig_len: int) -> str | None:
         """The text of the link type's printer for the frame, or None if it knows no text."""
         found = printer(data, orig_len)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rawtools.tools.sniff import dns, icmptext, tcpopts
-from rawtools.tools.sniff.printers import l2tp, ports, ppp, vxlan
+from rawtools.tools.sniff.printers import geneve, l2tp, ports, ppp, vxlan
 from rawtools.tools.sniff.walk import TRUNCATED, Damage, Fields
 from rawtools.wire.checksum import checksum_ok, inet_checksum, pseudo_header_raw
 from rawtools.wire.ip import PROTO_ICMP6, PROTO_TCP, PROTO_UDP
@@ -72,6 +72,8 @@ class TransportText:
         # The text of an Ethernet frame carried in a tunnel (VXLAN): the decoder's
         # link layer, set once it exists (it is built on top of this one).
         self.ether: Callable[[bytes, int], str] | None = None
+        # A payload by its EtherType, as a frame would carry it (Geneve's; LinkText.payload).
+        self.payload: Callable[[int, bytes, int], str] | None = None
         # The PPP frame of an L2TP data message (IpText.ppp, bound to its frame), likewise.
         self.ppp: Callable[[bytes, int, int], str] | None = None
         self._tunnels = 0
@@ -140,6 +142,16 @@ class TransportText:
             # own length, or cut further on (an IPv6 header too), is marked and closed.
             cut = inner in _OPEN_BRACE and len(d) < end and at is not None and size - at >= 2
             text += inner if cut else inner + "}"
+        elif app is geneve.geneve and self.payload is not None \
+                and self._tunnels < _MAX_TUNNELS:
+            found = geneve.header(d[o:end], size)
+            if self._verbose:
+                text = text[:-2] + "\n\t"  # -v puts the payload on a line of its own
+            self._tunnels += 1
+            try:
+                text += self.payload(found.ethertype, d[o + found.at:end], size - found.at)
+            finally:
+                self._tunnels -= 1
         elif app in ports.TUNNELS and self.ether is not None and self._tunnels < _MAX_TUNNELS:
             # Nested tunnels are decoded a few deep, never as deep as the packet goes.
             self._tunnels += 1

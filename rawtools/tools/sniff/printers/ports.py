@@ -18,6 +18,7 @@ from rawtools.tools.sniff.printers import (
     bfd,
     bootp,
     dhcp6,
+    geneve,
     hsrp,
     isakmp,
     krb,
@@ -72,7 +73,8 @@ UDP: dict[int, Entry] = _table([
     ((3503,), lspping.lspping), ((_SRC, bcm_li.PORT), bcm_li.bcm_li),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
-    ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan), ((319, 320), ptp.ptp),
+    ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan),
+    ((6081,), geneve.geneve), ((319, 320), ptp.ptp),
     ((137,), None), ((138,), None),
 ])
 # print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
@@ -83,9 +85,10 @@ TCP: dict[int, Entry] = _table([
 ])
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
-# Printers after which the decoder prints a packet carried inside: the tunnels' frames
-# and L2TP's PPP; their ports' datagrams can hold TCP, whose state is the decoder's.
-INNER = TUNNELS | {l2tp.l2tp}
+# Printers after which the decoder prints a packet carried inside: the tunnels' frames,
+# L2TP's PPP and Geneve's payload; their ports' datagrams can hold TCP, whose state is
+# the decoder's.
+INNER = TUNNELS | {l2tp.l2tp, geneve.geneve}
 TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in INNER)
 
 
