@@ -572,3 +572,113 @@ def test_a_port_unreachable_from_a_router_ends_the_trace_but_does_not_reach():
     run(engine, net)
     assert engine.end == "unreachable" and not engine.reached
     assert addrs(engine)[-1] == [net.routers[-1]] * 3
+
+
+# -- timeouts, placements and counts driven probe by probe ---------------------------
+#
+# These drive the engine by hand (poll, sent, received at chosen instants), so the
+# expected instants can be worked out from the engine's documented rules and
+# Timing's defaults: wait 5 s, floor 50 ms, retry 100 ms, grace 200 ms,
+# long_grace 1.5 s, beyond 100 ms.
+
+def _time_exceeded(engine: TraceEngine, router: str, send: Send, ts: int) -> None:
+    """Hand the engine the time-exceeded `router` sends for `send`, stamped `ts`."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    spec = engine.spec
+    quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+    engine.received(Received(ts, icmp_error(4, router, spec.src, 11, 0, quoted), "pcap"))
+
+
+def _port_unreachable(engine: TraceEngine, src: str, send: Send, arrived_ttl: int,
+                      ts: int) -> None:
+    """A port unreachable from `src` quoting `send` as it arrived with `arrived_ttl`."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    spec = engine.spec
+    quoted = build_ip(spec.src, spec.dst, 17, arrived_ttl, send.data)[:28]
+    engine.received(Received(ts, icmp_error(4, src, spec.src, 3, 3, quoted), "pcap"))
+
+
+def _echo_reply(engine: TraceEngine, send: Send, reply_ttl: int, ts: int) -> None:
+    """The destination's echo reply to the echo request `send`, arriving with `reply_ttl`
+    (RFC 792: type 0, the request's identifier, sequence and data, a fresh checksum)."""
+    import struct
+
+    from rawtools.wire.checksum import inet_checksum
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import PROTO_ICMP, build_ip
+
+    spec = engine.spec
+    reply = bytes([0, 0, 0, 0]) + send.data[4:]
+    reply = reply[:2] + struct.pack("!H", inet_checksum(reply)) + reply[4:]
+    engine.received(Received(ts, build_ip(spec.dst, spec.src, PROTO_ICMP, reply_ttl, reply),
+                             "pcap"))
+
+
+def _send_all(engine: TraceEngine, now: int) -> list[Send]:
+    sends = engine.poll(now)
+    for s in sends:
+        engine.sent(s, now)
+    return sends
+
+
+def test_the_scout_is_waited_for_ten_of_the_slowest_hops_round_trips() -> None:
+    """The scout's answer only steers, so it is waited for 10 round trips of the slowest
+    hop heard (the engine's rule; no document gives a factor). -q 1, hops 1-5 answer
+    after 20 ms: the scout (sent at 0) times out at 10 x 20 = 200 ms, and only then, no
+    longer held to one hop past the farthest answer (gap off), the trace probes every
+    hop up to -N. Before that instant it probes hop 6 alone."""
+    net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec, nqueries=1, gap=None)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    for s in sends[:5]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 20 * MS)
+    assert [s.ttl for s in _send_all(engine, 20 * MS)] == [6]
+    # Hop 6 (nothing heard past it) times out after max(beyond, 3 x 20 ms) = 100 ms
+    # and is retried: still the only hop probed until the scout's 200 ms are over.
+    assert [s.ttl for s in _send_all(engine, 120 * MS)] == [6]
+    assert _send_all(engine, 200 * MS - 1) == []
+    wider = [s.ttl for s in _send_all(engine, 200 * MS)]
+    assert wider == list(range(7, 7 + 15))  # -N 16: 15 more, hop 6's retry in flight
+
+
+def test_a_hop_with_nothing_heard_beyond_it_waits_three_round_trips_of_the_slowest_hop():
+    """A hop not heard yet, with no answer from past it, is waited for `beyond` (100 ms)
+    or three round trips of the slowest hop heard, whichever is longer (the engine's
+    rule, -w's NEAR factor of 3 applied to the nearest answers there are). -q 1 -m 3:
+    hop 1 answers after 40 ms, so hops 2 and 3 (sent at 0) time out at 120 ms."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    _time_exceeded(engine, net.routers[0], sends[0], 40 * MS)
+    assert engine.next_deadline() == 3 * 40 * MS
+
+
+def test_a_lone_silent_hop_gets_three_round_trips_of_grace_when_that_is_longer() -> None:
+    """A router alone in its silence, with answers beyond it, is given up `grace`
+    (200 ms) or three round trips of the slowest hop, whichever is longer, after the
+    latest answer. -q 1 -m 3, hop 2 silent, hops 1 and 3 answer after 100 ms: hop 2
+    is given up at 100 + 3 x 100 = 400 ms; `retry` set to 1 s keeps its retry out of
+    the way. Hop 3 is a router: the trace then ends at -m."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3,
+                         timing=Timing(retry=1000 * MS))
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    _time_exceeded(engine, net.routers[0], sends[0], 100 * MS)
+    _time_exceeded(engine, net.routers[2], sends[2], 100 * MS)
+    assert _send_all(engine, 400 * MS - 1) == [] and not engine.done
+    assert [h.ttl for h in engine.all_hops()] == [1]
+    assert _send_all(engine, 400 * MS) == []
+    assert engine.done and engine.end == "max-ttl"
+    assert addrs(engine) == [[net.routers[0]], [None], [net.routers[2]]]
