@@ -611,9 +611,8 @@ def _echo_reply(engine: TraceEngine, send: Send, reply_ttl: int, ts: int) -> Non
     (RFC 792: type 0, the request's identifier, sequence and data, a fresh checksum)."""
     import struct
 
-    from rawtools.wire.checksum import inet_checksum
-
     from rawtools.engine import Received
+    from rawtools.wire.checksum import inet_checksum
     from rawtools.wire.ip import PROTO_ICMP, build_ip
 
     spec = engine.spec
@@ -682,3 +681,142 @@ def test_a_lone_silent_hop_gets_three_round_trips_of_grace_when_that_is_longer()
     assert _send_all(engine, 400 * MS) == []
     assert engine.done and engine.end == "max-ttl"
     assert addrs(engine) == [[net.routers[0]], [None], [net.routers[2]]]
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_hops_before_the_scouts_destination_wait_three_of_its_round_trips(method) -> None:
+    """The scout's answer comes from past every hop before the destination, so those
+    hops, with nothing else heard beyond them, are waited for three of its round trips
+    (the engine's NEAR rule); the destination's own line, with nothing past it, gets
+    `beyond` (100 ms). -q 1, the destination at hop 5 (the first window's last hop)
+    answering the scout after 80 ms: over UDP its quote (TTL 26 arrived of 30) places
+    it at 30 - 26 + 1 = 5; over ICMP its echo reply's TTL 60 estimates 64 - 60 + 1 = 5.
+    Hop 5 times out at 100 ms and waits (only the nearest silent hop, 1, would be
+    retried); hops 1-4, sent at 0, time out at 240 ms and are retried then (answers
+    beyond them), not at 100 ms."""
+    net, spec = chain(4, method, n=4)
+    engine = TraceEngine(spec, nqueries=1)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    if method == "udp":
+        _port_unreachable(engine, net.dst, sends[-1], 30 - 5 + 1, 80 * MS)
+        assert engine.dst_ttl == 5
+    else:
+        _echo_reply(engine, sends[-1], 64 - 5 + 1, 80 * MS)
+        assert engine.hint == 5
+    assert engine.next_deadline() == 100 * MS
+    assert _send_all(engine, 100 * MS) == []
+    assert engine.next_deadline() == 240 * MS
+    assert _send_all(engine, 240 * MS - 1) == []
+    assert [s.ttl for s in _send_all(engine, 240 * MS)] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("reply_ttl, hint", [
+    (0, None), (1, 32), (32, 1), (33, 32), (64, 1), (65, 64), (128, 1), (129, 127),
+    (255, 1)])
+def test_an_echo_reply_to_the_scout_estimates_the_distance_from_the_usual_initial_ttls(
+        reply_ttl, hint) -> None:
+    """With no quote to place it, the destination's distance is estimated from its reply's
+    TTL counted down from the nearest usual initial TTL at or above it (32, 64, 128, 255,
+    as traceroute's and mtr's guesses): initial - reply + 1, worked out here by hand for
+    each table boundary. A reply TTL of 0 says nothing. -m 255, so the scout (TTL 255)
+    may be answered from any of those distances."""
+    _net, spec = chain(4, "icmp", n=3)
+    engine = TraceEngine(spec, max_ttl=255)
+    sends = _send_all(engine, 0)
+    assert sends[-1].ttl == 255
+    _echo_reply(engine, sends[-1], reply_ttl, 10 * MS)
+    assert engine.hint == hint
+    assert engine.dst_ttl is None  # an estimate, not a place
+
+
+def test_answers_from_past_a_silent_destination_reach_it_and_earn_it_the_long_grace():
+    """The destination at hop 7 loses every probe sent with TTL 7, but answers those sent
+    past it (no scout: the gap rule's window runs past it as hops 1-6 answer); their
+    quotes place it at hop 7 exactly. The trace reached it (the design: any answer of
+    the destination to a probe sent past it gives its distance), and its silent line,
+    where the destination is known to be, is waited for `long_grace` (1.5 s, a budget
+    refill), not the gap rule's `gap_grace`."""
+    net, spec = chain(4, "udp", n=6)
+    real = net.send
+
+    def send(s):
+        if s.ttl == 7:
+            net.drop.add(len(net.sent))
+        return real(s)
+
+    net.send = send
+    engine = TraceEngine(spec, scout=False)
+    start = net.clock
+    run(engine, net)
+    assert any(s.ttl > 7 and f == "answered" for s, f in zip(net.sent, net.fate, strict=True))
+    assert engine.end == "reached" and engine.reached
+    assert addrs(engine) == [[r] * 3 for r in net.routers] + [[None] * 3]
+    assert net.clock - start >= engine.t.long_grace
+
+
+def test_an_answer_to_a_retried_probes_first_try_counts_but_is_late_while_the_line_is_open():
+    """Hops.Probe: `answers` counts the tries answered at all (a late answer to a try
+    already retried makes two); the first answer is the one shown, the second is late.
+    -q 1 -m 4: hop 4 answers after 1 ms; hops 1-3 time out at the 50 ms floor and are
+    retried at 100 ms (`retry`). The retries of hops 2 and 3 answer, then their first
+    tries do, while hop 1 (its retry in flight) keeps their lines unprinted: two late
+    answers, each probe answered twice, shown by its second try."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=4)
+    first = _send_all(engine, 0)
+    assert [s.ttl for s in first] == [1, 2, 3, 4]
+    _time_exceeded(engine, net.routers[3], first[3], MS)
+    retries = _send_all(engine, 100 * MS)
+    assert [s.ttl for s in retries] == [1, 2, 3]
+    for s in retries[1:]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 101 * MS)
+    for s in first[1:3]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 102 * MS)
+    assert engine.all_hops() == []
+    assert engine.counters.late == 2 and engine.counters.answers == 5
+    for ttl in (2, 3):
+        p = engine.hops[ttl][0].probe
+        assert (p.addr, p.answers, p.answered_try, p.rtt_ns) == (net.routers[ttl - 1], 2, 2, MS)
+
+
+def test_a_try_timed_out_before_its_hops_first_answer_is_waited_for_again_then_starred():
+    """_lost_or_late: -q 2 -m 1. Both probes leave at 0 and time out at 100 ms (`beyond`,
+    nothing heard); the hop's last slot is retried then. The other slot's first try is
+    answered at 150 ms: the path is slower than assumed, so the first slot's try is
+    waited for again, three of those round trips from when it left (450 ms). It stays
+    unanswered: a star from that instant, and the line is printed; not before."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=1)
+    first = _send_all(engine, 0)
+    assert [s.ttl for s in first] == [1, 1]
+    assert [s.ttl for s in _send_all(engine, 100 * MS)] == [1]
+    _time_exceeded(engine, net.routers[0], first[1], 150 * MS)
+    assert engine.next_deadline() == 450 * MS
+    assert _send_all(engine, 450 * MS - 1) == [] and not engine.done
+    assert _send_all(engine, 450 * MS) == []
+    assert engine.done and addrs(engine) == [[None, net.routers[0]]]
+
+
+def test_the_gap_rule_ends_the_trace_even_when_its_last_silent_hop_is_the_last_ttl_but_one():
+    """Nothing answers, -m 3 with `gap` 2: the two silent lines 1 and 2 end the trace by
+    the gap rule; line 3 (-m) is never printed."""
+    net, spec = chain(4, "udp", silent=set(range(1, 9)), dst_silent=True)
+    engine = TraceEngine(spec, max_ttl=3, gap=2)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [1, 2]
+    assert engine.end == "gap"
+
+
+def test_two_silent_hops_next_to_each_other_get_the_long_grace() -> None:
+    """Hops 2 and 3 never answer, hops 1 and 4 (-m 4) do: several silent hops at once
+    look like routers out of ICMP budget, so they are waited for `long_grace` (1.5 s),
+    not the short `grace` of a router alone in its silence."""
+    net, spec = chain(4, "udp", n=8, silent={2, 3})
+    engine = TraceEngine(spec, max_ttl=4, scout=False)
+    start = net.clock
+    run(engine, net)
+    assert addrs(engine) == [[net.routers[0]] * 3, [None] * 3, [None] * 3,
+                             [net.routers[3]] * 3]
+    assert engine.end == "max-ttl"
+    assert net.clock - start >= engine.t.long_grace
