@@ -820,3 +820,31 @@ def test_two_silent_hops_next_to_each_other_get_the_long_grace() -> None:
                              [net.routers[3]] * 3]
     assert engine.end == "max-ttl"
     assert net.clock - start >= engine.t.long_grace
+
+
+def test_an_estimate_from_a_routers_answer_says_nothing_of_the_hops_before_it() -> None:
+    """The scout is answered by a router's port unreachable (no note: traceroute prints
+    none for a port unreachable), not the destination's: its reply TTL 61 estimates
+    hop 64 - 61 + 1 = 4, but nothing says anything answers there, so the silent hops
+    before it are no routers known to be silent: past the last hop that answered
+    (none), only the nearest (hop 1) is retried, `retry` (100 ms) after the probes
+    left (their timeout, 3 of the scout's 10 ms round trips, is under the 50 ms
+    floor), as with no scout at all."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    router = net.routers[5]
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    quoted = build_ip(spec.src, spec.dst, 17, 25, sends[-1].data)[:28]
+    engine.received(Received(10 * MS, icmp_error(4, router, spec.src, 3, 3, quoted, ttl=61),
+                             "pcap"))
+    assert engine.hint == 4 and engine.dst_ttl is None
+    assert engine.next_deadline() == 50 * MS  # hops 1-3: 3 x 10 ms, under the floor
+    assert _send_all(engine, 50 * MS) == []
+    assert engine.next_deadline() == 100 * MS
+    assert [s.ttl for s in _send_all(engine, 100 * MS)] == [1]
