@@ -240,3 +240,27 @@ def test_a_silent_hop_followed_by_three_that_answer_is_no_gap():
     engine, _ = trace(graph, silent={R2}, timing=Timing(wait=1 * S))
     assert [h.addrs for h in engine.hops] == [[R1], [], [r3], [r4], [r5], [DST]]
     assert engine.reached
+
+
+def test_out_of_flows_a_hop_still_waits_for_a_probe_out_at_the_hop_before():
+    """--mda with 17 flows at most, all numbered by HOP2_FIRST. Hop 1's flow 13 is lost
+    once (its retry, after the 50 ms floor and the 100 ms backoff, answers: B). The
+    hop is as complete as it gets only with nothing left to wait for: B's flow 13 is
+    then tried at hop 2 too, and hop 1 keeps all 17 flows, 4 of them B's."""
+    engine = MdaEngine(FlowProbes(spec("udp")), max_flows=17)
+    _first_hop_settled(engine, quarter_to_b)
+    assert step(engine, 4 * MS, quarter_to_b, hold={(1, 13)})[0] == HOP2_FIRST
+    sent: list[tuple[int, int]] = []
+    t = 6 * MS
+    while not engine.done and t < 10 * S:
+        sent += step(engine, t, quarter_to_b)[0]
+        deadline = engine.next_deadline()
+        t = max(t + 2 * MS, deadline or 0)
+    assert engine.done and engine.reached
+    assert (1, 13) in sent and (2, 13) in sent
+    assert max(f for _, f in sent) < 17  # no flow past max_flows
+    hop1, hop2, _ = engine.hops
+    assert [(i.addr, i.flows) for i in hop1.interfaces] == [
+        (A, (0, 2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16)), (B, (1, 5, 9, 13))]
+    assert (hop1.flows, hop1.lost) == (17, 0)
+    assert hop2.addrs == [R2] and hop2.flows == 10
