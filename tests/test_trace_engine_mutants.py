@@ -572,3 +572,279 @@ def test_a_port_unreachable_from_a_router_ends_the_trace_but_does_not_reach():
     run(engine, net)
     assert engine.end == "unreachable" and not engine.reached
     assert addrs(engine)[-1] == [net.routers[-1]] * 3
+
+
+# -- timeouts, placements and counts driven probe by probe ---------------------------
+#
+# These drive the engine by hand (poll, sent, received at chosen instants), so the
+# expected instants can be worked out from the engine's documented rules and
+# Timing's defaults: wait 5 s, floor 50 ms, retry 100 ms, grace 200 ms,
+# long_grace 1.5 s, beyond 100 ms.
+
+def _time_exceeded(engine: TraceEngine, router: str, send: Send, ts: int) -> None:
+    """Hand the engine the time-exceeded `router` sends for `send`, stamped `ts`."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    spec = engine.spec
+    quoted = build_ip(spec.src, spec.dst, 17, 1, send.data)[:28]
+    engine.received(Received(ts, icmp_error(4, router, spec.src, 11, 0, quoted), "pcap"))
+
+
+def _port_unreachable(engine: TraceEngine, src: str, send: Send, arrived_ttl: int,
+                      ts: int) -> None:
+    """A port unreachable from `src` quoting `send` as it arrived with `arrived_ttl`."""
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    spec = engine.spec
+    quoted = build_ip(spec.src, spec.dst, 17, arrived_ttl, send.data)[:28]
+    engine.received(Received(ts, icmp_error(4, src, spec.src, 3, 3, quoted), "pcap"))
+
+
+def _echo_reply(engine: TraceEngine, send: Send, reply_ttl: int, ts: int) -> None:
+    """The destination's echo reply to the echo request `send`, arriving with `reply_ttl`
+    (RFC 792: type 0, the request's identifier, sequence and data, a fresh checksum)."""
+    import struct
+
+    from rawtools.engine import Received
+    from rawtools.wire.checksum import inet_checksum
+    from rawtools.wire.ip import PROTO_ICMP, build_ip
+
+    spec = engine.spec
+    reply = bytes([0, 0, 0, 0]) + send.data[4:]
+    reply = reply[:2] + struct.pack("!H", inet_checksum(reply)) + reply[4:]
+    engine.received(Received(ts, build_ip(spec.dst, spec.src, PROTO_ICMP, reply_ttl, reply),
+                             "pcap"))
+
+
+def _send_all(engine: TraceEngine, now: int) -> list[Send]:
+    sends = engine.poll(now)
+    for s in sends:
+        engine.sent(s, now)
+    return sends
+
+
+def test_the_scout_is_waited_for_ten_of_the_slowest_hops_round_trips() -> None:
+    """The scout's answer only steers, so it is waited for 10 round trips of the slowest
+    hop heard (the engine's rule; no document gives a factor). -q 1, hops 1-5 answer
+    after 20 ms: the scout (sent at 0) times out at 10 x 20 = 200 ms, and only then, no
+    longer held to one hop past the farthest answer (gap off), the trace probes every
+    hop up to -N. Before that instant it probes hop 6 alone."""
+    net, spec = chain(4, "udp", n=20)
+    engine = TraceEngine(spec, nqueries=1, gap=None)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    for s in sends[:5]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 20 * MS)
+    assert [s.ttl for s in _send_all(engine, 20 * MS)] == [6]
+    # Hop 6 (nothing heard past it) times out after max(beyond, 3 x 20 ms) = 100 ms
+    # and is retried: still the only hop probed until the scout's 200 ms are over.
+    assert [s.ttl for s in _send_all(engine, 120 * MS)] == [6]
+    assert _send_all(engine, 200 * MS - 1) == []
+    wider = [s.ttl for s in _send_all(engine, 200 * MS)]
+    assert wider == list(range(7, 7 + 15))  # -N 16: 15 more, hop 6's retry in flight
+
+
+def test_a_hop_with_nothing_heard_beyond_it_waits_three_round_trips_of_the_slowest_hop():
+    """A hop not heard yet, with no answer from past it, is waited for `beyond` (100 ms)
+    or three round trips of the slowest hop heard, whichever is longer (the engine's
+    rule, -w's NEAR factor of 3 applied to the nearest answers there are). -q 1 -m 3:
+    hop 1 answers after 40 ms, so hops 2 and 3 (sent at 0) time out at 120 ms."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    _time_exceeded(engine, net.routers[0], sends[0], 40 * MS)
+    assert engine.next_deadline() == 3 * 40 * MS
+
+
+def test_a_lone_silent_hop_gets_three_round_trips_of_grace_when_that_is_longer() -> None:
+    """A router alone in its silence, with answers beyond it, is given up `grace`
+    (200 ms) or three round trips of the slowest hop, whichever is longer, after the
+    latest answer. -q 1 -m 3, hop 2 silent, hops 1 and 3 answer after 100 ms: hop 2
+    is given up at 100 + 3 x 100 = 400 ms; `retry` set to 1 s keeps its retry out of
+    the way. Hop 3 is a router: the trace then ends at -m."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=3,
+                         timing=Timing(retry=1000 * MS))
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3]
+    _time_exceeded(engine, net.routers[0], sends[0], 100 * MS)
+    _time_exceeded(engine, net.routers[2], sends[2], 100 * MS)
+    assert _send_all(engine, 400 * MS - 1) == [] and not engine.done
+    assert [h.ttl for h in engine.all_hops()] == [1]
+    assert _send_all(engine, 400 * MS) == []
+    assert engine.done and engine.end == "max-ttl"
+    assert addrs(engine) == [[net.routers[0]], [None], [net.routers[2]]]
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_hops_before_the_scouts_destination_wait_three_of_its_round_trips(method) -> None:
+    """The scout's answer comes from past every hop before the destination, so those
+    hops, with nothing else heard beyond them, are waited for three of its round trips
+    (the engine's NEAR rule); the destination's own line, with nothing past it, gets
+    `beyond` (100 ms). -q 1, the destination at hop 5 (the first window's last hop)
+    answering the scout after 80 ms: over UDP its quote (TTL 26 arrived of 30) places
+    it at 30 - 26 + 1 = 5; over ICMP its echo reply's TTL 60 estimates 64 - 60 + 1 = 5.
+    Hop 5 times out at 100 ms and waits (only the nearest silent hop, 1, would be
+    retried); hops 1-4, sent at 0, time out at 240 ms and are retried then (answers
+    beyond them), not at 100 ms."""
+    net, spec = chain(4, method, n=4)
+    engine = TraceEngine(spec, nqueries=1)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    if method == "udp":
+        _port_unreachable(engine, net.dst, sends[-1], 30 - 5 + 1, 80 * MS)
+        assert engine.dst_ttl == 5
+    else:
+        _echo_reply(engine, sends[-1], 64 - 5 + 1, 80 * MS)
+        assert engine.hint == 5
+    assert engine.next_deadline() == 100 * MS
+    assert _send_all(engine, 100 * MS) == []
+    assert engine.next_deadline() == 240 * MS
+    assert _send_all(engine, 240 * MS - 1) == []
+    assert [s.ttl for s in _send_all(engine, 240 * MS)] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("reply_ttl, hint", [
+    (0, None), (1, 32), (32, 1), (33, 32), (64, 1), (65, 64), (128, 1), (129, 127),
+    (255, 1)])
+def test_an_echo_reply_to_the_scout_estimates_the_distance_from_the_usual_initial_ttls(
+        reply_ttl, hint) -> None:
+    """With no quote to place it, the destination's distance is estimated from its reply's
+    TTL counted down from the nearest usual initial TTL at or above it (32, 64, 128, 255,
+    as traceroute's and mtr's guesses): initial - reply + 1, worked out here by hand for
+    each table boundary. A reply TTL of 0 says nothing. -m 255, so the scout (TTL 255)
+    may be answered from any of those distances."""
+    _net, spec = chain(4, "icmp", n=3)
+    engine = TraceEngine(spec, max_ttl=255)
+    sends = _send_all(engine, 0)
+    assert sends[-1].ttl == 255
+    _echo_reply(engine, sends[-1], reply_ttl, 10 * MS)
+    assert engine.hint == hint
+    assert engine.dst_ttl is None  # an estimate, not a place
+
+
+def test_answers_from_past_a_silent_destination_reach_it_and_earn_it_the_long_grace():
+    """The destination at hop 7 loses every probe sent with TTL 7, but answers those sent
+    past it (no scout: the gap rule's window runs past it as hops 1-6 answer); their
+    quotes place it at hop 7 exactly. The trace reached it (the design: any answer of
+    the destination to a probe sent past it gives its distance), and its silent line,
+    where the destination is known to be, is waited for `long_grace` (1.5 s, a budget
+    refill), not the gap rule's `gap_grace`."""
+    net, spec = chain(4, "udp", n=6)
+    real = net.send
+
+    def send(s):
+        if s.ttl == 7:
+            net.drop.add(len(net.sent))
+        return real(s)
+
+    net.send = send
+    engine = TraceEngine(spec, scout=False)
+    start = net.clock
+    run(engine, net)
+    assert any(s.ttl > 7 and f == "answered" for s, f in zip(net.sent, net.fate, strict=True))
+    assert engine.end == "reached" and engine.reached
+    assert addrs(engine) == [[r] * 3 for r in net.routers] + [[None] * 3]
+    assert net.clock - start >= engine.t.long_grace
+
+
+def test_an_answer_to_a_retried_probes_first_try_counts_but_is_late_while_the_line_is_open():
+    """Hops.Probe: `answers` counts the tries answered at all (a late answer to a try
+    already retried makes two); the first answer is the one shown, the second is late.
+    -q 1 -m 4: hop 4 answers after 1 ms; hops 1-3 time out at the 50 ms floor and are
+    retried at 100 ms (`retry`). The retries of hops 2 and 3 answer, then their first
+    tries do, while hop 1 (its retry in flight) keeps their lines unprinted: two late
+    answers, each probe answered twice, shown by its second try."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1, scout=False, max_ttl=4)
+    first = _send_all(engine, 0)
+    assert [s.ttl for s in first] == [1, 2, 3, 4]
+    _time_exceeded(engine, net.routers[3], first[3], MS)
+    retries = _send_all(engine, 100 * MS)
+    assert [s.ttl for s in retries] == [1, 2, 3]
+    for s in retries[1:]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 101 * MS)
+    for s in first[1:3]:
+        _time_exceeded(engine, net.routers[s.ttl - 1], s, 102 * MS)
+    assert engine.all_hops() == []
+    assert engine.counters.late == 2 and engine.counters.answers == 5
+    for ttl in (2, 3):
+        p = engine.hops[ttl][0].probe
+        assert (p.addr, p.answers, p.answered_try, p.rtt_ns) == (net.routers[ttl - 1], 2, 2, MS)
+
+
+def test_a_try_timed_out_before_its_hops_first_answer_is_waited_for_again_then_starred():
+    """_lost_or_late: -q 2 -m 1. Both probes leave at 0 and time out at 100 ms (`beyond`,
+    nothing heard); the hop's last slot is retried then. The other slot's first try is
+    answered at 150 ms: the path is slower than assumed, so the first slot's try is
+    waited for again, three of those round trips from when it left (450 ms). It stays
+    unanswered: a star from that instant, and the line is printed; not before."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=2, scout=False, max_ttl=1)
+    first = _send_all(engine, 0)
+    assert [s.ttl for s in first] == [1, 1]
+    assert [s.ttl for s in _send_all(engine, 100 * MS)] == [1]
+    _time_exceeded(engine, net.routers[0], first[1], 150 * MS)
+    assert engine.next_deadline() == 450 * MS
+    assert _send_all(engine, 450 * MS - 1) == [] and not engine.done
+    assert _send_all(engine, 450 * MS) == []
+    assert engine.done and addrs(engine) == [[None, net.routers[0]]]
+
+
+def test_the_gap_rule_ends_the_trace_even_when_its_last_silent_hop_is_the_last_ttl_but_one():
+    """Nothing answers, -m 3 with `gap` 2: the two silent lines 1 and 2 end the trace by
+    the gap rule; line 3 (-m) is never printed."""
+    net, spec = chain(4, "udp", silent=set(range(1, 9)), dst_silent=True)
+    engine = TraceEngine(spec, max_ttl=3, gap=2)
+    run(engine, net)
+    assert [h.ttl for h in engine.all_hops()] == [1, 2]
+    assert engine.end == "gap"
+
+
+def test_two_silent_hops_next_to_each_other_get_the_long_grace() -> None:
+    """Hops 2 and 3 never answer, hops 1 and 4 (-m 4) do: several silent hops at once
+    look like routers out of ICMP budget, so they are waited for `long_grace` (1.5 s),
+    not the short `grace` of a router alone in its silence."""
+    net, spec = chain(4, "udp", n=8, silent={2, 3})
+    engine = TraceEngine(spec, max_ttl=4, scout=False)
+    start = net.clock
+    run(engine, net)
+    assert addrs(engine) == [[net.routers[0]] * 3, [None] * 3, [None] * 3,
+                             [net.routers[3]] * 3]
+    assert engine.end == "max-ttl"
+    assert net.clock - start >= engine.t.long_grace
+
+
+def test_an_estimate_from_a_routers_answer_says_nothing_of_the_hops_before_it() -> None:
+    """The scout is answered by a router's port unreachable (no note: traceroute prints
+    none for a port unreachable), not the destination's: its reply TTL 61 estimates
+    hop 64 - 61 + 1 = 4, but nothing says anything answers there, so the silent hops
+    before it are no routers known to be silent: past the last hop that answered
+    (none), only the nearest (hop 1) is retried, `retry` (100 ms) after the probes
+    left (their timeout, 3 of the scout's 10 ms round trips, is under the 50 ms
+    floor), as with no scout at all."""
+    net, spec = chain(4, "udp", n=8)
+    engine = TraceEngine(spec, nqueries=1)
+    sends = _send_all(engine, 0)
+    assert [s.ttl for s in sends] == [1, 2, 3, 4, 5, 30]
+    router = net.routers[5]
+    from tracesim import icmp_error
+
+    from rawtools.engine import Received
+    from rawtools.wire.ip import build_ip
+
+    quoted = build_ip(spec.src, spec.dst, 17, 25, sends[-1].data)[:28]
+    engine.received(Received(10 * MS, icmp_error(4, router, spec.src, 3, 3, quoted, ttl=61),
+                             "pcap"))
+    assert engine.hint == 4 and engine.dst_ttl is None
+    assert engine.next_deadline() == 50 * MS  # hops 1-3: 3 x 10 ms, under the floor
+    assert _send_all(engine, 50 * MS) == []
+    assert engine.next_deadline() == 100 * MS
+    assert [s.ttl for s in _send_all(engine, 100 * MS)] == [1]
