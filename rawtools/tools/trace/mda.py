@@ -161,12 +161,11 @@ class _Probe:
     """A flow at a TTL, tried until answered, given up, or no longer needed."""
 
     __slots__ = ("addr", "current", "done", "final", "first_ns", "flow", "kind", "last_ns",
-                 "note", "reply_ttl", "rtt_ns", "tries", "ttl")
+                 "note", "reply_ttl", "rtt_ns", "ttl")
 
     def __init__(self, flow: int, ttl: int) -> None:
         self.flow = flow
         self.ttl = ttl
-        self.tries = 0
         self.first_ns: int | None = None
         self.last_ns = 0
         self.current: _Attempt | None = None
@@ -333,7 +332,6 @@ class MdaEngine:
         self._tags[tag] = att
         self._flying.append(att)
         p.current = att
-        p.tries += 1
         self._sent_at[p.ttl] = self._sent_at.get(p.ttl, 0) + 1
         return Send(self.spec.dst, self.flows.build(p.flow, tag), ttl=p.ttl,
                     channel=self.spec.method, meta=att)
