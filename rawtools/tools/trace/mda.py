@@ -126,7 +126,10 @@ class MdaHop:
     """One TTL: the interfaces found there, and the links into it from the hop before.
 
     `probes` counts the datagrams sent with this TTL (retries included),
-    `flows` the flows probed, `lost` those that never got an answer.
+    `flows` the flows probed, `lost` those that never got an answer. A
+    node-control probe still out when the next hop settles is no longer
+    needed: it is dropped, counted in `probes` but in neither `flows` nor
+    `lost` (nothing was lost that the result depended on).
     """
 
     ttl: int
