@@ -88,6 +88,35 @@ def test_http_gives_way_to_the_ports_tcpdump_tries_first():
     assert not any(": HTTP" in ln for ln in first)
 
 
+RTSP_PAYLOADS = [
+    b"DESCRIBE rtsp://media.example/a RTSP/1.0\r\nCSeq: 1\r\n\r\n", b"RTSP/1.0 200 OK\r\n\r\n",
+    b"GET / HTTP/1.1\r\n\r\n",  # HTTP's request: not one of RTSP's commands
+    *(c + b" rtsp://media.example RTSP/1.0\r\n" for c in (
+        b"ANNOUNCE", b"GET_PARAMETER", b"OPTIONS", b"PAUSE", b"PLAY", b"RECORD", b"REDIRECT",
+        b"SETUP", b"SET_PARAMETER", b"TEARDOWN")),
+    b"\x00\x01binary", b"hello there\r\n",
+]
+
+
+@pytest.mark.parametrize("port", [554, 8554])
+def test_rtsp_names_the_payload_and_shows_its_request_or_status_line(port):
+    check([tcp4(40000, port, p) for p in RTSP_PAYLOADS] + [tcp4(port, 40000, RTSP_PAYLOADS[1])])
+
+
+def ldp_pdu(version: int = 1) -> bytes:
+    """An LDP PDU (RFC 5036 §3.1): version, length, LSR id and label space, one Hello."""
+    body = bytes.fromhex("0100000400000001") + bytes(4)
+    return struct.pack("!HH4sH", version, 6 + len(body), bytes([198, 18, 0, 2]), 0) + body
+
+
+def test_ldp_over_tcp_follows_the_length_with_no_separator():
+    payloads = [ldp_pdu(), ldp_pdu() + ldp_pdu(), ldp_pdu(2), ldp_pdu()[:18], ldp_pdu()[:19]]
+    frame = tcp4(40000, 646, ldp_pdu())
+    check([tcp4(40000, 646, p) for p in payloads] + [tcp4(646, 40000, ldp_pdu())])
+    for cut in range(len(frame) - len(ldp_pdu()), len(frame) + 1):
+        check([frame], cut)
+
+
 # -- UDP printers --------------------------------------------------------------
 
 NTP_CLIENT = bytes([0x23]) + bytes(47)

@@ -199,7 +199,7 @@ def _payload_ports() -> frozenset[int]:
     """Segments worth asking `_tcp_payload` about: a port with a printer here (a port
     whose printer tcpdump has and this decoder lacks can still outrank it: the
     payload function decides)."""
-    return frozenset(p for p, entry in ports.TCP.items() if entry[1] is not None) | {DNS_PORT}
+    return frozenset(p for p, entry in ports.TCP.items() if entry[1] is not None)
 
 
 def _any_tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -> _Tcp:
@@ -269,25 +269,17 @@ def _any_tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -
 
 
 def _tcp_payload(damaged: list[int]) -> Callable[[bytes, int, int, int, int, int], str]:
-    """`: ` and what a TCP payload's printer says, for segments on an application's ports."""
-    tcp_apps, pick, dns_over_tcp, after_length = (ports.TCP, ports.printer, dns.over_tcp,
-                                                  ports.after_length)
+    """What follows a TCP segment's length, for segments on an application's ports."""
+    tcp_apps, pick, after_length = ports.TCP, ports.printer, ports.after_length
 
     def payload(d: bytes, o: int, end: int, size: int, sport: int, dport: int) -> str:
         app = pick(tcp_apps, sport, dport)
-        if app is not None:
-            summary, ok = app(d[o:end], size)
-        elif sport == DNS_PORT or dport == DNS_PORT:
-            # DNS over TCP follows the segment's length after a space, not a colon.
-            summary, ok = dns_over_tcp(d[o:end], size)
-            if not ok:
-                damaged[0] += 1
-            return summary
-        else:
+        if app is None:
             return ""
+        summary, ok = app(d[o:end], size)
         if not ok:
             damaged[0] += 1
-        return after_length(summary)
+        return after_length(app, summary)
 
     return payload
 

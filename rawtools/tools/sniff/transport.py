@@ -257,19 +257,18 @@ class TransportText:
 
     def _tcp_payload(self, d: bytes, o: int, end: int, size: int, sport: int, dport: int,
                      f: Fields | None) -> str:
-        """`: ` and what the payload's printer says, or "" when no printer has its ports."""
+        """What follows the segment's length: its printer's text, or "" when none has its
+        ports."""
         app = ports.printer(ports.TCP, sport, dport)
-        if app is not None:
-            text, ok = app(d[o:end], size)
-            if not ok:
-                self._damage.bad = True
-            return ports.after_length(text)
-        if sport == DNS_PORT or dport == DNS_PORT:
+        if app is None:
+            return ""
+        if app is ports.dns_over_tcp:
             text, ok = dns.over_tcp(d[o:end], size, f, verbose=self._verbose > 0)
-            if not ok:
-                self._damage.bad = True
-            return text
-        return ""
+        else:
+            text, ok = app(d[o:end], size)
+        if not ok:
+            self._damage.bad = True
+        return ports.after_length(app, text)
 
     def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
                      flags: int) -> tuple[str, bool]:

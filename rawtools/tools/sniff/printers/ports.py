@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rawtools.tools.sniff import dns
 from rawtools.tools.sniff.printers import (
     babel,
     bcm_li,
@@ -77,12 +78,24 @@ UDP: dict[int, Entry] = _table([
     ((6081,), geneve.geneve), ((319, 320), ptp.ptp),
     ((137,), None), ((138,), None),
 ])
-# print-tcp.c's chain up to HTTP; DNS over TCP is the transports' own.
+
+
+def dns_over_tcp(p: bytes, length: int) -> tuple[str, bool]:
+    """DNS over TCP's summary (the per-packet walk calls `dns.over_tcp` itself, with the
+    -v and JSON arguments this table's signature has no room for)."""
+    return dns.over_tcp(p, length)
+
+
+# print-tcp.c's chain up to LDP.
 TCP: dict[int, Entry] = _table([
     ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
     ((6379,), None), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
+    ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None), ((323,), None),
+    ((646,), ldp.ldp),
 ])
+# TCP printers whose text tcpdump puts right after the length, with no `: ` between.
+_GLUED = frozenset({ldp.ldp})
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
 # Printers after which the decoder prints a packet carried inside: the tunnels' frames,
@@ -92,14 +105,16 @@ INNER = TUNNELS | {l2tp.l2tp, geneve.geneve}
 TUNNEL_PORTS = frozenset(port for port, entry in UDP.items() if entry[1] in INNER)
 
 
-def after_length(text: str) -> str:
-    """What a TCP segment's line shows after its length for a printer's `text`.
+def after_length(app: Printer, text: str) -> str:
+    """What a TCP segment's line shows after its length for the text of printer `app`.
 
     `: ` and the text, as a rule; a printer that finds nothing to say (SSH's
     encrypted segments) returns "", and one whose text is only a mark (SSH's
     ` [|ssh]`, cut before it could tell) starts it with the space it needs.
+    LDP's text follows the length directly (tcpdump's ldp_print adds no
+    separator).
     """
-    return ": " + text if text and text[0] != " " else text
+    return ": " + text if text and text[0] != " " and app not in _GLUED else text
 
 
 def printer(table: dict[int, Entry], sport: int, dport: int) -> Printer | None:

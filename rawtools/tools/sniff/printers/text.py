@@ -1,4 +1,4 @@
-"""Text protocols (HTTP, FTP, SMTP, RTSP) as tcpdump names them: the protocol and first line.
+"""Text protocols (HTTP, RTSP) as tcpdump names them: the protocol and first line.
 
 tcpdump prints `: HTTP` after a TCP segment's length on the protocol's
 ports, and the first line of the payload when it looks like a request (a
@@ -20,6 +20,9 @@ HTTP_COMMANDS = frozenset((
     b"CHECKOUT", b"CCM_POST", b"SUBSCRIBE", b"PROPPATCH", b"BPROPFIND", b"BPROPPATCH",
     b"UNCHECKOUT", b"MKACTIVITY", b"MKWORKSPACE", b"UNSUBSCRIBE", b"RPC_CONNECT",
     b"VERSION-CONTROL", b"BASELINE-CONTROL"))
+RTSP_COMMANDS = frozenset((
+    b"DESCRIBE", b"ANNOUNCE", b"GET_PARAMETER", b"OPTIONS", b"PAUSE", b"PLAY", b"RECORD",
+    b"REDIRECT", b"SETUP", b"SET_PARAMETER", b"TEARDOWN"))
 _MAX_TOKEN = 128  # tcpdump's token buffer, its terminating NUL included
 # A token: printable ASCII but the space (one regex match, not a loop per byte).
 _TOKEN = re.compile(rb"[!-~]+")
@@ -97,6 +100,10 @@ def txtproto(p: bytes, length: int, name: str, commands: frozenset[bytes] | None
 
 def http(p: bytes, length: int) -> tuple[str, bool]:
     return txtproto(p, length, "http", HTTP_COMMANDS)
+
+
+def rtsp(p: bytes, length: int) -> tuple[str, bool]:
+    return txtproto(p, length, "rtsp", RTSP_COMMANDS)
 
 
 def bgp(p: bytes, length: int) -> tuple[str, bool]:
