@@ -962,3 +962,37 @@ def test_out_of_flows_a_hop_still_waits_for_a_probe_out_at_the_hop_before():
         (A, (0, 2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16)), (B, (1, 5, 9, 13))]
     assert (hop1.flows, hop1.lost) == (17, 0)
     assert hop2.addrs == [R2] and hop2.flows == 10
+
+
+def test_a_node_control_probe_still_out_when_the_next_hop_settles_is_dropped():
+    """MdaHop: a node-control probe still out at hop h-1 when hop h settles is dropped,
+    counted in hop h-1's `probes` but in neither its `flows` nor its `lost`. After
+    HOP2_FIRST, hop 1's fresh flow 16 (A's) is held, never answered; its timeout (the
+    50 ms floor, at 54 ms) is never reached. Hop 1 gave 13 to B, 11 12 14 15 to A: B
+    has 4 flows of 16 known and 3 answers of 6 at hop 2 (A has its 6). Poll by poll:
+    at 6 ms B's 13 to hop 2, 2 short: ceil(2 x 16 / 4) = 8, at most 4, less flow 16
+    out: 3 fresh (17 to B, 18 19 to A); at 8 ms B's 17 to hop 2, 1 short:
+    ceil(1 x 19 / 5) = 4, at most 2, less 1: one (20 to A); at 10 ms, 1 short:
+    ceil(1 x 20 / 5) = 4, at most 2, less 1: one (21 to B); at 12 ms B's 21 to hop 2.
+    B then has its 6 answers: the poll at 14 ms settles hop 2 and reports hop 1 with
+    flow 16 still out. Hop 1 sent 11 + 6 + 3 + 1 + 1 = 22 datagrams, one per flow
+    (0 to 21); flow 16 dropped: 21 flows, none lost. Its answer, if it came now,
+    would be late."""
+    engine = MdaEngine(FlowProbes(spec("udp")))
+    _first_hop_settled(engine, quarter_to_b)
+    got, sends3 = step(engine, 4 * MS, quarter_to_b, hold={(1, 16)})
+    assert got == HOP2_FIRST
+    assert step(engine, 6 * MS, quarter_to_b)[0] == [(2, 13), (1, 17), (1, 18), (1, 19)]
+    assert step(engine, 8 * MS, quarter_to_b)[0] == [(2, 17), (1, 20)]
+    assert step(engine, 10 * MS, quarter_to_b)[0] == [(1, 21)]
+    assert step(engine, 12 * MS, quarter_to_b)[0] == [(2, 21)]
+    assert engine.hops == []
+    step(engine, 14 * MS, quarter_to_b)
+    assert engine.frontier == 3
+    (hop1,) = engine.hops
+    assert [(i.addr, i.flows) for i in hop1.interfaces] == [
+        (A, (0, 2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 18, 19, 20)), (B, (1, 5, 9, 13, 17, 21))]
+    assert (hop1.probes, hop1.flows, hop1.lost) == (22, 21, 0)
+    (held,) = [s for s in sends3 if (s.ttl, flow_of(s)) == (1, 16)]
+    answer(engine, held, A, 255, 15 * MS)
+    assert engine.counters.late == 1
