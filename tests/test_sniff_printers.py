@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
 import tempfile
 
 import pytest
-from oracles import tcpdump_first_lines
+from oracles import pcap_file, tcpdump_first_lines
 from test_sniff_decode import MAC_A, MAC_B, eth, ip4, ip6, tcp, udp
 
 from rawtools.testing import fidelity
@@ -556,6 +557,44 @@ def test_dhcp6_message_types():
 
 
 # -- Ethernet loopback (configuration testing protocol) --------------------------------
+
+def macsec_frame(tci: int, payload: bytes, sl: int = 0, icv: bytes = bytes(16)) -> bytes:
+    """An 802.1AE frame: the SecTAG (TCI/AN, short length, packet number 7, and the SCI
+    when the SC bit says so), the payload, the ICV."""
+    sci = bytes.fromhex("2eb73f3995c30001") if tci & 0x20 else b""
+    tag = bytes([tci, sl]) + struct.pack("!I", 7) + sci
+    return MAC_B + MAC_A + b"\x88\xe5" + tag + payload + icv
+
+
+MACSEC_IP = b"\x08\x00" + ip4(17, udp(1, 2, b"hello"))
+MACSEC_FRAMES = [
+    # every TCI bit: integrity only (the payload is the frame's), or E/C (a dump), or V
+    *(macsec_frame(tci, MACSEC_IP) for tci in (0x20, 0x00, 0x40, 0x10, 0x03, 0x60, 0x70,
+                                                0x08, 0x04, 0x0C, 0x2C, 0x48, 0x80)),
+    # short lengths: inside the payload, at its end, past it, too short for a type
+    *(macsec_frame(0x20, MACSEC_IP, sl=sl) for sl in (20, 35, 36, 51, 63, 1, 2)),
+    macsec_frame(0x20, MACSEC_IP[:4], icv=b""), macsec_frame(0x20, b""),  # no room for ICV
+    macsec_frame(0x20, b"\x86\xdd" + ip6(17, udp(1, 2, b"x"))),
+    macsec_frame(0x20, b"\x08\x06" + bytes.fromhex("0001080006040001") + bytes(6)
+                 + bytes([198, 18, 0, 1]) + bytes(6) + bytes([198, 18, 0, 2])),
+    macsec_frame(0x20, b"\x12\x34abcd"), macsec_frame(0x20, b"\x88\xcc" + bytes(10)),
+]
+
+
+@pytest.mark.parametrize("eflag", [False, True])
+def test_macsec_payload_in_the_clear_or_the_sectag_and_a_dump(eflag):
+    # Whole outputs, dumps included, with and without -e, frame by frame.
+    decoder = Decoder(link.LINKTYPE_ETHERNET, ts_style="none", link_header=eflag)
+    for frame in MACSEC_FRAMES:
+        ours = decoder.line(0, frame, len(frame)) + "\n"
+        with tempfile.NamedTemporaryFile(suffix=".pcap") as tmp:
+            tmp.write(pcap_file([frame]))
+            tmp.flush()
+            theirs = subprocess.run(["tcpdump", "-n", "-t", *(["-e"] if eflag else []), "-r",
+                                     tmp.name], capture_output=True, text=True,
+                                    check=True).stdout
+        assert ours == theirs, frame.hex()
+
 
 def test_loopback_replies_forwards_and_the_bogus_ones():
     fwd = bytes.fromhex("aa0004001d04")

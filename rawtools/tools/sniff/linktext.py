@@ -21,6 +21,7 @@ from rawtools.tools.sniff.printers import (
     llc,
     lldp,
     loopback,
+    macsec,
     mpls,
     osi,
     pppoe,
@@ -44,7 +45,8 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_8021AD: "802.1Q-QinQ", link.ETHERTYPE_QINQ_OLD: "802.1Q-9100",
     link.ETHERTYPE_MPLS: "MPLS unicast", link.ETHERTYPE_MPLS_MULTI: "MPLS multicast",
     link.ETHERTYPE_PPPOED: "PPPoE D", link.ETHERTYPE_PPPOES: "PPPoE S",
-    link.ETHERTYPE_EAPOL: "EAPOL", link.ETHERTYPE_LLDP: "LLDP", link.ETHERTYPE_MACSEC: "MACsec",
+    link.ETHERTYPE_EAPOL: "EAPOL", link.ETHERTYPE_LLDP: "LLDP",
+    link.ETHERTYPE_MACSEC: "802.1AE MACsec",
     link.ETHERTYPE_PTP: "PTP", link.ETHERTYPE_LOOPBACK: "Loopback",
     link.ETHERTYPE_SLOW: "Slow Protocols", link.ETHERTYPE_TCPCOMP: "TCP/IP compression",
     link.ETHERTYPE_ERSPAN: "ERSPAN", link.ETHERTYPE_NSH: "NSH", link.ETHERTYPE_TRILL: "TRILL",
@@ -177,12 +179,12 @@ class LinkText:
             text += ": " + dump(data[off:], "X")
         return text
 
-    def payload(self, etype: int, data: bytes, length: int) -> str:
-        """A tunnel's payload of EtherType `etype` (Geneve's), printed as a frame's would be.
+    def payload(self, etype: int, data: bytes, length: int) -> str | None:
+        """A payload of EtherType `etype` (Geneve's, MACsec's), printed as a frame's would be.
 
         tcpdump's ethertype_print: IP, ARP and the other EtherTypes it knows,
-        a whole Ethernet frame for Transparent Ethernet Bridging, and the
-        type's number for any other.
+        and a whole Ethernet frame for Transparent Ethernet Bridging; None for
+        any other type (each caller says it its own way).
         """
         if etype == link.ETHERTYPE_IP:
             return self._ip.ip4(data, 0, length, None, 1)
@@ -192,8 +194,43 @@ class LinkText:
             return self._arp(data, 0, length, None)
         if etype == link.ETHERTYPE_TEB:
             return self.frame(data, length, None)
-        other = self._other_payload(data, 0, length, etype, link.LinkInfo(), False)
-        return other if other is not None else f"geneve-proto-0x{etype:x}"
+        return self._other_payload(data, 0, length, etype, link.LinkInfo(), False)
+
+    def _macsec(self, d: bytes, o: int, length: int, info: link.LinkInfo, headed: bool) -> str:
+        """MACsec: the payload as the frame's own when only its integrity is protected;
+        MACsec named, its SecTAG and a hex dump when it is encrypted or changed (see
+        `printers.macsec`). With -e the SecTAG follows the link header either way."""
+        tag = macsec.read(d[o:], length)
+        if isinstance(tag, str):
+            self._damage.bad = True
+            return tag
+        shown = tag.text if headed else ""
+        if not tag.clear:
+            if not headed:
+                shown = f"{mac(info.src)} > {mac(info.dst)} 802.1AE MACsec, {tag.text}"
+            return shown + dump(d[o + tag.size:], "X")
+        at = o + tag.size
+        if tag.payload < 2 or len(d) < at + 2:
+            # Too short for the payload's EtherType: tcpdump's words for each case.
+            self._damage.bad = True
+            return shown + (macsec.CUT if tag.payload < 0 else
+                            " [|ether]" if tag.payload == 0 or len(d) < at + 2 else
+                            f" [caplen {tag.payload} < 2]")
+        inner = d[at] << 8 | d[at + 1]
+        body, size = d[at + 2:], tag.payload - 2
+        if headed:
+            if inner == link.ETHERTYPE_IP:
+                text = self._ip.ip4(body, 0, size, None, 0)
+            elif inner == link.ETHERTYPE_IPV6:
+                text = self._ip.ip6(body, 0, size, None, 0)
+            else:
+                text = self.payload(inner, body, size) or dump(body[:size], "X")
+            return f"{shown}ethertype {ethertype(inner)}, {text}"
+        text = self.payload(inner, body, size)
+        if text is not None:
+            return text
+        return (f"{mac(info.src)} > {mac(info.dst)}, ethertype {ethertype(inner)}, "
+                f"length {o + length}: {dump(body[:size], 'X')}")
 
     def _whole_frame(self, printer: LinkPrinter, data: bytes, orig_len: int) -> str | None:
         """The text of the link type's printer for the frame, or None if it knows no text."""
@@ -257,6 +294,8 @@ class LinkText:
             return text
         if etype in _MPLS_TYPES:
             return self._mpls(data, off, length)
+        if etype == link.ETHERTYPE_MACSEC:
+            return self._macsec(data, off, length, info, headed)
         if etype in _PPPOE_TYPES:
             return self._pppoe(data, off, length)
         if etype == arista.ETHERTYPE and not headed:

@@ -73,7 +73,7 @@ class TransportText:
         # link layer, set once it exists (it is built on top of this one).
         self.ether: Callable[[bytes, int], str] | None = None
         # A payload by its EtherType, as a frame would carry it (Geneve's; LinkText.payload).
-        self.payload: Callable[[int, bytes, int], str] | None = None
+        self.payload: Callable[[int, bytes, int], str | None] | None = None
         # The PPP frame of an L2TP data message (IpText.ppp, bound to its frame), likewise.
         self.ppp: Callable[[bytes, int, int], str] | None = None
         self._tunnels = 0
@@ -149,7 +149,8 @@ class TransportText:
                 text = text[:-2] + "\n\t"  # -v puts the payload on a line of its own
             self._tunnels += 1
             try:
-                text += self.payload(found.ethertype, d[o + found.at:end], size - found.at)
+                inner = self.payload(found.ethertype, d[o + found.at:end], size - found.at)
+                text += inner if inner is not None else f"geneve-proto-0x{found.ethertype:x}"
             finally:
                 self._tunnels -= 1
         elif app in ports.TUNNELS and self.ether is not None and self._tunnels < _MAX_TUNNELS:
