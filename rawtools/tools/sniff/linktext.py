@@ -226,9 +226,9 @@ class LinkText:
             else:
                 text = self.payload(inner, body, size) or dump(body[:size], "X")
             return f"{shown}ethertype {ethertype(inner)}, {text}"
-        text = self.payload(inner, body, size)
-        if text is not None:
-            return text
+        printed = self.payload(inner, body, size)
+        if printed is not None:
+            return printed
         return (f"{mac(info.src)} > {mac(info.dst)}, ethertype {ethertype(inner)}, "
                 f"length {o + length}: {dump(body[:size], 'X')}")
 

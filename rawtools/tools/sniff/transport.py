@@ -149,8 +149,8 @@ class TransportText:
                 text = text[:-2] + "\n\t"  # -v puts the payload on a line of its own
             self._tunnels += 1
             try:
-                inner = self.payload(found.ethertype, d[o + found.at:end], size - found.at)
-                text += inner if inner is not None else f"geneve-proto-0x{found.ethertype:x}"
+                carried = self.payload(found.ethertype, d[o + found.at:end], size - found.at)
+                text += carried if carried is not None else f"geneve-proto-0x{found.ethertype:x}"
             finally:
                 self._tunnels -= 1
         elif app in ports.TUNNELS and self.ether is not None and self._tunnels < _MAX_TUNNELS:
