@@ -1187,3 +1187,33 @@ def test_dns_answers_cut_by_the_snapshot_length():
                                     additional=dns_opt(1), ar=1))
     for cut in range(14 + 20 + 8 + 12, len(frame) + 1):
         check([frame], cut)
+
+
+# -- ICMPv6 read no further than its own length -------------------------------------
+
+ICMP6_SRC = bytes.fromhex("20010db8" + "00" * 11 + "01")
+ICMP6_DST = bytes.fromhex("20010db8" + "00" * 11 + "02")
+
+
+def icmp6_frame(payload_length: int, message: bytes) -> bytes:
+    """An IPv6 packet whose header gives `payload_length`, whatever the frame holds."""
+    return eth(struct.pack("!IHBB", 0x60000000, payload_length, 58, 255) + ICMP6_SRC + ICMP6_DST
+               + message,
+               0x86DD)
+
+
+ICMP6_NA = struct.pack("!BBHI16s", 136, 0, 0, 0x60000000, ICMP6_DST)
+ICMP6_ECHO = struct.pack("!BBHHH", 128, 0, 0, 1, 1) + b"abcd"
+
+
+def test_icmp6_shorter_than_its_type_holds_is_named_and_marked():
+    # The frame holds the whole message; the IPv6 header says less (0: invalid).
+    check([icmp6_frame(n, ICMP6_NA) for n in (0, 1, 2, 4, 8, 23, 24)]
+          + [icmp6_frame(n, ICMP6_ECHO) for n in (0, 1, 3, 7, 8, 12)])
+
+
+def test_icmp6_cut_by_the_snapshot_length():
+    for message in (ICMP6_NA, ICMP6_ECHO):
+        frame = icmp6_frame(len(message), message)
+        for cut in range(14 + 40, len(frame) + 1):
+            check([frame], cut)

@@ -11,6 +11,7 @@ import socket
 import struct
 
 from rawtools.tools.sniff.dump import dump
+from rawtools.tools.sniff.walk import TRUNCATED
 from rawtools.wire.icmp import (
     ICMP6_ECHO,
     ICMP6_ECHOREPLY,
@@ -175,16 +176,38 @@ def _quoted6_port(msg: bytes, q: int) -> tuple[str, int, int] | None:
 
 
 def icmp6(msg: bytes, off: int, length: int) -> str:
-    """The text after "IP6 a > b: " for the ICMPv6 message at `off`."""
-    typ, code = msg[off], msg[off + 1]
+    """The text after "IP6 a > b: " for the ICMPv6 message at `off` (`length` bytes long,
+    as the IPv6 header says).
+
+    tcpdump reads no further than the message's own length, even where the
+    frame goes on: a message too short for what its type holds, or cut by the
+    capture, is named and marked; an empty one is invalid.
+    """
+    if length == 0:
+        return "ICMP6, length 0 (invalid)"
+    end = off + length
+    if len(msg) > end:
+        msg = msg[:end]
+    if len(msg) <= off:
+        return " [|icmp6]"
+    typ = msg[off]
     head = f"ICMP6, {_TYPES6.get(typ) or f'unknown icmp6 type ({typ})'}"
+    try:
+        return _icmp6_body(msg, off, length, typ, head)
+    except TRUNCATED:
+        return f"{head} [|icmp6]"
+
+
+def _icmp6_body(msg: bytes, off: int, length: int, typ: int, head: str) -> str:
+    """icmp6() after the type's name, from bytes that end where the message does."""
+    code = msg[off + 1]
     if typ in _ECHO6:
         ident, seq = _HH.unpack_from(msg, off + 4)
         return f"{head}, id {ident}, seq {seq}, length {length}"
     if typ in _NEIGHBOR6:
         target = ntop6(msg[off + 8:off + 24]) if len(msg) >= off + 24 else None
         if target is None:
-            return f"{head}, length {length} [|icmp6]"
+            return f"{head} [|icmp6]"
         what = "who has" if typ == ICMP6_ND_NEIGHBOR_SOLICIT else "tgt is"
         return f"{head}, {what} {target}, length {length}"
     if typ == ICMP6_UNREACH:

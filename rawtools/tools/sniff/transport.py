@@ -329,7 +329,7 @@ class TransportText:
         except TRUNCATED:
             self._damage.bad = True
             return "ICMP6 [|icmp6]"
-        if text.endswith("[|icmp6]"):
+        if text.endswith(("[|icmp6]", "(invalid)")):
             self._damage.bad = True
         if self._verbose and not fragmented and len(d) >= end:
             text = self._checksum6(d[o:end], s, t, PROTO_ICMP6, "icmp6") + text
