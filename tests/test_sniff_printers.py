@@ -1217,3 +1217,27 @@ def test_icmp6_cut_by_the_snapshot_length():
         frame = icmp6_frame(len(message), message)
         for cut in range(14 + 40, len(frame) + 1):
             check([frame], cut)
+
+
+def icmp4_frame(total_length: int, message: bytes) -> bytes:
+    """An IPv4 packet whose header gives `total_length`, whatever the frame holds."""
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total_length, 1, 0x4000, 64, 1, 0,
+                         bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2]))
+    return eth(header + message)
+
+
+ICMP4_ECHO = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"abcd"
+ICMP4_PORT_UNREACHABLE = (struct.pack("!BBHI", 3, 3, 0, 0) + ip4(17, udp(1, 33434, b""))[:28])
+
+
+def test_icmp_shorter_than_its_type_holds_prints_only_the_mark():
+    # tcpdump builds an ICMP line whole: anything missing, even the quote of an error,
+    # leaves only " [|icmp]".
+    check([icmp4_frame(20 + n, ICMP4_ECHO) for n in (0, 1, 2, 4, 7, 8, 12)]
+          + [icmp4_frame(20 + n, ICMP4_PORT_UNREACHABLE) for n in (0, 4, 8, 27, 28, 36)])
+
+
+def test_icmp_error_cut_by_the_snapshot_length():
+    frame = icmp4_frame(20 + len(ICMP4_PORT_UNREACHABLE), ICMP4_PORT_UNREACHABLE)
+    for cut in range(14 + 20, len(frame) + 1):
+        check([frame], cut)

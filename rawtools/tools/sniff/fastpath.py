@@ -326,7 +326,7 @@ def _icmp_text(stamp: Stamp, damaged: list[int]) -> _Icmp:
             text = icmp4(d, o, plen) if proto == PROTO_ICMP else icmp6(d, o, plen)
         except TRUNCATED:
             return None
-        if proto == PROTO_ICMP6 and text.endswith(("[|icmp6]", "(invalid)")):
+        if text.endswith(("[|icmp]", "[|icmp6]", "(invalid)")):
             damaged[0] += 1
         return f"{stamp(ts)}{name}{src} > {dst}: {text}"
 

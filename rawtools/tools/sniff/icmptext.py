@@ -99,24 +99,49 @@ def _quoted4(msg: bytes, off: int) -> tuple[str, int, bytes] | None:
     return ntop4(msg[q + 16:q + 20]), msg[q + 9], msg[q + hl:q + hl + 8]
 
 
-def icmp4(msg: bytes, off: int, length: int) -> str:
-    """The text after "IP a > b: " for the ICMP message at `off`.
+CUT4 = " [|icmp]"  # an ICMP message's whole text when anything it needs is missing
 
-    Raises IndexError/struct.error when even the type and code are missing,
-    which the caller turns into `[|icmp]`.
+
+def icmp4(msg: bytes, off: int, length: int) -> str:
+    """The text after "IP a > b: " for the ICMP message at `off` (`length` bytes long, as
+    the IPv4 header says).
+
+    tcpdump builds the whole line before printing it and reads no further
+    than the message's own length: a message too short for anything its type
+    holds (the quoted datagram of an error included), by its length or by
+    the capture, prints only the ` [|icmp]` mark.
     """
+    end = off + length
+    if len(msg) > end:
+        msg = msg[:end]
+    try:
+        return _icmp4_body(msg, off, length)
+    except TRUNCATED:
+        return CUT4
+
+
+def _quote4(msg: bytes, off: int) -> tuple[str, int, bytes]:
+    """`_quoted4`, the quote being something the line needs: missing, it is a cut."""
+    quote = _quoted4(msg, off)
+    if quote is None:
+        raise IndexError("quote cut")
+    return quote
+
+
+def _icmp4_body(msg: bytes, off: int, length: int) -> str:
+    """icmp4(), from bytes that end where the message does."""
     typ, code = msg[off], msg[off + 1]
     if typ in _ECHO4:
         ident, seq = _HH.unpack_from(msg, off + 4)
         kind = "echo request" if typ == ICMP_ECHO else "echo reply"
         return f"ICMP {kind}, id {ident}, seq {seq}, length {length}"
     if typ == ICMP_UNREACH:
-        quote = _quoted4(msg, off)
-        dst = quote[0] if quote else "?"
-        if code == ICMP_UNREACH_PORT and quote and quote[1] in _PROTO_NAMES and len(quote[2]) >= 4:
+        quote = _quote4(msg, off)
+        dst = quote[0]
+        if code == ICMP_UNREACH_PORT and quote[1] in _PROTO_NAMES:
             port = _H.unpack_from(quote[2], 2)[0]
             text = f"{dst} {_PROTO_NAMES[quote[1]]} port {port} unreachable"
-        elif code == ICMP_UNREACH_PROTOCOL and quote:
+        elif code == ICMP_UNREACH_PROTOCOL:
             text = f"{dst} protocol {quote[1]} unreachable"
         elif code == ICMP_UNREACH_NEEDFRAG:
             mtu = _H.unpack_from(msg, off + 6)[0]
@@ -129,10 +154,9 @@ def icmp4(msg: bytes, off: int, length: int) -> str:
                 else "time exceeded in-transit")
         return f"ICMP {what}, length {length}"
     if typ == ICMP_REDIRECT:
-        quote = _quoted4(msg, off)
-        gw = ntop4(msg[off + 4:off + 8]) if len(msg) >= off + 8 else "?"
+        quote = _quote4(msg, off)
         kind = _REDIRECT4.get(code, f"#{code}")
-        return f"ICMP redirect {quote[0] if quote else '?'} to {kind} {gw}, length {length}"
+        return f"ICMP redirect {quote[0]} to {kind} {ntop4(msg[off + 4:off + 8])}, length {length}"
     if typ == ICMP_PARAMPROB:
         return f"ICMP parameter problem - octet {msg[off + 4]}, length {length}"
     if typ in _TSTAMP4:

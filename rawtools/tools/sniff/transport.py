@@ -308,8 +308,10 @@ class TransportText:
                 f.update(icmp_type=d[o], icmp_code=d[o + 1])
             text = icmptext.icmp4(d, o, plen)
         except TRUNCATED:
+            text = icmptext.CUT4
+        if text == icmptext.CUT4:
             self._damage.bad = True
-            return "ICMP [|icmp]" if len(d) > o else "[|icmp]"
+            return text
         if self._verbose and not fragmented and len(d) >= end >= o + 4 \
                 and not checksum_ok(d[o:end]):
             self._damage.bad = True
