@@ -179,17 +179,19 @@ class LinkText:
             text += ": " + dump(data[off:], "X")
         return text
 
-    def payload(self, etype: int, data: bytes, length: int) -> str | None:
+    def payload(self, etype: int, data: bytes, length: int, depth: int = 1) -> str | None:
         """A payload of EtherType `etype` (Geneve's, MACsec's), printed as a frame's would be.
 
         tcpdump's ethertype_print: IP, ARP and the other EtherTypes it knows,
         and a whole Ethernet frame for Transparent Ethernet Bridging; None for
-        any other type (each caller says it its own way).
+        any other type (each caller says it its own way). IP names itself as
+        a packet inside another (`depth` 1) unless it is the frame's own under
+        -e's link header (0).
         """
         if etype == link.ETHERTYPE_IP:
-            return self._ip.ip4(data, 0, length, None, 1)
+            return self._ip.ip4(data, 0, length, None, depth)
         if etype == link.ETHERTYPE_IPV6:
-            return self._ip.ip6(data, 0, length, None, 1)
+            return self._ip.ip6(data, 0, length, None, depth)
         if etype in _ARP_TYPES:
             return self._arp(data, 0, length, None)
         if etype == link.ETHERTYPE_TEB:
@@ -219,12 +221,7 @@ class LinkText:
         inner = d[at] << 8 | d[at + 1]
         body, size = d[at + 2:], tag.payload - 2
         if headed:
-            if inner == link.ETHERTYPE_IP:
-                text = self._ip.ip4(body, 0, size, None, 0)
-            elif inner == link.ETHERTYPE_IPV6:
-                text = self._ip.ip6(body, 0, size, None, 0)
-            else:
-                text = self.payload(inner, body, size) or dump(body[:size], "X")
+            text = self.payload(inner, body, size, 0) or dump(body[:size], "X")
             return f"{shown}ethertype {ethertype(inner)}, {text}"
         printed = self.payload(inner, body, size)
         if printed is not None:
