@@ -90,11 +90,12 @@ _NEIGHBOR6 = (ICMP6_ND_NEIGHBOR_SOLICIT, ICMP6_ND_NEIGHBOR_ADVERT)
 _QUOTE_EXT6 = (PROTO_HOPOPTS, PROTO_ROUTING, PROTO_DSTOPTS)
 
 
-def _quoted4(msg: bytes, off: int) -> tuple[str, int, bytes] | None:
-    """(dst, proto, first transport bytes) of the IPv4 datagram an error quotes."""
+def _quoted4(msg: bytes, off: int) -> tuple[str, int, bytes]:
+    """(dst, proto, first transport bytes) of the IPv4 datagram an error quotes; a quote
+    the message does not hold is a cut (IndexError)."""
     q = off + 8
     if len(msg) < q + 20:
-        return None
+        raise IndexError("quote cut")
     hl = (msg[q] & 15) * 4
     return ntop4(msg[q + 16:q + 20]), msg[q + 9], msg[q + hl:q + hl + 8]
 
@@ -120,14 +121,6 @@ def icmp4(msg: bytes, off: int, length: int) -> str:
         return CUT4
 
 
-def _quote4(msg: bytes, off: int) -> tuple[str, int, bytes]:
-    """`_quoted4`, the quote being something the line needs: missing, it is a cut."""
-    quote = _quoted4(msg, off)
-    if quote is None:
-        raise IndexError("quote cut")
-    return quote
-
-
 def _icmp4_body(msg: bytes, off: int, length: int) -> str:
     """icmp4(), from bytes that end where the message does."""
     typ, code = msg[off], msg[off + 1]
@@ -136,7 +129,7 @@ def _icmp4_body(msg: bytes, off: int, length: int) -> str:
         kind = "echo request" if typ == ICMP_ECHO else "echo reply"
         return f"ICMP {kind}, id {ident}, seq {seq}, length {length}"
     if typ == ICMP_UNREACH:
-        quote = _quote4(msg, off)
+        quote = _quoted4(msg, off)
         dst = quote[0]
         if code == ICMP_UNREACH_PORT and quote[1] in _PROTO_NAMES:
             port = _H.unpack_from(quote[2], 2)[0]
@@ -154,7 +147,7 @@ def _icmp4_body(msg: bytes, off: int, length: int) -> str:
                 else "time exceeded in-transit")
         return f"ICMP {what}, length {length}"
     if typ == ICMP_REDIRECT:
-        quote = _quote4(msg, off)
+        quote = _quoted4(msg, off)
         kind = _REDIRECT4.get(code, f"#{code}")
         return f"ICMP redirect {quote[0]} to {kind} {ntop4(msg[off + 4:off + 8])}, length {length}"
     if typ == ICMP_PARAMPROB:

@@ -130,7 +130,9 @@ class TransportText:
 
     def _udp_app(self, app: ports.Printer, d: bytes, o: int, end: int, size: int) -> str:
         """A UDP payload's printer, then the frame a tunnel carries on a line of its own."""
-        text, ok = app(d[o:end], size)
+        # Geneve's header says where its payload starts: read once, for both.
+        found = geneve.header(d[o:end], size) if app is geneve.geneve else None
+        text, ok = (found.text, found.ok) if found is not None else app(d[o:end], size)
         if not ok:
             self._damage.bad = True
         elif app is l2tp.l2tp and text.endswith(" {"):
@@ -142,9 +144,7 @@ class TransportText:
             # own length, or cut further on (an IPv6 header too), is marked and closed.
             cut = inner in _OPEN_BRACE and len(d) < end and at is not None and size - at >= 2
             text += inner if cut else inner + "}"
-        elif app is geneve.geneve and self.payload is not None \
-                and self._tunnels < _MAX_TUNNELS:
-            found = geneve.header(d[o:end], size)
+        elif found is not None and self.payload is not None and self._tunnels < _MAX_TUNNELS:
             if self._verbose:
                 text = text[:-2] + "\n\t"  # -v puts the payload on a line of its own
             self._tunnels += 1
