@@ -1,0 +1,169 @@
+"""IPv6 extension headers, the Mobility Header and other IP payloads, against tcpdump.
+
+Literal bytes in, tcpdump's own first line out (`check`): every expected line
+comes from running tcpdump here on the same bytes, whole and cut by a
+snapshot length where tcpdump marks a header `[|...]`.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from test_sniff_decode import eth, ip4, ip6
+from test_sniff_printers import check
+
+pytestmark = pytest.mark.skipif(
+    __import__("shutil").which("tcpdump") is None,
+    reason="needs tcpdump, the oracle (Debian package: tcpdump)")
+
+ETH_IP6 = 14 + 40  # where an IPv6 payload starts in the frame
+SEG_A = bytes.fromhex("000a000b000c00030000000000000000d6")[-16:]
+SEG_B = bytes(15) + b"\x02"
+ECHO6 = bytes([128, 0, 0, 0, 0, 1, 0, 1]) + b"abcd"
+NO_NEXT, ICMP6, HBH, ROUTING, FRAG, AH, DSTOPT, MH = 59, 58, 0, 43, 44, 51, 60, 135
+
+
+def v6(nxt: int, payload: bytes) -> bytes:
+    return eth(ip6(nxt, payload), 0x86DD)
+
+
+def srh(nxt: int, segments: list[bytes], last: int, *, flags: int = 0, tag: int = 0,
+        extra: bytes = b"", units: int | None = None) -> bytes:
+    """A Segment Routing Header (routing type 4, RFC 8754)."""
+    body = b"".join(segments) + extra
+    ln = len(body) // 8 if units is None else units
+    return bytes([nxt, ln, 4, 1, last, flags]) + struct.pack("!H", tag) + body
+
+
+def rt0(nxt: int, addresses: list[bytes], *, typ: int = 0, reserved: int = 0,
+        units: int | None = None) -> bytes:
+    body = b"".join(addresses)
+    ln = len(body) // 8 if units is None else units
+    return bytes([nxt, ln, typ, 1]) + struct.pack("!I", reserved) + body
+
+
+# -- routing header ----------------------------------------------------------------
+
+SRH_FRAMES = [
+    v6(ROUTING, srh(ICMP6, [SEG_A, SEG_B], 1) + ECHO6),
+    v6(ROUTING, srh(ICMP6, [SEG_A, SEG_B], 1, flags=3, tag=0x1234) + ECHO6),
+    v6(ROUTING, srh(NO_NEXT, [SEG_A, SEG_B], 2)),            # last entry beyond the list
+    v6(ROUTING, srh(NO_NEXT, [SEG_A], 0, extra=bytes(8))),    # an odd length: invalid
+    v6(ROUTING, srh(NO_NEXT, [SEG_A], 0, extra=bytes(24))),
+    v6(ROUTING, srh(NO_NEXT, [], 0)),
+]
+
+
+def test_segment_routing_header_lists_its_segments():
+    check(SRH_FRAMES)
+
+
+def test_routing_types_0_and_2_and_an_unknown_one():
+    check([v6(ROUTING, rt0(NO_NEXT, [SEG_A])), v6(ROUTING, rt0(NO_NEXT, [SEG_A], reserved=5)),
+           v6(ROUTING, rt0(NO_NEXT, [], units=1) + bytes(8)),
+           v6(ROUTING, rt0(NO_NEXT, [SEG_A], typ=2)), v6(ROUTING, rt0(NO_NEXT, [SEG_A], typ=3)),
+           v6(ROUTING, rt0(ICMP6, [SEG_A, SEG_B]) + ECHO6)])
+
+
+@pytest.mark.parametrize("frame", [SRH_FRAMES[0], v6(ROUTING, rt0(NO_NEXT, [SEG_A],
+                                                                   reserved=5))])
+def test_routing_header_cut_anywhere(frame):
+    for snaplen in range(ETH_IP6, len(frame) + 1):
+        check([frame], snaplen)
+
+
+# -- hop-by-hop and destination options ------------------------------------------------
+
+def options(nxt: int, opts: bytes) -> bytes:
+    """An options header, `opts` padded with Pad1 to a multiple of 8 with its first two."""
+    opts += bytes(-(len(opts) + 2) % 8)
+    return bytes([nxt, (len(opts) + 2) // 8 - 1]) + opts
+
+
+OPTION_CASES = [
+    bytes([1, 4, 0, 0, 0, 0]),                   # PadN
+    bytes([5, 2, 0, 0]),                         # router alert
+    bytes([5, 3, 0, 0, 0]),                      # router alert of the wrong length
+    bytes([5, 1, 0]),                            # too short for a router alert
+    bytes([0xC2, 4, 0, 1, 0, 0]),                # jumbo payload
+    bytes([0xC2, 2, 0, 0]),                      # jumbo of the wrong length
+    bytes([0xC9, 16]) + SEG_A,                   # home address
+    bytes([0xC9, 4, 0, 0, 0, 0]),                # home address too short
+    bytes([0x30, 0x30]),                         # an option running past the header
+    bytes([0, 0, 0, 0, 0, 0x1E]),                # the last byte an option's type alone
+]
+
+
+def test_hop_by_hop_options_tcpdump_rejects_end_the_line():
+    check([v6(HBH, options(ICMP6, o) + ECHO6) for o in OPTION_CASES])
+
+
+def test_destination_options_are_checked_only_at_v():
+    check([v6(DSTOPT, options(ICMP6, o) + ECHO6) for o in OPTION_CASES])
+
+
+@pytest.mark.parametrize("chain", [
+    options(DSTOPT, b"") + options(ICMP6, b"") + ECHO6,
+    options(ROUTING, b"") + rt0(NO_NEXT, [SEG_A]),
+    options(AH, b"") + bytes([NO_NEXT, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0]),
+    options(MH, b"") + bytes([NO_NEXT, 0, 0, 0, 0, 0, 0, 0]),
+])
+def test_headers_after_hop_by_hop_cut_anywhere(chain):
+    frame = v6(HBH, chain)
+    for snaplen in range(ETH_IP6, len(frame) + 1):
+        check([frame], snaplen)
+
+
+def test_fragment_header_cut_in_its_first_four_bytes():
+    # (tcpdump's own length arithmetic goes wrong past them, in a header cut short.)
+    frame = v6(HBH, options(FRAG, b"") + bytes([NO_NEXT, 0, 0, 0, 0, 0, 0, 1]))
+    for snaplen in range(ETH_IP6 + 8, ETH_IP6 + 12):
+        check([frame], snaplen)
+
+
+def test_authentication_header_with_reserved_bits_and_its_cuts():
+    header = bytes([NO_NEXT, 4, 0x30, 0x30, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xAB, 0, 0, 0])
+    frame = v6(AH, header)
+    for snaplen in range(ETH_IP6, len(frame) + 1):
+        check([frame], snaplen)
+    frame4 = eth(ip4(AH, header))
+    for snaplen in range(34, len(frame4)):
+        check([frame4], snaplen)
+
+
+# -- Mobility Header --------------------------------------------------------------------
+
+def mh(typ: int, body: bytes, *, units: int | None = None, proto: int = NO_NEXT) -> bytes:
+    """A Mobility Header: payload protocol, length, type, reserved, checksum, `body`."""
+    body += bytes(-(len(body) + 6) % 8)
+    ln = (len(body) + 6) // 8 - 1 if units is None else units
+    return bytes([proto, ln, typ, 0, 0, 0]) + body
+
+
+MH_FRAMES = [
+    mh(0, b"\0\0"),                                          # binding refresh request
+    mh(1, bytes(10)), mh(2, bytes(10)),                      # home / care-of test init
+    mh(3, bytes([0, 0x74]) + bytes(16)), mh(4, bytes([0, 0x74]) + bytes(16)),
+    mh(5, bytes([0, 116, 0x80, 0, 0x0F, 0])),                # binding update, A
+    mh(5, bytes([0x9B, 0x9D, 0xF0, 0, 0xFF, 0x53])),         # every flag
+    mh(5, bytes([0, 1, 0x30, 0, 0, 1])),
+    mh(6, bytes([48, 0x80, 0, 7, 0, 3])),                    # binding ack, K
+    mh(6, bytes([0, 0, 0, 7, 0, 3])),
+    mh(7, bytes([2, 0]) + SEG_A),                            # binding error
+    mh(9, bytes(10)),                                        # a type tcpdump does not know
+    mh(5, bytes(2), units=0),                                # too short for its type
+    mh(7, bytes(10), units=1),
+]
+
+
+@pytest.mark.parametrize("nxt", [MH, 62])
+def test_mobility_header_names_each_message_type(nxt):
+    check([v6(nxt, m) for m in MH_FRAMES])
+
+
+@pytest.mark.parametrize("message", [MH_FRAMES[5], MH_FRAMES[8], MH_FRAMES[10], MH_FRAMES[3]])
+def test_mobility_header_cut_anywhere(message):
+    frame = v6(MH, message)
+    for snaplen in range(ETH_IP6, len(frame) + 1):
+        check([frame], snaplen)
