@@ -167,3 +167,94 @@ def test_mobility_header_cut_anywhere(message):
     frame = v6(MH, message)
     for snaplen in range(ETH_IP6, len(frame) + 1):
         check([frame], snaplen)
+
+
+# -- GRE: OSI payloads and source routes ------------------------------------------------
+
+def gre(proto: int, payload: bytes, *, flags: int = 0, extra: bytes = b"") -> bytes:
+    return eth(ip4(47, struct.pack("!HH", flags, proto) + extra + payload))
+
+
+ISIS_LSP = (bytes([0x83, 27, 1, 0, 18, 1, 0, 0]) + struct.pack("!HH", 27, 1200)
+            + bytes.fromhex("1921680010010000") + struct.pack("!IHB", 7, 0, 3))
+
+
+def test_gre_carries_osi_as_tcpdump_decodes_it():
+    check([gre(0x00FE, ISIS_LSP), gre(0x00FE, bytes([0x99, 1, 2, 3])),
+           gre(0x00FE, b""),
+           gre(0x00FE, ISIS_LSP[:12])])
+    for snaplen in range(38, 38 + len(ISIS_LSP) + 1):
+        check([gre(0x00FE, ISIS_LSP)], snaplen)
+
+
+def sre(af: int, offset: int, data: bytes) -> bytes:
+    return struct.pack("!HBB", af, offset, len(data)) + data
+
+
+ROUTES = [
+    sre(0x0800, 4, bytes([192, 0, 2, 1, 192, 0, 2, 2])) + sre(0, 0, b""),
+    sre(0xFFFE, 2, bytes([0, 1, 0xFD, 0xE8])) + sre(0, 0, b""),
+    sre(0x3030, 0, b"abcd") + sre(0x0800, 0, bytes(4)) + sre(0, 0, b""),
+    sre(0x0800, 1, bytes(8)) + sre(0, 0, b""), sre(0x0800, 0, bytes(6)) + sre(0, 0, b""),
+    sre(0x0800, 8, bytes(8)) + sre(0, 0, b""), sre(0xFFFE, 1, bytes(4)) + sre(0, 0, b""),
+    sre(0x0800, 0, bytes(4)),                     # no empty entry to end the list
+]
+
+
+def test_gre_source_route_entries():
+    offset = bytes([0, 0, 0, 4])  # the checksum and offset fields the routing bit brings
+    frames = [gre(0x1234, b"payload", flags=0x4000, extra=offset + r) for r in ROUTES]
+    check(frames)
+    for snaplen in range(38, 38 + 4 + len(ROUTES[0]) + 1):
+        check(frames[:1], snaplen)
+
+
+# -- RSVP ---------------------------------------------------------------------------------
+
+def rsvp(version: int, typ: int, body: bytes = bytes(12)) -> bytes:
+    return struct.pack("!BBHBBH", version << 4, typ, 0, 64, 0, 8 + len(body)) + body
+
+
+@pytest.mark.parametrize("ip", ["4", "6"])
+def test_rsvp_names_the_message_type(ip):
+    messages = [rsvp(1, t) for t in (1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 20, 99)]
+    messages += [rsvp(2, 1), rsvp(1, 20, b"")]
+    wrap = (lambda m: eth(ip4(46, m))) if ip == "4" else (lambda m: v6(46, m))
+    check([wrap(m) for m in messages])
+    frame = wrap(messages[0])
+    for snaplen in range(len(frame) - 20, len(frame) - 11):
+        check([frame], snaplen)
+
+
+# -- IGRP ------------------------------------------------------------------------------------
+
+def igrp_route(net: list[int], delay: int = 100, bandwidth: int = 1000) -> bytes:
+    return (bytes(net) + delay.to_bytes(3, "big") + bandwidth.to_bytes(3, "big")
+            + struct.pack("!HBBB", 1500, 255, 1, 2))
+
+
+def igrp(vop: int, counts: tuple[int, int, int], routes: list[bytes]) -> bytes:
+    return struct.pack("!BBHHHHH", vop, 3, 100, *counts, 0) + b"".join(routes)
+
+
+IGRP_MESSAGES = [
+    igrp(0x11, (1, 1, 1), [igrp_route([0, 2, 0]), igrp_route([10, 1, 0], bandwidth=0),
+                           igrp_route([192, 0, 2], 0xFFFFFF, 0xFFFFFF)]),
+    igrp(0x12, (0, 0, 0), []), igrp(0x13, (0, 0, 0), []),
+    igrp(0x11, (2, 0, 0), [igrp_route([1, 2, 3])]),                  # a route missing
+    igrp(0x11, (0, 0, 0), [igrp_route([1, 2, 3])]),                  # a route too many
+    igrp(0x11, (1, 0, 0), [igrp_route([1, 2, 3]), b"xy"]),            # bytes left over
+    bytes(8), b"",                                                   # shorter than its header
+]
+
+
+@pytest.mark.parametrize("ip", ["4", "6"])
+def test_igrp_header_and_routes(ip):
+    wrap = (lambda m: eth(ip4(9, m))) if ip == "4" else (lambda m: v6(9, m))
+    check([wrap(m) for m in IGRP_MESSAGES])
+
+
+def test_igrp_cut_anywhere():
+    frame = eth(ip4(9, IGRP_MESSAGES[0]))
+    for snaplen in range(34, len(frame)):
+        check([frame], snaplen)

@@ -17,11 +17,14 @@ from rawtools.tools.sniff.printers import (
     eigrp,
     gre,
     igmp,
+    igrp,
     ip6ext,
+    osi,
     ospf,
     pgm,
     pim,
     ppp,
+    rsvp,
     sctp,
     vrrp,
 )
@@ -71,6 +74,9 @@ IP_OPT_SEC, IP_OPT_LSRR, IP_OPT_SSRR, IP_OPT_RA = 130, 131, 137, 148
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 PROTO_PGM = 113  # likewise
 PROTO_DCCP = 33  # likewise
+PROTO_RSVP = 46  # likewise
+PROTO_IGRP = 9  # likewise
+PROTO_MOBILITY_OLD = 62  # the Mobility Header's number in its drafts, which tcpdump still knows
 PROTO_NAMES = {
     PROTO_HOPOPTS: "Options", PROTO_ICMP: "ICMP", PROTO_IGMP: "IGMP", PROTO_IPIP: "IPIP",
     PROTO_TCP: "TCP", PROTO_UDP: "UDP", PROTO_IPV6: "IPv6", PROTO_ROUTING: "Routing",
@@ -79,19 +85,21 @@ PROTO_NAMES = {
     PROTO_PIM: "PIM", PROTO_VRRP: "VRRP", PROTO_SCTP: "SCTP",
     # The rest of tcpdump's table of names (its ipproto.c) as Debian builds it (no
     # pfsync), numbers as IANA assigns them.
-    8: "EGP", 9: "IGRP", PROTO_DCCP: "DCCP", 46: "RSVP", 55: "Mobile IP", 62: "Mobile IP (old)",
+    8: "EGP", PROTO_IGRP: "IGRP", PROTO_DCCP: "DCCP", PROTO_RSVP: "RSVP", 55: "Mobile IP",
+    PROTO_MOBILITY_OLD: "Mobile IP (old)",
     PROTO_EIGRP: "EIGRP", 108: "Compressed IP", PROTO_PGM: "PGM", PROTO_MOBILITY: "Mobility",
 }
 _TOS_ECN = {1: ",ECT(1)", 2: ",ECT(0)", 3: ",CE"}
 _IP_OPTS = {IP_OPT_EOL: "EOL", IP_OPT_NOP: "NOP", IP_OPT_RR: "RR", IP_OPT_TS: "TS",
             IP_OPT_SEC: "security", IP_OPT_LSRR: "LSRR", IP_OPT_SSRR: "SSRR", IP_OPT_RA: "RA"}
 _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
-PROTO_MOBILITY_OLD = 62  # the Mobility Header's number in its drafts, which tcpdump still knows
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 ETHERTYPE_PPP = 0x880B  # what GRE carries for PPTP
+ETHERTYPE_GRE_ISO = 0x00FE  # OSI network-layer PDUs in GRE, an NLPID first (RFC 1701)
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
-                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim}
+                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim,
+                                   PROTO_RSVP: rsvp.rsvp, PROTO_IGRP: igrp.igrp}
 IP6_PRINTERS: dict[int, Printer] = {**IP_PRINTERS, PROTO_OSPF: ospf.ospf6}
 _CACHE_MAX = 65536
 
@@ -472,6 +480,14 @@ class IpText:
             return text + ether(d[inner:], length)
         if etype == ETHERTYPE_PPP:
             return text + self.ppp(d, inner, length, depth + 1)
+        if etype == ETHERTYPE_GRE_ISO:
+            if len(d) <= inner:  # tcpdump's OSI printer names itself in its mark here
+                self._damage.bad = True
+                return text + " [|isoclns]"
+            osi_text, ok = osi.osi(d[inner:], length)
+            if not ok:
+                self._damage.bad = True
+            return text + osi_text
         return f"{text}gre-proto-0x{etype:x}"
 
     def ppp(self, d: bytes, o: int, length: int, depth: int) -> str:
