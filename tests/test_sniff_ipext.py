@@ -226,6 +226,49 @@ def test_rsvp_names_the_message_type(ip):
         check([frame], snaplen)
 
 
+# -- ICMPv6 RPL ------------------------------------------------------------------------------
+
+def test_rpl_names_its_control_messages():
+    bodies = {0: bytes(2), 1: bytes(24), 2: bytes([1, 0x40, 0, 7]) + SEG_A, 3: bytes(4)}
+    frames = [v6(ICMP6, bytes([155, code, 0, 0]) + bodies.get(code & 0x7F, bytes(4)))
+              for code in (0, 1, 2, 3, 4, 0x80, 0x82, 0x8A)]
+    check(frames)
+    check(frames[2:3], ETH_IP6 + 1)
+
+
+# -- IGMP's DVMRP ------------------------------------------------------------------------------
+
+def dvmrp(kind: int, body: bytes, version: bytes = bytes([0, 0, 4, 12])) -> bytes:
+    """A DVMRP message in IGMP type 0x13; Neighbors2 carries mrouted's version where
+    IGMP's group address would be."""
+    return eth(ip4(2, bytes([0x13, kind, 0, 0]) + version + body))
+
+
+LOCAL, PEER, OTHER, FAR = (bytes([10, 0, 0, n]) for n in (2, 1, 9, 10))
+NEIGHBORS2 = (LOCAL + bytes([1, 0, 0x40, 1]) + PEER
+              + OTHER + bytes([1, 0, 0x33, 2]) + FAR + PEER)
+DVMRP_FRAMES = [dvmrp(k, b"") for k in range(11)] + [
+    dvmrp(6, NEIGHBORS2), dvmrp(6, NEIGHBORS2[:-2]),          # a neighbour cut in two
+    dvmrp(6, LOCAL + bytes([1, 0, 0, 3]) + PEER),              # fewer neighbours than said
+    dvmrp(6, LOCAL + bytes([1, 0, 0])),
+    dvmrp(4, LOCAL + bytes([1, 0, 2]) + PEER + OTHER), dvmrp(4, LOCAL + bytes([1, 0, 2]) + PEER),
+    dvmrp(4, LOCAL + bytes([1])),
+    dvmrp(7, LOCAL + PEER + bytes([0, 0, 1, 0])), dvmrp(8, LOCAL + PEER), dvmrp(9, LOCAL + PEER),
+    dvmrp(1, bytes([0, 0, 0, 5]) + LOCAL), dvmrp(2, bytes(20)),
+    eth(ip4(2, bytes([0x13, 5, 0, 0]))),                       # shorter than IGMP's header
+]
+
+
+def test_dvmrp_messages_and_neighbour_lists():
+    check(DVMRP_FRAMES)
+
+
+@pytest.mark.parametrize("frame", [DVMRP_FRAMES[11], DVMRP_FRAMES[15], DVMRP_FRAMES[18]])
+def test_dvmrp_cut_anywhere(frame):
+    for snaplen in range(34, len(frame)):
+        check([frame], snaplen)
+
+
 # -- IGRP ------------------------------------------------------------------------------------
 
 def igrp_route(net: list[int], delay: int = 100, bandwidth: int = 1000) -> bytes:
