@@ -175,6 +175,21 @@ _TYPES6 = {
     147: "mobile router advertisement", 151: "multicast router advertisement",
     152: "multicast router solicitation", 153: "multicast router termination", 155: "RPL",
 }
+ICMP6_RPL = 155  # RPL's control messages (RFC 6550), the kind in the code
+_RPL_NAMES = {0: "DODAG Information Solicitation", 1: "DODAG Information Object",
+              2: "Destination Advertisement Object", 3: "Destination Advertisement Object Ack"}
+_RPL_SECURED = 0x80
+
+
+def _rpl(code: int) -> str:
+    """`(CLR)Destination Advertisement Object`: tcpdump names the message in the clear,
+    and leaves a secured one (the code's top bit) undecoded."""
+    if code & _RPL_SECURED:
+        return "(SEC) [worktodo]"
+    name = _RPL_NAMES.get(code)
+    return "(CLR)" + (name or f"RPL message, unknown code {code}")
+
+
 _UNREACH6 = {0: "unreachable route", 1: "unreachable prohibited", 2: "beyond scope",
              3: "unreachable address", 4: "unreachable port"}
 _PARAM6 = {0: "errorneous", 1: "next header", 2: "option"}
@@ -243,6 +258,8 @@ def _icmp6_body(msg: bytes, off: int, length: int, typ: int, head: str) -> str:
     if typ == ICMP6_ND_REDIRECT and len(msg) >= off + 40:
         return (f"{head}, {ntop6(msg[off + 8:off + 24])} to {ntop6(msg[off + 24:off + 40])},"
                 f" length {length}")
+    if typ == ICMP6_RPL:
+        return f"{head}, {_rpl(code)}, length {length}"
     if typ == ICMP6_MLDV2_REPORT:
         return f"{head}, {_H.unpack_from(msg, off + 6)[0]} group record(s), length {length}"
     if typ == ICMP6_MLD_QUERY and length >= 28 and len(msg) >= off + 24:

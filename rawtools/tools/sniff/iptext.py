@@ -12,14 +12,19 @@ import socket
 import struct
 
 from rawtools.tools.sniff.printers import (
+    ah,
     dccp,
     eigrp,
     gre,
     igmp,
+    igrp,
+    ip6ext,
+    osi,
     ospf,
     pgm,
     pim,
     ppp,
+    rsvp,
     sctp,
     vrrp,
 )
@@ -69,6 +74,9 @@ IP_OPT_SEC, IP_OPT_LSRR, IP_OPT_SSRR, IP_OPT_RA = 130, 131, 137, 148
 PROTO_EIGRP = 88  # not in rawtools.wire.ip: nothing but this printer needs it
 PROTO_PGM = 113  # likewise
 PROTO_DCCP = 33  # likewise
+PROTO_RSVP = 46  # likewise
+PROTO_IGRP = 9  # likewise
+PROTO_MOBILITY_OLD = 62  # the Mobility Header's number in its drafts, which tcpdump still knows
 PROTO_NAMES = {
     PROTO_HOPOPTS: "Options", PROTO_ICMP: "ICMP", PROTO_IGMP: "IGMP", PROTO_IPIP: "IPIP",
     PROTO_TCP: "TCP", PROTO_UDP: "UDP", PROTO_IPV6: "IPv6", PROTO_ROUTING: "Routing",
@@ -77,21 +85,21 @@ PROTO_NAMES = {
     PROTO_PIM: "PIM", PROTO_VRRP: "VRRP", PROTO_SCTP: "SCTP",
     # The rest of tcpdump's table of names (its ipproto.c) as Debian builds it (no
     # pfsync), numbers as IANA assigns them.
-    8: "EGP", 9: "IGRP", PROTO_DCCP: "DCCP", 46: "RSVP", 55: "Mobile IP", 62: "Mobile IP (old)",
+    8: "EGP", PROTO_IGRP: "IGRP", PROTO_DCCP: "DCCP", PROTO_RSVP: "RSVP", 55: "Mobile IP",
+    PROTO_MOBILITY_OLD: "Mobile IP (old)",
     PROTO_EIGRP: "EIGRP", 108: "Compressed IP", PROTO_PGM: "PGM", PROTO_MOBILITY: "Mobility",
 }
 _TOS_ECN = {1: ",ECT(1)", 2: ",ECT(0)", 3: ",CE"}
 _IP_OPTS = {IP_OPT_EOL: "EOL", IP_OPT_NOP: "NOP", IP_OPT_RR: "RR", IP_OPT_TS: "TS",
             IP_OPT_SEC: "security", IP_OPT_LSRR: "LSRR", IP_OPT_SSRR: "SSRR", IP_OPT_RA: "RA"}
 _FRAG_FLAGS = ((IP_MF, "+"), (IP_DF, "DF"), (IP_RF, "rsvd"))
-# IPv6 extension headers sized in 8-byte units after the first 8, by tcpdump's names
-# (the routing header, also one of them, prints its fields).
-_V6_EXT = {PROTO_HOPOPTS: "HBH", PROTO_DSTOPTS: "DSTOPT", PROTO_MOBILITY: "MOBILITY"}
 _MAX_DEPTH = 3  # IP-in-IP nesting decoded before falling back
 ETHERTYPE_PPP = 0x880B  # what GRE carries for PPTP
+ETHERTYPE_GRE_ISO = 0x00FE  # OSI network-layer PDUs in GRE, an NLPID first (RFC 1701)
 # Printers of what IP carries besides the transports, tunnels and ESP, by protocol.
 IP_PRINTERS: dict[int, Printer] = {PROTO_IGMP: igmp.igmp, PROTO_EIGRP: eigrp.eigrp,
-                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim}
+                                   PROTO_OSPF: ospf.ospf, PROTO_PIM: pim.pim,
+                                   PROTO_RSVP: rsvp.rsvp, PROTO_IGRP: igrp.igrp}
 IP6_PRINTERS: dict[int, Printer] = {**IP_PRINTERS, PROTO_OSPF: ospf.ospf6}
 _CACHE_MAX = 65536
 
@@ -134,6 +142,14 @@ def _ip4_error(vihl: int, tlen: int) -> str | None:
     if tlen < hl:
         return f"bad-len {tlen}"
     return None
+
+
+class _LineEnds(Exception):
+    """An IPv6 extension header ends the line with `text`: it was cut or is invalid."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class IpText:
@@ -287,6 +303,9 @@ class IpText:
         except TRUNCATED:
             self._damage.bad = True
             return f"{head}{src} > {dst}: " + " ".join(ext) + " [|ip6]"
+        except _LineEnds as stop:
+            self._damage.bad = True
+            return f"{head}{src} > {dst}: " + " ".join([*ext, stop.text])
         if frag_offset:
             if f is not None and depth == 0:
                 f["fragment_offset"] = frag_offset
@@ -315,11 +334,11 @@ class IpText:
         """
         more = False
         while True:
-            if nxt in _V6_EXT or nxt == PROTO_ROUTING:
-                hdr_len = (d[o + 1] + 1) * 8
-                ext.append(f"RT6 (len={d[o + 1]}, type={d[o + 2]}, segleft={d[o + 3]})"
-                           if nxt == PROTO_ROUTING else _V6_EXT[nxt])
+            if nxt in (PROTO_HOPOPTS, PROTO_DSTOPTS, PROTO_ROUTING):
+                hdr_len = self._options_or_route(d[o:end], nxt, ext)
             elif nxt == PROTO_FRAGMENT:
+                if min(end, len(d)) - o < 4:
+                    raise _LineEnds(" [|frag6]")
                 offlg = _H.unpack_from(d, o + 2)[0]
                 ident = _II.unpack_from(d, o)[1]
                 frag_len = end - o - 8
@@ -330,18 +349,30 @@ class IpText:
                 if offlg & IP6F_OFF_MASK:
                     return nxt, o, offlg & IP6F_OFF_MASK, more
             elif nxt == PROTO_AH:
-                hdr_len = (d[o + 1] + 2) * 4
-                spi, seq = _II.unpack_from(d, o + 4)
-                if len(d) < o + hdr_len:
-                    raise IndexError
-                icv = d[o + 12:o + hdr_len].hex()
-                ext.append(f"AH(spi=0x{spi:08x},seq=0x{seq:x},icv=0x{icv}):")
+                text, hdr_len = ah.ah(d[o:end], self._verbose)
+                if hdr_len == 0:
+                    raise _LineEnds(text)
+                ext.append(text)
             else:
                 return nxt, o, 0, more
             nxt = d[o]
             o += hdr_len
             if o > end:
                 raise IndexError
+
+    def _options_or_route(self, p: bytes, nxt: int, ext: list[str]) -> int:
+        """A hop-by-hop, destination options or routing header's text appended to `ext`,
+        and its length; raises _LineEnds when tcpdump's line ends in it."""
+        if nxt == PROTO_HOPOPTS:
+            text, size = ip6ext.hop_by_hop(p)
+        elif nxt == PROTO_DSTOPTS:
+            text, size = ip6ext.destination(p, self._verbose)
+        else:
+            text, size = ip6ext.routing(p, self._verbose)
+        if size == 0:
+            raise _LineEnds(text)
+        ext.append(text)
+        return size
 
     def _ip6_payload(self, d: bytes, o: int, end: int, nxt: int, head: str, ext: list[str],
                      src: str, dst: str, s: bytes, t: bytes, f: Fields | None, depth: int,
@@ -363,6 +394,11 @@ class IpText:
             return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_NONE:
             return f"{head}{src} > {dst}: {pre}no next header"
+        if nxt in (PROTO_MOBILITY, PROTO_MOBILITY_OLD):
+            text, ok = ip6ext.mobility(d[o:end])
+            if not ok:
+                self._damage.bad = True
+            return f"{head}{src} > {dst}: {pre}{text}"
         if nxt == PROTO_SCTP and not ext:
             return head + self._sctp(d, o, end, plen, src, dst)
         if nxt == PROTO_DCCP and not ext:
@@ -389,6 +425,11 @@ class IpText:
             if not ok:
                 self._damage.bad = True
             return text
+        if proto == PROTO_AH and printers is IP_PRINTERS:
+            text, size = ah.ah(d[o:end], self._verbose)
+            if size == 0:  # a whole header is left to the fallback, as before
+                self._damage.bad = True
+                return text
         if proto == PROTO_ESP and len(d) >= o + 8:
             spi, seq = _II.unpack_from(d, o)
             return f"ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
@@ -439,6 +480,14 @@ class IpText:
             return text + ether(d[inner:], length)
         if etype == ETHERTYPE_PPP:
             return text + self.ppp(d, inner, length, depth + 1)
+        if etype == ETHERTYPE_GRE_ISO:
+            if len(d) <= inner:  # tcpdump's OSI printer names itself in its mark here
+                self._damage.bad = True
+                return text + " [|isoclns]"
+            osi_text, ok = osi.osi(d[inner:], length)
+            if not ok:
+                self._damage.bad = True
+            return text + osi_text
         return f"{text}gre-proto-0x{etype:x}"
 
     def ppp(self, d: bytes, o: int, length: int, depth: int) -> str:

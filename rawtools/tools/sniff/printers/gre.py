@@ -62,8 +62,51 @@ def _fields0(p: bytes, length: int, flags: int) -> tuple[list[str], int]:
             fields.append(name.format(_I.unpack_from(p, o)[0]))
             o += 4
     if flags & GRE_RP:
-        return fields, -1  # source routing entries: not decoded here
+        return fields, _source_routes(p, length, o, fields)
     return fields, o
+
+
+def _source_routes(p: bytes, length: int, o: int, fields: list[str]) -> int:
+    """RFC 1701's source route entries from `o`, as tcpdump prints them, up to the empty
+    one that ends the list; where the payload starts, or -1 when the packet ends first."""
+    while True:
+        if length < o + 4 or len(p) < o + 4:
+            return -1
+        af, sreoff, srelen = _HH.unpack_from(p, o)[0], p[o + 2], p[o + 3]
+        o += 4
+        if af == 0 and srelen == 0:
+            return o
+        text, whole = _route_entry(p[o:length], af, sreoff, srelen)
+        fields.append(text)
+        if not whole or length < o + srelen:
+            return -1
+        o += srelen
+
+
+# Address families of a source route entry tcpdump decodes: IPv4 addresses and AS numbers.
+_SRE_IP, _SRE_ASN = 0x0800, 0xFFFE
+
+
+def _route_entry(p: bytes, af: int, sreoff: int, srelen: int) -> tuple[str, bool]:
+    """`, (rtaf=ip 192.0.2.1 *192.0.2.2)`: one entry's addresses, the one `sreoff` points
+    at starred; False when they run past the packet."""
+    if af not in (_SRE_IP, _SRE_ASN):
+        return f", (rtaf=0x{af:x})", True
+    size, name = (4, "ip") if af == _SRE_IP else (2, "asn")
+    text = f", (rtaf={name}"
+    if sreoff % size:
+        return f"{text}, badoffset={sreoff})", True
+    if srelen % size:
+        return f"{text}, badlength={srelen})", True
+    if sreoff >= srelen:
+        return f"{text}, badoff/len={sreoff}/{srelen})", True
+    for at in range(0, srelen, size):
+        if len(p) < at + size:
+            return text + ")", False
+        item = p[at:at + size]
+        shown = ".".join(map(str, item)) if size == 4 else f"{int.from_bytes(item, 'big'):x}"
+        text += f" {'*' if at == sreoff else ''}{shown}"
+    return text + ")", True
 
 
 def _fields1(p: bytes, length: int, flags: int) -> tuple[list[str], int]:

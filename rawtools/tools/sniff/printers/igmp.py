@@ -16,6 +16,14 @@ class _Cut(Exception):
     """The message ended before the field being read."""
 
 
+class _Ends(Exception):
+    """The line ends with `mark`: a printer inside IGMP's found its message cut or invalid."""
+
+    def __init__(self, mark: str) -> None:
+        super().__init__(mark)
+        self.mark = mark
+
+
 def _u8(p: bytes, i: int) -> int:
     if i >= len(p):
         raise _Cut
@@ -53,6 +61,8 @@ def igmp(p: bytes, length: int) -> tuple[str, bool]:
         _message(p, length, parts)
     except _Cut:
         return "".join(parts) + " [|igmp]", False
+    except _Ends as end:
+        return "".join(parts) + end.mark, False
     return "".join(parts), True
 
 
@@ -81,8 +91,83 @@ def _message(p: bytes, length: int, parts: list[str]) -> None:
             parts.append(f" [invalid len {length}]")
         else:
             parts.append(f", {_u(p, 6, 2)} group record(s)")
+    elif typ == _DVMRP:
+        parts.append("igmp dvmrp")
+        if length < 8:
+            parts.append(f" [len {length}]")  # IGMP's own check, before DVMRP's
+        else:
+            _dvmrp(p, length, parts)
     else:
         parts.append(_NAMED.get(typ, f"igmp-{typ}"))
+
+
+# DVMRP (RFC 1075 and mrouted's later messages) rides in IGMP type 0x13, its own type in
+# IGMP's code byte, its body after IGMP's 8-byte header.
+_DVMRP_NAMES = {1: "Probe", 2: "Report", 3: "Ask-neighbors(old)", 4: "Neighbors(old)",
+                5: "Ask-neighbors2", 6: "Neighbors2", 7: "Prune", 8: "Graft", 9: "Graft-ACK"}
+_NEIGHBORS, _NEIGHBORS2, _PRUNE, _GRAFT_ACK = 4, 6, 7, 9
+# Flags of a Neighbors2 entry, in the order tcpdump lists them.
+_NF_FLAGS = ((0x01, "tunnel"), (0x02, "srcrt"), (0x40, "querier"), (0x20, "disabled"),
+             (0x10, "down"))
+
+
+def _dvmrp(p: bytes, length: int, parts: list[str]) -> None:
+    """tcpdump's one-line DVMRP: the message's name, then a neighbour list or the source
+    and group of a prune or graft. A field cut by the capture ends the line with
+    DVMRP's own mark; one the message's length leaves no room for, as invalid."""
+    try:
+        kind = _u8(p, 1)
+        parts.append(" " + _DVMRP_NAMES.get(kind, f"[type {kind}]"))
+        body, left = 8, length - 8
+        if kind == _NEIGHBORS:
+            _neighbors(p, body, left, parts)
+        elif kind == _NEIGHBORS2:
+            parts.append(f" (v {_u8(p, 7)}.{_u8(p, 6)}):")
+            _neighbors2(p, body, left, parts)
+        elif _PRUNE <= kind <= _GRAFT_ACK:
+            parts.append(f" src {_addr(p, body)} grp {_addr(p, body + 4)}")
+            if kind == _PRUNE:
+                parts.append(" timer ")  # named before it is read, as tcpdump does
+                parts.append(duration(_u(p, body + 8, 4)))
+    except _Cut:
+        raise _Ends(" [|dvmrp]") from None
+
+
+def _neighbors(p: bytes, i: int, left: int, parts: list[str]) -> None:
+    """The old Neighbors reply: a local address, metric, threshold and its neighbours."""
+    while left > 0:
+        if left < 7:
+            raise _Ends(f" [length {left} < 7] (invalid)")
+        local, metric, thresh, count = _addr(p, i), _u8(p, i + 4), _u8(p, i + 5), \
+            _u8(p, i + 6)
+        i, left = i + 7, left - 7
+        for _ in range(count):
+            if left < 4:
+                raise _Ends(f" [length {left} < 4] (invalid)")
+            parts.append(f" [{local} ->")
+            parts.append(f" {_addr(p, i)}, ({metric}/{thresh})]")
+            i, left = i + 4, left - 4
+
+
+def _neighbors2(p: bytes, i: int, left: int, parts: list[str]) -> None:
+    """Neighbors2: as the old reply with each interface's flags; an interface that claims
+    more neighbours than the message holds is invalid."""
+    while left > 0:
+        if left < 8:
+            raise _Ends(f" [length {left} < 8] (invalid)")
+        local, metric, thresh, flags = _addr(p, i), _u8(p, i + 4), _u8(p, i + 5), \
+            _u8(p, i + 6)
+        count = _u8(p, i + 7)
+        i, left = i + 8, left - 8
+        tags = "".join("/" + n for bit, n in _NF_FLAGS if flags & bit)
+        while count and left > 0:
+            if left < 4:
+                raise _Ends(f" [length {left} < 4] (invalid)")
+            parts.append(f" [{local} -> ")
+            parts.append(f"{_addr(p, i)} ({metric}/{thresh}{tags})]")
+            i, left, count = i + 4, left - 4, count - 1
+        if count:
+            raise _Ends(" [invalid ncount] (invalid)")
 
 
 def _v3_query(p: bytes, length: int, parts: list[str]) -> None:
