@@ -33,8 +33,10 @@ from rawtools.tools.sniff.printers import (
     ptp,
     radius,
     rip,
+    rpki_rtr,
     sflow,
     snmp,
+    someip,
     ssh,
     syslog,
     text,
@@ -61,8 +63,9 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 # print-udp.c's chain after DNS (which is the transports' own), in the order tcpdump
 # 4.99 follows, measured port against port with the same datagram on both sides
 # (tests/test_sniff_ports.py): timed and TFTP before BOOTP, ISAKMP and SNMP before
-# NTP and Kerberos, BCM-LI (by its source port) before BFD, syslog, the tunnels and
-# PTP near the end. NetBIOS (137, 138) is not in Debian's build: it never wins.
+# NTP and Kerberos, BCM-LI (by its source port) before BFD, syslog, the tunnels (LISP
+# and VXLAN-GPE after Geneve) and PTP near the end, SOME/IP after it. NetBIOS (137,
+# 138) is not in Debian's build: it never wins.
 UDP: dict[int, Entry] = _table([
     ((525,), None), ((69,), tftp.tftp), ((67, 68), bootp.bootp), ((520,), rip.rip), ((654,), None),
     ((500,), isakmp.isakmp), ((4500,), isakmp.rfc3948), ((7500, 8500), isakmp.isakmp),
@@ -75,8 +78,8 @@ UDP: dict[int, Entry] = _table([
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
     ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan),
-    ((6081,), geneve.geneve), ((319, 320), ptp.ptp),
-    ((137,), None), ((138,), None),
+    ((6081,), geneve.geneve), ((4342,), None), ((4790,), None), ((319, 320), ptp.ptp),
+    ((someip.PORT,), someip.someip), ((137,), None), ((138,), None),
 ])
 
 
@@ -91,11 +94,11 @@ TCP: dict[int, Entry] = _table([
     ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
     ((6379,), None), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
-    ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None), ((323,), None),
-    ((646,), ldp.ldp),
+    ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None),
+    ((rpki_rtr.PORT,), rpki_rtr.rpki_rtr), ((646,), ldp.ldp),
 ])
 # TCP printers whose text tcpdump puts right after the length, with no `: ` between.
-_GLUED = frozenset({ldp.ldp})
+_GLUED = frozenset({ldp.ldp, rpki_rtr.rpki_rtr})
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
 # Printers after which the decoder prints a packet carried inside: the tunnels' frames,
@@ -111,8 +114,8 @@ def after_length(app: Printer, text: str) -> str:
     `: ` and the text, as a rule; a printer that finds nothing to say (SSH's
     encrypted segments) returns "", and one whose text is only a mark (SSH's
     ` [|ssh]`, cut before it could tell) starts it with the space it needs.
-    LDP's text follows the length directly (tcpdump's ldp_print adds no
-    separator).
+    LDP's and RPKI-RTR's text follows the length directly (their tcpdump
+    printers add no separator; RPKI-RTR's starts with its own comma).
     """
     return ": " + text if text and text[0] != " " and app not in _GLUED else text
 
