@@ -69,3 +69,57 @@ def test_someip_has_its_place_in_tcpdumps_order_of_ports():
     check([udp4(319, 30490, header), udp4(30490, 514, header), udp4(4789, 30490, header),
            udp4(30490, 49152, header), udp4(49152, 30490, header), udp4(51234, 30490, header),
            udp4(30490, 61000, header), udp4(30490, 137, header)])
+
+
+# -- LISP control (UDP 4342) ----------------------------------------------------
+
+def lisp_header(first: int, records: int, auth: bytes = b"") -> bytes:
+    """A Map-Register or Map-Notify header (RFC 6830 §6.1.6): type and flags, records,
+    nonce, key id, authentication data."""
+    return struct.pack("!B2xB8sHH", first, records, bytes(8), 1, len(auth)) + auth
+
+
+def lisp_record(eid: bytes = bytes([10, 0, 0, 0])) -> bytes:
+    """An EID record with one IPv4 locator."""
+    return (struct.pack("!IBBBxHH", 1440, 1, 24, 0x20, 0, 1) + eid
+            + struct.pack("!BBBBHH", 1, 100, 255, 0, 5, 1) + bytes([192, 0, 2, 1]))
+
+
+LISP_PAYLOADS = [
+    lisp_header(0x40, 3, bytes(20)) + lisp_record() * 3,   # Map-Notify
+    lisp_header(0x30, 1) + lisp_record(),                   # Map-Register
+    lisp_header(0x30, 0),                                   # no records: invalid
+    lisp_header(0x40, 0, bytes(4)),
+    lisp_header(0x32, 1, bytes(8)),                         # an xTR-ID announced, missing
+    lisp_header(0x32, 1, bytes(8)) + bytes(24),             # and present
+    lisp_header(0x48, 2, bytes(4)),                         # Map-Notify's xTR bit
+    lisp_header(0x38, 1, bytes(4)),                         # Map-Notify's bit on a Register
+    lisp_header(0x30, 1, bytes(4)) + bytes(7),              # data after the header
+    lisp_header(0x30, 1) + lisp_record()[:11],              # a record cut short
+    lisp_header(0x30, 23) + b"\xff" * 30,
+    *(bytes([t << 4]) + bytes(15) for t in (0, 1, 2, 5, 8, 9, 15)),
+    bytes(15), b"",
+]
+
+
+def test_lisp_names_the_message_and_counts_its_records():
+    check([udp4(40000, 4342, p) for p in LISP_PAYLOADS] + [udp4(4342, 4342, LISP_PAYLOADS[0])])
+
+
+def test_lisp_authentication_length_wraps_in_sixteen_bits():
+    for auth_len in (0xFFF0, 0xFFF4, 0xFFF8, 0xFFFF):
+        p = struct.pack("!B2xB8sHH", 0x32, 1, bytes(8), 1, auth_len) + bytes(40)
+        check([udp4(40000, 4342, p), udp4(40000, 4342, p[:20])])
+
+
+def test_lisp_cut_by_the_snapshot_length():
+    for payload in (LISP_PAYLOADS[0], LISP_PAYLOADS[5]):
+        frame = udp4(40000, 4342, payload)
+        for snaplen in cuts(frame, UDP_AT - 1)[:70]:
+            check([frame], snaplen)
+
+
+def test_lisp_has_its_place_in_tcpdumps_order_of_ports():
+    notify = LISP_PAYLOADS[0]
+    check([udp4(6081, 4342, notify), udp4(4342, 319, notify), udp4(4342, 30490, notify),
+           udp4(4790, 4342, notify), udp4(4789, 4342, notify), udp4(55555, 4342, notify)])

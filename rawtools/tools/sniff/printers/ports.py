@@ -25,6 +25,7 @@ from rawtools.tools.sniff.printers import (
     krb,
     l2tp,
     ldp,
+    lisp,
     lspping,
     ntp,
     openflow,
@@ -78,7 +79,7 @@ UDP: dict[int, Entry] = _table([
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
     ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
     ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan),
-    ((6081,), geneve.geneve), ((4342,), None), ((4790,), None), ((319, 320), ptp.ptp),
+    ((6081,), geneve.geneve), ((lisp.PORT,), lisp.lisp), ((4790,), None), ((319, 320), ptp.ptp),
     ((someip.PORT,), someip.someip), ((137,), None), ((138,), None),
 ])
 
