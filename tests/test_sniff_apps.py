@@ -123,3 +123,43 @@ def test_lisp_has_its_place_in_tcpdumps_order_of_ports():
     notify = LISP_PAYLOADS[0]
     check([udp4(6081, 4342, notify), udp4(4342, 319, notify), udp4(4342, 30490, notify),
            udp4(4790, 4342, notify), udp4(4789, 4342, notify), udp4(55555, 4342, notify)])
+
+
+# -- Telnet (TCP 23) ------------------------------------------------------------
+
+IAC, SB, SE = 255, 250, 240
+TELNET_PAYLOADS = [
+    bytes([IAC, 253, 24, IAC, 251, 31, IAC, 252, 1, IAC, 254, 36]),   # DO, WILL, WONT, DONT
+    bytes([IAC, SB, 24, 1, IAC, SE]),                                   # SB TERMINAL TYPE SEND SE
+    bytes([IAC, SB, 24, 0]) + b"xterm" + bytes([IAC, SE]) + b"login: ",
+    bytes([IAC, SB, 37, 2, 5, 9, 9, IAC, SE, IAC, SB, 37, 1, 8, IAC, SE]),  # AUTHENTICATION
+    bytes([IAC, SB, 38, 1, 1, 2, IAC, SE, IAC, SB, 38, 9, 5, IAC, SE]),     # ENCRYPT
+    bytes([IAC, SB, 39, IAC, SE, IAC, SB, 200, 7, 0, IAC, SE]),          # empty; unknown option
+    bytes([IAC, IAC, IAC, 241, IAC, 236, IAC, 249, IAC, 200]),           # IAC IAC, NOP, EOF, GA
+    bytes([IAC, 253, 40, IAC, 251, 0]),                                  # option 40; BINARY
+    bytes([IAC, SB, 24, 1, 2, 3]),                                       # no IAC SE
+    bytes([IAC, SB, 24, 1, 2, IAC]),                                     # ends on IAC alone
+    bytes([IAC, 253]), bytes([IAC]), b"hello" + bytes([IAC, 253, 1]),
+]
+
+
+def test_telnet_lists_the_commands_a_segment_starts_with():
+    check([tcp4(40000, 23, p) for p in TELNET_PAYLOADS] + [tcp4(23, 40000, TELNET_PAYLOADS[0])])
+
+
+def test_telnet_cut_by_the_snapshot_length():
+    frames = [tcp4(40000, 23, p) for p in TELNET_PAYLOADS[:5]]
+    for snaplen in range(TCP_AT, TCP_AT + 30):
+        check(frames, snaplen)
+
+
+def test_telnet_subnegotiation_closed_by_a_lone_iac_runs_on_to_the_capture_end():
+    # tcpdump counts two bytes for IAC SE where the segment ends after IAC: the length
+    # left wraps around and the list reads on until the capture ends.
+    sub = bytes([IAC, SB, 24, 1, IAC])
+    check([tcp4(23, 40000, bytes([IAC, 254, 36]) + sub), tcp4(23, 40000, sub * 3)])
+
+
+def test_telnet_gives_way_to_no_other_port():
+    check([tcp4(23, 179, TELNET_PAYLOADS[0]), tcp4(80, 23, TELNET_PAYLOADS[1]),
+           tcp4(23, 6379, TELNET_PAYLOADS[1])])
