@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from test_sniff_decode import eth, ip4, tcp
 from test_sniff_printers import check, tcp4, udp4
 
 # Ethernet, IPv4 and UDP headers: where a UDP payload starts in these frames.
@@ -163,3 +164,23 @@ def test_telnet_subnegotiation_closed_by_a_lone_iac_runs_on_to_the_capture_end()
 def test_telnet_gives_way_to_no_other_port():
     check([tcp4(23, 179, TELNET_PAYLOADS[0]), tcp4(80, 23, TELNET_PAYLOADS[1]),
            tcp4(23, 6379, TELNET_PAYLOADS[1])])
+
+
+# -- TCP options: SCPS (kind 20) ------------------------------------------------
+
+def syn_with(options: bytes) -> bytes:
+    return eth(ip4(6, tcp(40000, 5555, 1, 0, 0x02, b"", options=options)))
+
+
+SCPS_OPTIONS = [
+    b"\x02\x04\x05\xac\x01\x03\x03\x02\x01\x01\x14\x02",  # at the header's end: no room
+    b"\x14\x02\x00\x00",                                   # read past its length field
+    b"\x14\x04\x0a\x07",                                   # well formed
+    b"\x14\x03\x05\x06", b"\x14\x06\x01\x02\x01\x01\x01\x01",  # other lengths: noted
+    b"\x14\x08\x01\x02\x01\x01\x01\x01",                   # reading goes on after two bytes
+    b"\x01\x01\x14\x02", b"\x14\x04\x0f\xff\x01\x00\x00\x00",
+]
+
+
+def test_scps_option_reads_two_bytes_whatever_its_length_says():
+    check([syn_with(o) for o in SCPS_OPTIONS])
