@@ -184,3 +184,51 @@ SCPS_OPTIONS = [
 
 def test_scps_option_reads_two_bytes_whatever_its_length_says():
     check([syn_with(o) for o in SCPS_OPTIONS])
+
+
+# -- LMP (UDP 701) --------------------------------------------------------------
+
+def lmp_header(first: int, kind: int) -> bytes:
+    """LMP's common header (RFC 4204 §12.1): version, flags, type, length."""
+    return struct.pack("!BxBBHxx", first, 0, kind, 8)
+
+
+def test_lmp_names_the_message_type_and_the_datagram_length():
+    payloads = [lmp_header(0x10, kind) + bytes(extra)
+                for kind, extra in ((1, 0), (2, 12), (20, 4), (50, 0), (52, 0), (249, 8), (0, 0))]
+    payloads += [lmp_header(0x20, 1), lmp_header(0x0F, 1), lmp_header(0x10, 1)[:7], b""]
+    check([udp4(40000, 701, p) for p in payloads] + [udp4(701, 701, payloads[0])])
+
+
+def test_lmp_cut_inside_its_header():
+    frame = udp4(40000, 701, lmp_header(0x10, 4) + bytes(8))
+    for snaplen in cuts(frame, UDP_AT):
+        check([frame], snaplen)
+
+
+def test_lmp_has_its_place_in_tcpdumps_order_of_ports():
+    hello = lmp_header(0x10, 4)
+    check([udp4(646, 701, hello), udp4(701, 6343, hello), udp4(701, 514, hello),
+           udp4(3784, 701, hello), udp4(701, 61234, hello)])
+
+
+# -- VQP (UDP 1589) -------------------------------------------------------------
+
+def test_vqp_names_the_message_and_its_error_code():
+    payloads = [bytes([1, kind, error, 2]) + bytes(4) + bytes(extra)
+                for kind, error, extra in ((1, 0, 10), (2, 3, 0), (3, 4, 6), (4, 5, 0),
+                                           (127, 31, 10), (0, 1, 0))]
+    payloads += [bytes([2, 1, 0, 0]) + bytes(4), bytes([1, 1, 0, 0, 0, 0, 0]), b""]
+    check([udp4(40000, 1589, p) for p in payloads] + [udp4(1589, 1589, payloads[0])])
+
+
+def test_vqp_cut_inside_its_header():
+    frame = udp4(40000, 1589, bytes([1, 1, 0, 2]) + bytes(12))
+    for snaplen in cuts(frame, UDP_AT):
+        check([frame], snaplen)
+
+
+def test_vqp_has_its_place_in_tcpdumps_order_of_ports():
+    query = bytes([1, 1, 0, 2]) + bytes(4)
+    check([udp4(701, 1589, query), udp4(1589, 6343, query), udp4(1589, 514, query),
+           udp4(1589, 8472, query), udp4(40123, 1589, query)])

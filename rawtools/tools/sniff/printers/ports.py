@@ -26,6 +26,7 @@ from rawtools.tools.sniff.printers import (
     l2tp,
     ldp,
     lisp,
+    lmp,
     lspping,
     ntp,
     openflow,
@@ -43,6 +44,7 @@ from rawtools.tools.sniff.printers import (
     telnet,
     text,
     tftp,
+    vqp,
     vxlan,
 )
 
@@ -78,7 +80,8 @@ UDP: dict[int, Entry] = _table([
     ((_DST, 1985), hsrp.hsrp), ((921,), None), ((646,), ldp.ldp), ((698,), None),
     ((3503,), lspping.lspping), ((_SRC, bcm_li.PORT), bcm_li.bcm_li),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
-    ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
+    ((lmp.PORT,), lmp.lmp), ((vqp.PORT,), vqp.vqp), ((6343,), sflow.sflow), ((12222,), None),
+    ((5060,), None),
     ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan),
     ((6081,), geneve.geneve), ((lisp.PORT,), lisp.lisp), ((4790,), None), ((319, 320), ptp.ptp),
     ((someip.PORT,), someip.someip), ((137,), None), ((138,), None),
