@@ -232,3 +232,49 @@ def test_vqp_has_its_place_in_tcpdumps_order_of_ports():
     query = bytes([1, 1, 0, 2]) + bytes(4)
     check([udp4(701, 1589, query), udp4(1589, 6343, query), udp4(1589, 514, query),
            udp4(1589, 8472, query), udp4(40123, 1589, query)])
+
+
+# -- Cisco Auto-RP (UDP 496) ----------------------------------------------------
+
+def autorp_message(kind: int, hold: int, rps: list[tuple[bytes, int, list[bytes]]],
+                   count: int | None = None) -> bytes:
+    """An Auto-RP message: header, then per RP its address, PIM versions and group ranges."""
+    body = b"".join(rp + bytes([versions, len(groups)]) + b"".join(groups)
+                    for rp, versions, groups in rps)
+    return struct.pack("!BBHI", kind, len(rps) if count is None else count, hold, 0) + body
+
+
+def autorp_group(flags: int, mask: int, prefix: bytes) -> bytes:
+    return bytes([flags, mask]) + prefix
+
+
+AUTORP_PAYLOADS = [
+    autorp_message(0x11, 181, [(bytes([192, 0, 2, 1]), 2,
+                                [autorp_group(0, 4, bytes([224, 0, 0, 0]))])]),
+    autorp_message(0x12, 0, [(bytes([192, 0, 2, 1]), 3,
+                              [autorp_group(1, 8, bytes([239, 0, 0, 0])),
+                               autorp_group(2, 24, bytes([232, 1, 2, 0]))]),
+                             (bytes([192, 0, 2, 9]), 0xE9, [])]),
+    autorp_message(0x13, 976, [(bytes([1, 235, 99, 5]), 0xE8,
+                                [autorp_group(0x16, 33, bytes([255, 0, 0, 0]))])]),
+    autorp_message(0x11, 60, [(bytes([192, 0, 2, 1]), 1, [])], count=2),   # one RP short
+    autorp_message(0x11, 60, [(bytes([192, 0, 2, 1]), 1,
+                               [autorp_group(0, 4, bytes([224, 0, 0, 0]))])])[:-2],
+    autorp_message(0x11, 60, []), bytes(7), b"",
+]
+
+
+def test_autorp_lists_each_rp_and_its_group_ranges():
+    check([udp4(40000, 496, p) for p in AUTORP_PAYLOADS] + [udp4(496, 496, AUTORP_PAYLOADS[0])])
+
+
+def test_autorp_cut_by_the_snapshot_length():
+    frame = udp4(40000, 496, AUTORP_PAYLOADS[1])
+    for snaplen in cuts(frame, UDP_AT - 1):
+        check([frame], snaplen)
+
+
+def test_autorp_has_its_place_in_tcpdumps_order_of_ports():
+    advert = AUTORP_PAYLOADS[0]
+    check([udp4(547, 496, advert), udp4(496, 1812, advert), udp4(496, 646, advert),
+           udp4(6696, 496, advert), udp4(496, 52000, advert)])

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from rawtools.tools.sniff import dns
 from rawtools.tools.sniff.printers import (
+    autorp,
     babel,
     bcm_li,
     bfd,
@@ -76,7 +77,7 @@ UDP: dict[int, Entry] = _table([
     ((161, 162), snmp.snmp), ((123,), ntp.ntp), ((88, 750), krb.krb), ((1701,), l2tp.l2tp),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((521,), None),
     ((546, 547), dhcp6.dhcp6), ((5359,), None), ((6696, 6697), babel.babel), ((8231,), None),
-    ((496,), None), ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
+    ((autorp.PORT,), autorp.autorp), ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
     ((_DST, 1985), hsrp.hsrp), ((921,), None), ((646,), ldp.ldp), ((698,), None),
     ((3503,), lspping.lspping), ((_SRC, bcm_li.PORT), bcm_li.bcm_li),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
