@@ -278,3 +278,34 @@ def test_autorp_has_its_place_in_tcpdumps_order_of_ports():
     advert = AUTORP_PAYLOADS[0]
     check([udp4(547, 496, advert), udp4(496, 1812, advert), udp4(496, 646, advert),
            udp4(6696, 496, advert), udp4(496, 52000, advert)])
+
+
+# -- RESP, Redis (TCP 6379) -----------------------------------------------------
+
+RESP_PAYLOADS = [
+    b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n",    # a command: an array of bulk strings
+    b"+OK\r\n", b"-ERR unknown command\r\n", b":1000\r\n",   # simple string, error, integer
+    b"$-1\r\n", b"*-1\r\n", b"$0\r\n\r\n", b"*0\r\n",        # null and empty
+    b"$-2\r\n", b"*-5\r\n", b"$2147483648\r\n", b"$x\r\n",   # negative, too large, invalid
+    b"$3\r\nab\r\n\r\n", b"$1\r\nabc\r\n",                   # bulk length off: CRLF searched
+    b"PING\r\nPING\n\r\nECHO \x80\x01\r\n",                  # inline commands, pipelined
+    b"*2\r\n$4\r\nINCR\r\n$1\r\nz\r\n" * 3,
+    b"*2\r\n$3\r\nGET\r\n", b"$5\r\nab", b"+OK", b"\r\n",   # running out of segment
+    b"$99999999999\r\n:12\r\n", b"*1\r\n$-\r\n",
+]
+
+
+def test_resp_quotes_every_item_of_a_segment():
+    check([tcp4(40000, 6379, p) for p in RESP_PAYLOADS] + [tcp4(6379, 40000, RESP_PAYLOADS[1])])
+
+
+def test_resp_cut_by_the_snapshot_length():
+    frames = [tcp4(40000, 6379, p) for p in RESP_PAYLOADS[:2] + RESP_PAYLOADS[14:15]]
+    for snaplen in range(TCP_AT, TCP_AT + 40):
+        check(frames, snaplen)
+
+
+def test_resp_has_its_place_in_tcpdumps_order_of_ports():
+    ok = RESP_PAYLOADS[1]
+    check([tcp4(23, 6379, ok), tcp4(1723, 6379, ok), tcp4(6379, 22, ok), tcp4(6379, 80, ok),
+           tcp4(45000, 6379, ok)])

@@ -35,6 +35,7 @@ from rawtools.tools.sniff.printers import (
     pptp,
     ptp,
     radius,
+    resp,
     rip,
     rpki_rtr,
     sflow,
@@ -98,7 +99,7 @@ def dns_over_tcp(p: bytes, length: int) -> tuple[str, bool]:
 # print-tcp.c's chain up to LDP.
 TCP: dict[int, Entry] = _table([
     ((23,), telnet.telnet), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
-    ((6379,), None), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
+    ((resp.PORT,), resp.resp), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
     ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None),
     ((rpki_rtr.PORT,), rpki_rtr.rpki_rtr), ((646,), ldp.ldp),
