@@ -309,3 +309,37 @@ def test_resp_has_its_place_in_tcpdumps_order_of_ports():
     ok = RESP_PAYLOADS[1]
     check([tcp4(23, 6379, ok), tcp4(1723, 6379, ok), tcp4(6379, 22, ok), tcp4(6379, 80, ok),
            tcp4(45000, 6379, ok)])
+
+
+# -- HNCP (UDP 8231) ------------------------------------------------------------
+
+def hncp_tlv(kind: int, body: bytes = b"", pad: bool = True) -> bytes:
+    """A DNCP TLV (RFC 7787 §7): type, length, body, padded to four bytes."""
+    return struct.pack("!HH", kind, len(body)) + body + (bytes(-len(body) % 4) if pad else b"")
+
+
+HNCP_PAYLOADS = [
+    hncp_tlv(3, bytes(8)) + hncp_tlv(4, bytes(8)) + hncp_tlv(5, bytes(20)) * 3,
+    hncp_tlv(1) + hncp_tlv(2, bytes(4)) + hncp_tlv(8, bytes(12)) + hncp_tlv(32, bytes(5)),
+    b"".join(hncp_tlv(k) for k in (0, 6, 7, 11, 44, 511, 512, 768, 1023, 1024, 65535)),
+    hncp_tlv(5, bytes(20)) + hncp_tlv(35, bytes(3)) + hncp_tlv(35, bytes(3)),
+    hncp_tlv(5, bytes(20)) + struct.pack("!HH", 9, 40) + bytes(8),   # past the datagram
+    hncp_tlv(5, bytes(20)) + b"\x00\x09",                            # a header cut short
+    hncp_tlv(10, bytes(3), pad=False), b"",
+]
+
+
+def test_hncp_lists_the_types_of_its_tlvs():
+    check([udp4(40000, 8231, p) for p in HNCP_PAYLOADS] + [udp4(8231, 8231, HNCP_PAYLOADS[0])])
+
+
+def test_hncp_cut_by_the_snapshot_length():
+    frame = udp4(40000, 8231, HNCP_PAYLOADS[0])
+    for snaplen in cuts(frame, UDP_AT - 1)[:60]:
+        check([frame], snaplen)
+
+
+def test_hncp_has_its_place_in_tcpdumps_order_of_ports():
+    tlvs = HNCP_PAYLOADS[1]
+    check([udp4(6696, 8231, tlvs), udp4(8231, 496, tlvs), udp4(8231, 1812, tlvs),
+           udp4(547, 8231, tlvs), udp4(8231, 33333, tlvs)])
