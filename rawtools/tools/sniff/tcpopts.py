@@ -15,11 +15,12 @@ from rawtools.tools.sniff.printers import mptcp
 _H = struct.Struct("!H")
 _II = struct.Struct("!II")
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
+_SCPS_LEN = 2  # capabilities and connection id
 
 # Option kinds (IANA; dpkt's names where it has them).
 TCP_OPT_EOL, TCP_OPT_NOP, TCP_OPT_MSS, TCP_OPT_WSCALE, TCP_OPT_SACKOK = 0, 1, 2, 3, 4
 TCP_OPT_SACK, TCP_OPT_TIMESTAMP, TCP_OPT_MD5, TCP_OPT_UTO = 5, 8, 19, 28
-TCP_OPT_MPTCP, TCP_OPT_TFO = 30, 34
+TCP_OPT_SCPS, TCP_OPT_MPTCP, TCP_OPT_TFO = 20, 30, 34
 TCP_OPT_EXP1, TCP_OPT_EXP2 = 253, 254  # RFC 6994 experiments
 
 
@@ -50,6 +51,12 @@ def options(opts: bytes, sack_base: int, flags: int) -> tuple[str, bool]:
         if i + 1 >= n or opts[i + 1] < 2 or i + opts[i + 1] > n:
             return _bad(out, ""), False
         ln = opts[i + 1]
+        if kind == TCP_OPT_SCPS:
+            if n - i - 2 < _SCPS_LEN:
+                return _bad(out, "scps"), False
+            out.append(_scps(opts[i + 2:i + 2 + _SCPS_LEN], ln))
+            i += 2 + _SCPS_LEN
+            continue
         if kind == TCP_OPT_MPTCP:
             text, ok = mptcp.mptcp(opts[i:i + ln], flags)
             if not ok:
@@ -64,6 +71,12 @@ def options(opts: bytes, sack_base: int, flags: int) -> tuple[str, bool]:
 def _bad(done: list[str], text: str) -> str:
     """tcpdump's list ending at a bad option: its closing bracket only after another option."""
     return ", options [" + ",".join([*done, text + "[bad opt]"]) + ("]" if done else "")
+
+
+def _scps(data: bytes, ln: int) -> str:
+    """SCPS capabilities (kind 20): tcpdump reads its two bytes whatever the length field
+    says, notes a length other than 4, and goes on after those two bytes."""
+    return f"scps cap {data[0]:02x} id {data[1]}" + ("" if ln == 2 + _SCPS_LEN else f"[len {ln}]")
 
 
 def _option(kind: int, ln: int, data: bytes, sack_base: int) -> str:

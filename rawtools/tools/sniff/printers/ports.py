@@ -14,17 +14,21 @@ from collections.abc import Callable
 
 from rawtools.tools.sniff import dns
 from rawtools.tools.sniff.printers import (
+    autorp,
     babel,
     bcm_li,
     bfd,
     bootp,
     dhcp6,
     geneve,
+    hncp,
     hsrp,
     isakmp,
     krb,
     l2tp,
     ldp,
+    lisp,
+    lmp,
     lspping,
     ntp,
     openflow,
@@ -32,13 +36,18 @@ from rawtools.tools.sniff.printers import (
     pptp,
     ptp,
     radius,
+    resp,
     rip,
+    rpki_rtr,
     sflow,
     snmp,
+    someip,
     ssh,
     syslog,
+    telnet,
     text,
     tftp,
+    vqp,
     vxlan,
 )
 
@@ -61,22 +70,25 @@ def _table(order: list[tuple[tuple[int, ...], Printer | None]]) -> dict[int, Ent
 # print-udp.c's chain after DNS (which is the transports' own), in the order tcpdump
 # 4.99 follows, measured port against port with the same datagram on both sides
 # (tests/test_sniff_ports.py): timed and TFTP before BOOTP, ISAKMP and SNMP before
-# NTP and Kerberos, BCM-LI (by its source port) before BFD, syslog, the tunnels and
-# PTP near the end. NetBIOS (137, 138) is not in Debian's build: it never wins.
+# NTP and Kerberos, BCM-LI (by its source port) before BFD, syslog, the tunnels (LISP
+# and VXLAN-GPE after Geneve) and PTP near the end, SOME/IP after it. NetBIOS (137,
+# 138) is not in Debian's build: it never wins.
 UDP: dict[int, Entry] = _table([
     ((525,), None), ((69,), tftp.tftp), ((67, 68), bootp.bootp), ((520,), rip.rip), ((654,), None),
     ((500,), isakmp.isakmp), ((4500,), isakmp.rfc3948), ((7500, 8500), isakmp.isakmp),
     ((161, 162), snmp.snmp), ((123,), ntp.ntp), ((88, 750), krb.krb), ((1701,), l2tp.l2tp),
     ((2103, 2104), None), (tuple(range(7000, 7010)), None), ((521,), None),
-    ((546, 547), dhcp6.dhcp6), ((5359,), None), ((6696, 6697), babel.babel), ((8231,), None),
-    ((496,), None), ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
+    ((546, 547), dhcp6.dhcp6), ((5359,), None), ((6696, 6697), babel.babel),
+    ((hncp.PORT,), hncp.hncp),
+    ((autorp.PORT,), autorp.autorp), ((1645, 1812, 1646, 1813, 1700, 3799), radius.radius),
     ((_DST, 1985), hsrp.hsrp), ((921,), None), ((646,), ldp.ldp), ((698,), None),
     ((3503,), lspping.lspping), ((_SRC, bcm_li.PORT), bcm_li.bcm_li),
     *(((_DST, port), bfd.for_port(port)) for port in bfd.PORTS),
-    ((701,), None), ((1589,), None), ((6343,), sflow.sflow), ((12222,), None), ((5060,), None),
+    ((lmp.PORT,), lmp.lmp), ((vqp.PORT,), vqp.vqp), ((6343,), sflow.sflow), ((12222,), None),
+    ((5060,), None),
     ((514,), syslog.syslog), ((8472,), otv.otv), ((4789,), vxlan.vxlan),
-    ((6081,), geneve.geneve), ((319, 320), ptp.ptp),
-    ((137,), None), ((138,), None),
+    ((6081,), geneve.geneve), ((lisp.PORT,), lisp.lisp), ((4790,), None), ((319, 320), ptp.ptp),
+    ((someip.PORT,), someip.someip), ((137,), None), ((138,), None),
 ])
 
 
@@ -88,14 +100,14 @@ def dns_over_tcp(p: bytes, length: int) -> tuple[str, bool]:
 
 # print-tcp.c's chain up to LDP.
 TCP: dict[int, Entry] = _table([
-    ((23,), None), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
-    ((6379,), None), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
+    ((23,), telnet.telnet), ((25,), None), ((43,), None), ((179,), text.bgp), ((1723,), pptp.pptp),
+    ((resp.PORT,), resp.resp), ((22,), ssh.ssh), ((139,), None), ((445,), None), ((10288,), None),
     ((6633, 6653), openflow.openflow), ((21,), None), ((80, 8080), text.http),
-    ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None), ((323,), None),
-    ((646,), ldp.ldp),
+    ((554, 8554), text.rtsp), ((53,), dns_over_tcp), ((639,), None),
+    ((rpki_rtr.PORT,), rpki_rtr.rpki_rtr), ((646,), ldp.ldp),
 ])
 # TCP printers whose text tcpdump puts right after the length, with no `: ` between.
-_GLUED = frozenset({ldp.ldp})
+_GLUED = frozenset({ldp.ldp, rpki_rtr.rpki_rtr})
 # Printers after which the decoder prints an encapsulated frame (the fast loop leaves them).
 TUNNELS = frozenset({vxlan.vxlan, otv.otv})
 # Printers after which the decoder prints a packet carried inside: the tunnels' frames,
@@ -111,8 +123,8 @@ def after_length(app: Printer, text: str) -> str:
     `: ` and the text, as a rule; a printer that finds nothing to say (SSH's
     encrypted segments) returns "", and one whose text is only a mark (SSH's
     ` [|ssh]`, cut before it could tell) starts it with the space it needs.
-    LDP's text follows the length directly (tcpdump's ldp_print adds no
-    separator).
+    LDP's and RPKI-RTR's text follows the length directly (their tcpdump
+    printers add no separator; RPKI-RTR's starts with its own comma).
     """
     return ": " + text if text and text[0] != " " and app not in _GLUED else text
 
