@@ -23,6 +23,7 @@ from rawtools.tools.sniff.printers import (
     loopback,
     macsec,
     mpls,
+    msnlb,
     osi,
     pppoe,
     ptp,
@@ -52,7 +53,7 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_ERSPAN: "ERSPAN", link.ETHERTYPE_NSH: "NSH", link.ETHERTYPE_TRILL: "TRILL",
     link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
-    arista.ETHERTYPE: "Arista Vendor Specific Protocol",
+    arista.ETHERTYPE: "Arista Vendor Specific Protocol", msnlb.ETHERTYPE: msnlb.NAME,
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
 ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
@@ -62,7 +63,8 @@ ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
                                           link.ETHERTYPE_LLDP: lldp.lldp,
                                           link.ETHERTYPE_IPX: ipx.ethernet_ii,
                                           link.ETH_P_802_3: ipx.ipx,
-                                          link.ETHERTYPE_SLOW: slow.slow}
+                                          link.ETHERTYPE_SLOW: slow.slow,
+                                          msnlb.ETHERTYPE: msnlb.msnlb}
 # Printers of whole frames of link types without an EtherType to decapsulate to;
 # None from one: not a frame it knows, the decoder's short line stays.
 LinkPrinter = Callable[[bytes, int], tuple[str, bool] | None]
@@ -298,7 +300,9 @@ class LinkText:
         if etype == arista.ETHERTYPE and not headed:
             return self._arista(data, off, length, info)
         if etype == link.ETH_P_802_2 and not headed:
-            return self._llc(data, off, info.length if info.length >= 0 else length)
+            # The 802.3 length field cuts the frame short, never makes it longer.
+            return self._llc(data, off, min(info.length, length) if info.length >= 0 else length,
+                             info)
         if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
             return f"unknown CHDLC protocol (0x{etype:04x})"
         return None
@@ -371,14 +375,24 @@ class LinkText:
             return text
         return text + self._ip.ppp(d, o + pppoe.HEADER_LEN, size, 1)
 
-    def _llc(self, d: bytes, o: int, length: int) -> str | None:
+    def _llc(self, d: bytes, o: int, length: int, info: link.LinkInfo) -> str | None:
         """The line of an LLC frame's payload whose printer `llc` knows; None for others.
 
-        `length` is the 802.3 length field: what follows it is padding.
+        `length` is the 802.3 length field: what follows it is padding. A
+        header cut short gets tcpdump's mark, and a Cisco SNAP protocol with
+        no printer the frame's addresses and SNAP header, then its bytes.
         """
-        found = llc.payload(d[o:o + length])
+        p = d[o:o + length]
+        mark = llc.cut(p)
+        if mark is not None:
+            self._damage.bad = True
+            return mark
+        found = llc.payload(p)
         if found is None:
-            return None
+            snap = llc.unknown_snap(p, length)
+            if snap is None:
+                return None
+            return f"{mac(info.src)} > {mac(info.dst)} {snap}{dump(p[8:], 'X')}"
         printer, at = found
         text, ok = printer(d[o + at:o + length], length - at)
         if not ok:
