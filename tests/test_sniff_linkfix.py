@@ -14,7 +14,7 @@ import struct
 
 import pytest
 from oracles import tcpdump_first_lines
-from test_sniff_decode import eth, ip4, udp
+from test_sniff_decode import eth, ip4, ip6, udp
 from test_sniff_printers import check
 
 from rawtools.tools.sniff.decode import Decoder
@@ -224,6 +224,14 @@ def test_pap_cut_by_the_snapshot_length():
         check_link([frame], PPP, snaplen)
 
 
+def test_the_control_protocols_and_multilink_on_a_ppp_link():
+    packets = ["c02101010004", "c0210901000861626364", "80210380e456" + "00" * 10,
+               "80210101000a" + "00" * 6, "003dc005" + "00" * 6, "003d80", "003d",
+               "805701010004", "80fd0e010004", "c02b01010004", "c021", "c02101", "c0210101",
+               "c02101010002", "c02120010004"]
+    check_link([b"\xff\x03" + bytes.fromhex(h) for h in packets], PPP)
+
+
 def test_pap_in_a_pppoe_session():
     pap = b"\xc0\x23\x02\x01\x00\x06\x01a"
     session = bytes([0x11, 0, 0, 1]) + struct.pack("!H", len(pap)) + pap
@@ -292,3 +300,17 @@ def test_frf16_fragments_and_the_frame_a_first_one_holds():
     frames += [bytes([flags, 0x01]) + b"\x48\xe1\x03" + esis()
                for flags in (0x40, 0x00, 0x20, 0x60, 0x5E, 0xA0)]
     check_link(frames, MFR)
+
+
+# -- SLIP ----------------------------------------------------------------------
+
+SLIP = 8
+
+
+def test_slip_carries_ipv4_and_ipv6_and_names_any_other_version():
+    header = bytes(16)
+    frames = [header + ip4(17, udp(1000, 2000, b"x")), header + ip6(17, udp(1000, 2000, b"x")),
+              header + b"\x30" + bytes(30), header + b"\x00" + bytes(5), header + b"\xf0"]
+    check_link(frames, SLIP)
+    for snaplen in (1, 10, 16, 17, 18):
+        check_link(frames[:2], SLIP, snaplen)

@@ -86,6 +86,7 @@ _802_3 = (link.ETH_P_802_2, link.ETH_P_802_3)
 _CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
               link.LINKTYPE_LINUX_SLL2: "sll2", link.LINKTYPE_LOOP: "null",
               link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr",
+              link.LINKTYPE_SLIP: "slip",
               link.LINKTYPE_DSA_TAG_BRCM: "brcm-tag",
               link.LINKTYPE_DSA_TAG_BRCM_PREPEND: "brcm-tag-prepend",
               link.LINKTYPE_DSA_TAG_DSA: "dsa", link.LINKTYPE_DSA_TAG_EDSA: "edsa"}
@@ -345,6 +346,8 @@ class LinkText:
             # The 802.3 length field cuts the frame short, never makes it longer.
             return self._llc(data, off, min(info.length, length) if info.length >= 0 else length,
                              info)
+        if self.linktype == link.LINKTYPE_SLIP and etype is None and not headed:
+            return f"ip v{data[off] >> 4}"   # neither IPv4 nor IPv6: tcpdump names the version
         if self.linktype == link.LINKTYPE_PPP and etype is None and not headed:
             return self._ppp_other(data, off, length)
         if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
@@ -352,13 +355,15 @@ class LinkText:
         return None
 
     def _ppp_other(self, d: bytes, o: int, length: int) -> str | None:
-        """A PPP link's PAP packet (the protocol field just before `o`); None for the
-        other protocols without an EtherType, which keep the decoder's short line."""
-        if o < 2 or (d[o - 2] << 8 | d[o - 1]) != ppp.PAP:
+        """A PPP link's control, multilink or PAP packet (the protocol field just
+        before `o`); None for the other protocols without an EtherType, which keep
+        the decoder's short line."""
+        proto = d[o - 2] << 8 | d[o - 1] if o >= 2 else -1
+        found = ppp.payload(proto, d[o:], length) if proto in ppp.ON_LINK else None
+        if found is None:
             return None
-        text, ok = ppp.pap(d[o:], length)
-        self._damage.bad |= not ok
-        return text
+        self._damage.bad |= not found[1]
+        return found[0]
 
     def _osi_after_pad(self, d: bytes, o: int, length: int) -> str:
         """An OSI PDU under EtherType 0xFEFE, after the byte tcpdump skips before its NLPID."""

@@ -40,6 +40,9 @@ PAP = 0xC023
 _PAP_CODES = {1: "Auth-Req", 2: "Auth-ACK", 3: "Auth-NACK"}
 _PAP_REQ, _PAP_HEADER = 1, 4
 _CUT_AFTER = " [|ppp]"   # tcpdump's mark for PAP's bytes missing from the capture
+# What a PPP link's frame carries that `payload` reads as tcpdump does: the control
+# protocols, multilink and PAP (the rest keeps the decoder's short line there).
+ON_LINK = _CONTROL | {_MLPPP, PAP}
 TRUNCATED = " [|ppp]"
 
 
