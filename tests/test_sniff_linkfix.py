@@ -232,6 +232,13 @@ def test_the_control_protocols_and_multilink_on_a_ppp_link():
     check_link([b"\xff\x03" + bytes.fromhex(h) for h in packets], PPP)
 
 
+
+def test_a_ppp_protocol_field_compressed_to_one_byte():
+    frames = [bytes.fromhex(h) for h in ("ff033d30", "ff033dc0050000", "3dc00500", "ff033d", "ff")]
+    frames += [b"\xff\x03\x21" + ip4(17, udp(1, 2, b"x")), b"\x21" + ip4(17, udp(1, 2, b"x"))]
+    check_link(frames, PPP)
+
+
 def test_pap_in_a_pppoe_session():
     pap = b"\xc0\x23\x02\x01\x00\x06\x01a"
     session = bytes([0x11, 0, 0, 1]) + struct.pack("!H", len(pap)) + pap

@@ -304,6 +304,9 @@ def _ppp(frame: bytes) -> Decap | None:
     off = 2 if frame[:2] == b"\xff\x03" else 0
     if len(frame) < off + 2:
         return None
+    if frame[off] & 1:
+        # The protocol field compressed to its low byte (RFC 1661 section 6.5).
+        return _PPP_TYPES.get(frame[off]), off + 1, _NO_INFO
     return _PPP_TYPES.get(_H.unpack_from(frame, off)[0]), off + 2, _NO_INFO
 
 

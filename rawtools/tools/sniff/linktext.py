@@ -358,7 +358,8 @@ class LinkText:
         """A PPP link's control, multilink or PAP packet (the protocol field just
         before `o`); None for the other protocols without an EtherType, which keep
         the decoder's short line."""
-        proto = d[o - 2] << 8 | d[o - 1] if o >= 2 else -1
+        head = ppp.header(d, o + length)
+        proto = head[0] if head is not None and head[1] == o else -1
         found = ppp.payload(proto, d[o:], length) if proto in ppp.ON_LINK else None
         if found is None:
             return None
