@@ -121,6 +121,7 @@ def _oracles() -> dict[str, tuple[str, object]]:
                          "LINKTYPE_LINUX_SLL": "DLT_LINUX_SLL", "LINKTYPE_IPV4": "DLT_IPV4",
                          "LINKTYPE_IPV6": "DLT_IPV6", "LINKTYPE_LINUX_SLL2": "DLT_LINUX_SLL2",
                          "LINKTYPE_PPP": "DLT_PPP", "LINKTYPE_C_HDLC": "DLT_C_HDLC",
+                         "LINKTYPE_SLIP": "DLT_SLIP",
                          "LINKTYPE_FRELAY": "DLT_FRELAY",
                          "LINKTYPE_ARCNET_LINUX": "DLT_ARCNET_LINUX",
                          "LINKTYPE_IEEE802_11_RADIOTAP": "DLT_IEEE802_11_RADIO",

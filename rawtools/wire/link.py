@@ -26,6 +26,7 @@ LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
 DLT_RAW = 12
 DLT_RAW_OPENBSD = 14
+LINKTYPE_SLIP = 8
 LINKTYPE_PPP = 9
 LINKTYPE_RAW = 101
 LINKTYPE_C_HDLC = 104
@@ -270,6 +271,21 @@ def _raw(frame: bytes) -> Decap | None:
     return etype, 0, _NO_INFO
 
 
+# Linux's SLIP link type: a 16-byte header (direction, then the compressed TCP/IP
+# header's room) before each IP packet. Decapsulated only: it joins LINK_TYPES once
+# test_wire_link.py checks its name against tcpdump's file header too.
+_SLIP_HEADER = 16
+
+
+def _slip(frame: bytes) -> Decap | None:
+    """SLIP: IPv4 or IPv6 by the version after the header; None (cut) without one."""
+    if len(frame) <= _SLIP_HEADER:
+        return None
+    version = frame[_SLIP_HEADER] >> 4
+    etype = ETHERTYPE_IP if version == 4 else ETHERTYPE_IPV6 if version == 6 else None
+    return etype, _SLIP_HEADER, _NO_INFO
+
+
 # Frame Relay's NLPIDs (RFC 2427) that stand for an EtherType here.
 _NLPID_IP, _NLPID_IP6 = 0xCC, 0x8E
 _NLPIDS_OSI = frozenset({0x81, 0x82, 0x83})  # CLNP, ES-IS, IS-IS: the PDU holds its NLPID
@@ -288,6 +304,9 @@ def _ppp(frame: bytes) -> Decap | None:
     off = 2 if frame[:2] == b"\xff\x03" else 0
     if len(frame) < off + 2:
         return None
+    if frame[off] & 1:
+        # The protocol field compressed to its low byte (RFC 1661 section 6.5).
+        return _PPP_TYPES.get(frame[off]), off + 1, _NO_INFO
     return _PPP_TYPES.get(_H.unpack_from(frame, off)[0]), off + 2, _NO_INFO
 
 
@@ -390,6 +409,7 @@ _DECAPS: dict[int, Callable[[bytes], Decap | None]] = {
     DLT_RAW: _raw,
     DLT_RAW_OPENBSD: _raw,
     LINKTYPE_RAW: _raw,
+    LINKTYPE_SLIP: _slip,
     LINKTYPE_PPP: _ppp,
     LINKTYPE_C_HDLC: _chdlc,
     LINKTYPE_FRELAY: _frelay,

@@ -15,18 +15,24 @@ from collections.abc import Callable
 from rawtools.tools.sniff.dump import dump
 from rawtools.tools.sniff.iptext import Addresses, IpText
 from rawtools.tools.sniff.printers import (
+    aarp,
     arista,
     eapol,
+    fr,
     ipx,
     llc,
     lldp,
     loopback,
     macsec,
     mpls,
+    msnlb,
     osi,
+    pktap,
+    ppp,
     pppoe,
     ptp,
     radiotap,
+    slarp,
     slow,
     switchtag,
 )
@@ -52,7 +58,7 @@ ETHERTYPE_NAMES = {
     link.ETHERTYPE_ERSPAN: "ERSPAN", link.ETHERTYPE_NSH: "NSH", link.ETHERTYPE_TRILL: "TRILL",
     link.ETHERTYPE_IPX: "IPX", link.ETHERTYPE_ATALK: "Appletalk",
     link.ETHERTYPE_AARP: "Appletalk ARP", link.ETHERTYPE_TEB: "Transparent Ethernet",
-    arista.ETHERTYPE: "Arista Vendor Specific Protocol",
+    arista.ETHERTYPE: "Arista Vendor Specific Protocol", msnlb.ETHERTYPE: msnlb.NAME,
 }
 # The printers of link-layer payloads other than IP and ARP, by EtherType.
 ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
@@ -62,12 +68,15 @@ ETHERTYPE_PRINTERS: dict[int, Printer] = {link.ETHERTYPE_PTP: ptp.ptp,
                                           link.ETHERTYPE_LLDP: lldp.lldp,
                                           link.ETHERTYPE_IPX: ipx.ethernet_ii,
                                           link.ETH_P_802_3: ipx.ipx,
-                                          link.ETHERTYPE_SLOW: slow.slow}
+                                          link.ETHERTYPE_SLOW: slow.slow,
+                                          msnlb.ETHERTYPE: msnlb.msnlb,
+                                          link.ETHERTYPE_AARP: aarp.aarp}
 # Printers of whole frames of link types without an EtherType to decapsulate to;
 # None from one: not a frame it knows, the decoder's short line stays.
 LinkPrinter = Callable[[bytes, int], tuple[str, bool] | None]
 LINK_PRINTERS: dict[int, LinkPrinter] = {
-    link.LINKTYPE_IEEE802_11_RADIOTAP: radiotap.radiotap}
+    link.LINKTYPE_IEEE802_11_RADIOTAP: radiotap.radiotap, link.LINKTYPE_FRELAY: fr.frame,
+    fr.LINKTYPE_MFR: fr.mfr}
 # tcpdump's words for the Linux cooked packet types.
 PACKET_TYPES = {link.PACKET_HOST: "In", link.PACKET_BROADCAST: "B", link.PACKET_MULTICAST: "M",
                 link.PACKET_OTHERHOST: "P", link.PACKET_OUTGOING: "Out"}
@@ -77,10 +86,14 @@ _802_3 = (link.ETH_P_802_2, link.ETH_P_802_3)
 _CUT_NAMES = {link.LINKTYPE_ETHERNET: "ether", link.LINKTYPE_LINUX_SLL: "sll",
               link.LINKTYPE_LINUX_SLL2: "sll2", link.LINKTYPE_LOOP: "null",
               link.LINKTYPE_C_HDLC: "chdlc", link.LINKTYPE_FRELAY: "fr",
+              link.LINKTYPE_SLIP: "slip",
               link.LINKTYPE_DSA_TAG_BRCM: "brcm-tag",
               link.LINKTYPE_DSA_TAG_BRCM_PREPEND: "brcm-tag-prepend",
               link.LINKTYPE_DSA_TAG_DSA: "dsa", link.LINKTYPE_DSA_TAG_EDSA: "edsa"}
 _MPLS_TYPES = (link.ETHERTYPE_MPLS, link.ETHERTYPE_MPLS_MULTI)
+# Link types whose decapsulation hands an OSI PDU over at its NLPID; under any
+# other, EtherType 0xFEFE has a byte before it, which tcpdump's ethertype_print skips.
+_OSI_AT_NLPID = (link.LINKTYPE_C_HDLC, link.LINKTYPE_FRELAY)
 _PPPOE_TYPES = (link.ETHERTYPE_PPPOED, link.ETHERTYPE_PPPOES)
 _VLAN_TYPES = (link.ETHERTYPE_8021Q, link.ETHERTYPE_8021AD, link.ETHERTYPE_QINQ_OLD)
 # The words of each switch tag's link type (see `link.SWITCH_TAGS`).
@@ -133,6 +146,10 @@ class LinkText:
         self._printer = None if link_header else LINK_PRINTERS.get(linktype)
         self._tag_text = _SWITCH_TAG_TEXT.get(linktype)
         self._tag_at = link.SWITCH_TAGS.get(linktype, (0, 0))
+        # PKTAP's inner frames, by link type, each read by a LinkText of its own
+        # (without -e only: tcpdump's -e words for the header are not written here).
+        self._pktap: dict[int, LinkText] | None = \
+            {} if linktype in pktap.LINKTYPES and not link_header else None
 
     def payload_offset(self, data: bytes) -> int:
         """Where the link header ends (0 where it cannot tell), for the dumps."""
@@ -147,7 +164,7 @@ class LinkText:
                 return self._ip.ip4(data, 14, orig_len - 14, None, 0)
             if plain == link.ETHERTYPE_IPV6:
                 return self._ip.ip6(data, 14, orig_len - 14, None, 0)
-        whole = self._whole_frame(self._printer, data, orig_len) if self._printer else None
+        whole = self._whole(data, orig_len, f)
         if whole is not None:
             return whole
         if self._decap is None:
@@ -166,6 +183,10 @@ class LinkText:
             return head + self._ip.ip4(data, off, length, f, 0)
         if etype == link.ETHERTYPE_IPV6:
             return head + self._ip.ip6(data, off, length, f, 0)
+        if etype == slarp.ETHERTYPE and self.linktype == link.LINKTYPE_C_HDLC:
+            text, ok = slarp.slarp(data[off:], length)
+            self._damage.bad |= not ok
+            return head + text
         if etype in _ARP_TYPES:
             return head + self._arp(data, off, length, f)
         other = self._other_payload(data, off, length, etype, info, self._link_header)
@@ -178,6 +199,28 @@ class LinkText:
             # tcpdump shows what it cannot decode in hex, after the frame's header.
             text += ": " + dump(data[off:], "X")
         return text
+
+    def _whole(self, data: bytes, orig_len: int, f: Fields | None) -> str | None:
+        """The text of a frame read whole, by a link type's printer or as the frame
+        inside a PKTAP header; None for a frame the decapsulation below reads."""
+        if self._pktap is not None:
+            return self._pktap_frame(data, orig_len, f)
+        return self._whole_frame(self._printer, data, orig_len) if self._printer else None
+
+    def _pktap_frame(self, data: bytes, orig_len: int, f: Fields | None) -> str | None:
+        """The frame inside a PKTAP header, as a capture of its own link type would
+        print it; None for a link type this decoder does not have."""
+        assert self._pktap is not None
+        found = pktap.header(data, orig_len)
+        if not found.ok:
+            self._damage.bad = True
+        if found.linktype is None:
+            return found.text
+        inner = self._pktap.get(found.linktype)
+        if inner is None:
+            inner = self._pktap[found.linktype] = LinkText(
+                found.linktype, self._ip, self._addresses, self._damage, False, self._verbose)
+        return inner.frame(data[found.offset:], orig_len - found.offset, f)
 
     def payload(self, etype: int, data: bytes, length: int, depth: int = 1) -> str | None:
         """A payload of EtherType `etype` (Geneve's, MACsec's), printed as a frame's would be.
@@ -283,6 +326,8 @@ class LinkText:
         -e has not printed, by its SAPs (`printers.llc`); Cisco HDLC's other
         protocols get tcpdump's `unknown CHDLC protocol` line.
         """
+        if etype == link.ETHERTYPE_OSI and self.linktype not in _OSI_AT_NLPID:
+            return self._osi_after_pad(data, off, length)
         printer = ETHERTYPE_PRINTERS.get(etype) if etype is not None else None
         if printer is not None:
             text, ok = printer(data[off:], length)
@@ -298,10 +343,37 @@ class LinkText:
         if etype == arista.ETHERTYPE and not headed:
             return self._arista(data, off, length, info)
         if etype == link.ETH_P_802_2 and not headed:
-            return self._llc(data, off, info.length if info.length >= 0 else length)
+            # The 802.3 length field cuts the frame short, never makes it longer.
+            return self._llc(data, off, min(info.length, length) if info.length >= 0 else length,
+                             info)
+        if self.linktype == link.LINKTYPE_SLIP and etype is None and not headed:
+            return f"ip v{data[off] >> 4}"   # neither IPv4 nor IPv6: tcpdump names the version
+        if self.linktype == link.LINKTYPE_PPP and etype is None and not headed:
+            return self._ppp_other(data, off, length)
         if self.linktype == link.LINKTYPE_C_HDLC and etype is not None and not headed:
             return f"unknown CHDLC protocol (0x{etype:04x})"
         return None
+
+    def _ppp_other(self, d: bytes, o: int, length: int) -> str | None:
+        """A PPP link's control, multilink or PAP packet (the protocol field just
+        before `o`); None for the other protocols without an EtherType, which keep
+        the decoder's short line."""
+        head = ppp.header(d, o + length)
+        proto = head[0] if head is not None and head[1] == o else -1
+        found = ppp.payload(proto, d[o:], length) if proto in ppp.ON_LINK else None
+        if found is None:
+            return None
+        self._damage.bad |= not found[1]
+        return found[0]
+
+    def _osi_after_pad(self, d: bytes, o: int, length: int) -> str:
+        """An OSI PDU under EtherType 0xFEFE, after the byte tcpdump skips before its NLPID."""
+        if length < 2 or len(d) < o + 2:
+            self._damage.bad = True
+            return " [|isoclns]"
+        text, ok = osi.osi(d[o + 1:], length - 1)
+        self._damage.bad |= not ok
+        return text
 
     def _mpls(self, d: bytes, o: int, length: int) -> str:
         """The label stack, then IPv4, IPv6 or an OSI PDU as `mpls.payload_type` guesses.
@@ -371,14 +443,24 @@ class LinkText:
             return text
         return text + self._ip.ppp(d, o + pppoe.HEADER_LEN, size, 1)
 
-    def _llc(self, d: bytes, o: int, length: int) -> str | None:
+    def _llc(self, d: bytes, o: int, length: int, info: link.LinkInfo) -> str | None:
         """The line of an LLC frame's payload whose printer `llc` knows; None for others.
 
-        `length` is the 802.3 length field: what follows it is padding.
+        `length` is the 802.3 length field: what follows it is padding. A
+        header cut short gets tcpdump's mark, and a Cisco SNAP protocol with
+        no printer the frame's addresses and SNAP header, then its bytes.
         """
-        found = llc.payload(d[o:o + length])
+        p = d[o:o + length]
+        mark = llc.cut(p)
+        if mark is not None:
+            self._damage.bad = True
+            return mark
+        found = llc.payload(p)
         if found is None:
-            return None
+            snap = llc.unknown_snap(p, length)
+            if snap is None:
+                return None
+            return f"{mac(info.src)} > {mac(info.dst)} {snap}{dump(p[8:], 'X')}"
         printer, at = found
         text, ok = printer(d[o + at:o + length], length - at)
         if not ok:

@@ -18,6 +18,11 @@ _NLPID_ISIS = 0x83
 _SNAP = {(0x00000C, 0x010B): stp.stp, (0x00000C, 0x0111): udld.udld,
          (0x00000C, 0x2004): dtp.dtp, (0x00000C, 0x2000): cdp.cdp}
 _LLC_LEN, _SNAP_LEN = 3, 5
+_OUI_CISCO = 0x00000C
+# Cisco protocol ids tcpdump has a printer for (CDP, VTP, DTP, UDLD, two of PVST+): any
+# other gets its SNAP header line.
+_CISCO_PRINTED = frozenset({0x2000, 0x2003, 0x2004, 0x0111, 0x010B, 0x010C})
+CUT_LLC, CUT_SNAP = " [|llc]", " [|snap]"
 
 
 def payload(p: bytes) -> tuple[Printer, int] | None:
@@ -40,3 +45,34 @@ def payload(p: bytes) -> tuple[Printer, int] | None:
         if printer is not None:
             return printer, _LLC_LEN + _SNAP_LEN
     return None
+
+
+def cut(p: bytes) -> str | None:
+    """tcpdump's mark for an LLC header cut short (`p` as far as the frame goes), else None.
+
+    Under three bytes no SAP can be read; a SNAP frame needs its five more
+    for the OUI and protocol id.
+    """
+    if len(p) < _LLC_LEN:
+        return CUT_LLC
+    if p[0] == p[1] == _SAP_SNAP and p[2] == _UI and len(p) < _LLC_LEN + _SNAP_LEN:
+        return CUT_SNAP
+    return None
+
+
+def unknown_snap(p: bytes, length: int) -> str | None:
+    """`SNAP, oui Cisco (0x00000c), pid Unknown (0x0003), length 68: ` for a Cisco
+    protocol id tcpdump has no printer for; None for any other frame.
+
+    tcpdump then names the SNAP header itself, after the frame's addresses,
+    with the length of what follows it. Only Cisco's OUI is named here: the
+    names of the many others, and the EtherTypes under OUI 0, are tcpdump's
+    tables that this decoder does not carry.
+    """
+    if len(p) < _LLC_LEN + _SNAP_LEN or not p[0] == p[1] == _SAP_SNAP or p[2] != _UI:
+        return None
+    oui, pid = int.from_bytes(p[3:6], "big"), int.from_bytes(p[6:8], "big")
+    if oui != _OUI_CISCO or pid in _CISCO_PRINTED:
+        return None
+    return (f"SNAP, oui Cisco (0x{oui:06x}), pid Unknown (0x{pid:04x}), "
+            f"length {length - _LLC_LEN - _SNAP_LEN}: ")

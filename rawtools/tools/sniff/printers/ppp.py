@@ -35,7 +35,14 @@ _MLPPP, _COMPRESSED = 0x003D, 0x00FD
 _ADDRESS_CONTROL = frozenset({0xFF03, 0x0003, 0x0103})
 # Protocols tcpdump decodes in ways this module does not (yet): the name alone
 # would be a wrong line, so these are None from `payload`.
-_UNDECODED = frozenset({0xC223, 0xC023, 0xC02D, 0x002B, 0x8137, 0x0023, 0x0281, 0x0283})
+_UNDECODED = frozenset({0xC223, 0xC02D, 0x002B, 0x8137, 0x0023, 0x0281, 0x0283})
+PAP = 0xC023
+_PAP_CODES = {1: "Auth-Req", 2: "Auth-ACK", 3: "Auth-NACK"}
+_PAP_REQ, _PAP_HEADER = 1, 4
+_CUT_AFTER = " [|ppp]"   # tcpdump's mark for PAP's bytes missing from the capture
+# What a PPP link's frame carries that `payload` reads as tcpdump does: the control
+# protocols, multilink and PAP (the rest keeps the decoder's short line there).
+ON_LINK = _CONTROL | {_MLPPP, PAP}
 TRUNCATED = " [|ppp]"
 
 
@@ -76,7 +83,70 @@ def payload(proto: int, p: bytes, length: int) -> tuple[str, bool] | None:
                 f"length {length}"), True
     if proto == _COMPRESSED:
         return "compressed PPP data", True
+    if proto == PAP:
+        return pap(p, length)
     if proto in _UNDECODED or (proto & 0xFF00) == 0x7E00:
         return None
     # tcpdump names the protocol and dumps its bytes in hex on the lines after.
     return NAMES.get(proto, f"unknown PPP protocol (0x{proto:04x})") + " ", True
+
+
+def printable(raw: bytes) -> str:
+    """Bytes as tcpdump's fn_print shows them: `M-` for the high bit, `^` for controls."""
+    out = []
+    for c in raw:
+        if c & 0x80:
+            out.append("M-")
+            c &= 0x7F
+        out.append(chr(c) if 0x20 <= c < 0x7F else "^" + chr(c ^ 0x40))
+    return "".join(out)
+
+
+def pap(p: bytes, length: int) -> tuple[str, bool]:
+    """`PAP, Auth-Req (0x01), id 7, Peer user, Name pass`, as tcpdump prints without -v.
+
+    `length` is the frame's and the PAP length field (`size`) how much of it
+    is PAP; tcpdump stops quietly where a string would run past that, marks
+    a packet whose header does not fit the frame, and marks with PPP's name
+    the bytes the capture lacks.
+    """
+    if not p:
+        return ("[|pap]" if length == 0 else _CUT_AFTER), False
+    if length < _PAP_HEADER:
+        return f"[|pap 0x{p[0]:02x}]", False
+    text = f"PAP, {_PAP_CODES.get(p[0], 'unknown')} (0x{p[0]:02x})"
+    if len(p) < 2:
+        return text + _CUT_AFTER, False
+    text += f", id {p[1]}"
+    if len(p) < _PAP_HEADER:
+        return text + _CUT_AFTER, False
+    size = p[2] << 8 | p[3]
+    if size < _PAP_HEADER:
+        return f"{text}, length {size} < PAP header length", True
+    if size > length:
+        return f"{text}, length {size} > packet size", True
+    if p[0] not in _PAP_CODES:
+        return text, True
+    if size == _PAP_HEADER:
+        return text + "[|pap]", False
+    names = (", Peer ", ", Name ") if p[0] == _PAP_REQ else (", Msg ",)
+    return _pap_strings(p, size, text, names)
+
+
+def _pap_strings(p: bytes, size: int, text: str, names: tuple[str, ...]) -> tuple[str, bool]:
+    """The length-prefixed strings after PAP's header, each after its name."""
+    at = _PAP_HEADER
+    for name in names:
+        if at >= size:
+            return text, True
+        if len(p) <= at:
+            return text + _CUT_AFTER, False
+        n = p[at]
+        if at + 1 + n > size:
+            return text, True
+        chunk = p[at + 1:at + 1 + n]
+        text += name + printable(chunk)
+        if len(chunk) < n:
+            return text + _CUT_AFTER, False
+        at += 1 + n
+    return text, True
