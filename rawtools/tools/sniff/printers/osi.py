@@ -56,14 +56,10 @@ def clnp(p: bytes, length: int) -> tuple[str, bool]:
     """
     if len(p) < _CLNP_FIXED:
         return _CLNP_CUT, False
-    li, version = p[1], p[2]
-    if version != 1:
-        return f"CLNPversion {version} packet not supported", True
-    if li > length:
-        return f"CLNP length indicator({li}) > PDU size ({length})!", True
-    if li < _CLNP_FIXED:
-        return f"CLNP length indicator {li} < min PDU size:{p.hex().upper()}", True
-    addresses = _clnp_addresses(p, li)
+    fault = _header_fault("CLNP", "CLNPversion", p, length, _CLNP_FIXED)
+    if fault is not None:
+        return fault, True
+    addresses = _clnp_addresses(p, p[1])
     if addresses is None:
         return "CLNP" + _CLNP_CUT, False
     if isinstance(addresses, str):
@@ -72,6 +68,24 @@ def clnp(p: bytes, length: int) -> tuple[str, bool]:
     kind = p[4] & _CLNP_TYPE_MASK
     return (f"CLNP, {nsap(src)} > {nsap(dst)}, "
             f"{_CLNP_TYPES.get(kind, f'unknown ({kind})')}, length {length}"), True
+
+
+def _header_fault(name: str, version_words: str, p: bytes, length: int, least: int
+                  ) -> str | None:
+    """tcpdump's words for a CLNP or ES-IS header it will not read (a version other
+    than 1, a length indicator past the PDU or below `least`), else None.
+
+    Its two printers word the version fault apart (`CLNPversion 2`, `ES-IS
+    version 2`): `version_words` is what comes before the number.
+    """
+    li, version = p[1], p[2]
+    if version != 1:
+        return f"{version_words} {version} packet not supported"
+    if li > length:
+        return f"{name} length indicator({li}) > PDU size ({length})!"
+    if li < least:
+        return f"{name} length indicator {li} < min PDU size:{p.hex().upper()}"
+    return None
 
 
 def _clnp_addresses(p: bytes, li: int) -> tuple[bytes, bytes] | str | None:
@@ -105,12 +119,8 @@ def esis(p: bytes, length: int) -> tuple[str, bool]:
         return "ES-ISno header at all!", True
     if len(p) < _ESIS_FIXED:
         return "ES-IS [|esis]", False
-    li, version = p[1], p[2]
-    if version != 1:
-        return f"ES-IS version {version} packet not supported", True
-    if li > length:
-        return f"ES-IS length indicator({li}) > PDU size ({length})!", True
-    if li < _ESIS_LEAST_LI:
-        return f"ES-IS length indicator {li} < min PDU size:{p.hex().upper()}", True
+    fault = _header_fault("ES-IS", "ES-IS version", p, length, _ESIS_LEAST_LI)
+    if fault is not None:
+        return fault, True
     kind = p[4] & _CLNP_TYPE_MASK
     return f"ES-IS, {_ESIS_TYPES.get(kind, f'unknown type ({kind})')}, length {length}", True
