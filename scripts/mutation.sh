@@ -115,11 +115,12 @@ tests_for() {
         echo tests/test_wire_icmpext.py tests/test_trace_icmpext.py tests/test_wire_constants.py \
              tests/test_frozen_values.py ;;
     # link.py's decapsulations of other link types (PPP, Frame Relay, Cisco HDLC,
-    # ARCnet, NFLOG...) are read only by sniff: its printer tests, the corpus
+    # ARCnet, NFLOG, SLIP...) are read only by sniff: its printer tests, the corpus
     # captures and the fidelity floor judge them against tcpdump.
     rawtools/wire/link.py)
-        echo tests/test_wire_link.py tests/test_sniff_printers.py tests/test_sniff_printers_corpus.py \
-             tests/test_sniff_fidelity.py tests/test_sniff_decode.py $WIRE_TESTS ;;
+        echo tests/test_wire_link.py tests/test_sniff_printers.py tests/test_sniff_linkfix.py \
+             tests/test_sniff_printers_corpus.py tests/test_sniff_fidelity.py \
+             tests/test_sniff_decode.py $WIRE_TESTS ;;
     rawtools/wire/*)
         own=tests/test_wire_$(basename "$1")
         [ "$1" = rawtools/wire/icmpdmsg.py ] && own=tests/test_icmpd_protocol.py
