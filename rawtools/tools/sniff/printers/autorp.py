@@ -23,7 +23,7 @@ class _Cut(Exception):
 
 
 def autorp(p: bytes, length: int) -> tuple[str, bool]:
-    """` auto-rp candidate-advert Hold 1m RP 192.0.2.1 PIMv2 224.0.0.0/4`."""
+    """` auto-rp candidate-advert Hold 1m RP 198.18.0.1 PIMv2 224.0.0.0/4`."""
     if length < _HEADER_LEN:
         return _CUT, False
     out = [" auto-rp "]

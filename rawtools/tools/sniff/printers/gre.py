@@ -88,7 +88,7 @@ _SRE_IP, _SRE_ASN = 0x0800, 0xFFFE
 
 
 def _route_entry(p: bytes, af: int, sreoff: int, srelen: int) -> tuple[str, bool]:
-    """`, (rtaf=ip 192.0.2.1 *192.0.2.2)`: one entry's addresses, the one `sreoff` points
+    """`, (rtaf=ip 198.18.0.1 *198.18.0.2)`: one entry's addresses, the one `sreoff` points
     at starred; False when they run past the packet."""
     if af not in (_SRE_IP, _SRE_ASN):
         return f", (rtaf=0x{af:x})", True
