@@ -40,12 +40,14 @@ class TcpSequences:
         """(seq, ack, origin of the peer's numbers) for a segment sent along `conn`.
 
         The third is what SACK blocks, which carry the peer's numbers, are
-        made relative to (0 while they print absolute).
+        made relative to: on the segment that sets the origins too, whose own
+        numbers print absolute (tcpdump's SACK edges there read one below
+        the ack).
         """
         state = self.origins.get(conn)
         if state is None or flags & TH_SYN:
             self._start(conn, state is None, seq, ack - 1)
-            return seq, ack, 0
+            return seq, ack, ack - 1
         mine, theirs = state
         return (seq - mine) & 0xFFFFFFFF, (ack - theirs) & 0xFFFFFFFF, theirs
 
