@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 from oracles import pcap_file, tcpdump_first_lines
-from test_sniff_decode import MAC_A, MAC_B, eth, ip4, ip6, tcp, udp
+from test_sniff_decode import A6, B6, MAC_A, MAC_B, eth, ip4, ip6, tcp, udp
 
 from rawtools.testing import fidelity
 from rawtools.tools.sniff.decode import Decoder
@@ -360,6 +360,41 @@ def test_a_bad_tcp_option_ends_the_line_as_in_tcpdump():
     frames = [mptcp_segment(b"\x02\x04\x05\xb4\x08\x01", SYN),     # TS's length 1
               mptcp_segment(b"\x02\x04\x05\xb4\x08\x20", SYN)]     # runs past the header
     check(frames)
+
+
+# Options as tcpdump reads them: each kind's own data size whatever its length field
+# says (MSS two bytes, TS eight...), the kinds read byte by byte (SACK, TCP-AO, unknown
+# ones), fast open and its experiment form, the historic echo and CC kinds, lengths
+# that make an option invalid, and an MD5 signature, whose words depend on whether the
+# capture holds the whole segment. SACK's edges on a connection's first segment read
+# one below its ack.
+ODD_OPTIONS = [
+    b"\x02\x04\x05\xb4\x01\x03\x03\x07\x04\x02\x08\x0a" + bytes(8),
+    b"\x01\x01\x05\x12" + bytes(range(16)), b"\x05\x05\x00\x00\x00\x01\x01\x01",
+    b"\x30\x0a" + b"\x30" * 8 + b"\x01\x01", b"\x1e\x14\x20\x01" + bytes(16),
+    b"\x13\x12" + bytes(range(16)) + b"\x00\x00", b"\x14\x04\x01\x02\x01\x01\x01\x01",
+    b"\x02\x06\x05\xb4\x00\x00\x01\x01", b"\x03\x04\x07\x00", b"\x03\x02\x07\x01",
+    b"\x04\x04\x01\x01", b"\x08\x06" + bytes(8) + b"\x01\x01", b"\x1c\x04\x81\x01",
+    b"\x22\x02\x01\x01", b"\x22\x06\x01\x02\x03\x04", b"\x22\x05\x01\x02\x03\x01",
+    b"\xfe\x08\xf9\x89\x01\x02\x03\x04", b"\xfe\x04\x12\x34", b"\xfe\x02\x01\x01",
+    b"\x1d\x08\x01\x02\x03\x04\x05\x06", b"\x1d\x03\x01\x01",
+    b"\x06\x06\x00\x00\x00\x07\x01\x01", b"\x0b\x06\x00\x00\x00\x09\x01\x01",
+    b"\x01\x00" + bytes(6),
+]
+
+
+@pytest.mark.parametrize("version", [4, 6])
+def test_tcp_options_of_odd_sizes_and_cut_anywhere_read_as_tcpdump_reads_them(version):
+    if version == 4:
+        frames = [eth(ip4(6, tcp(1000, 2000, 1, 2, 0x12, b"", options=o))) for o in ODD_OPTIONS]
+        headers = 14 + 20 + 20
+    else:
+        frames = [eth(ip6(6, tcp(1000, 2000, 1, 2, 0x10, b"xy", options=o, src=A6, dst=B6)),
+                      0x86DD) for o in ODD_OPTIONS]
+        headers = 14 + 40 + 20
+    # Every cut from the options' first byte to the segment's end, the whole frame too.
+    for snaplen in range(headers, headers + max(map(len, ODD_OPTIONS)) + 3):
+        check(frames, snaplen)
 
 
 # -- IGMP ------------------------------------------------------------------------

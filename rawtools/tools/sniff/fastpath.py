@@ -253,7 +253,8 @@ def _any_tcp_text(stamp: Stamp, seqs: TcpSequences | None, damaged: list[int]) -
         elif hlen == _TCP_TS_LEN and kinds == _NOP_NOP_TS_KINDS:
             opt_text = f", options [nop,nop,TS val {val} ecr {ecr}]"
         else:
-            opt_text, ok = options(d[o + 20:o + hlen], sack_base, flags)
+            opt_text, ok = options(d[o + 20:o + hlen], sack_base, flags, hlen - 20,
+                                   len(d) >= o + plen)
             if not ok:
                 # tcpdump ends the line after a bad option (and so does the per-packet walk).
                 damaged[0] += 1

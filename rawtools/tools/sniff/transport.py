@@ -247,19 +247,27 @@ class TransportText:
         if flags & TH_URG:
             parts.append(f", urg {urp}")
         if hlen > 20:
-            text, whole = self._tcp_options(d, o, hlen, sack_base, flags)
+            text, whole = self._tcp_options(d, o, end, hlen, sack_base, flags)
             parts.append(text)
             if not whole:
                 return "".join(parts)
         parts.append(f", length {size}")
         if size:
-            parts.append(self._tcp_payload(d, o + hlen, end, size, sport, dport, f))
+            parts.append(self._tcp_payload(d, o, hlen, end, size, sport, dport, f))
         return "".join(parts)
 
-    def _tcp_payload(self, d: bytes, o: int, end: int, size: int, sport: int, dport: int,
-                     f: Fields | None) -> str:
-        """What follows the segment's length: its printer's text, or "" when none has its
-        ports."""
+    def _tcp_payload(self, d: bytes, o: int, hlen: int, end: int, size: int, sport: int,
+                     dport: int, f: Fields | None) -> str:
+        """What follows the length of the segment at `o`: its printer's text, or "" when
+        none has its ports.
+
+        Options that end early (eol) can leave a header the capture cut unnoticed
+        till here, where tcpdump says so before any printer.
+        """
+        if len(d) < o + hlen:
+            self._damage.bad = True
+            return f" [remaining caplen({len(d) - o}) < header length({hlen})] [|tcp]"
+        o += hlen
         app = ports.printer(ports.TCP, sport, dport)
         if app is None:
             return ""
@@ -271,16 +279,16 @@ class TransportText:
             self._damage.bad = True
         return ports.after_length(app, text)
 
-    def _tcp_options(self, d: bytes, o: int, hlen: int, sack_base: int,
+    def _tcp_options(self, d: bytes, o: int, end: int, hlen: int, sack_base: int,
                      flags: int) -> tuple[str, bool]:
         """(the options' text, whether the line goes on after them).
 
         Cut short, the text says so; after a bad option tcpdump ends the line.
+        The segment ends at `end`, which MD5's text tells whether the capture
+        reached.
         """
-        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base, flags)
-        if len(d) < o + hlen:
-            self._damage.bad = True
-            return text[:-1] + " [|tcp]", False
+        text, ok = tcpopts.options(d[o + 20:o + hlen], sack_base, flags, hlen - 20,
+                                   len(d) >= end)
         if not ok:
             self._damage.bad = True
         return text, ok
