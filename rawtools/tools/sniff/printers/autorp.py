@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 
 from rawtools.tools.sniff.printers.igmp import duration
+from rawtools.tools.sniff.printers.reader import Cut, take
 
 PORT = 496
 _HEADER_LEN = 8  # type, RP count, hold time, reserved
@@ -18,10 +19,6 @@ _PIM_VERSIONS = ("PIMv?", "PIMv1", "PIMv2", "PIMv1+2")
 _CUT = " [|cisco_autorp]"
 
 
-class _Cut(Exception):
-    """The datagram or the capture ended before the field being read."""
-
-
 def autorp(p: bytes, length: int) -> tuple[str, bool]:
     """` auto-rp candidate-advert Hold 1m RP 198.18.0.1 PIMv2 224.0.0.0/4`."""
     if length < _HEADER_LEN:
@@ -29,23 +26,17 @@ def autorp(p: bytes, length: int) -> tuple[str, bool]:
     out = [" auto-rp "]
     try:
         _message(p, length, out)
-    except _Cut:
+    except Cut:
         return "".join(out) + _CUT, False
     return "".join(out), True
 
 
-def _read(p: bytes, at: int, size: int) -> bytes:
-    if at + size > len(p):
-        raise _Cut
-    return p[at:at + size]
-
-
 def _message(p: bytes, length: int, out: list[str]) -> None:
-    kind = _read(p, 0, 1)[0]
+    kind = take(p, 0, 1)[0]
     out.append(_TYPES.get(kind, f"type-0x{kind:02x}"))
-    rps = _read(p, 1, 1)[0]
+    rps = take(p, 1, 1)[0]
     out.append(" Hold ")
-    hold = struct.unpack("!H", _read(p, 2, 2))[0]
+    hold = struct.unpack("!H", take(p, 2, 2))[0]
     out.append(duration(hold) if hold else "FOREVER")
     at, left = _HEADER_LEN, length - _HEADER_LEN
     for _ in range(rps):
@@ -55,23 +46,23 @@ def _message(p: bytes, length: int, out: list[str]) -> None:
 def _rp(p: bytes, at: int, left: int, out: list[str]) -> tuple[int, int]:
     """One RP and its group ranges; (where the next starts, the length left)."""
     if left < 4:
-        raise _Cut
-    out.append(" RP " + ".".join(map(str, _read(p, at, 4))))
+        raise Cut
+    out.append(" RP " + ".".join(map(str, take(p, at, 4))))
     if left < 5:
-        raise _Cut
-    flags = _read(p, at + 4, 1)[0]
+        raise Cut
+    flags = take(p, at + 4, 1)[0]
     out.append(" " + _PIM_VERSIONS[flags & 3])
     if flags & 0xFC:
         out.append(f" [rsvd=0x{flags & 0xFC:02x}]")
     if left < 6:
-        raise _Cut
-    entries = _read(p, at + 5, 1)[0]
+        raise Cut
+    entries = take(p, at + 5, 1)[0]
     at, left = at + 6, left - 6
     sep = " "
     for _ in range(entries):
         if left < _ENTRY_LEN:
-            raise _Cut
-        entry = _read(p, at, _ENTRY_LEN)
+            raise Cut
+        entry = take(p, at, _ENTRY_LEN)
         out.append(f"{sep}{'!' if entry[0] & 1 else ''}{'.'.join(map(str, entry[2:]))}"
                    f"/{entry[1]}")
         if entry[0] & 0x02:

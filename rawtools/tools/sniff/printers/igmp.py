@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+from rawtools.tools.sniff.printers.reader import Cut, ip4, uint
 
 _QUERY, _V1_REPORT, _V2_REPORT, _V3_REPORT, _LEAVE = 0x11, 0x12, 0x16, 0x22, 0x17
 _DVMRP, _PIMV1, _MTRACE_RESP, _MTRACE = 0x13, 0x14, 0x1E, 0x1F
@@ -12,34 +12,12 @@ _V2_MAX_RESP = 100  # tenths of a second: the default, which tcpdump does not pr
 _UNITS = ((31536000, "y"), (604800, "w"), (86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
 
 
-class _Cut(Exception):
-    """The message ended before the field being read."""
-
-
 class _Ends(Exception):
     """The line ends with `mark`: a printer inside IGMP's found its message cut or invalid."""
 
     def __init__(self, mark: str) -> None:
         super().__init__(mark)
         self.mark = mark
-
-
-def _u8(p: bytes, i: int) -> int:
-    if i >= len(p):
-        raise _Cut
-    return p[i]
-
-
-def _addr(p: bytes, i: int) -> str:
-    if i + 4 > len(p):
-        raise _Cut
-    return socket.inet_ntop(socket.AF_INET, p[i:i + 4])
-
-
-def _u(p: bytes, i: int, size: int) -> int:
-    if i + size > len(p):
-        raise _Cut
-    return int.from_bytes(p[i:i + size], "big")
 
 
 def duration(secs: int) -> str:
@@ -59,7 +37,7 @@ def igmp(p: bytes, length: int) -> tuple[str, bool]:
     parts: list[str] = []
     try:
         _message(p, length, parts)
-    except _Cut:
+    except Cut:
         return "".join(parts) + " [|igmp]", False
     except _Ends as end:
         return "".join(parts) + end.mark, False
@@ -67,22 +45,22 @@ def igmp(p: bytes, length: int) -> tuple[str, bool]:
 
 
 def _message(p: bytes, length: int, parts: list[str]) -> None:
-    typ = _u8(p, 0)
+    typ = uint(p, 0)
     if typ == _QUERY:
         parts.append("igmp query")
         if length >= 12:
             _v3_query(p, length, parts)
             return
-        mrc = _u8(p, 1)
+        mrc = uint(p, 1)
         parts.append((" v2" + (f" [max resp time {mrc}]" if mrc != _V2_MAX_RESP else ""))
                      if mrc else " v1")
-        if _u(p, 4, 4):
-            parts.append(f" [gaddr {_addr(p, 4)}]")
+        if uint(p, 4, 4):
+            parts.append(f" [gaddr {ip4(p, 4)}]")
         if length != 8:
             parts.append(f" [len {length}]")
     elif typ in (_V1_REPORT, _V2_REPORT, _LEAVE):
         name = {_V1_REPORT: "v1 report", _V2_REPORT: "v2 report", _LEAVE: "leave"}[typ]
-        parts.append(f"igmp {name} {_addr(p, 4)}")
+        parts.append(f"igmp {name} {ip4(p, 4)}")
         if typ == _V1_REPORT and length != 8:
             parts.append(f" [len {length}]")
     elif typ == _V3_REPORT:
@@ -90,7 +68,7 @@ def _message(p: bytes, length: int, parts: list[str]) -> None:
         if length < 16 or length & 3:
             parts.append(f" [invalid len {length}]")
         else:
-            parts.append(f", {_u(p, 6, 2)} group record(s)")
+            parts.append(f", {uint(p, 6, 2)} group record(s)")
     elif typ == _DVMRP:
         parts.append("igmp dvmrp")
         if length < 8:
@@ -116,20 +94,20 @@ def _dvmrp(p: bytes, length: int, parts: list[str]) -> None:
     and group of a prune or graft. A field cut by the capture ends the line with
     DVMRP's own mark; one the message's length leaves no room for, as invalid."""
     try:
-        kind = _u8(p, 1)
+        kind = uint(p, 1)
         parts.append(" " + _DVMRP_NAMES.get(kind, f"[type {kind}]"))
         body, left = 8, length - 8
         if kind == _NEIGHBORS:
             _neighbors(p, body, left, parts)
         elif kind == _NEIGHBORS2:
-            parts.append(f" (v {_u8(p, 7)}.{_u8(p, 6)}):")
+            parts.append(f" (v {uint(p, 7)}.{uint(p, 6)}):")
             _neighbors2(p, body, left, parts)
         elif _PRUNE <= kind <= _GRAFT_ACK:
-            parts.append(f" src {_addr(p, body)} grp {_addr(p, body + 4)}")
+            parts.append(f" src {ip4(p, body)} grp {ip4(p, body + 4)}")
             if kind == _PRUNE:
                 parts.append(" timer ")  # named before it is read, as tcpdump does
-                parts.append(duration(_u(p, body + 8, 4)))
-    except _Cut:
+                parts.append(duration(uint(p, body + 8, 4)))
+    except Cut:
         raise _Ends(" [|dvmrp]") from None
 
 
@@ -138,14 +116,14 @@ def _neighbors(p: bytes, i: int, left: int, parts: list[str]) -> None:
     while left > 0:
         if left < 7:
             raise _Ends(f" [length {left} < 7] (invalid)")
-        local, metric, thresh, count = _addr(p, i), _u8(p, i + 4), _u8(p, i + 5), \
-            _u8(p, i + 6)
+        local, metric, thresh, count = ip4(p, i), uint(p, i + 4), uint(p, i + 5), \
+            uint(p, i + 6)
         i, left = i + 7, left - 7
         for _ in range(count):
             if left < 4:
                 raise _Ends(f" [length {left} < 4] (invalid)")
             parts.append(f" [{local} ->")
-            parts.append(f" {_addr(p, i)}, ({metric}/{thresh})]")
+            parts.append(f" {ip4(p, i)}, ({metric}/{thresh})]")
             i, left = i + 4, left - 4
 
 
@@ -155,16 +133,16 @@ def _neighbors2(p: bytes, i: int, left: int, parts: list[str]) -> None:
     while left > 0:
         if left < 8:
             raise _Ends(f" [length {left} < 8] (invalid)")
-        local, metric, thresh, flags = _addr(p, i), _u8(p, i + 4), _u8(p, i + 5), \
-            _u8(p, i + 6)
-        count = _u8(p, i + 7)
+        local, metric, thresh, flags = ip4(p, i), uint(p, i + 4), uint(p, i + 5), \
+            uint(p, i + 6)
+        count = uint(p, i + 7)
         i, left = i + 8, left - 8
         tags = "".join("/" + n for bit, n in _NF_FLAGS if flags & bit)
         while count and left > 0:
             if left < 4:
                 raise _Ends(f" [length {left} < 4] (invalid)")
             parts.append(f" [{local} -> ")
-            parts.append(f"{_addr(p, i)} ({metric}/{thresh}{tags})]")
+            parts.append(f"{ip4(p, i)} ({metric}/{thresh}{tags})]")
             i, left, count = i + 4, left - 4, count - 1
         if count:
             raise _Ends(" [invalid ncount] (invalid)")
@@ -175,15 +153,15 @@ def _v3_query(p: bytes, length: int, parts: list[str]) -> None:
     if length & 3:
         parts.append(f" [invalid len {length}]")
         return
-    mrc = _u8(p, 1)
+    mrc = uint(p, 1)
     mrt = mrc if mrc < 128 else ((mrc & 0x0F) | 0x10) << (((mrc & 0x70) >> 4) + 3)
     if mrc != _V2_MAX_RESP:
         when = f"{mrt * 0.1:.1f}s" if mrt < 600 else duration(mrt // 10)
         parts.append(f" [max resp time {when}]")
-    if _u(p, 4, 4) == 0:
+    if uint(p, 4, 4) == 0:
         return
-    parts.append(f" [gaddr {_addr(p, 4)}")
-    nsrcs = _u(p, 10, 2)
+    parts.append(f" [gaddr {ip4(p, 4)}")
+    nsrcs = uint(p, 10, 2)
     if nsrcs:
         parts.append(" [invalid number of sources]" if length < 12 + (nsrcs << 2)
                      else f", {nsrcs} source(s)")

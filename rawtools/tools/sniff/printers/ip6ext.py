@@ -10,7 +10,7 @@ printer that was reading, so the mark differs from header to header.
 
 from __future__ import annotations
 
-import socket
+from rawtools.tools.sniff.printers.reader import Cut, ip6, uint
 
 _RT_DEPRECATED, _RT_MOBILE, _RT_SRH = 0, 2, 4
 # Hop-by-hop options tcpdump checks without -v: router alert, jumbo payload, home address;
@@ -22,22 +22,6 @@ _OPT_RULES = {_RTALERT: ("rtalert", 4, 2, True), _JUMBO: ("jumbo", 6, 4, True),
 _MH_TYPES = {0: ("BRR", 8), 1: ("HoTI", 16), 2: ("CoTI", 16), 3: ("HoT", 24), 4: ("CoT", 24),
              5: ("BU", 12), 6: ("BA", 12), 7: ("BE", 24)}
 _BU_BITS = ((0x8, "A"), (0x4, "H"), (0x2, "L"), (0x1, "K"))
-
-
-class _Cut(Exception):
-    """The header ended before the field being read."""
-
-
-def _u(p: bytes, i: int, size: int = 1) -> int:
-    if i + size > len(p):
-        raise _Cut
-    return int.from_bytes(p[i:i + size], "big")
-
-
-def _addr(p: bytes, i: int) -> str:
-    if i + 16 > len(p):
-        raise _Cut
-    return socket.inet_ntop(socket.AF_INET6, p[i:i + 16])
 
 
 # -- routing header ---------------------------------------------------------------
@@ -53,13 +37,13 @@ def routing(p: bytes, verbose: int) -> tuple[str, int]:
         return " [|ip6]", 0
     parts = ["RT6"]
     try:
-        ln = _u(p, 1)
+        ln = uint(p, 1)
         parts.append(f" (len={ln}")
-        typ = _u(p, 2)
+        typ = uint(p, 2)
         parts.append(f", type={typ}" + (" [Deprecated]" if typ == _RT_DEPRECATED else ""))
-        parts.append(f", segleft={_u(p, 3)}")
+        parts.append(f", segleft={uint(p, 3)}")
         if typ in (_RT_DEPRECATED, _RT_MOBILE):
-            rsv = _u(p, 4, 4)
+            rsv = uint(p, 4, 4)
             if rsv or verbose:
                 parts.append(f", rsv=0x{rsv:x}")
         elif typ == _RT_SRH:
@@ -69,19 +53,19 @@ def routing(p: bytes, verbose: int) -> tuple[str, int]:
         if ln % 2:
             return "".join(parts) + f" (invalid length {ln}) (invalid)", 0
         for i in range(ln // 2):
-            parts.append(f", [{i}]{_addr(p, 8 + 16 * i)}")
-    except _Cut:
+            parts.append(f", [{i}]{ip6(p, 8 + 16 * i)}")
+    except Cut:
         return "".join(parts) + " [|rt6]", 0
     return "".join(parts) + ")", (ln + 1) * 8
 
 
 def _srh_fields(p: bytes, verbose: int, parts: list[str]) -> None:
     """The Segment Routing Header's (RFC 8754) fields before its segment list."""
-    parts.append(f", last-entry={_u(p, 4)}")
-    flags = _u(p, 5)
+    parts.append(f", last-entry={uint(p, 4)}")
+    flags = uint(p, 5)
     if flags or verbose:
         parts.append(f", flags=0x{flags:x}")
-    parts.append(f", tag={_u(p, 6, 2):x}")
+    parts.append(f", tag={uint(p, 6, 2):x}")
 
 
 # -- hop-by-hop and destination options ----------------------------------------------
@@ -159,7 +143,7 @@ def mobility(p: bytes) -> tuple[str, bool]:
     parts = [f"mobility: {known[0] if known else f'type-#{typ}'}"]
     try:
         _mh_fields(p, typ, parts)
-    except _Cut:
+    except Cut:
         return "".join(parts) + " [|mobility]", False
     return "".join(parts), True
 
@@ -167,21 +151,21 @@ def mobility(p: bytes) -> tuple[str, bool]:
 def _mh_fields(p: bytes, typ: int, parts: list[str]) -> None:
     """The fields tcpdump shows of each message type without -v."""
     if typ in (3, 4):  # home test, care-of test
-        parts.append(f" nonce id=0x{_u(p, 6, 2):x}")
+        parts.append(f" nonce id=0x{uint(p, 6, 2):x}")
     elif typ == 5:  # binding update
-        parts.append(f" seq#={_u(p, 6, 2)}")
-        bits = _u(p, 8, 2) >> 12
+        parts.append(f" seq#={uint(p, 6, 2)}")
+        bits = uint(p, 8, 2) >> 12
         if bits:
             parts.append(" " + "".join(n for bit, n in _BU_BITS if bits & bit))
-        parts.append(f" lifetime={_u(p, 10, 2) << 2}")
+        parts.append(f" lifetime={uint(p, 10, 2) << 2}")
     elif typ == 6:  # binding acknowledgement
-        parts.append(f" status={_u(p, 6)}")
-        if _u(p, 7) & 0x80:
+        parts.append(f" status={uint(p, 6)}")
+        if uint(p, 7) & 0x80:
             parts.append(" K")
-        parts.append(f" seq#={_u(p, 8, 2)}")
-        parts.append(f" lifetime={_u(p, 10, 2) << 2}")
+        parts.append(f" seq#={uint(p, 8, 2)}")
+        parts.append(f" lifetime={uint(p, 10, 2) << 2}")
     elif typ == 7:  # binding error
-        parts.append(f" status={_u(p, 6)}")
-        parts.append(f" homeaddr {_addr(p, 8)}")
+        parts.append(f" status={uint(p, 6)}")
+        parts.append(f" homeaddr {ip6(p, 8)}")
     elif typ not in _MH_TYPES:
         parts.append(f" len={p[1]}")

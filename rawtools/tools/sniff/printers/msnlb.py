@@ -8,14 +8,12 @@ before the cut.
 
 from __future__ import annotations
 
+from rawtools.tools.sniff.printers.reader import ip4
+
 ETHERTYPE = 0x886F
 NAME = "MS NLB heartbeat"
 _PRIO_AT, _CLUSTER_AT, _HOST_AT = 8, 12, 16
 _TRUNCATED = " [|msnlb]"
-
-
-def _ip4(raw: bytes) -> str:
-    return ".".join(map(str, raw))
 
 
 def msnlb(p: bytes, length: int) -> tuple[str, bool]:
@@ -26,5 +24,5 @@ def msnlb(p: bytes, length: int) -> tuple[str, bool]:
     for label, at in ((", cluster IP: ", _CLUSTER_AT), (", host IP: ", _HOST_AT)):
         if len(p) < at + 4:
             return text + _TRUNCATED, False
-        text += label + _ip4(p[at:at + 4])
+        text += label + ip4(p, at)
     return text, True

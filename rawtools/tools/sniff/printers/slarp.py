@@ -8,14 +8,12 @@ printed only when the frame says it holds it.
 
 from __future__ import annotations
 
+from rawtools.tools.sniff.printers.reader import ip4
+
 ETHERTYPE = 0x8035
 _MIN_LEN, _WITH_UPTIME = 14, 18
 _REQUEST, _REPLY, _KEEPALIVE = 0, 1, 2
 _TRUNCATED = " [|chdlc_slarp]"
-
-
-def _ip4(raw: bytes) -> str:
-    return ".".join(map(str, raw))
 
 
 def _uptime(millis: int) -> str:
@@ -35,7 +33,7 @@ def slarp(p: bytes, length: int) -> tuple[str, bool]:
     if code == _REQUEST:
         return head + "request", True
     if code == _REPLY:
-        return f"{head}reply {_ip4(p[4:8])}/{_ip4(p[8:12])}", True
+        return f"{head}reply {ip4(p, 4)}/{ip4(p, 8)}", True
     if code != _KEEPALIVE:
         return f"{head}0x{code:02x} unknown", True
     text = (f"{head}keepalive: mineseen=0x{p[4:8].hex()}, yourseen=0x{p[8:12].hex()}, "
